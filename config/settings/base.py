@@ -1,0 +1,250 @@
+"""Settings for pz. Everything lives here; environment variables switch integrations on.
+
+With no environment set: SQLite, local-memory cache and eager Celery tasks, so the demo
+needs no server. `DATABASE_URL`, `REDIS_URL` and `CELERY_BROKER_URL` switch to
+PostgreSQL, Redis (django-redis) and a real Celery worker.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "pz-insecure-development-key-change-me")
+DEBUG = env_bool("DJANGO_DEBUG", True)
+ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "*").split(",") if h]
+
+INSTALLED_APPS = [
+    "tracking",
+    "catalog",
+    "segments",
+    "content",
+    "experiments",
+    "personalization",
+    "recommendations",
+    "storefront",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_filters",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "tracking.middleware.VisitorIdMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+
+# Database: SQLite by default, anything dj-database-url understands via DATABASE_URL.
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the dev server read while load_demo or a task writes.
+    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
+if os.environ.get("PZ_TEST_DATABASE_NAME"):
+    # Lets CI point a real Celery worker at the database the test run creates.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["PZ_TEST_DATABASE_NAME"]}
+
+# Cache: django-redis when REDIS_URL is set, else in-process local memory.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHE_KEY_PREFIX = os.environ.get("PZ_CACHE_PREFIX", "pz")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 0.25,
+                "SOCKET_TIMEOUT": 0.25,
+                # A Redis outage degrades personalization; it never breaks a page.
+                "IGNORE_EXCEPTIONS": True,
+            },
+        }
+    }
+    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pz",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_ROOT = BASE_DIR / "media"
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+LOGIN_URL = "/admin/login/"
+
+# Wagtail
+WAGTAIL_SITE_NAME = "pz"
+WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt"]
+
+# Django REST framework
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "personalization.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "pz API",
+    "DESCRIPTION": "Tracking, personalization decisions and staff endpoints of pz.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "PREPROCESSING_HOOKS": ["personalization.api.schema.only_pz_api"],
+}
+
+# Celery: eager unless a broker is configured.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 600
+CELERY_TASK_SOFT_TIME_LIMIT = 540
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("PZ_CELERY_QUEUE", "pz")
+CELERY_BEAT_SCHEDULE = {
+    "refresh-rfm-scores": {
+        "task": "tracking.tasks.refresh_rfm_scores_task",
+        "schedule": 60 * 60,
+    },
+}
+
+# pz: tracking and profiles
+PZ_DEFAULT_CONSENT = {
+    "tracking": env_bool("PZ_DEFAULT_CONSENT_TRACKING", True),
+    "personalization": env_bool("PZ_DEFAULT_CONSENT_PERSONALIZATION", True),
+}
+PZ_VISITOR_COOKIE = "pz_vid"
+PZ_VISITOR_COOKIE_MAX_AGE = 60 * 60 * 24 * 395
+PZ_VISITOR_COOKIE_SECURE = env_bool("PZ_VISITOR_COOKIE_SECURE", False)
+PZ_MAX_BATCH_EVENTS = 1000
+PZ_MAX_BODY_BYTES = env_int("PZ_MAX_BODY_BYTES", 2 * 1024 * 1024)
+PZ_MAX_FUTURE_SKEW_SECONDS = 300
+PZ_MAX_EVENT_AGE_DAYS = env_int("PZ_MAX_EVENT_AGE_DAYS", 3650)
+# Per-client requests per minute on public endpoints; 0 disables the limit.
+PZ_RATE_LIMITS = {
+    "events": env_int("PZ_RATE_LIMIT_EVENTS", 600),
+    "consent": env_int("PZ_RATE_LIMIT_CONSENT", 120),
+    "decide": env_int("PZ_RATE_LIMIT_DECIDE", 1200),
+    "recommendations": env_int("PZ_RATE_LIMIT_RECOMMENDATIONS", 1200),
+}
+PZ_INTEREST_HALF_LIFE_DAYS = float(os.environ.get("PZ_INTEREST_HALF_LIFE_DAYS", "14"))
+PZ_ENGAGEMENT_HALF_LIFE_DAYS = float(os.environ.get("PZ_ENGAGEMENT_HALF_LIFE_DAYS", "7"))
+PZ_SESSION_TIMEOUT_MINUTES = 30
+PZ_CART_ABANDON_MINUTES = env_int("PZ_CART_ABANDON_MINUTES", 30)
+PZ_HIGH_INTENT_ENGAGEMENT = float(os.environ.get("PZ_HIGH_INTENT_ENGAGEMENT", "15"))
+PZ_PROFILE_CACHE_SECONDS = 60 * 60 * 24
+# Keyed hash for customer ids from login and CRM imports (stored only hashed).
+PZ_CUSTOMER_ID_PEPPER = os.environ.get("PZ_CUSTOMER_ID_PEPPER", SECRET_KEY)
+PZ_DEMO_DATA_DIR = Path(os.environ.get("PZ_DEMO_DATA_DIR", BASE_DIR / "demo_data"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("PZ_LOG_LEVEL", "WARNING")},
+}

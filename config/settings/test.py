@@ -1,0 +1,12 @@
+"""Test settings: the base settings, fast hashing, tasks eager unless a test opts out."""
+
+from .base import *  # noqa: F403
+from .base import CACHES, env_bool
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+# Tests see rate limits only where they turn them on.
+PZ_RATE_LIMITS = {"events": 0, "consent": 0, "decide": 0, "recommendations": 0}
+CACHES["default"]["KEY_PREFIX"] = "pz-test"
+# CI sets PZ_REQUIRE_SERVICES=1 so a test that would skip for a missing service fails.
+PZ_REQUIRE_SERVICES = env_bool("PZ_REQUIRE_SERVICES", False)

@@ -1,0 +1,38 @@
+"""Project-wide pytest fixtures."""
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def staff_client(db, django_user_model):
+    from rest_framework.test import APIClient
+
+    user = django_user_model.objects.create_user(
+        username="staff", password="pw-staff-123", is_staff=True
+    )
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a test whose service is missing, or fail it when CI requires services."""
+    if getattr(settings, "PZ_REQUIRE_SERVICES", False):
+        pytest.fail(f"required service unavailable: {reason}")
+    pytest.skip(reason)

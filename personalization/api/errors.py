@@ -1,0 +1,74 @@
+"""The API's one error shape: {"error": {"code", "message", "fields"}}."""
+
+from typing import Any
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body is too large."
+    default_code = "payload_too_large"
+
+
+class InvalidInput(exceptions.APIException):
+    """A 400 that names the offending fields."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+    def __init__(self, message: str, fields: dict[str, Any] | None = None, code: str = "invalid"):
+        super().__init__(detail=message, code=code)
+        self.fields = fields or {}
+        self.error_code = code
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _flatten(detail: Any) -> Any:
+    if isinstance(detail, list):
+        return (
+            "; ".join(str(item) for item in detail)
+            if all(not isinstance(i, dict | list) for i in detail)
+            else [_flatten(i) for i in detail]
+        )
+    if isinstance(detail, dict):
+        return {str(key): _flatten(value) for key, value in detail.items()}
+    return str(detail)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    code = _CODES.get(response.status_code, "error")
+    fields: dict[str, Any] = {}
+    if isinstance(exc, InvalidInput):
+        message, fields, code = str(exc.detail), exc.fields, exc.error_code
+    elif isinstance(exc, exceptions.ValidationError):
+        message = "Invalid input."
+        flat = _flatten(exc.detail)
+        fields = flat if isinstance(flat, dict) else {"non_field_errors": flat}
+    elif isinstance(exc, exceptions.ParseError):
+        message, code = str(exc.detail), "invalid_json"
+        fields = {"body": str(exc.detail)}
+    else:
+        message = str(getattr(exc, "detail", exc))
+    response.data = error_body(code, message, fields)
+    return response

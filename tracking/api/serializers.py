@@ -1,0 +1,82 @@
+"""Request/response shapes of the tracking API (consent validates with these; the event
+batch is validated by `tracking.event_validation` for speed and documented here)."""
+
+from rest_framework import serializers
+
+from tracking.event_validation import EVENT_TYPES, VISITOR_ID_RE
+
+
+class EventContextSerializer(serializers.Serializer):
+    device = serializers.CharField(required=False)
+    country = serializers.CharField(required=False, max_length=2)
+    city = serializers.CharField(required=False)
+    referrer = serializers.CharField(required=False)
+    url = serializers.CharField(required=False)
+    utm_source = serializers.CharField(required=False)
+    utm_medium = serializers.CharField(required=False)
+    utm_campaign = serializers.CharField(required=False)
+    local_time = serializers.CharField(required=False)
+
+
+class EventSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=sorted(EVENT_TYPES))
+    visitor_id = serializers.RegexField(VISITOR_ID_RE.pattern, required=False)
+    session_id = serializers.CharField(required=False, max_length=128)
+    timestamp = serializers.DateTimeField(required=False)
+    event_id = serializers.UUIDField(required=False)
+    properties = serializers.DictField(required=False)
+    context = EventContextSerializer(required=False)
+
+
+class EventBatchSerializer(serializers.Serializer):
+    events = EventSerializer(many=True, max_length=1000)
+
+
+class RejectedEventSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    errors = serializers.DictField(child=serializers.CharField())
+
+
+class IngestResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    rejected = RejectedEventSerializer(many=True)
+    dropped_no_consent = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+
+
+class ConsentInputSerializer(serializers.Serializer):
+    visitor_id = serializers.RegexField(VISITOR_ID_RE.pattern, required=False, max_length=64)
+    tracking = serializers.BooleanField(required=False, allow_null=True, default=None)
+    personalization = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    def to_internal_value(self, data: object) -> dict:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"body": "must be a JSON object"})
+        unknown = set(data) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError(dict.fromkeys(sorted(unknown), "unknown field"))
+        for purpose in ("tracking", "personalization"):
+            if (
+                purpose in data
+                and data[purpose] is not None
+                and not isinstance(data[purpose], bool)
+            ):
+                raise serializers.ValidationError({purpose: "must be true, false or null"})
+        return super().to_internal_value(data)
+
+
+class ConsentOutputSerializer(serializers.Serializer):
+    visitor_id = serializers.CharField()
+    tracking = serializers.BooleanField()
+    personalization = serializers.BooleanField()
+    updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField()
+
+
+class ErrorEnvelopeSerializer(serializers.Serializer):
+    error = ErrorSerializer()

@@ -1,0 +1,142 @@
+"""Tracking API: event batches, consent, and visitor profile / export / erasure."""
+
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from personalization.api.errors import InvalidInput
+from personalization.api.parsers import SafeJSONParser
+from personalization.api.throttling import PublicEndpointThrottle
+from tracking import selectors, services
+from tracking.api.permissions import IsStaffOrTheVisitor
+from tracking.api.serializers import (
+    ConsentInputSerializer,
+    ConsentOutputSerializer,
+    ErrorEnvelopeSerializer,
+    EventBatchSerializer,
+    IngestResultSerializer,
+)
+from tracking.event_validation import is_visitor_id
+from tracking.profile_state import profile_document
+
+ERRORS = {
+    400: ErrorEnvelopeSerializer,
+    413: ErrorEnvelopeSerializer,
+    429: ErrorEnvelopeSerializer,
+}
+
+
+class PublicApiView(APIView):
+    """Public endpoints: no authentication (so no CSRF), rate limited per client."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    parser_classes = [SafeJSONParser]
+    throttle_classes = [PublicEndpointThrottle]
+
+
+class EventsApi(PublicApiView):
+    throttle_scope = "events"
+
+    @extend_schema(
+        request=EventBatchSerializer,
+        responses={202: IngestResultSerializer, **ERRORS},
+        summary="Ingest a batch of up to 1,000 events",
+    )
+    def post(self, request: Request) -> Response:
+        payload = request.data
+        if not isinstance(payload, dict) or "events" not in payload:
+            raise InvalidInput(
+                "Body must be an object with an 'events' list.", {"events": "is required"}
+            )
+        events = payload["events"]
+        if not isinstance(events, list):
+            raise InvalidInput("'events' must be a list.", {"events": "must be a list"})
+        if len(events) > settings.PZ_MAX_BATCH_EVENTS:
+            raise InvalidInput(
+                "Too many events in one batch.",
+                {"events": f"at most {settings.PZ_MAX_BATCH_EVENTS} events per batch"},
+            )
+        result = services.ingest_events(
+            events, default_visitor_id=getattr(request._request, "pz_visitor_id", None)
+        )
+        return Response(result.as_response(), status=status.HTTP_202_ACCEPTED)
+
+
+class ConsentApi(PublicApiView):
+    throttle_scope = "consent"
+
+    @extend_schema(
+        request=ConsentInputSerializer,
+        responses={200: ConsentOutputSerializer, **ERRORS},
+        summary="Record a visitor's tracking and personalization consent",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ConsentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        visitor_id = data.get("visitor_id") or getattr(request._request, "pz_visitor_id", None)
+        if not visitor_id:
+            raise InvalidInput("visitor_id is required.", {"visitor_id": "is required"})
+        profile = services.set_consent(
+            visitor_id=visitor_id,
+            tracking=data.get("tracking"),
+            personalization=data.get("personalization"),
+        )
+        consent = selectors.consent_of(selectors.cache_entry(profile))
+        return Response(
+            ConsentOutputSerializer(
+                {"visitor_id": visitor_id, **consent, "updated_at": profile.consent_updated_at}
+            ).data
+        )
+
+
+def visitor_profile_response(visitor_id: str) -> dict[str, Any]:
+    entry = selectors.get_profile_entry(visitor_id)
+    if entry is None:
+        raise Http404
+    document = profile_document(entry["state"], timezone.now(), selectors.profile_settings())
+    document["visitor_id"] = visitor_id
+    document["consent"] = selectors.consent_of(entry)
+    document["segments"] = []
+    return document
+
+
+class VisitorApi(APIView):
+    permission_classes = [IsStaffOrTheVisitor]
+
+    def _check_id(self, visitor_id: str) -> None:
+        if not is_visitor_id(visitor_id):
+            raise Http404
+
+    @extend_schema(responses={200: dict}, summary="A visitor's profile")
+    def get(self, request: Request, visitor_id: str) -> Response:
+        self._check_id(visitor_id)
+        return Response(visitor_profile_response(visitor_id))
+
+    @extend_schema(responses={204: None}, summary="Erase everything stored about a visitor")
+    def delete(self, request: Request, visitor_id: str) -> Response:
+        self._check_id(visitor_id)
+        if not services.erase_visitor(visitor_id=visitor_id):
+            raise Http404
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VisitorExportApi(APIView):
+    permission_classes = [IsStaffOrTheVisitor]
+
+    @extend_schema(
+        responses={200: OpenApiResponse(description="Everything stored, by section")},
+        summary="Export everything stored about a visitor",
+    )
+    def get(self, request: Request, visitor_id: str) -> Response:
+        if not is_visitor_id(visitor_id) or selectors.get_profile_entry(visitor_id) is None:
+            raise Http404
+        return Response(services.export_visitor(visitor_id=visitor_id))

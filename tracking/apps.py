@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class TrackingConfig(AppConfig):
+    name = "tracking"
+    verbose_name = "Tracking and profiles"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from tracking.visitor_sections import register_tracking_sections
+
+        register_tracking_sections()

@@ -1,0 +1,107 @@
+"""Events (append-only) and the per-visitor profile they update incrementally."""
+
+from django.db import models
+
+
+class Event(models.Model):
+    """One tracked event as accepted by the ingest API; rows are never updated."""
+
+    event_id = models.UUIDField(null=True, blank=True, unique=True)
+    visitor_id = models.CharField(max_length=64)
+    session_id = models.CharField(max_length=128, blank=True, default="")
+    type = models.CharField(max_length=32)
+    timestamp = models.DateTimeField()
+    received_at = models.DateTimeField()
+    properties = models.JSONField(default=dict, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["visitor_id", "type", "timestamp"], name="event_visitor_type_time"
+            ),
+            models.Index(fields=["type", "timestamp"], name="event_type_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} by {self.visitor_id} at {self.timestamp:%Y-%m-%d %H:%M}"
+
+
+class VisitorProfile(models.Model):
+    """A visitor's live state: consent, counters, decayed scores, cart, RFM and context.
+
+    Decayed scores (`interest`, `engagement_log2`) are stored as log2 of the score
+    scaled to `tracking.decay.EPOCH`, so adding an event is one addition in log space
+    and a threshold query is a constant comparison (see `tracking/decay.py`).
+    """
+
+    visitor_id = models.CharField(max_length=64, unique=True)
+    # HMAC of the shop's customer id; set once the visitor is known (login, CRM import).
+    customer_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Stable id for experiment bucketing that survives stitching.
+    bucketing_id = models.CharField(max_length=64)
+    consent_tracking = models.BooleanField(null=True, blank=True)
+    consent_personalization = models.BooleanField(null=True, blank=True)
+    consent_updated_at = models.DateTimeField(null=True, blank=True)
+
+    first_seen = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    sessions = models.PositiveIntegerField(default=0)
+    last_session_id = models.CharField(max_length=128, blank=True, default="")
+    events_count = models.PositiveIntegerField(default=0)
+    counters = models.JSONField(default=dict, blank=True)
+    interest = models.JSONField(default=dict, blank=True)
+    engagement_log2 = models.FloatField(null=True, blank=True)
+
+    cart = models.JSONField(default=dict, blank=True)
+    cart_items = models.PositiveIntegerField(default=0)
+    cart_value = models.FloatField(default=0.0)
+    last_cart_at = models.DateTimeField(null=True, blank=True)
+    checkout_started_at = models.DateTimeField(null=True, blank=True)
+
+    orders = models.PositiveIntegerField(default=0)
+    revenue = models.FloatField(default=0.0)
+    first_purchase_at = models.DateTimeField(null=True, blank=True)
+    last_purchase_at = models.DateTimeField(null=True, blank=True)
+    rfm_r = models.PositiveSmallIntegerField(null=True, blank=True)
+    rfm_f = models.PositiveSmallIntegerField(null=True, blank=True)
+    rfm_m = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    last_context = models.JSONField(default=dict, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["last_purchase_at"], name="profile_last_purchase"),
+            models.Index(fields=["last_seen"], name="profile_last_seen"),
+        ]
+
+    def __str__(self) -> str:
+        return self.visitor_id
+
+
+class VisitorAlias(models.Model):
+    """An anonymous visitor id that was stitched into a known visitor's profile."""
+
+    alias_id = models.CharField(max_length=64, unique=True)
+    visitor_id = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.alias_id} -> {self.visitor_id}"
+
+
+class RfmScale(models.Model):
+    """Quintile cut points for recency (days), frequency and monetary; one row, refreshed
+    by a Celery task so write-time RFM scores need no aggregate query."""
+
+    recency_cuts = models.JSONField(default=list)
+    frequency_cuts = models.JSONField(default=list)
+    monetary_cuts = models.JSONField(default=list)
+    customers = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"RFM scale of {self.customers} customers at {self.computed_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,493 @@
+"""Writes of events and profiles: ingest, consent, stitching, erasure, RFM, imports."""
+
+import csv
+import logging
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from tracking import profile_state, rfm
+from tracking.customer_keys import customer_key, known_visitor_id
+from tracking.event_validation import (
+    ValidationLimits,
+    ValidEvent,
+    is_visitor_id,
+    validate_batch,
+)
+from tracking.models import Event, RfmScale, VisitorAlias, VisitorProfile
+from tracking.selectors import (
+    RFM_CUTS_CACHE_KEY,
+    STATE_FIELDS,
+    cache_entry,
+    profile_cache_key,
+    profile_settings,
+    rfm_cuts,
+    state_from_model,
+)
+from tracking.signals import events_ingested, visitors_merged
+
+logger = logging.getLogger(__name__)
+PROFILE_WRITE_FIELDS = (*STATE_FIELDS, "cart_items", "cart_value", "updated_at")
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    dropped_no_consent: int = 0
+    duplicates: int = 0
+
+    def as_response(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "dropped_no_consent": self.dropped_no_consent,
+            "duplicates": self.duplicates,
+        }
+
+
+def new_visitor_id() -> str:
+    """A random, pseudonymous visitor id (22 URL-safe characters)."""
+    return secrets.token_urlsafe(16)
+
+
+def validation_limits() -> ValidationLimits:
+    return ValidationLimits(
+        max_future_skew=timedelta(seconds=settings.PZ_MAX_FUTURE_SKEW_SECONDS),
+        max_age=timedelta(days=settings.PZ_MAX_EVENT_AGE_DAYS),
+    )
+
+
+def _apply_to_model(profile: VisitorProfile, state: profile_state.ProfileState) -> None:
+    for name in STATE_FIELDS:
+        setattr(profile, name, getattr(state, name))
+    profile.cart_items = state.cart_items
+    profile.cart_value = state.cart_value
+
+
+def _tracking_allowed(profile: VisitorProfile | None) -> bool:
+    if profile is not None and profile.consent_tracking is not None:
+        return profile.consent_tracking
+    return bool(settings.PZ_DEFAULT_CONSENT["tracking"])
+
+
+def _cache_profiles(profiles: Iterable[VisitorProfile]) -> None:
+    entries = {profile_cache_key(p.visitor_id): cache_entry(p) for p in profiles}
+    if entries:
+        cache.set_many(entries, settings.PZ_PROFILE_CACHE_SECONDS)
+
+
+def ingest_events(
+    raw_events: list[object], *, default_visitor_id: str | None = None, now: datetime | None = None
+) -> IngestResult:
+    """Validate a batch, store the valid events in one bulk insert and fold them into
+    their visitors' profiles; invalid events are reported by index, the rest kept."""
+    now = now or timezone.now()
+    batch = validate_batch(
+        raw_events, now=now, default_visitor_id=default_visitor_id, limits=validation_limits()
+    )
+    result = IngestResult(rejected=batch.rejected)
+    if batch.valid:
+        _store_valid_events(batch.valid, now, result)
+    return result
+
+
+def _store_valid_events(valid: list[ValidEvent], now: datetime, result: IngestResult) -> None:
+    requested_ids = {event.visitor_id for event in valid}
+    aliases = dict(
+        VisitorAlias.objects.filter(alias_id__in=requested_ids).values_list(
+            "alias_id", "visitor_id"
+        )
+    )
+    for event in valid:
+        event.visitor_id = aliases.get(event.visitor_id, event.visitor_id)
+    visitor_ids = sorted({event.visitor_id for event in valid})
+    cfg = profile_settings()
+    cuts = rfm_cuts()
+
+    with transaction.atomic():
+        # Locking the profiles serialises concurrent batches of the same visitor, so the
+        # event_id check below sees every committed duplicate.
+        profiles = {
+            p.visitor_id: p
+            for p in VisitorProfile.objects.select_for_update()
+            .filter(visitor_id__in=visitor_ids)
+            .order_by("visitor_id")
+        }
+        allowed = [e for e in valid if _tracking_allowed(profiles.get(e.visitor_id))]
+        result.dropped_no_consent = len(valid) - len(allowed)
+        new_ids = {e.visitor_id for e in allowed} - profiles.keys()
+        if new_ids:
+            VisitorProfile.objects.bulk_create(
+                [VisitorProfile(visitor_id=vid, bucketing_id=vid) for vid in sorted(new_ids)],
+                ignore_conflicts=True,
+            )
+            for profile in VisitorProfile.objects.select_for_update().filter(
+                visitor_id__in=new_ids
+            ):
+                profiles[profile.visitor_id] = profile
+
+        fresh = _drop_duplicates(allowed)
+        result.duplicates = len(allowed) - len(fresh)
+        result.accepted = len(allowed)
+        if not fresh:
+            return
+        Event.objects.bulk_create(
+            [
+                Event(
+                    event_id=e.event_id,
+                    visitor_id=e.visitor_id,
+                    session_id=e.session_id,
+                    type=e.type,
+                    timestamp=e.timestamp,
+                    received_at=now,
+                    properties=e.properties,
+                    context=e.context,
+                )
+                for e in fresh
+            ],
+            batch_size=1000,
+            ignore_conflicts=any(e.event_id for e in fresh),
+        )
+        states = {vid: state_from_model(profiles[vid]) for vid in {e.visitor_id for e in fresh}}
+        for event in sorted(fresh, key=lambda e: e.timestamp):
+            profile_state.apply_event(
+                states[event.visitor_id],
+                event.type,
+                event.timestamp,
+                event.properties,
+                event.context,
+                cfg,
+                event.session_id,
+            )
+        touched: dict[str, VisitorProfile] = {}
+        for vid, state in states.items():
+            profile_state.refresh_rfm(state, now, cuts)
+            profile = profiles[vid]
+            _apply_to_model(profile, state)
+            profile.updated_at = now
+            touched[vid] = profile
+        VisitorProfile.objects.bulk_update(touched.values(), PROFILE_WRITE_FIELDS, batch_size=500)
+
+        for event in (e for e in fresh if e.type == "login"):
+            if event.visitor_id not in touched:
+                continue  # merged away by an earlier login of this batch
+            known = stitch_visitor(
+                visitor_id=event.visitor_id, customer_id=str(event.properties["user_id"])
+            )
+            if known.visitor_id != event.visitor_id:
+                del touched[event.visitor_id]
+            touched[known.visitor_id] = known
+        cached = list(touched.values())
+        visitor_ids_touched = set(touched)
+        event_types = {e.type for e in fresh}
+        transaction.on_commit(lambda: _cache_profiles(cached))
+        transaction.on_commit(
+            lambda: events_ingested.send(
+                sender=Event, visitor_ids=visitor_ids_touched, event_types=event_types
+            )
+        )
+
+
+def _drop_duplicates(events: list[ValidEvent]) -> list[ValidEvent]:
+    """Events whose event_id was already stored, or repeats within the batch, are no-ops."""
+    ids = [e.event_id for e in events if e.event_id is not None]
+    if not ids:
+        return events
+    seen = set(Event.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
+    fresh = []
+    for event in events:
+        if event.event_id is not None:
+            if event.event_id in seen:
+                continue
+            seen.add(event.event_id)
+        fresh.append(event)
+    return fresh
+
+
+@transaction.atomic
+def stitch_visitor(*, visitor_id: str, customer_id: str) -> VisitorProfile:
+    """Attach a visitor to a known customer. If the customer already has a profile under
+    another visitor id, the anonymous profile is merged into it, its events re-pointed and
+    its id kept as an alias; returns the customer's profile."""
+    key = customer_key(customer_id, settings.PZ_CUSTOMER_ID_PEPPER)
+    source = VisitorProfile.objects.select_for_update().get(visitor_id=visitor_id)
+    target = VisitorProfile.objects.select_for_update().filter(customer_key=key).first()
+    if target is None or target.pk == source.pk:
+        if source.customer_key != key:
+            if source.customer_key is not None:
+                # Another customer logged in on this browser: start a fresh visitor id
+                # rather than mix two people's data; the caller resets the cookie.
+                logger.info("visitor %s already belongs to another customer", visitor_id)
+                return source
+            source.customer_key = key
+            source.save(update_fields=["customer_key", "updated_at"])
+        transaction.on_commit(lambda: _cache_profiles([source]))
+        return source
+
+    merged = state_from_model(target)
+    profile_state.merge_into(merged, state_from_model(source))
+    profile_state.refresh_rfm(merged, timezone.now(), rfm_cuts())
+    _apply_to_model(target, merged)
+    Event.objects.filter(visitor_id=source.visitor_id).update(visitor_id=target.visitor_id)
+    VisitorAlias.objects.filter(visitor_id=source.visitor_id).update(visitor_id=target.visitor_id)
+    VisitorAlias.objects.update_or_create(
+        alias_id=source.visitor_id, defaults={"visitor_id": target.visitor_id}
+    )
+    visitors_merged.send(
+        sender=VisitorProfile,
+        source_visitor_id=source.visitor_id,
+        target_visitor_id=target.visitor_id,
+    )
+    source_id = source.visitor_id
+    source.delete()
+    target.save()
+
+    def refresh_cache() -> None:
+        cache.set(
+            profile_cache_key(source_id),
+            {"alias": target.visitor_id},
+            settings.PZ_PROFILE_CACHE_SECONDS,
+        )
+        _cache_profiles([target])
+
+    transaction.on_commit(refresh_cache)
+    return target
+
+
+def set_consent(
+    *, visitor_id: str, tracking: bool | None = None, personalization: bool | None = None
+) -> VisitorProfile:
+    """Record a visitor's consent choices; withdrawing tracking consent stops storage of
+    new events at once (the cache entry is refreshed on commit)."""
+    from tracking.selectors import resolve_visitor_id
+
+    canonical = resolve_visitor_id(visitor_id)
+    with transaction.atomic():
+        profile, _ = VisitorProfile.objects.select_for_update().get_or_create(
+            visitor_id=canonical, defaults={"bucketing_id": canonical}
+        )
+        if tracking is not None:
+            profile.consent_tracking = tracking
+        if personalization is not None:
+            profile.consent_personalization = personalization
+        profile.consent_updated_at = timezone.now()
+        profile.save()
+        transaction.on_commit(lambda: _cache_profiles([profile]))
+    return profile
+
+
+def linked_visitor_ids(visitor_id: str) -> list[str]:
+    """The visitor's canonical id plus every anonymous id stitched to it."""
+    from tracking.selectors import resolve_visitor_id
+
+    canonical = resolve_visitor_id(visitor_id)
+    aliases = VisitorAlias.objects.filter(visitor_id=canonical).values_list("alias_id", flat=True)
+    return sorted({canonical, visitor_id, *aliases})
+
+
+def erase_visitor(*, visitor_id: str) -> bool:
+    """GDPR erasure: every registered section (events, profile, aliases, memberships,
+    assignments...) of the visitor and of every id stitched to it, in one transaction."""
+    from tracking.visitor_data import registered_sections
+
+    with transaction.atomic():
+        ids = linked_visitor_ids(visitor_id)
+        found = (
+            VisitorProfile.objects.filter(visitor_id__in=ids).exists()
+            or Event.objects.filter(visitor_id__in=ids).exists()
+        )
+        for section in registered_sections():
+            section.erase(ids)
+        transaction.on_commit(lambda: cache.delete_many([profile_cache_key(i) for i in ids]))
+    return found
+
+
+def export_visitor(*, visitor_id: str) -> dict[str, Any]:
+    """GDPR access: everything stored about the visitor, by section."""
+    from tracking.visitor_data import registered_sections
+
+    ids = linked_visitor_ids(visitor_id)
+    return {
+        "visitor_id": visitor_id,
+        "linked_visitor_ids": ids,
+        "exported_at": timezone.now().isoformat(),
+        "sections": {section.name: section.export(ids) for section in registered_sections()},
+    }
+
+
+@transaction.atomic
+def refresh_rfm_scores(*, now: datetime | None = None) -> RfmScale:
+    """Recompute the RFM quintile cut points over all purchasers and rescore every
+    purchaser (recency moves with the clock, so scores go stale without events)."""
+    now = now or timezone.now()
+    rows = list(
+        VisitorProfile.objects.filter(orders__gt=0, last_purchase_at__isnull=False).values_list(
+            "pk", "last_purchase_at", "orders", "revenue"
+        )
+    )
+    recency = [max((now - last).total_seconds(), 0.0) / 86400.0 for _, last, _, _ in rows]
+    cuts = rfm.RfmCuts(
+        recency=rfm.quintile_cuts(recency),
+        frequency=rfm.quintile_cuts([orders for _, _, orders, _ in rows]),
+        monetary=rfm.quintile_cuts([revenue for _, _, _, revenue in rows]),
+    )
+    scale = RfmScale.objects.create(
+        recency_cuts=list(cuts.recency),
+        frequency_cuts=list(cuts.frequency),
+        monetary_cuts=list(cuts.monetary),
+        customers=len(rows),
+        computed_at=now,
+    )
+    RfmScale.objects.exclude(pk=scale.pk).delete()
+    updates = []
+    for (pk, _, orders, revenue), days in zip(rows, recency, strict=True):
+        scores = rfm.score(days, orders, revenue, cuts)
+        r, f, m = scores if scores else (None, None, None)
+        updates.append(VisitorProfile(pk=pk, rfm_r=r, rfm_f=f, rfm_m=m))
+    VisitorProfile.objects.bulk_update(updates, ["rfm_r", "rfm_f", "rfm_m"], batch_size=1000)
+    VisitorProfile.objects.filter(orders=0).exclude(rfm_r=None).update(
+        rfm_r=None, rfm_f=None, rfm_m=None
+    )
+
+    def refresh_cache() -> None:
+        cache.delete(RFM_CUTS_CACHE_KEY)
+        _invalidate_profiles(
+            VisitorProfile.objects.filter(orders__gt=0).values_list("visitor_id", flat=True)
+        )
+
+    transaction.on_commit(refresh_cache)
+    return scale
+
+
+def _invalidate_profiles(visitor_ids: Iterable[str]) -> None:
+    keys = [profile_cache_key(vid) for vid in visitor_ids]
+    for start in range(0, len(keys), 1000):
+        cache.delete_many(keys[start : start + 1000])
+
+
+def known_profile(customer_id: str) -> VisitorProfile:
+    """The profile of a known customer, created (with a pseudonymous visitor id) if new."""
+    key = customer_key(customer_id, settings.PZ_CUSTOMER_ID_PEPPER)
+    profile = VisitorProfile.objects.filter(customer_key=key).first()
+    if profile is None:
+        vid = known_visitor_id(key)
+        profile, _ = VisitorProfile.objects.get_or_create(
+            visitor_id=vid, defaults={"bucketing_id": vid, "customer_key": key}
+        )
+    return profile
+
+
+CUSTOMER_ATTRIBUTE_COLUMNS = {
+    "age_band": {"18-24", "25-34", "35-44", "45-54", "55-64", "65+"},
+    "gender": {"female", "male", "other", "unknown"},
+    "city": None,
+    "loyalty_tier": {"none", "bronze", "silver", "gold", "platinum"},
+}
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _customer_row_attributes(row: dict[str, str]) -> dict[str, str]:
+    customer_id = (row.get("customer_id") or "").strip()
+    if not customer_id or len(customer_id) > 128:
+        raise ValueError("customer_id is required (1 to 128 characters)")
+    attributes = {}
+    for column, allowed in CUSTOMER_ATTRIBUTE_COLUMNS.items():
+        value = (row.get(column) or "").strip()
+        if not value:
+            continue
+        if allowed is not None and value.lower() not in allowed:
+            raise ValueError(f"{column} must be one of {', '.join(sorted(allowed))}")
+        if len(value) > 100:
+            raise ValueError(f"{column} is longer than 100 characters")
+        attributes[column] = value.lower() if allowed is not None else value
+    return attributes
+
+
+def import_customer_attributes(lines: Iterable[str]) -> ImportReport:
+    """Import a CRM export (CSV with a header: customer_id, age_band, gender, city,
+    loyalty_tier). Bad rows are reported by line number; good rows are kept."""
+    report = ImportReport()
+    reader = csv.DictReader(lines)
+    if not reader.fieldnames or "customer_id" not in reader.fieldnames:
+        report.errors.append((1, "header must include customer_id"))
+        return report
+    touched = []
+    for row in reader:
+        line = reader.line_num
+        try:
+            attributes = _customer_row_attributes(row)
+        except ValueError as exc:
+            report.errors.append((line, str(exc)))
+            continue
+        with transaction.atomic():
+            profile = known_profile(row["customer_id"].strip())
+            profile.attributes = {**profile.attributes, **attributes}
+            profile.save(update_fields=["attributes", "updated_at"])
+        touched.append(profile.visitor_id)
+        report.imported += 1
+    _invalidate_profiles(touched)
+    return report
+
+
+def rebuild_profile(*, visitor_id: str) -> VisitorProfile:
+    """Recompute a profile from its stored events (after a half-life change, or to audit
+    the incremental updates)."""
+    with transaction.atomic():
+        profile = VisitorProfile.objects.select_for_update().get(visitor_id=visitor_id)
+        state = profile_state.ProfileState(
+            visitor_id=visitor_id,
+            customer_key=profile.customer_key,
+            attributes=profile.attributes,
+        )
+        cfg = profile_settings()
+        for event in Event.objects.filter(visitor_id=visitor_id).order_by("timestamp", "id"):
+            profile_state.apply_event(
+                state,
+                event.type,
+                event.timestamp,
+                event.properties,
+                event.context,
+                cfg,
+                event.session_id,
+            )
+        profile_state.refresh_rfm(state, timezone.now(), rfm_cuts())
+        _apply_to_model(profile, state)
+        profile.save()
+        transaction.on_commit(lambda: _cache_profiles([profile]))
+    return profile
+
+
+def demo_event_id(namespace: str, key: str) -> str:
+    """A stable event_id for replayed data, so replaying twice stores nothing twice."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pz:{namespace}:{key}"))
+
+
+__all__ = [
+    "IngestResult",
+    "demo_event_id",
+    "erase_visitor",
+    "export_visitor",
+    "import_customer_attributes",
+    "ingest_events",
+    "is_visitor_id",
+    "known_profile",
+    "new_visitor_id",
+    "rebuild_profile",
+    "refresh_rfm_scores",
+    "set_consent",
+    "stitch_visitor",
+]

@@ -1,0 +1,10 @@
+"""Signals other apps subscribe to (segments refresh memberships, experiments move
+assignments); sent after the writing transaction commits."""
+
+from django.dispatch import Signal
+
+# kwargs: visitor_ids (set[str]), event_types (set[str])
+events_ingested = Signal()
+# kwargs: source_visitor_id, target_visitor_id; sent inside the stitching transaction so
+# receivers re-point their own rows atomically.
+visitors_merged = Signal()

@@ -1,0 +1,67 @@
+"""Tracking's own visitor data sections: events, profile and stitched aliases."""
+
+from typing import Any
+
+from django.forms.models import model_to_dict
+
+from tracking.models import Event, VisitorAlias, VisitorProfile
+from tracking.visitor_data import VisitorDataSection, register_section
+
+
+def _export_events(ids: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "event_id": str(e.event_id) if e.event_id else None,
+            "visitor_id": e.visitor_id,
+            "session_id": e.session_id,
+            "type": e.type,
+            "timestamp": e.timestamp.isoformat(),
+            "received_at": e.received_at.isoformat(),
+            "properties": e.properties,
+            "context": e.context,
+        }
+        for e in Event.objects.filter(visitor_id__in=ids).order_by("timestamp", "id").iterator()
+    ]
+
+
+def _export_profiles(ids: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for profile in VisitorProfile.objects.filter(visitor_id__in=ids):
+        row = model_to_dict(profile)
+        row.update(created_at=profile.created_at, updated_at=profile.updated_at)
+        rows.append({k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()})
+    return rows
+
+
+def _export_aliases(ids: list[str]) -> list[dict[str, str]]:
+    return list(VisitorAlias.objects.filter(alias_id__in=ids).values("alias_id", "visitor_id"))
+
+
+def register_tracking_sections() -> None:
+    register_section(
+        VisitorDataSection(
+            name="events",
+            models=(Event,),
+            export=_export_events,
+            erase=lambda ids: Event.objects.filter(visitor_id__in=ids).delete(),
+        )
+    )
+    register_section(
+        VisitorDataSection(
+            name="profile",
+            models=(VisitorProfile,),
+            export=_export_profiles,
+            erase=lambda ids: VisitorProfile.objects.filter(visitor_id__in=ids).delete(),
+        )
+    )
+    register_section(
+        VisitorDataSection(
+            name="aliases",
+            models=(VisitorAlias,),
+            export=_export_aliases,
+            erase=lambda ids: (
+                VisitorAlias.objects.filter(alias_id__in=ids).delete(),
+                VisitorAlias.objects.filter(visitor_id__in=ids).delete(),
+            ),
+        )
+    )
