@@ -36,3 +36,22 @@ def skip_or_fail(reason: str) -> None:
     if getattr(settings, "PZ_REQUIRE_SERVICES", False):
         pytest.fail(f"required service unavailable: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture
+def celery_worker_app(transactional_db):
+    """The Celery app with eager mode off, for tests that need the real worker started by
+    CI (`.ci/run`); skips, or fails under PZ_REQUIRE_SERVICES, when none answers."""
+    from config.celery import app
+
+    if not settings.CELERY_BROKER_URL:
+        skip_or_fail("CELERY_BROKER_URL is not set")
+    try:
+        replies = app.control.ping(timeout=2.0)
+    except Exception as exc:  # noqa: BLE001 - any broker failure means "no worker"
+        skip_or_fail(f"Celery broker unreachable: {exc}")
+    if not replies:
+        skip_or_fail("no Celery worker answered a ping")
+    app.conf.task_always_eager = False
+    yield app
+    app.conf.task_always_eager = True

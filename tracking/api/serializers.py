@@ -5,6 +5,8 @@ from rest_framework import serializers
 
 from tracking.event_validation import EVENT_TYPES, VISITOR_ID_RE
 
+VISITOR_ID_PATTERN = rf"\A{VISITOR_ID_RE.pattern}\Z"
+
 
 class EventContextSerializer(serializers.Serializer):
     device = serializers.CharField(required=False)
@@ -20,7 +22,7 @@ class EventContextSerializer(serializers.Serializer):
 
 class EventSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=sorted(EVENT_TYPES))
-    visitor_id = serializers.RegexField(VISITOR_ID_RE.pattern, required=False)
+    visitor_id = serializers.RegexField(VISITOR_ID_PATTERN, required=False)
     session_id = serializers.CharField(required=False, max_length=128)
     timestamp = serializers.DateTimeField(required=False)
     event_id = serializers.UUIDField(required=False)
@@ -45,7 +47,7 @@ class IngestResultSerializer(serializers.Serializer):
 
 
 class ConsentInputSerializer(serializers.Serializer):
-    visitor_id = serializers.RegexField(VISITOR_ID_RE.pattern, required=False, max_length=64)
+    visitor_id = serializers.RegexField(VISITOR_ID_PATTERN, required=False, max_length=64)
     tracking = serializers.BooleanField(required=False, allow_null=True, default=None)
     personalization = serializers.BooleanField(required=False, allow_null=True, default=None)
 

@@ -1,0 +1,16 @@
+"""Celery tasks of tracking: thin wrappers that call services."""
+
+from celery import shared_task
+
+from tracking import services
+
+
+@shared_task(acks_late=True, max_retries=3, default_retry_delay=30)
+def refresh_rfm_scores_task() -> int:
+    """Refresh RFM quintiles and every purchaser's scores; returns the customers scored."""
+    return services.refresh_rfm_scores().customers
+
+
+@shared_task(acks_late=True, max_retries=3, default_retry_delay=10)
+def rebuild_profile_task(visitor_id: str) -> None:
+    services.rebuild_profile(visitor_id=visitor_id)

@@ -1,0 +1,95 @@
+"""GET/DELETE /api/v1/visitors/{id} and /export: staff or the visitor themself."""
+
+import json
+
+import pytest
+
+from tracking.models import Event, VisitorAlias, VisitorProfile
+from tracking.services import known_profile
+from tracking.tests.factories import make_event
+
+pytestmark = pytest.mark.django_db
+
+
+def ingest(client, *events):
+    client.post(
+        "/api/v1/events", data=json.dumps({"events": list(events)}), content_type="application/json"
+    )
+
+
+def test_staff_read_the_profile(staff_client, client):
+    ingest(client, make_event(), make_event("purchase"))
+    body = staff_client.get("/api/v1/visitors/v1").json()
+    assert body["visitor_id"] == "v1"
+    assert body["counters"] == {"product_view": 1, "purchase": 1}
+    assert body["orders"] == 1 and body["rfm"]["frequency"] == 1
+    assert set(body) >= {"attributes", "interest", "flags", "segments", "consent", "rfm"}
+
+
+def test_anonymous_callers_are_refused(api_client, client):
+    ingest(client, make_event())
+    assert api_client.get("/api/v1/visitors/v1").status_code in (401, 403)
+    assert api_client.delete("/api/v1/visitors/v1").status_code in (401, 403)
+    assert api_client.get("/api/v1/visitors/v1/export").status_code in (401, 403)
+    assert VisitorProfile.objects.filter(visitor_id="v1").exists()
+
+
+def test_non_staff_users_are_refused(api_client, client, django_user_model):
+    ingest(client, make_event())
+    user = django_user_model.objects.create_user(username="shopper", password="x-pw-123456")
+    api_client.force_authenticate(user)
+    assert api_client.get("/api/v1/visitors/v1").status_code == 403
+
+
+def test_the_visitor_may_read_export_and_erase_their_own_data(client):
+    first = client.get("/api/v1/visitors/unknown")  # sets the cookie
+    assert first.status_code == 403
+    own_id = first.cookies["pz_vid"].value.split(":")[0]
+    ingest(client, make_event(visitor_id=own_id))
+    assert client.get(f"/api/v1/visitors/{own_id}").status_code == 200
+    assert client.get(f"/api/v1/visitors/{own_id}/export").status_code == 200
+    assert client.delete(f"/api/v1/visitors/{own_id}").status_code == 204
+    assert not Event.objects.filter(visitor_id=own_id).exists()
+
+
+def test_unknown_visitor_is_404(staff_client):
+    assert staff_client.get("/api/v1/visitors/nobody").status_code == 404
+    assert staff_client.delete("/api/v1/visitors/nobody").status_code == 404
+    assert staff_client.get("/api/v1/visitors/nobody/export").status_code == 404
+
+
+def test_export_holds_events_profile_and_aliases(staff_client, client):
+    known = known_profile("12347")
+    ingest(client, make_event(visitor_id="anon"), make_event("login", visitor_id="anon"))
+    body = staff_client.get(f"/api/v1/visitors/{known.visitor_id}/export").json()
+    assert body["linked_visitor_ids"] == sorted([known.visitor_id, "anon"])
+    assert len(body["sections"]["events"]) == 2
+    assert body["sections"]["profile"][0]["visitor_id"] == known.visitor_id
+    assert body["sections"]["aliases"] == [{"alias_id": "anon", "visitor_id": known.visitor_id}]
+
+
+def test_erasure_removes_events_profile_aliases_and_cache(staff_client, client):
+    known = known_profile("12347")
+    ingest(client, make_event(visitor_id="anon"), make_event("login", visitor_id="anon"))
+    ingest(client, make_event(visitor_id="bystander"))
+    assert staff_client.delete("/api/v1/visitors/anon").status_code == 204
+    assert not Event.objects.filter(visitor_id__in=[known.visitor_id, "anon"]).exists()
+    assert not VisitorProfile.objects.filter(visitor_id=known.visitor_id).exists()
+    assert not VisitorAlias.objects.exists()
+    assert staff_client.get("/api/v1/visitors/anon").status_code == 404
+    assert staff_client.get(f"/api/v1/visitors/{known.visitor_id}").status_code == 404
+    assert Event.objects.filter(visitor_id="bystander").count() == 1
+
+
+def test_erasure_covers_every_model_with_a_visitor_reference():
+    from django.apps import apps
+
+    from tracking.visitor_data import registered_sections
+
+    covered = {model for section in registered_sections() for model in section.models}
+    with_visitor_reference = {
+        model
+        for model in apps.get_models()
+        if any(field.name in {"visitor_id", "alias_id"} for field in model._meta.get_fields())
+    }
+    assert with_visitor_reference <= covered, with_visitor_reference - covered
