@@ -140,6 +140,9 @@ def apply_event(
     if is_latest:
         state.last_seen = at
         seen = {name: context[name] for name in CONTEXT_FIELDS if context.get(name)}
+        host = referrer_host(seen.get("referrer"))
+        if host:
+            seen["referrer_host"] = host
         if seen:
             state.last_context = {**state.last_context, **seen}
 
@@ -238,7 +241,7 @@ def refresh_rfm(state: ProfileState, now: datetime, cuts: rfm.RfmCuts) -> None:
 def recency_days(state: ProfileState, now: datetime) -> float | None:
     if state.last_purchase_at is None:
         return None
-    return round(max((now - state.last_purchase_at).total_seconds(), 0.0) / 86400.0, 3)
+    return max((now - state.last_purchase_at).total_seconds(), 0.0) / 86400.0
 
 
 def flags(state: ProfileState, now: datetime, cfg: ProfileSettings) -> dict[str, bool]:
@@ -284,18 +287,24 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def profile_document(state: ProfileState, now: datetime, cfg: ProfileSettings) -> dict[str, Any]:
+def profile_document(
+    state: ProfileState, now: datetime, cfg: ProfileSettings, *, exact: bool = False
+) -> dict[str, Any]:
     """The profile as `GET /api/v1/visitors/{id}` shows it; segment rules address its
-    dotted paths (`profile.rfm.recency_days`, `profile.interest.outdoor`, ...)."""
+    dotted paths (`profile.rfm.recency_days`, `profile.interest.outdoor`, ...).
+
+    `exact=True` skips display rounding, so rule evaluation matches the SQL compiler.
+    """
+
+    def shown(value: float, digits: int) -> float:
+        return value if exact else round(value, digits)
+
     recency = recency_days(state, now)
     interest = {
-        category: round(decay.decayed_value(stored, now, cfg.interest_half_life_days), 4)
+        category: shown(decay.decayed_value(stored, now, cfg.interest_half_life_days), 4)
         for category, stored in sorted(state.interest.items())
     }
-    context = dict(state.last_context)
-    host = referrer_host(context.get("referrer"))
-    if host:
-        context["referrer_host"] = host
+    engagement = decay.decayed_value(state.engagement_log2, now, cfg.engagement_half_life_days)
     return {
         "visitor_id": state.visitor_id,
         "known": state.customer_key is not None,
@@ -305,9 +314,7 @@ def profile_document(state: ProfileState, now: datetime, cfg: ProfileSettings) -
         "events": state.events_count,
         "counters": dict(state.counters),
         "interest": {k: v for k, v in interest.items() if v > 0},
-        "engagement": round(
-            decay.decayed_value(state.engagement_log2, now, cfg.engagement_half_life_days), 4
-        ),
+        "engagement": shown(engagement, 4),
         "cart": {
             "items": state.cart_items,
             "value": state.cart_value,
@@ -316,9 +323,9 @@ def profile_document(state: ProfileState, now: datetime, cfg: ProfileSettings) -
         },
         "orders": state.orders,
         "revenue": state.revenue,
-        "average_order_value": round(state.revenue / state.orders, 2) if state.orders else 0.0,
+        "average_order_value": shown(state.revenue / state.orders, 2) if state.orders else 0.0,
         "rfm": {
-            "recency_days": recency,
+            "recency_days": recency if exact or recency is None else round(recency, 3),
             "frequency": state.orders,
             "monetary": state.revenue,
             "r": state.rfm_r,
@@ -328,6 +335,6 @@ def profile_document(state: ProfileState, now: datetime, cfg: ProfileSettings) -
             "label": rfm.label(state.rfm_r, state.rfm_f, state.rfm_m),
         },
         "flags": flags(state, now, cfg),
-        "last_context": context,
+        "last_context": dict(state.last_context),
         "attributes": dict(state.attributes),
     }
