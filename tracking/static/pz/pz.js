@@ -1,0 +1,218 @@
+/* pz.js: the pz event tracker (ES5, no dependencies). Config comes from the script tag:
+ * data-endpoint, data-consent-endpoint, data-auto="page,product,clicks,impressions",
+ * data-respect-gpc="true". Events are batched to navigator.sendBeacon; each carries an
+ * event_id so a retried beacon is stored once. */
+(function (w, d) {
+  "use strict";
+  if (w.pz && w.pz.version) return;
+  var nav = w.navigator || {}, PLACEMENT = "[data-pz-placement]";
+  var script = d.currentScript || (d.querySelector && d.querySelector("script[src*='pz.js']"));
+  function attr(name, fallback) {
+    var v = script && script.getAttribute ? script.getAttribute(name) : null;
+    return v ? v : fallback;
+  }
+  var config = {
+    endpoint: attr("data-endpoint", "/api/v1/events"),
+    consentEndpoint: attr("data-consent-endpoint", "/api/v1/consent"),
+    auto: "," + attr("data-auto", "page,product,clicks,impressions").replace(/\s/g, "") + ",",
+    respectGpc: attr("data-respect-gpc", "false") === "true"
+  };
+  function autoOn(name) { return config.auto.indexOf("," + name + ",") >= 0; }
+
+  function cookie(name) {
+    var m = (d.cookie || "").match(new RegExp("(?:^|;\\s*)" + name + "=([^;]*)"));
+    return m ? m[1] : null;
+  }
+  function setCookie(name, value, maxAge) {
+    d.cookie = name + "=" + value + "; path=/; SameSite=Lax" + (maxAge ? "; max-age=" + maxAge : "");
+  }
+
+  // The server signs the cookie as "<id>:<timestamp>:<signature>"; only the id is read.
+  function visitorId() {
+    var id = (cookie("pz_vid") || "").replace(/^"/, "").split(":")[0];
+    return /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : null;
+  }
+
+  function uuid4() {
+    var c = w.crypto, b = [], i, hex = "";
+    if (c && c.randomUUID) return c.randomUUID();
+    if (c && c.getRandomValues) b = c.getRandomValues(new Uint8Array(16));
+    else for (i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    for (i = 0; i < 16; i++) {
+      hex += (i === 4 || i === 6 || i === 8 || i === 10 ? "-" : "") + (b[i] + 256).toString(16).slice(1);
+    }
+    return hex;
+  }
+
+  var session = null;
+  function sessionId() {
+    var now = +new Date();
+    try {
+      session = JSON.parse(w.sessionStorage.getItem("pz_sid")) || session;
+    } catch (e) { /* storage blocked: keep the in-memory session */ }
+    if (!session || !session.id || now - session.last > 30 * 60 * 1000) session = { id: uuid4() };
+    session.last = now;
+    try { w.sessionStorage.setItem("pz_sid", JSON.stringify(session)); } catch (e) { /* blocked */ }
+    setCookie("pz_sid", session.id);  // lets server-side events join the same session
+    return session.id;
+  }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function localTime(t) {
+    var off = -t.getTimezoneOffset(), a = Math.abs(off);
+    return t.getFullYear() + "-" + pad(t.getMonth() + 1) + "-" + pad(t.getDate()) + "T" +
+      pad(t.getHours()) + ":" + pad(t.getMinutes()) + ":" + pad(t.getSeconds()) +
+      (off < 0 ? "-" : "+") + pad(Math.floor(a / 60)) + ":" + pad(a % 60);
+  }
+  function device() {
+    var ua = nav.userAgent || "", width = w.innerWidth || 1280;
+    if (/iPad|Tablet|PlayBook|Silk/i.test(ua) || (/Android/i.test(ua) && !/Mobile/i.test(ua))) {
+      return "tablet";
+    }
+    if (/Mobi|iPhone|iPod|Android|BlackBerry|Opera Mini|IEMobile/i.test(ua) || width < 600) {
+      return "mobile";
+    }
+    return "desktop";
+  }
+  function clip(s) { return String(s).slice(0, 2048); }
+  function context() {
+    var loc = w.location || {}, search = loc.search || "", m;
+    var re = /[?&](utm_(?:source|medium|campaign|term|content))=([^&#]*)/g;
+    var ctx = { url: clip((loc.pathname || "/") + search), device: device(),
+      local_time: localTime(new Date()) };
+    if (d.referrer) ctx.referrer = clip(d.referrer);
+    if (nav.language) ctx.locale = nav.language;
+    while ((m = re.exec(search))) {
+      try {
+        if (m[2]) ctx[m[1]] = clip(decodeURIComponent(m[2].replace(/\+/g, " ")));
+      } catch (e) { /* a malformed escape: skip it */ }
+    }
+    return ctx;
+  }
+
+  var queue = [], timer = null, stopped = false;
+  function allowed() {
+    return !stopped && !/(^|\.)t0/.test(cookie("pz_consent") || "") &&
+      !(config.respectGpc &&
+        (nav.globalPrivacyControl === true || nav.doNotTrack === "1" || w.doNotTrack === "1"));
+  }
+  function post(url, body) {
+    try {
+      var blob = new w.Blob([body], { type: "application/json" });
+      if (nav.sendBeacon && nav.sendBeacon(url, blob)) return true;
+    } catch (e) { /* fall back to fetch */ }
+    if (!w.fetch) return false;
+    w.fetch(url, { method: "POST", body: body, keepalive: true, credentials: "same-origin",
+      headers: { "Content-Type": "application/json" } })["catch"](function () {});
+    return true;
+  }
+  function flush() {
+    if (timer) w.clearTimeout(timer);
+    timer = null;
+    var batch = queue;
+    queue = [];
+    return batch.length && allowed() ? post(config.endpoint, JSON.stringify({ events: batch })) : false;
+  }
+
+  function track(type, properties) {
+    if (!type || typeof type !== "string" || !allowed()) return null;
+    var event = { type: type, event_id: uuid4(), timestamp: new Date().toISOString(),
+      session_id: sessionId(), properties: properties || {}, context: context() };
+    var vid = visitorId();
+    if (vid) event.visitor_id = vid;  // without it the server uses the cookie's id
+    queue.push(event);
+    if (queue.length >= 20) flush();
+    else if (!timer) timer = w.setTimeout(flush, 2000);
+    return event.event_id;
+  }
+
+  // choice: {tracking: bool, personalization: bool}; remembered as "t1.p0" in pz_consent.
+  function consent(choice) {
+    var body = {}, flags = [], vid = visitorId();
+    choice = choice || {};
+    if (vid) body.visitor_id = vid;
+    if (typeof choice.tracking === "boolean") {
+      body.tracking = choice.tracking;
+      flags.push(choice.tracking ? "t1" : "t0");
+    }
+    if (typeof choice.personalization === "boolean") {
+      body.personalization = choice.personalization;
+      flags.push(choice.personalization ? "p1" : "p0");
+    }
+    if (choice.tracking === false) { queue = []; stopped = true; }
+    else if (choice.tracking === true) stopped = false;
+    if (flags.length) setCookie("pz_consent", flags.join("."), 395 * 86400);
+    return post(config.consentEndpoint, JSON.stringify(body));
+  }
+
+  function closest(el, selector) {
+    for (; el && el.nodeType === 1; el = el.parentNode) if (el.matches && el.matches(selector)) return el;
+    return null;
+  }
+  function placementProps(el) {
+    var props = { placement: el.getAttribute("data-pz-placement") };
+    var variant = el.getAttribute("data-pz-variant"), component = el.getAttribute("data-pz-component");
+    if (variant) props.variant = variant;
+    if (component) props.component = component;
+    return props;
+  }
+  function onClick(e) {
+    var el = closest(e.target, PLACEMENT), link = closest(e.target, "a[href]"), props;
+    if (!el) return;
+    props = placementProps(el);
+    if (link) props.href = clip(link.getAttribute("href"));
+    track("click", props);
+  }
+
+  var observer = null;
+  function impression(el) {
+    if (!el.__pzSeen) { el.__pzSeen = true; track("impression", placementProps(el)); }
+  }
+  // Call again after injecting placements into the page.
+  function observePlacements(root) {
+    var els = (root || d).querySelectorAll ? (root || d).querySelectorAll(PLACEMENT) : [];
+    for (var i = 0; i < els.length; i++) {
+      if (els[i].__pzSeen || els[i].__pzObserved) continue;
+      els[i].__pzObserved = true;
+      if (observer) observer.observe(els[i]);
+      else impression(els[i]);
+    }
+  }
+
+  function start() {
+    if (autoOn("page")) track("page_view", {});
+    var el = autoOn("product") && d.querySelector && d.querySelector("[data-pz-product]");
+    if (el && el.getAttribute("data-pz-product-id")) {
+      var props = { product_id: el.getAttribute("data-pz-product-id") };
+      var price = parseFloat(el.getAttribute("data-pz-price"));
+      if (el.getAttribute("data-pz-category")) props.category = el.getAttribute("data-pz-category");
+      if (!isNaN(price)) props.price = price;
+      track("product_view", props);
+    }
+    if (!autoOn("impressions")) return;
+    if (w.IntersectionObserver) {
+      observer = new w.IntersectionObserver(function (entries) {
+        for (var i = 0; i < entries.length; i++) {
+          if (entries[i].isIntersecting) {
+            observer.unobserve(entries[i].target);
+            impression(entries[i].target);
+          }
+        }
+      }, { threshold: 0.5 });
+    }
+    observePlacements(d);
+  }
+
+  if (d.addEventListener) {
+    if (autoOn("clicks")) d.addEventListener("click", onClick, true);
+    d.addEventListener("visibilitychange", function () { if (d.visibilityState === "hidden") flush(); });
+    if (w.addEventListener) w.addEventListener("pagehide", flush);
+    if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", start);
+    else start();
+  }
+
+  w.pz = { version: "1", config: config, track: track, consent: consent, flush: flush,
+    visitorId: visitorId, sessionId: sessionId, observePlacements: observePlacements };
+})(window, document);
