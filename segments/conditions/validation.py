@@ -1,0 +1,400 @@
+"""Validate a rule's canonical JSON form, naming each failing node by its path.
+
+``validate_rule`` accepts any Python value and never raises: hostile input is bounded
+by the limits in ``language`` (depth, node count, list and string lengths), and work
+stops after ``MAX_ERRORS`` errors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from typing import Any
+
+from .durations import InvalidDuration, parse_duration
+from .errors import InvalidRule, RuleError
+from .language import (
+    AGGREGATES,
+    CONTEXT_FIELD_TYPES,
+    CONTEXT_FIELDS,
+    CONTEXT_QUERY,
+    EVENT_LEAF_OPS,
+    EVENT_SPEC_KEYS,
+    EVENT_TYPES,
+    FIELD_PART,
+    LIST_OPS,
+    MAX_DEPTH,
+    MAX_ERRORS,
+    MAX_FIELD_LENGTH,
+    MAX_LIST_LENGTH,
+    MAX_NODES,
+    MAX_SAFE_INTEGER,
+    MAX_SEGMENT_KEY_LENGTH,
+    MAX_STRING_LENGTH,
+    MAX_WHERE_PROPERTIES,
+    NAMESPACES,
+    NODE_KEYS,
+    NODE_KINDS,
+    OPS,
+    ORDERING_OPS,
+    SEGMENT_KEY,
+)
+from .operators import parse_rule_temporal
+
+
+def validate_rule(rule: object, *, event_types: Collection[str] = EVENT_TYPES) -> list[RuleError]:
+    """Return every problem in ``rule`` (empty when valid); never raises."""
+    validator = _RuleValidator(event_types)
+    try:
+        validator.check_node(rule, "", depth=1)
+    except _StopValidating:
+        pass
+    return validator.errors
+
+
+def check_rule(rule: object, *, event_types: Collection[str] = EVENT_TYPES) -> None:
+    """Raise ``InvalidRule`` (carrying path and reason) unless ``rule`` is valid."""
+    errors = validate_rule(rule, event_types=event_types)
+    if errors:
+        raise InvalidRule(errors)
+
+
+class _StopValidating(Exception):
+    """Raised internally once a limit makes further checking pointless."""
+
+
+def _key(path: str, key: object) -> str:
+    name = key if isinstance(key, str) else repr(key)
+    return f"{path}.{name}" if path else name
+
+
+def _describe_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+class _RuleValidator:
+    def __init__(self, event_types: Collection[str]) -> None:
+        self.event_types = event_types
+        self.errors: list[RuleError] = []
+        self.nodes = 0
+
+    def error(self, path: str, reason: str) -> None:
+        self.errors.append(RuleError(path, reason))
+        if len(self.errors) >= MAX_ERRORS:
+            raise _StopValidating
+
+    # --- nodes -----------------------------------------------------------------
+
+    def check_node(self, node: object, path: str, *, depth: int) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            self.error(path, f"the rule has more than {MAX_NODES} conditions")
+            raise _StopValidating
+        if depth > MAX_DEPTH:
+            self.error(path, f"conditions are nested more than {MAX_DEPTH} levels deep")
+            return
+        if not isinstance(node, dict):
+            self.error(path, f"expected a condition object, got {_describe_type(node)}")
+            return
+        kinds = [kind for kind in NODE_KINDS if kind in node]
+        if len(kinds) != 1:
+            if kinds:
+                found = ", ".join(kinds)
+                self.error(path, f"a condition has exactly one of its kinds, found {found}")
+            else:
+                self.error(path, "expected one of: all, any, not, segment, field, events")
+            return
+        kind = kinds[0]
+        for key in node:
+            if key not in NODE_KEYS[kind]:
+                self.error(_key(path, key), f"unknown key in a {kind} condition")
+        if kind in ("all", "any"):
+            self.check_group(node[kind], _key(path, kind), depth=depth)
+        elif kind == "not":
+            self.check_node(node["not"], _key(path, "not"), depth=depth + 1)
+        elif kind == "segment":
+            self.check_segment_key(node["segment"], _key(path, "segment"))
+        elif kind == "field":
+            self.check_field_leaf(node, path)
+        else:
+            self.check_events_leaf(node, path)
+
+    def check_group(self, children: object, path: str, *, depth: int) -> None:
+        if not isinstance(children, list):
+            self.error(path, f"expected a list of conditions, got {_describe_type(children)}")
+            return
+        if not children:
+            self.error(path, "needs at least one condition")
+            return
+        for index, child in enumerate(children):
+            self.check_node(child, f"{path}[{index}]", depth=depth + 1)
+
+    def check_segment_key(self, key: object, path: str) -> None:
+        if not isinstance(key, str):
+            self.error(path, f"expected a segment key string, got {_describe_type(key)}")
+        elif len(key) > MAX_SEGMENT_KEY_LENGTH or not SEGMENT_KEY.fullmatch(key):
+            self.error(
+                path,
+                "a segment key is 1 to 100 letters, digits, '-' or '_', "
+                "starting with a letter or digit",
+            )
+
+    def check_field_leaf(self, node: dict[str, Any], path: str) -> None:
+        field_type = self.check_field_name(node["field"], _key(path, "field"))
+        op = self.check_op(node, path, allowed=frozenset(OPS))
+        if op is None:
+            return
+        if field_type == "bool" and op not in ("eq", "ne", "exists"):
+            self.error(_key(path, "op"), f"{node['field']} is true or false: use eq, ne or exists")
+            return
+        if field_type == "number" and op in ("contains", "startswith"):
+            self.error(_key(path, "op"), f"{node['field']} is a number: {op} does not apply")
+            return
+        self.check_value(node, path, op, expected_type=field_type)
+
+    def check_events_leaf(self, node: dict[str, Any], path: str) -> None:
+        self.check_event_spec(node["events"], _key(path, "events"))
+        op = self.check_op(node, path, allowed=EVENT_LEAF_OPS)
+        if op is not None:
+            self.check_value(node, path, op, expected_type="number")
+
+    def check_op(self, node: dict[str, Any], path: str, *, allowed: frozenset[str]) -> str | None:
+        op_path = _key(path, "op")
+        if "op" not in node:
+            self.error(op_path, "missing: every comparison needs an op")
+            return None
+        op = node["op"]
+        if not isinstance(op, str) or op not in OPS:
+            self.error(op_path, f"unknown op; use one of: {', '.join(OPS)}")
+            return None
+        if op not in allowed:
+            choices = ", ".join(sorted(allowed))
+            self.error(op_path, f"{op} does not apply here; use one of: {choices}")
+            return None
+        return op
+
+    def check_value(
+        self, node: dict[str, Any], path: str, op: str, *, expected_type: str | None
+    ) -> None:
+        value_path = _key(path, "value")
+        if "value" not in node:
+            self.error(value_path, "missing: every comparison needs a value")
+            return
+        self.check_op_value(op, node["value"], value_path, expected_type=expected_type)
+
+    # --- fields ----------------------------------------------------------------
+
+    def check_field_name(self, field: object, path: str) -> str | None:
+        """Check a ``namespace.dotted.path`` and return its fixed type, if it has one."""
+        if not isinstance(field, str):
+            self.error(path, f"expected a field name string, got {_describe_type(field)}")
+            return None
+        if len(field) > MAX_FIELD_LENGTH:
+            self.error(path, f"field names are at most {MAX_FIELD_LENGTH} characters")
+            return None
+        namespace, _, rest = field.partition(".")
+        if namespace not in NAMESPACES:
+            self.error(path, "a field starts with profile., attributes. or context.")
+            return None
+        parts = rest.split(".")
+        if not all(FIELD_PART.fullmatch(part) for part in parts):
+            self.error(path, f"{field!r} is not a dotted field path")
+            return None
+        if namespace != "context":
+            return None
+        if parts[0] == CONTEXT_QUERY and len(parts) == 2:
+            return "string"
+        if len(parts) == 1 and parts[0] in CONTEXT_FIELDS:
+            return CONTEXT_FIELD_TYPES.get(parts[0], "string")
+        known = ", ".join(sorted(CONTEXT_FIELDS))
+        self.error(path, f"unknown context field; use one of: {known}, query.<param>")
+        return None
+
+    # --- values ----------------------------------------------------------------
+
+    def check_op_value(
+        self, op: str, value: object, path: str, *, expected_type: str | None
+    ) -> None:
+        if op == "exists":
+            if not isinstance(value, bool):
+                self.error(path, f"exists takes true or false, got {_describe_type(value)}")
+        elif op in LIST_OPS:
+            self.check_list_value(op, value, path, expected_type=expected_type)
+        elif op in ORDERING_OPS:
+            self.check_ordering_value(op, value, path, expected_type=expected_type)
+        elif op == "startswith":
+            if not isinstance(value, str) or not value:
+                got = _describe_type(value)
+                self.error(path, f"startswith takes a non-empty string, got {got}")
+            else:
+                self.check_string_length(value, path)
+        else:
+            self.check_scalar(op, value, path, expected_type=expected_type)
+
+    def check_scalar(self, op: str, value: object, path: str, *, expected_type: str | None) -> bool:
+        if value is None:
+            self.error(path, f"{op} needs a value; to test for a missing value use exists")
+            return False
+        if not isinstance(value, str | bool | int | float):
+            self.error(path, f"{op} takes a string, number or boolean, got {_describe_type(value)}")
+            return False
+        if not self.check_type(value, path, expected_type):
+            return False
+        if isinstance(value, str):
+            return self.check_string_length(value, path)
+        return self.check_number_range(value, path)
+
+    def check_type(self, value: object, path: str, expected_type: str | None) -> bool:
+        is_bool = isinstance(value, bool)
+        matches = {
+            None: True,
+            "string": isinstance(value, str),
+            "bool": is_bool,
+            "number": isinstance(value, int | float) and not is_bool,
+        }[expected_type]
+        if not matches:
+            self.error(path, f"expected {expected_type}, got {_describe_type(value)}")
+        return matches
+
+    def check_list_value(
+        self, op: str, value: object, path: str, *, expected_type: str | None
+    ) -> None:
+        if not isinstance(value, list) or not value:
+            self.error(path, f"{op} takes a non-empty list, got {_describe_type(value)}")
+            return
+        if len(value) > MAX_LIST_LENGTH:
+            self.error(path, f"lists hold at most {MAX_LIST_LENGTH} values")
+            return
+        for index, item in enumerate(value):
+            if not self.check_scalar(op, item, f"{path}[{index}]", expected_type=expected_type):
+                return
+
+    def check_ordering_value(
+        self, op: str, value: object, path: str, *, expected_type: str | None
+    ) -> None:
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if is_number and expected_type != "string":
+            self.check_number_range(value, path)
+            return
+        if (
+            expected_type in (None, "string")
+            and isinstance(value, str)
+            and len(value) <= MAX_STRING_LENGTH
+            and parse_rule_temporal(value) is not None
+        ):
+            return
+        wanted = {"number": "a number", "string": "an ISO date"}.get(
+            expected_type or "", "a number or an ISO date"
+        )
+        self.error(
+            path,
+            f"{op} takes {wanted} (2026-11-26 or 2026-11-26T10:00:00Z), "
+            f"got {_describe_type(value)}",
+        )
+
+    def check_string_length(self, value: str, path: str) -> bool:
+        if len(value) > MAX_STRING_LENGTH:
+            self.error(path, f"strings are at most {MAX_STRING_LENGTH} characters")
+            return False
+        return True
+
+    def check_number_range(self, value: int | float, path: str) -> bool:
+        if isinstance(value, float) and not math.isfinite(value):
+            self.error(path, "numbers must be finite")
+            return False
+        if abs(value) > MAX_SAFE_INTEGER:
+            self.error(path, f"numbers must lie within ±{MAX_SAFE_INTEGER}")
+            return False
+        return True
+
+    # --- event windows ---------------------------------------------------------
+
+    def check_event_spec(self, spec: object, path: str) -> None:
+        if not isinstance(spec, dict):
+            self.error(path, f"expected an object with type and within, got {_describe_type(spec)}")
+            return
+        for key in spec:
+            if key not in EVENT_SPEC_KEYS:
+                self.error(_key(path, key), "unknown key in events")
+        self.check_event_type(spec, path)
+        self.check_within(spec, path)
+        self.check_aggregate(spec, path)
+        if "where" in spec:
+            self.check_where(spec["where"], _key(path, "where"))
+
+    def check_event_type(self, spec: dict[str, Any], path: str) -> None:
+        type_path = _key(path, "type")
+        if "type" not in spec:
+            self.error(type_path, "missing: which event type to look at")
+        elif not isinstance(spec["type"], str) or spec["type"] not in self.event_types:
+            choices = ", ".join(sorted(self.event_types))
+            self.error(type_path, f"unknown event type; use one of: {choices}")
+
+    def check_within(self, spec: dict[str, Any], path: str) -> None:
+        within_path = _key(path, "within")
+        if "within" not in spec:
+            self.error(within_path, 'missing: how far back to look, such as "30m" or "7d"')
+            return
+        try:
+            parse_duration(spec["within"])
+        except InvalidDuration as error:
+            self.error(within_path, str(error))
+
+    def check_aggregate(self, spec: dict[str, Any], path: str) -> None:
+        agg = spec.get("agg", "count")
+        if not isinstance(agg, str) or agg not in AGGREGATES:
+            self.error(_key(path, "agg"), f"unknown aggregate; use one of: {', '.join(AGGREGATES)}")
+            return
+        property_path = _key(path, "property")
+        if agg == "count":
+            if "property" in spec:
+                self.error(property_path, "only sum, max and min take a property")
+        elif "property" not in spec:
+            self.error(property_path, f"missing: {agg} needs the numeric property to {agg}")
+        else:
+            self.check_property_name(spec["property"], property_path)
+
+    def check_property_name(self, name: object, path: str) -> bool:
+        if not isinstance(name, str):
+            self.error(path, f"expected a property name string, got {_describe_type(name)}")
+            return False
+        if len(name) > MAX_FIELD_LENGTH or not all(
+            FIELD_PART.fullmatch(part) for part in name.split(".")
+        ):
+            self.error(path, f"{name[:40]!r} is not a property name (dotted for nested ones)")
+            return False
+        return True
+
+    def check_where(self, where: object, path: str) -> None:
+        if not isinstance(where, dict) or not where:
+            got = _describe_type(where)
+            self.error(path, f"expected an object of property -> {{op: value}}, got {got}")
+            return
+        if len(where) > MAX_WHERE_PROPERTIES:
+            self.error(path, f"where tests at most {MAX_WHERE_PROPERTIES} properties")
+            return
+        for name, tests in where.items():
+            property_path = _key(path, name)
+            if not self.check_property_name(name, property_path):
+                continue
+            if not isinstance(tests, dict) or not tests:
+                got = _describe_type(tests)
+                self.error(property_path, f"expected an object of op -> value, got {got}")
+                continue
+            for op, value in tests.items():
+                if not isinstance(op, str) or op not in OPS:
+                    self.error(_key(property_path, op), f"unknown op; use one of: {', '.join(OPS)}")
+                    continue
+                self.check_op_value(op, value, _key(property_path, op), expected_type=None)

@@ -1,0 +1,339 @@
+"""Every way a rule can be invalid names the failing node's path and a reason."""
+
+import json
+from typing import Any
+
+import pytest
+
+from segments.conditions import EVENT_TYPES, InvalidRule, check_rule, validate_rule
+from segments.conditions.language import (
+    MAX_DEPTH,
+    MAX_ERRORS,
+    MAX_LIST_LENGTH,
+    MAX_NODES,
+    MAX_STRING_LENGTH,
+)
+
+API_EXAMPLE = {
+    "all": [
+        {"field": "profile.flags.cart_abandoned", "op": "eq", "value": True},
+        {
+            "events": {
+                "type": "product_view",
+                "where": {"category": {"startswith": "outdoor/"}},
+                "within": "1h",
+            },
+            "op": "gte",
+            "value": 3,
+        },
+        {
+            "events": {"type": "purchase", "within": "365d", "agg": "sum", "property": "revenue"},
+            "op": "gt",
+            "value": 500,
+        },
+        {"field": "context.device", "op": "in", "value": ["mobile", "tablet"]},
+        {"not": {"segment": "vip"}},
+    ]
+}
+
+
+def paths(rule: Any, **kwargs: Any) -> list[str]:
+    return [error.path for error in validate_rule(rule, **kwargs)]
+
+
+def field(name: str = "profile.rfm.recency_days", op: str = "lt", value: Any = 30) -> dict:
+    return {"field": name, "op": op, "value": value}
+
+
+def window(op: str = "gte", value: Any = 1, **spec: Any) -> dict:
+    return {"events": {"type": "page_view", "within": "1d", **spec}, "op": op, "value": value}
+
+
+# --- valid rules -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        API_EXAMPLE,
+        json.loads(json.dumps(API_EXAMPLE)),
+        field(),
+        {"segment": "vip"},
+        {"not": {"not": {"segment": "a_b-1"}}},
+        {"any": [field("attributes.tier", "eq", "gold"), field("attributes.age", "gte", 18.5)]},
+        field("profile.interest.outdoor/tents", "gt", 0.5),
+        field("context.query.utm_term", "eq", "boots"),
+        field("context.local_hour", "in", [18, 19, 20]),
+        field("context.local_weekday", "gte", 6),
+        field("context.logged_in", "eq", True),
+        field("context.url", "startswith", "/p/"),
+        field("context.path", "contains", "sale"),
+        field("profile.last_seen", "gte", "2026-11-01"),
+        field("profile.last_seen", "lt", "2026-11-26T10:00:00Z"),
+        field("profile.last_seen", "lt", "2026-11-26T10:00:00+01:00"),
+        field("profile.tags", "contains", "b2b"),
+        field("profile.email", "exists", False),
+        field("profile.score", "ne", 0),
+        field("profile.country", "not_in", ["DE", "AT"]),
+        window(agg="max", property="price", op="gte", value=100),
+        window(agg="min", property="cart.total", op="exists", value=True),
+        window(op="in", value=[1, 2, 3]),
+        window(where={"price": {"gte": 10, "lt": 100}, "brand": {"in": ["acme"]}}),
+    ],
+)
+def test_valid_rules_have_no_errors(rule: Any) -> None:
+    assert validate_rule(rule) == []
+    check_rule(rule)
+
+
+# --- node shapes -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "path", "reason"),
+    [
+        (None, "", "expected a condition object, got null"),
+        ([field()], "", "expected a condition object, got a list"),
+        ("all", "", "expected a condition object"),
+        ({}, "", "expected one of"),
+        ({"all": [field()], "any": [field()]}, "", "found all, any"),
+        ({"all": field()}, "all", "expected a list of conditions"),
+        ({"all": []}, "all", "at least one condition"),
+        ({"any": []}, "any", "at least one condition"),
+        ({"all": [field(), 3]}, "all[1]", "expected a condition object, got a number"),
+        ({"any": [{"not": "x"}]}, "any[0].not", "expected a condition object"),
+        ({"not": [field()]}, "not", "got a list"),
+        ({"segment": 7}, "segment", "expected a segment key string"),
+        ({"segment": ""}, "segment", "a segment key is"),
+        ({"segment": "has space"}, "segment", "a segment key is"),
+        ({"segment": "-leading"}, "segment", "a segment key is"),
+        ({"segment": "x" * 101}, "segment", "a segment key is"),
+    ],
+)
+def test_node_shape_errors(rule: Any, path: str, reason: str) -> None:
+    errors = validate_rule(rule)
+    assert [error.path for error in errors] == [path]
+    assert reason in errors[0].reason
+
+
+@pytest.mark.parametrize(
+    ("rule", "path"),
+    [
+        ({"all": [field()], "label": "x"}, "label"),
+        ({"any": [field()], "note": 1}, "note"),
+        ({"not": field(), "why": 1}, "why"),
+        ({"segment": "vip", "weight": 2}, "weight"),
+        ({**field(), "negate": True}, "negate"),
+        ({**window(), "field": "profile.x"}, ""),  # two kinds is a shape error
+        ({**window(), "extra": 1}, "extra"),
+        (window(window="1h"), "events.window"),
+        ({"all": [{"any": [{**field(), "colour": "red"}]}]}, "all[0].any[0].colour"),
+        ({"all": [field(), {1: "x", **field()}]}, "all[1].1"),
+    ],
+)
+def test_unknown_keys_are_errors(rule: Any, path: str) -> None:
+    assert paths(rule) == [path]
+
+
+# --- field leaves ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("leaf", "reason"),
+    [
+        (field(name=3), "expected a field name string"),
+        (field(name="rfm.recency_days"), "starts with profile., attributes. or context."),
+        (field(name="profile"), "not a dotted field path"),
+        (field(name="profile."), "not a dotted field path"),
+        (field(name="profile..x"), "not a dotted field path"),
+        (field(name="profile.a b"), "not a dotted field path"),
+        (field(name="profile." + "a" * 200), "at most 200 characters"),
+        (field(name="context.browser"), "unknown context field"),
+        (field(name="context.device.kind"), "unknown context field"),
+        (field(name="context.query"), "unknown context field"),
+        (field(name="context.query.a.b"), "unknown context field"),
+    ],
+)
+def test_field_name_errors(leaf: dict, reason: str) -> None:
+    errors = validate_rule({"any": [field(), {"not": leaf}]})
+    assert [e.path for e in errors] == ["any[1].not.field"]
+    assert reason in errors[0].reason
+
+
+@pytest.mark.parametrize(
+    ("leaf", "path", "reason"),
+    [
+        ({"field": "profile.x", "value": 1}, "op", "missing"),
+        ({"field": "profile.x", "op": "eq"}, "value", "missing"),
+        (field(op="equals"), "op", "unknown op"),
+        (field(op=None), "op", "unknown op"),
+        (field(op=["eq"]), "op", "unknown op"),
+        (field(op="eq", value=None), "value", "use exists"),
+        (field(op="eq", value=[1]), "value", "string, number or boolean"),
+        (field(op="eq", value={"a": 1}), "value", "string, number or boolean"),
+        (field(op="ne", value=float("nan")), "value", "finite"),
+        (field(op="eq", value=2**60), "value", "within"),
+        (field(op="eq", value="x" * (MAX_STRING_LENGTH + 1)), "value", "at most"),
+        (field(op="lt", value="soon"), "value", "a number or an ISO date"),
+        (field(op="lt", value="2026-11-26T10:00:00"), "value", "ISO date"),  # no zone
+        (field(op="lt", value="2026-02-30"), "value", "ISO date"),
+        (field(op="gt", value=True), "value", "a number or an ISO date"),
+        (field(op="gte", value=[1]), "value", "a number or an ISO date"),
+        (field(op="lte", value=float("inf")), "value", "finite"),
+        (field(op="in", value=[]), "value", "non-empty list"),
+        (field(op="in", value="DE"), "value", "non-empty list"),
+        (field(op="not_in", value=[1] * (MAX_LIST_LENGTH + 1)), "value", "at most"),
+        (field(op="in", value=["a", ["b"]]), "value[1]", "string, number or boolean"),
+        (field(op="not_in", value=["a", None]), "value[1]", "use exists"),
+        (field(op="contains", value=["a"]), "value", "string, number or boolean"),
+        (field(op="startswith", value=""), "value", "non-empty string"),
+        (field(op="startswith", value=1), "value", "non-empty string"),
+        (field(op="exists", value="yes"), "value", "true or false"),
+        (field(op="exists", value=1), "value", "true or false"),
+        (field("context.local_hour", "startswith", "1"), "op", "is a number"),
+        (field("context.local_hour", "eq", "18"), "value", "expected number"),
+        (field("context.local_weekday", "lt", "2026-01-01"), "value", "takes a number"),
+        (field("context.local_hour", "in", [18, "19"]), "value[1]", "expected number"),
+        (field("context.logged_in", "gt", 0), "op", "true or false"),
+        (field("context.logged_in", "eq", 1), "value", "expected bool"),
+        (field("context.device", "eq", 1), "value", "expected string"),
+        (field("context.query.page", "gt", 2), "value", "takes an ISO date"),
+    ],
+)
+def test_field_leaf_errors(leaf: dict, path: str, reason: str) -> None:
+    errors = validate_rule({"all": [field(), field(), leaf]})
+    assert [e.path for e in errors] == [f"all[2].{path}"]
+    assert reason in errors[0].reason
+
+
+# --- event-window leaves -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("leaf", "path", "reason"),
+    [
+        ({"events": "page_view", "op": "gte", "value": 1}, "events", "expected an object"),
+        ({"events": {"within": "1h"}, "op": "gte", "value": 1}, "events.type", "missing"),
+        (window(type="pageview"), "events.type", "unknown event type"),
+        (window(type=None), "events.type", "unknown event type"),
+        ({"events": {"type": "search"}, "op": "gte", "value": 1}, "events.within", "missing"),
+        (window(within="0h"), "events.within", "not a duration"),
+        (window(within="-1h"), "events.within", "not a duration"),
+        (window(within="1 hour"), "events.within", "not a duration"),
+        (window(within=3600), "events.within", "expected a duration string"),
+        (window(within="800d"), "events.within", "maximum window of 730d"),
+        (window(agg="avg"), "events.agg", "unknown aggregate"),
+        (window(agg="sum"), "events.property", "missing: sum needs"),
+        (window(agg="max"), "events.property", "missing: max needs"),
+        (window(agg="min"), "events.property", "missing: min needs"),
+        (window(property="price"), "events.property", "only sum, max and min"),
+        (window(agg="sum", property=5), "events.property", "property name string"),
+        (window(agg="sum", property="a..b"), "events.property", "not a property name"),
+        (window(op="contains", value=1), "op", "does not apply here"),
+        (window(op="startswith", value="1"), "op", "does not apply here"),
+        (window(op="gte", value="3"), "value", "takes a number"),
+        (window(op="eq", value=True), "value", "expected number"),
+        (window(op="in", value=[1, "2"]), "value[1]", "expected number"),
+        (window(op="gte", value="2026-01-01"), "value", "takes a number"),
+        ({"events": {"type": "search", "within": "1h"}, "value": 1}, "op", "missing"),
+        ({"events": {"type": "search", "within": "1h"}, "op": "gte"}, "value", "missing"),
+        (window(where=[]), "events.where", "expected an object"),
+        (window(where={}), "events.where", "expected an object"),
+        (window(where={"a.": {"eq": 1}}), "events.where.a.", "not a property name"),
+        (window(where={"brand": "acme"}), "events.where.brand", "op -> value"),
+        (window(where={"brand": {}}), "events.where.brand", "op -> value"),
+        (window(where={"brand": {"is": "acme"}}), "events.where.brand.is", "unknown op"),
+        (
+            window(where={"brand": {"in": "acme"}}),
+            "events.where.brand.in",
+            "non-empty list",
+        ),
+        (
+            window(where={"price": {"gte": "cheap"}}),
+            "events.where.price.gte",
+            "a number or an ISO date",
+        ),
+        (
+            window(where={f"p{i}": {"exists": True} for i in range(11)}),
+            "events.where",
+            "at most 10 properties",
+        ),
+    ],
+)
+def test_events_leaf_errors(leaf: dict, path: str, reason: str) -> None:
+    errors = validate_rule({"all": [field(), leaf]})
+    assert [e.path for e in errors] == [f"all[1].{path}"]
+    assert reason in errors[0].reason
+
+
+def test_event_types_come_from_the_given_allow_list() -> None:
+    leaf = window(type="wishlist_add")
+    assert paths(leaf) == ["events.type"]
+    assert validate_rule(leaf, event_types=EVENT_TYPES | {"wishlist_add"}) == []
+    assert paths(window(), event_types={"purchase"}) == ["events.type"]
+
+
+# --- limits ------------------------------------------------------------------------
+
+
+def nested_nots(depth: int) -> dict:
+    rule: dict = {"segment": "vip"}
+    for _ in range(depth - 1):
+        rule = {"not": rule}
+    return rule
+
+
+def test_depth_limit() -> None:
+    assert validate_rule(nested_nots(MAX_DEPTH)) == []
+    errors = validate_rule(nested_nots(MAX_DEPTH + 1))
+    assert [e.path for e in errors] == [".".join(["not"] * MAX_DEPTH)]
+    assert "nested more than 12 levels" in errors[0].reason
+
+
+def test_hostile_depth_is_cut_off_without_recursing() -> None:
+    rule: Any = {"segment": "vip"}
+    for _ in range(100_000):
+        rule = {"any": [rule]}
+    errors = validate_rule(rule)
+    assert len(errors) == 1
+    assert errors[0].path.count("any[0]") == MAX_DEPTH
+
+
+def test_node_limit() -> None:
+    assert validate_rule({"any": [field()] * (MAX_NODES - 1)}) == []
+    errors = validate_rule({"any": [field()] * MAX_NODES})
+    assert [e.path for e in errors] == [f"any[{MAX_NODES - 1}]"]
+    assert "more than 200 conditions" in errors[0].reason
+
+
+def test_a_huge_group_stops_at_the_node_limit() -> None:
+    errors = validate_rule({"any": [field()] * 1_000_000})
+    assert len(errors) == 1
+
+
+def test_error_count_is_capped() -> None:
+    errors = validate_rule({"any": [{"bad": i} for i in range(150)]})
+    assert len(errors) == MAX_ERRORS
+
+
+def test_several_errors_are_all_reported_in_document_order() -> None:
+    rule = {"all": [window(within="1y"), field(op="nope"), {"segment": 1}]}
+    assert paths(rule) == ["all[0].events.within", "all[1].op", "all[2].segment"]
+
+
+# --- the raising form --------------------------------------------------------------
+
+
+def test_check_rule_raises_invalid_rule_with_path_and_reason() -> None:
+    rule = {"all": [field(), window(within="1y")]}
+    with pytest.raises(InvalidRule) as caught:
+        check_rule(rule)
+    assert caught.value.path == "all[1].events.within"
+    assert "not a duration" in caught.value.reason
+    assert str(caught.value).startswith("all[1].events.within: ")
+    assert isinstance(caught.value, ValueError)
+
+
+def test_root_errors_print_as_rule() -> None:
+    with pytest.raises(InvalidRule, match=r"^\(rule\): expected a condition object"):
+        check_rule(42)
