@@ -410,7 +410,9 @@ def _customer_row_attributes(row: dict[str, str]) -> dict[str, str]:
         if not value:
             continue
         if allowed is not None and value.lower() not in allowed:
-            raise ValueError(f"{column} must be one of {', '.join(sorted(allowed))}")
+            raise ValueError(
+                f"{column} must be one of {', '.join(sorted(allowed))} (got {value[:40]!r})"
+            )
         if len(value) > 100:
             raise ValueError(f"{column} is longer than 100 characters")
         attributes[column] = value.lower() if allowed is not None else value
@@ -422,6 +424,9 @@ def import_customer_attributes(lines: Iterable[str]) -> ImportReport:
     loyalty_tier). Bad rows are reported by line number; good rows are kept."""
     report = ImportReport()
     reader = csv.DictReader(lines)
+    if reader.fieldnames:
+        # Spreadsheet exports add a BOM, spaces and capitals to the header.
+        reader.fieldnames = [name.strip().lstrip("\ufeff").lower() for name in reader.fieldnames]
     if not reader.fieldnames or "customer_id" not in reader.fieldnames:
         report.errors.append((1, "header must include customer_id"))
         return report
@@ -434,7 +439,11 @@ def import_customer_attributes(lines: Iterable[str]) -> ImportReport:
             report.errors.append((line, str(exc)))
             continue
         with transaction.atomic():
-            profile = known_profile(row["customer_id"].strip())
+            # Locked like ingest locks it, so a concurrent batch cannot write back stale
+            # attributes over the imported ones.
+            profile = VisitorProfile.objects.select_for_update().get(
+                pk=known_profile(row["customer_id"].strip()).pk
+            )
             profile.attributes = {**profile.attributes, **attributes}
             profile.save(update_fields=["attributes", "updated_at"])
         touched.append(profile.visitor_id)
