@@ -17,6 +17,8 @@ class VisitorDataSection:
     models: tuple[type[models.Model], ...]
     export: Callable[[list[str]], Any]
     erase: Callable[[list[str]], None]
+    # Optional: what `GET /visitors/{id}` shows under this section's name.
+    profile_summary: Callable[[str], Any] | None = None
 
 
 _sections: dict[str, VisitorDataSection] = {}

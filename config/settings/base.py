@@ -196,6 +196,8 @@ SPECTACULAR_SETTINGS = {
 # Celery: eager unless a broker is configured.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
+if not CELERY_BROKER_URL:
+    CELERY_BROKER_URL = "memory://"  # eager mode sends nothing; this keeps kombu quiet
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
@@ -248,3 +250,21 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PZ_LOG_LEVEL", "WARNING")},
 }
+
+# pz: segments
+PZ_MIN_SEGMENT_SIZE = env_int("PZ_MIN_SEGMENT_SIZE", 50)
+# Seconds to wait (and coalesce) before refreshing memberships of visitors who just acted.
+PZ_SEGMENT_REFRESH_DEBOUNCE_SECONDS = env_int("PZ_SEGMENT_REFRESH_DEBOUNCE_SECONDS", 2)
+PZ_RECENT_EVENTS_LIMIT = 1000
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "recompute-due-segments": {
+            "task": "segments.tasks.recompute_due_segments_task",
+            "schedule": 60,
+        },
+        "cluster-visitors": {
+            "task": "segments.clustering_tasks.run_clustering_task",
+            "schedule": 60 * 60 * 24,
+        },
+    }
+)

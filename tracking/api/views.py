@@ -25,6 +25,7 @@ from tracking.api.serializers import (
 )
 from tracking.event_validation import is_visitor_id
 from tracking.profile_state import profile_document
+from tracking.visitor_data import registered_sections
 
 ERRORS = {
     400: ErrorEnvelopeSerializer,
@@ -106,6 +107,9 @@ def visitor_profile_response(visitor_id: str) -> dict[str, Any]:
     document["visitor_id"] = visitor_id
     document["consent"] = selectors.consent_of(entry)
     document["segments"] = []
+    for section in registered_sections():
+        if section.profile_summary is not None:
+            document[section.name] = section.profile_summary(visitor_id)
     return document
 
 

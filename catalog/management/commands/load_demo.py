@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalog.services import DemoLoadReport, demo_data_file, load_online_retail_demo
+from segments.demo import load_demo_segments
 
 
 class Command(BaseCommand):
@@ -41,6 +42,10 @@ class Command(BaseCommand):
         except (OSError, ValueError) as exc:
             raise CommandError(f"cannot read {data_file}: {exc}") from exc
         self.stdout.write(self._summary(report))
+        for segment in load_demo_segments():
+            segment.refresh_from_db()
+            size = "real time only" if segment.real_time_only else f"{segment.size} members"
+            self.stdout.write(f"segment {segment.key}: {size}")
 
     def _summary(self, report: DemoLoadReport) -> str:
         products = report.products

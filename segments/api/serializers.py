@@ -1,0 +1,71 @@
+from rest_framework import serializers
+
+from segments.models import Segment
+
+
+class SegmentListSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    updated_at = serializers.SerializerMethodField()
+    too_small = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Segment
+        fields = [
+            "key",
+            "name",
+            "kind",
+            "size",
+            "updated_at",
+            "description",
+            "parent",
+            "is_active",
+            "real_time_only",
+            "too_small",
+            "last_computed_at",
+        ]
+
+    def get_updated_at(self, segment: Segment) -> str:
+        latest = max(filter(None, [segment.updated_at, segment.last_computed_at]))
+        return latest.isoformat()
+
+    def get_too_small(self, segment: Segment) -> bool:
+        from segments.selectors import too_small
+
+        return too_small(segment)
+
+
+class SegmentDetailSerializer(SegmentListSerializer):
+    class Meta(SegmentListSerializer.Meta):
+        fields = [
+            *SegmentListSerializer.Meta.fields,
+            "rule",
+            "recompute_every_minutes",
+            "placeholder_values",
+            "last_compute_ms",
+        ]
+
+
+class SegmentInputSerializer(serializers.Serializer):
+    key = serializers.SlugField(max_length=100)
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=Segment.Kind.values, default=Segment.Kind.RULE)
+    rule = serializers.JSONField(required=False, allow_null=True, default=None)
+    parent = serializers.SlugField(max_length=100, required=False, allow_null=True, default=None)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    recompute_every_minutes = serializers.IntegerField(
+        min_value=1, max_value=60 * 24 * 30, default=60
+    )
+    placeholder_values = serializers.DictField(
+        child=serializers.CharField(max_length=500), required=False, default=dict
+    )
+    is_active = serializers.BooleanField(default=True)
+
+
+class RulePreviewSerializer(serializers.Serializer):
+    rule = serializers.JSONField()
+    parent = serializers.SlugField(max_length=100, required=False, allow_null=True, default=None)
+
+
+class MemberSerializer(serializers.Serializer):
+    visitor_id = serializers.CharField()
+    since = serializers.DateTimeField(source="entered_at")

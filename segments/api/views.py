@@ -1,0 +1,159 @@
+"""Staff API of segments (../shared/API.md): list, create, members, recompute."""
+
+from django.core.paginator import EmptyPage, Paginator
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from personalization.api.errors import InvalidInput
+from segments import selectors, services
+from segments.api.serializers import (
+    MemberSerializer,
+    RulePreviewSerializer,
+    SegmentDetailSerializer,
+    SegmentInputSerializer,
+    SegmentListSerializer,
+)
+from segments.models import Segment
+from segments.tasks import recompute_segment_task
+
+MEMBERS_PAGE_SIZE = 100
+
+
+def _save(data: dict, segment: Segment | None = None) -> Segment:
+    try:
+        return services.segment_save(
+            key=data["key"],
+            name=data["name"],
+            kind=data["kind"],
+            rule=data.get("rule"),
+            parent_key=data.get("parent"),
+            description=data.get("description", ""),
+            recompute_every_minutes=data["recompute_every_minutes"],
+            placeholder_values=data.get("placeholder_values") or {},
+            is_active=data["is_active"],
+            segment=segment,
+        )
+    except services.SegmentError as exc:
+        raise InvalidInput(str(exc), exc.fields) from exc
+
+
+class SegmentListApi(APIView):
+    @extend_schema(responses=SegmentListSerializer(many=True), summary="List segments")
+    def get(self, request: Request) -> Response:
+        segments = Segment.objects.select_related("parent").order_by("key")
+        return Response(SegmentListSerializer(segments, many=True).data)
+
+    @extend_schema(
+        request=SegmentInputSerializer,
+        responses={201: SegmentDetailSerializer},
+        summary="Create a segment (an invalid rule is a 400 naming the failing node)",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = SegmentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if Segment.objects.filter(key=serializer.validated_data["key"]).exists():
+            raise InvalidInput("A segment with this key exists.", {"key": "already exists"})
+        segment = _save(serializer.validated_data)
+        return Response(SegmentDetailSerializer(segment).data, status=status.HTTP_201_CREATED)
+
+
+class SegmentDetailApi(APIView):
+    @extend_schema(responses=SegmentDetailSerializer, summary="A segment with its rule")
+    def get(self, request: Request, key: str) -> Response:
+        segment = get_object_or_404(Segment, key=key)
+        data = SegmentDetailSerializer(segment).data
+        data["trend"] = selectors.segment_trend(segment)
+        return Response(data)
+
+    @extend_schema(request=SegmentInputSerializer, responses=SegmentDetailSerializer)
+    def put(self, request: Request, key: str) -> Response:
+        segment = get_object_or_404(Segment, key=key)
+        serializer = SegmentInputSerializer(data={**request.data, "key": key})
+        serializer.is_valid(raise_exception=True)
+        return Response(SegmentDetailSerializer(_save(serializer.validated_data, segment)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, key: str) -> Response:
+        segment = get_object_or_404(Segment, key=key)
+        try:
+            services.segment_delete(segment=segment)
+        except services.SegmentError as exc:
+            raise InvalidInput(str(exc), exc.fields, code="conflict") from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SegmentMembersApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int, description="1-based page of 100 members")],
+        responses=MemberSerializer(many=True),
+        summary="Current members of a segment",
+    )
+    def get(self, request: Request, key: str) -> Response:
+        segment = get_object_or_404(Segment, key=key)
+        try:
+            page_number = int(request.query_params.get("page", "1"))
+            if page_number < 1:
+                raise ValueError
+        except ValueError as exc:
+            raise InvalidInput("page must be a positive integer.", {"page": "invalid"}) from exc
+        paginator = Paginator(selectors.segment_members(segment), MEMBERS_PAGE_SIZE)
+        try:
+            page = paginator.page(page_number)
+        except EmptyPage:
+            page = None
+        return Response(
+            {
+                "segment": segment.key,
+                "count": paginator.count,
+                "page": page_number,
+                "pages": paginator.num_pages,
+                "results": MemberSerializer(page.object_list if page else [], many=True).data,
+            }
+        )
+
+
+class SegmentRecomputeApi(APIView):
+    @extend_schema(request=None, responses={202: dict}, summary="Queue a full recompute")
+    def post(self, request: Request, key: str) -> Response:
+        segment = get_object_or_404(Segment, key=key)
+        if segment.real_time_only:
+            raise InvalidInput(
+                "This segment reads the request context and is evaluated per request only.",
+                {"segment": "real-time only"},
+            )
+        result = recompute_segment_task.delay(segment.pk)
+        return Response(
+            {"segment": segment.key, "status": "queued", "task_id": result.id},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class RulePreviewApi(APIView):
+    @extend_schema(request=RulePreviewSerializer, responses=dict, summary="Count a rule's matches")
+    def post(self, request: Request) -> Response:
+        serializer = RulePreviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            count = services.preview_count(
+                rule=serializer.validated_data["rule"],
+                parent_key=serializer.validated_data.get("parent"),
+            )
+        except services.SegmentError as exc:
+            raise InvalidInput(str(exc), exc.fields) from exc
+        return Response({"count": count, "real_time_only": count is None})
+
+
+class SegmentOverlapApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("a", str), OpenApiParameter("b", str)],
+        responses=dict,
+        summary="Overlap of two segments",
+    )
+    def get(self, request: Request) -> Response:
+        first = get_object_or_404(Segment, key=request.query_params.get("a", ""))
+        second = get_object_or_404(Segment, key=request.query_params.get("b", ""))
+        return Response(services.overlap(first=first, second=second))

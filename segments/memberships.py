@@ -1,0 +1,112 @@
+"""Materialized memberships: diff a segment's new member set against its open periods."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+
+from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
+
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class MembershipChange:
+    size: int
+    entered: list[str]
+    left: list[str]
+
+
+@transaction.atomic
+def replace_memberships(
+    *,
+    segment: Segment,
+    member_ids: Iterable[str],
+    now: datetime,
+    within: Iterable[str] | None = None,
+) -> MembershipChange:
+    """Make `member_ids` the segment's current members: close the periods of visitors who
+    left, open periods for those who entered, and record a size snapshot.
+
+    With `within`, only those visitors are reconsidered (incremental refresh after ingest).
+    """
+    wanted = set(member_ids)
+    current_qs = SegmentMembership.objects.filter(segment=segment, left_at__isnull=True)
+    if within is not None:
+        scope = set(within)
+        wanted &= scope
+        current_qs = current_qs.filter(visitor_id__in=scope)
+    current = set(current_qs.values_list("visitor_id", flat=True))
+    entered = sorted(wanted - current)
+    left = sorted(current - wanted)
+    for start in range(0, len(left), BATCH):
+        SegmentMembership.objects.filter(
+            segment=segment, left_at__isnull=True, visitor_id__in=left[start : start + BATCH]
+        ).update(left_at=now)
+    SegmentMembership.objects.bulk_create(
+        [SegmentMembership(segment=segment, visitor_id=vid, entered_at=now) for vid in entered],
+        batch_size=BATCH,
+    )
+    if within is None or entered or left:
+        size = _record(segment, now, len(entered), len(left), full=within is None)
+    else:
+        size = segment.size or 0
+    return MembershipChange(size=size, entered=entered, left=left)
+
+
+def _record(segment: Segment, now: datetime, entered: int, left: int, *, full: bool) -> int:
+    """Store the new size and a snapshot; only a full computation resets the schedule."""
+    size = SegmentMembership.objects.filter(segment=segment, left_at__isnull=True).count()
+    SegmentSizeSnapshot.objects.create(
+        segment=segment, computed_at=now, size=size, entered=entered, left=left
+    )
+    if full:
+        Segment.objects.filter(pk=segment.pk).update(size=size, last_computed_at=now)
+        segment.last_computed_at = now
+    else:
+        Segment.objects.filter(pk=segment.pk).update(size=size)
+    segment.size = size
+    return size
+
+
+@dataclass(frozen=True)
+class MaterializeCounts:
+    size: int
+    entered: int
+    left: int
+
+
+@transaction.atomic
+def materialize_members(*, segment: Segment, members: QuerySet, now: datetime) -> MaterializeCounts:
+    """Make the visitor ids selected by `members` (a values("visitor_id") queryset) the
+    segment's current members, diffing in SQL so a million-member segment never passes
+    through Python."""
+    table = SegmentMembership._meta.db_table
+    select_sql, select_params = members.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS pz_segment_members")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE pz_segment_members (visitor_id varchar(64) PRIMARY KEY)"
+        )
+        cursor.execute(f"INSERT INTO pz_segment_members (visitor_id) {select_sql}", select_params)  # noqa: S608
+        cursor.execute(
+            f"UPDATE {table} SET left_at = %s WHERE segment_id = %s AND left_at IS NULL "  # noqa: S608
+            "AND NOT EXISTS (SELECT 1 FROM pz_segment_members m "
+            f"WHERE m.visitor_id = {table}.visitor_id)",
+            [now, segment.pk],
+        )
+        left = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {table} (segment_id, visitor_id, entered_at, left_at) "  # noqa: S608
+            "SELECT %s, m.visitor_id, %s, NULL FROM pz_segment_members m WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {table} o WHERE o.segment_id = %s AND o.left_at IS NULL "
+            "AND o.visitor_id = m.visitor_id)",
+            [segment.pk, now, segment.pk],
+        )
+        entered = cursor.rowcount
+        cursor.execute("DROP TABLE pz_segment_members")
+    return MaterializeCounts(
+        size=_record(segment, now, entered, left, full=True), entered=entered, left=left
+    )

@@ -1,0 +1,275 @@
+"""Reads of segments, and the real-time evaluation a request makes.
+
+Request-time budget: one cache round trip (`get_many` of the catalog version, the
+profile and the visitor's recent events) and, on a miss of the recent events, one small
+query. Compiled rules live in a per-process catalog rebuilt when the version changes.
+"""
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import CharField, JSONField, Q, QuerySet, Value
+from django.db.models.functions import Concat
+from django.utils import timezone
+
+from segments.conditions import (
+    CompiledRule,
+    Facts,
+    InMemoryEventWindows,
+    compile_rule,
+    dependency_order,
+    evaluate_segments,
+    event_windows,
+)
+from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
+from segments.sql import SqlRuleCompiler
+from tracking.models import Event
+from tracking.profile_state import profile_document
+from tracking.selectors import (
+    consent_of,
+    get_profile_entry,
+    profile_cache_key,
+    profile_settings,
+    resolve_visitor_id,
+)
+
+CATALOG_VERSION_KEY = "segments:catalog-version"
+RECENT_PREFIX = "segments:recent:"
+RECENT_TTL_SECONDS = 60 * 60
+CATALOG_MAX_AGE_SECONDS = 30  # when the cache is down, re-read segments this often
+
+
+def effective_rule(segment: Segment) -> Any:
+    """The rule with the parent folded in: a child refines its parent."""
+    if segment.parent_id:
+        parent_key = segment.parent.key
+        return (
+            {"all": [{"segment": parent_key}, segment.rule]}
+            if segment.rule
+            else {"segment": parent_key}
+        )
+    return segment.rule
+
+
+def sql_compiler(now: datetime) -> SqlRuleCompiler:
+    segments = list(Segment.objects.filter(is_active=True).select_related("parent"))
+    return SqlRuleCompiler(
+        now=now,
+        settings=profile_settings(),
+        rule_segments={s.key: effective_rule(s) for s in segments if s.kind == Segment.Kind.RULE},
+        materialized_segments={s.key: s.pk for s in segments if s.kind != Segment.Kind.RULE},
+    )
+
+
+def recent_cache_key(visitor_id: str) -> str:
+    return RECENT_PREFIX + visitor_id
+
+
+def bump_catalog_version() -> None:
+    cache.set(CATALOG_VERSION_KEY, time.time_ns(), None)
+
+
+@dataclass
+class SegmentCatalog:
+    """Active segments compiled for request-time evaluation."""
+
+    version: Any
+    loaded_at: float
+    rules: dict[str, CompiledRule]
+    # event type -> largest window in seconds, to know which recent events to keep
+    windows: dict[str, int]
+    materialized: frozenset[str]
+    targetable: frozenset[str]
+    placeholder_values: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+_catalog_lock = threading.Lock()
+_catalog: SegmentCatalog | None = None
+
+
+def load_catalog(version: Any) -> SegmentCatalog:
+    segments = list(Segment.objects.filter(is_active=True).select_related("parent"))
+    rule_sources = {s.key: effective_rule(s) for s in segments if s.kind == Segment.Kind.RULE}
+    ordered = dependency_order(rule_sources)
+    rules = {key: compile_rule(rule_sources[key]) for key in ordered}
+    windows: dict[str, int] = {}
+    for rule in rule_sources.values():
+        for window in event_windows(rule):
+            windows[window.event_type] = max(
+                windows.get(window.event_type, 0), window.within_seconds
+            )
+    minimum = settings.PZ_MIN_SEGMENT_SIZE
+    return SegmentCatalog(
+        version=version,
+        loaded_at=time.monotonic(),
+        rules=rules,
+        windows=windows,
+        materialized=frozenset(s.key for s in segments if s.kind != Segment.Kind.RULE),
+        targetable=frozenset(
+            s.key for s in segments if s.real_time_only or (s.size or 0) >= minimum
+        ),
+        placeholder_values={s.key: dict(s.placeholder_values) for s in segments},
+    )
+
+
+def current_catalog(version: Any) -> SegmentCatalog:
+    global _catalog
+    catalog = _catalog
+    stale_without_version = (
+        version is None
+        and catalog is not None
+        and time.monotonic() - catalog.loaded_at > CATALOG_MAX_AGE_SECONDS
+    )
+    if catalog is None or catalog.version != version or stale_without_version:
+        with _catalog_lock:
+            catalog = load_catalog(version)
+            _catalog = catalog
+    return catalog
+
+
+MEMBERSHIP_PREFIX = "segment:"
+
+
+def _recent_activity(visitor_id: str, catalog: SegmentCatalog, now: datetime) -> dict[str, Any]:
+    """The events and materialized (cluster/static) memberships real-time rules need, in at
+    most one query: memberships ride along the events as rows typed "segment:<key>"."""
+    queries = []
+    if catalog.windows:
+        window_filter = Q()
+        for event_type, seconds in catalog.windows.items():
+            window_filter |= Q(type=event_type, timestamp__gte=now - timedelta(seconds=seconds))
+        events = (
+            Event.objects.filter(window_filter, visitor_id=visitor_id)
+            .order_by("-timestamp")
+            .values_list("type", "timestamp", "properties")
+        )
+        if connection.features.supports_slicing_ordering_in_compound or not catalog.materialized:
+            events = events[: settings.PZ_RECENT_EVENTS_LIMIT]
+        else:
+            events = events.order_by()
+        queries.append(events)
+    if catalog.materialized:
+        queries.append(
+            SegmentMembership.objects.filter(
+                visitor_id=visitor_id, left_at__isnull=True, segment__key__in=catalog.materialized
+            )
+            .order_by()
+            .values_list(
+                Concat(Value(MEMBERSHIP_PREFIX), "segment__key", output_field=CharField()),
+                "entered_at",
+                Value(None, output_field=JSONField()),
+            )
+        )
+    if not queries:
+        rows: list[tuple[str, datetime, Any]] = []
+    elif len(queries) == 1:
+        rows = list(queries[0])
+    else:
+        rows = list(queries[0].union(queries[1], all=True))
+    recent: dict[str, Any] = {"version": catalog.version, "events": [], "memberships": []}
+    for row_type, timestamp, properties in rows:
+        if row_type.startswith(MEMBERSHIP_PREFIX):
+            recent["memberships"].append(row_type[len(MEMBERSHIP_PREFIX) :])
+        else:
+            recent["events"].append(
+                {"type": row_type, "timestamp": timestamp, "properties": properties or {}}
+            )
+    return recent
+
+
+@dataclass(frozen=True)
+class VisitorSegments:
+    """The segments a visitor is in for this request."""
+
+    keys: tuple[str, ...]
+    targetable: tuple[str, ...]
+    personalized: bool  # False when consent limits the decision to the request context
+    placeholder_values: dict[str, dict[str, Any]]
+
+
+def visitor_segments(
+    visitor_id: str | None, context: dict[str, Any], *, now: datetime | None = None
+) -> VisitorSegments:
+    """Evaluate every active segment for a visitor and request (real time)."""
+    now = now or timezone.now()
+    canonical = visitor_id
+    keys = [CATALOG_VERSION_KEY]
+    if visitor_id:
+        keys += [profile_cache_key(visitor_id), recent_cache_key(visitor_id)]
+    cached = cache.get_many(keys)
+    catalog = current_catalog(cached.get(CATALOG_VERSION_KEY))
+
+    entry = None
+    if visitor_id:
+        entry = cached.get(profile_cache_key(visitor_id))
+        if entry is None or "alias" in entry:
+            entry = get_profile_entry(visitor_id)
+        if entry is not None:
+            canonical = entry["state"].visitor_id
+    personalized = entry is not None and consent_of(entry)["personalization"]
+    if not personalized:
+        facts = Facts(context=context)
+    else:
+        recent = cached.get(recent_cache_key(visitor_id)) if canonical == visitor_id else None
+        if recent is None or recent.get("version") != catalog.version:
+            recent = _recent_activity(canonical, catalog, now)
+            cache.set(recent_cache_key(canonical), recent, RECENT_TTL_SECONDS)
+        state = entry["state"]
+        facts = Facts(
+            profile=profile_document(state, now, profile_settings(), exact=True),
+            attributes=state.attributes,
+            context=context,
+            segments=frozenset(recent["memberships"]),
+            events=InMemoryEventWindows(recent["events"], now=now),
+        )
+    matched = evaluate_segments(catalog.rules, facts)
+    if personalized:
+        matched += sorted(facts.segments)  # type: ignore[arg-type]
+    return VisitorSegments(
+        keys=tuple(matched),
+        targetable=tuple(key for key in matched if key in catalog.targetable),
+        personalized=bool(personalized),
+        placeholder_values=catalog.placeholder_values,
+    )
+
+
+def visitor_memberships(visitor_id: str) -> QuerySet[SegmentMembership]:
+    """Current materialized memberships of a visitor, with `since` as entered_at."""
+    canonical = resolve_visitor_id(visitor_id)
+    return (
+        SegmentMembership.objects.filter(visitor_id=canonical, left_at__isnull=True)
+        .select_related("segment")
+        .order_by("segment__key")
+    )
+
+
+def segment_members(segment: Segment) -> QuerySet[SegmentMembership]:
+    return SegmentMembership.objects.filter(segment=segment, left_at__isnull=True).order_by(
+        "entered_at", "visitor_id"
+    )
+
+
+def segment_trend(segment: Segment, limit: int = 30) -> list[dict[str, Any]]:
+    rows = SegmentSizeSnapshot.objects.filter(segment=segment).order_by("-computed_at")[:limit]
+    return [
+        {
+            "at": row.computed_at.isoformat(),
+            "size": row.size,
+            "entered": row.entered,
+            "left": row.left,
+        }
+        for row in reversed(rows)
+    ]
+
+
+def too_small(segment: Segment) -> bool:
+    """Materialized segments below PZ_MIN_SEGMENT_SIZE are flagged and never targeted."""
+    if segment.real_time_only or segment.size is None:
+        return False
+    return segment.size < settings.PZ_MIN_SEGMENT_SIZE

@@ -1,0 +1,337 @@
+"""Writes of segments: create/update with validation, materialization, refresh, static lists."""
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from segments.conditions import (
+    InvalidRule,
+    RuleError,
+    SegmentCycle,
+    find_cycle,
+    referenced_segments,
+    uses_context,
+    validate_rule,
+)
+from segments.memberships import materialize_members, replace_memberships
+from segments.models import Segment, SegmentMembership
+from segments.selectors import (
+    bump_catalog_version,
+    effective_rule,
+    recent_cache_key,
+    sql_compiler,
+)
+from segments.sql import NotMaterializable
+from tracking.models import VisitorProfile
+
+
+class SegmentError(ValueError):
+    """A segment that cannot be saved; `fields` maps input fields to reasons."""
+
+    def __init__(self, message: str, fields: dict[str, Any]):
+        super().__init__(message)
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class RecomputeResult:
+    segment_key: str
+    size: int | None
+    entered: int
+    left: int
+    duration_ms: int
+    real_time_only: bool = False
+
+
+def _rule_error_fields(errors: list[RuleError]) -> dict[str, Any]:
+    first = errors[0]
+    where = first.path or "(root)"
+    return {
+        "rule": f"{where}: {first.reason}",
+        "rule_errors": [{"path": e.path, "reason": e.reason} for e in errors],
+    }
+
+
+def check_segment_rule(*, key: str, rule: Any, parent_key: str | None = None) -> list[RuleError]:
+    """Validate a rule for segment `key`: the language, references to unknown segments,
+    and cycles through references or the parent chain."""
+    errors = validate_rule(rule)
+    if errors:
+        return errors
+    known = dict(Segment.objects.exclude(key=key).values_list("key", "rule"))
+    parents = dict(
+        Segment.objects.exclude(key=key)
+        .filter(parent__isnull=False)
+        .values_list("key", "parent__key")
+    )
+    for reference in sorted(referenced_segments(rule)):
+        if reference not in known and reference != key:
+            return [RuleError(_path_of_segment(rule, reference), f"unknown segment '{reference}'")]
+    graph = {
+        other: _with_parent(other_rule, parents.get(other)) for other, other_rule in known.items()
+    }
+    graph[key] = _with_parent(rule, parent_key)
+    cycle = find_cycle(graph)
+    if cycle:
+        return [RuleError("", "segment references form a cycle: " + " -> ".join(cycle))]
+    return []
+
+
+def _with_parent(rule: Any, parent_key: str | None) -> Any:
+    if not parent_key:
+        return rule or {"all": []}
+    return {"all": [{"segment": parent_key}, rule]} if rule else {"segment": parent_key}
+
+
+def _path_of_segment(rule: Any, key: str, path: str = "") -> str:
+    if isinstance(rule, dict):
+        if rule.get("segment") == key:
+            return f"{path}.segment" if path else "segment"
+        for group in ("all", "any"):
+            for index, child in enumerate(rule.get(group) or []):
+                found = _path_of_segment(child, key, f"{path}.{group}[{index}]".lstrip("."))
+                if found:
+                    return found
+        if "not" in rule:
+            return _path_of_segment(rule["not"], key, f"{path}.not".lstrip("."))
+    return ""
+
+
+def _real_time_only(segment: Segment) -> bool:
+    if segment.kind != Segment.Kind.RULE:
+        return False
+    all_rules = dict(Segment.objects.filter(kind=Segment.Kind.RULE).values_list("key", "rule"))
+    rule = effective_rule(segment)
+    if uses_context(rule, rules=all_rules):
+        return True
+    try:
+        sql_compiler(timezone.now()).compile(rule)
+    except NotMaterializable:
+        return True
+    return False
+
+
+@transaction.atomic
+def segment_save(
+    *,
+    key: str,
+    name: str,
+    kind: str = Segment.Kind.RULE,
+    rule: Any = None,
+    parent_key: str | None = None,
+    description: str = "",
+    recompute_every_minutes: int = 60,
+    placeholder_values: dict[str, Any] | None = None,
+    is_active: bool = True,
+    segment: Segment | None = None,
+) -> Segment:
+    """Create or update a segment after validating its rule; the one write path used by the
+    API, the admin and the demo loader."""
+    if kind not in Segment.Kind.values:
+        raise SegmentError(
+            "Unknown segment kind.", {"kind": f"must be one of {Segment.Kind.values}"}
+        )
+    if kind == Segment.Kind.RULE:
+        errors = check_segment_rule(key=key, rule=rule, parent_key=parent_key)
+        if errors:
+            raise SegmentError("The rule is not valid.", _rule_error_fields(errors))
+    elif rule is not None:
+        raise SegmentError(
+            "Only rule segments have a rule.", {"rule": "must be empty for this kind"}
+        )
+    parent = None
+    if parent_key:
+        parent = Segment.objects.filter(key=parent_key).first()
+        if parent is None:
+            raise SegmentError("Unknown parent segment.", {"parent": f"no segment '{parent_key}'"})
+    if segment is None:
+        segment = Segment.objects.filter(key=key).first() or Segment(key=key)
+    segment.name = name
+    segment.kind = kind
+    segment.rule = rule
+    segment.parent = parent
+    segment.description = description
+    segment.recompute_every_minutes = recompute_every_minutes
+    segment.placeholder_values = placeholder_values or {}
+    segment.is_active = is_active
+    segment.save()
+    segment.real_time_only = _real_time_only(segment)
+    if segment.real_time_only:
+        segment.size = None
+        SegmentMembership.objects.filter(segment=segment, left_at__isnull=True).update(
+            left_at=timezone.now()
+        )
+    segment.save(update_fields=["real_time_only", "size"])
+    transaction.on_commit(bump_catalog_version)
+    if kind == Segment.Kind.RULE and not segment.real_time_only and is_active:
+        from segments.tasks import recompute_segment_task
+
+        transaction.on_commit(lambda: recompute_segment_task.delay(segment.pk))
+    return segment
+
+
+@transaction.atomic
+def segment_delete(*, segment: Segment) -> None:
+    dependants = [
+        other.key
+        for other in Segment.objects.exclude(pk=segment.pk)
+        if segment.key in referenced_segments(other.rule or {}) or other.parent_id == segment.pk
+    ]
+    if dependants:
+        raise SegmentError(
+            "Other segments depend on this one.", {"segment": f"used by {', '.join(dependants)}"}
+        )
+    segment.delete()
+    transaction.on_commit(bump_catalog_version)
+
+
+def recompute_segment(*, segment_id: int, now: datetime | None = None) -> RecomputeResult:
+    """Materialize a rule segment's members for every visitor with one SQL statement."""
+    now = now or timezone.now()
+    segment = Segment.objects.get(pk=segment_id)
+    started = time.perf_counter()
+    if segment.kind != Segment.Kind.RULE or segment.real_time_only or not segment.is_active:
+        return RecomputeResult(segment.key, segment.size, 0, 0, 0, segment.real_time_only)
+    condition = sql_compiler(now).compile(effective_rule(segment))
+    members = VisitorProfile.objects.filter(condition).values("visitor_id")
+    change = materialize_members(segment=segment, members=members, now=now)
+    duration_ms = int((time.perf_counter() - started) * 1000)
+    Segment.objects.filter(pk=segment.pk).update(last_compute_ms=duration_ms)
+    return RecomputeResult(segment.key, change.size, change.entered, change.left, duration_ms)
+
+
+def recompute_due_segments(*, now: datetime | None = None) -> list[int]:
+    """Ids of active rule segments whose own schedule says they are due."""
+    now = now or timezone.now()
+    due = []
+    for segment in Segment.objects.filter(
+        is_active=True, kind=Segment.Kind.RULE, real_time_only=False
+    ):
+        last = segment.last_computed_at
+        if last is None or (now - last).total_seconds() >= segment.recompute_every_minutes * 60:
+            due.append(segment.pk)
+    return due
+
+
+def refresh_visitor_memberships(
+    *, visitor_ids: Iterable[str], now: datetime | None = None
+) -> dict[str, tuple[list[str], list[str]]]:
+    """Re-evaluate every materialized rule segment for just these visitors (after they
+    acted); returns {segment key: (entered, left)} for the segments that changed."""
+    now = now or timezone.now()
+    ids = sorted(set(visitor_ids))
+    segments = list(
+        Segment.objects.filter(is_active=True, kind=Segment.Kind.RULE, real_time_only=False)
+    )
+    if not ids or not segments:
+        return {}
+    compiler = sql_compiler(now)
+    changes = {}
+    for segment in segments:
+        condition = compiler.compile(effective_rule(segment))
+        members = VisitorProfile.objects.filter(condition, visitor_id__in=ids).values_list(
+            "visitor_id", flat=True
+        )
+        change = replace_memberships(segment=segment, member_ids=members, now=now, within=ids)
+        if change.entered or change.left:
+            changes[segment.key] = (change.entered, change.left)
+    return changes
+
+
+def schedule_membership_refresh(visitor_ids: Iterable[str], *, debounce_seconds: int) -> list[str]:
+    """Queue one refresh for the visitors not already waiting for one (debounce: a burst of
+    batches for the same visitor costs one task)."""
+    from segments.tasks import refresh_visitor_memberships_task
+
+    pending = []
+    for visitor_id in visitor_ids:
+        if cache.add(f"segment-refresh:{visitor_id}", 1, debounce_seconds + 30):
+            pending.append(visitor_id)
+    if pending:
+        refresh_visitor_memberships_task.apply_async(
+            args=[sorted(pending)], countdown=debounce_seconds
+        )
+    return pending
+
+
+def forget_recent_events(visitor_ids: Iterable[str]) -> None:
+    cache.delete_many([recent_cache_key(visitor_id) for visitor_id in visitor_ids])
+
+
+@transaction.atomic
+def static_members_change(
+    *, segment: Segment, add: Iterable[str] = (), remove: Iterable[str] = ()
+) -> None:
+    """Add or remove visitors of a static segment (lists, trigger actions)."""
+    if segment.kind != Segment.Kind.STATIC:
+        raise SegmentError("Only static segments take explicit members.", {"kind": "not static"})
+    now = timezone.now()
+    current = set(
+        SegmentMembership.objects.filter(segment=segment, left_at__isnull=True).values_list(
+            "visitor_id", flat=True
+        )
+    )
+    wanted = (current | set(add)) - set(remove)
+    change = replace_memberships(segment=segment, member_ids=wanted, now=now)
+    changed = change.entered + change.left
+    transaction.on_commit(lambda: forget_recent_events(changed))
+
+
+def overlap(*, first: Segment, second: Segment) -> dict[str, Any]:
+    """How two materialized segments overlap (sizes, intersection, Jaccard)."""
+    first_ids = SegmentMembership.objects.filter(segment=first, left_at__isnull=True).values(
+        "visitor_id"
+    )
+    both = SegmentMembership.objects.filter(
+        segment=second, left_at__isnull=True, visitor_id__in=first_ids
+    ).count()
+    size_a = first.size or 0
+    size_b = second.size or 0
+    union = size_a + size_b - both
+    return {
+        "a": first.key,
+        "b": second.key,
+        "size_a": size_a,
+        "size_b": size_b,
+        "both": both,
+        "only_a": size_a - both,
+        "only_b": size_b - both,
+        "jaccard": round(both / union, 4) if union else 0.0,
+    }
+
+
+def preview_count(*, rule: Any, parent_key: str | None = None) -> int | None:
+    """How many visitors a rule would match now (None when it is real-time only)."""
+    errors = validate_rule(rule)
+    if errors:
+        raise SegmentError("The rule is not valid.", _rule_error_fields(errors))
+    full_rule = _with_parent(rule, parent_key)
+    try:
+        condition = sql_compiler(timezone.now()).compile(full_rule)
+    except NotMaterializable:
+        return None
+    return VisitorProfile.objects.filter(condition).count()
+
+
+__all__ = [
+    "InvalidRule",
+    "RecomputeResult",
+    "SegmentCycle",
+    "SegmentError",
+    "check_segment_rule",
+    "overlap",
+    "preview_count",
+    "recompute_due_segments",
+    "recompute_segment",
+    "refresh_visitor_memberships",
+    "schedule_membership_refresh",
+    "segment_delete",
+    "segment_save",
+    "static_members_change",
+]
