@@ -9,6 +9,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 api_v1 = [
     path("", include("tracking.api.urls")),
     path("", include("segments.api.urls")),
+    path("", include("personalization.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

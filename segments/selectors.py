@@ -18,6 +18,7 @@ from django.db.models import CharField, JSONField, Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from personalization.config_version import CONFIG_VERSION_KEY, ensure_version
 from segments.conditions import (
     CompiledRule,
     Facts,
@@ -39,7 +40,6 @@ from tracking.selectors import (
     resolve_visitor_id,
 )
 
-CATALOG_VERSION_KEY = "segments:catalog-version"
 RECENT_PREFIX = "segments:recent:"
 RECENT_TTL_SECONDS = 60 * 60
 CATALOG_MAX_AGE_SECONDS = 30  # when the cache is down, re-read segments this often
@@ -69,10 +69,6 @@ def sql_compiler(now: datetime) -> SqlRuleCompiler:
 
 def recent_cache_key(visitor_id: str) -> str:
     return RECENT_PREFIX + visitor_id
-
-
-def bump_catalog_version() -> None:
-    cache.set(CATALOG_VERSION_KEY, time.time_ns(), None)
 
 
 @dataclass
@@ -191,6 +187,9 @@ class VisitorSegments:
     targetable: tuple[str, ...]
     personalized: bool  # False when consent limits the decision to the request context
     placeholder_values: dict[str, dict[str, Any]]
+    config_version: Any = None
+    profile_entry: dict[str, Any] | None = None
+    facts: Facts | None = None
 
 
 def visitor_segments(
@@ -199,11 +198,11 @@ def visitor_segments(
     """Evaluate every active segment for a visitor and request (real time)."""
     now = now or timezone.now()
     canonical = visitor_id
-    keys = [CATALOG_VERSION_KEY]
+    keys = [CONFIG_VERSION_KEY]
     if visitor_id:
         keys += [profile_cache_key(visitor_id), recent_cache_key(visitor_id)]
     cached = cache.get_many(keys)
-    catalog = current_catalog(cached.get(CATALOG_VERSION_KEY))
+    catalog = current_catalog(ensure_version(cached.get(CONFIG_VERSION_KEY)))
 
     entry = None
     if visitor_id:
@@ -236,6 +235,9 @@ def visitor_segments(
         targetable=tuple(key for key in matched if key in catalog.targetable),
         personalized=bool(personalized),
         placeholder_values=catalog.placeholder_values,
+        config_version=catalog.version,
+        profile_entry=entry if personalized else None,
+        facts=facts,
     )
 
 

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from personalization.config_version import bump_config_version
 from segments.conditions import (
     InvalidRule,
     RuleError,
@@ -22,7 +23,6 @@ from segments.conditions import (
 from segments.memberships import materialize_members, replace_memberships
 from segments.models import Segment, SegmentMembership
 from segments.selectors import (
-    bump_catalog_version,
     effective_rule,
     recent_cache_key,
     sql_compiler,
@@ -168,7 +168,7 @@ def segment_save(
             left_at=timezone.now()
         )
     segment.save(update_fields=["real_time_only", "size"])
-    transaction.on_commit(bump_catalog_version)
+    transaction.on_commit(bump_config_version)
     if kind == Segment.Kind.RULE and not segment.real_time_only and is_active:
         from segments.tasks import recompute_segment_task
 
@@ -188,7 +188,7 @@ def segment_delete(*, segment: Segment) -> None:
             "Other segments depend on this one.", {"segment": f"used by {', '.join(dependants)}"}
         )
     segment.delete()
-    transaction.on_commit(bump_catalog_version)
+    transaction.on_commit(bump_config_version)
 
 
 def recompute_segment(*, segment_id: int, now: datetime | None = None) -> RecomputeResult:

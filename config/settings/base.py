@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "tracking.middleware.VisitorIdMiddleware",
+    "personalization.middleware.PersonalizationMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -268,3 +269,8 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# pz: content and delivery
+PZ_SHOP_NAME = os.environ.get("PZ_SHOP_NAME", "pz gift shop")
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES = [("en", "English"), ("de", "German")]

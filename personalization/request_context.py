@@ -1,4 +1,4 @@
-"""Event context derived from request headers: pure functions, no Django.
+"""Request context for events and rules, derived from headers: pure functions, no Django.
 
 The country is a demo stand-in taken from the region of the preferred `Accept-Language`
 tag ("de-AT" -> "AT"); a real shop would use a GeoIP lookup at the edge. The client's IP
@@ -7,9 +7,12 @@ address is never read or stored here.
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from tracking.event_validation import MAX_CONTEXT_STRING, SESSION_ID_RE
+from tracking.profile_state import referrer_host
 
 TABLET_RE = re.compile(r"iPad|Tablet|PlayBook|Silk", re.IGNORECASE)
 MOBILE_RE = re.compile(r"Mobi|iPhone|iPod|Android|BlackBerry|Opera Mini|IEMobile", re.IGNORECASE)
@@ -71,4 +74,60 @@ def event_context(meta: Mapping[str, Any], *, url: str, logged_in: bool) -> dict
     referrer = str(meta.get("HTTP_REFERER", ""))
     if referrer:
         context["referrer"] = referrer[:MAX_CONTEXT_STRING]
+    return context
+
+
+def rule_context(
+    meta: Mapping[str, Any],
+    *,
+    path: str,
+    query: Mapping[str, str],
+    logged_in: bool,
+    local_time: datetime,
+) -> dict[str, Any]:
+    """The request context segment rules and variant targets read (`context.*`)."""
+    context = event_context(meta, url=path, logged_in=logged_in)
+    context["path"] = path[:MAX_CONTEXT_STRING]
+    host = referrer_host(context.get("referrer"))
+    if host:
+        context["referrer_host"] = host
+    for name in ("utm_source", "utm_medium", "utm_campaign"):
+        if query.get(name):
+            context[name] = str(query[name])[:200]
+    context["query"] = {str(k)[:64]: str(v)[:200] for k, v in list(query.items())[:30]}
+    context["local_hour"] = local_time.hour
+    context["local_weekday"] = local_time.isoweekday()
+    return context
+
+
+def headless_context(raw: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
+    """The rule context from a decide request's `context` object (headless clients)."""
+    context: dict[str, Any] = {}
+    for name in ("device", "country", "city", "utm_source", "utm_medium", "utm_campaign", "locale"):
+        value = raw.get(name)
+        if isinstance(value, str) and value:
+            context[name] = value.upper() if name == "country" else value
+    url = raw.get("url")
+    if isinstance(url, str):
+        context["url"] = url
+        context["path"] = urlsplit(url).path or "/"
+        context["query"] = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+        for name in ("utm_source", "utm_medium", "utm_campaign"):
+            if name not in context and context["query"].get(name):
+                context[name] = context["query"][name]
+    host = referrer_host(raw.get("referrer"))
+    if host:
+        context["referrer_host"] = host
+    if isinstance(raw.get("logged_in"), bool):
+        context["logged_in"] = raw["logged_in"]
+    local = now
+    if isinstance(raw.get("local_time"), str):
+        try:
+            parsed = datetime.fromisoformat(raw["local_time"])
+            if parsed.tzinfo is not None:
+                local = parsed
+        except ValueError:
+            pass
+    context["local_hour"] = local.hour
+    context["local_weekday"] = local.isoweekday()
     return context

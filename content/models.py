@@ -1,0 +1,232 @@
+"""Components, placements and their targeted variants, edited in Wagtail as snippets."""
+
+from typing import Any
+
+from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
+from django.db import models
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import StreamField
+from wagtail.models import (
+    DraftStateMixin,
+    LockableMixin,
+    Orderable,
+    PreviewableMixin,
+    RevisionMixin,
+    TranslatableMixin,
+    WorkflowMixin,
+)
+from wagtail.search import index
+
+from content.blocks import COMPONENT_BLOCKS
+
+
+class Component(
+    WorkflowMixin,
+    DraftStateMixin,
+    LockableMixin,
+    RevisionMixin,
+    PreviewableMixin,
+    TranslatableMixin,
+    index.Indexed,
+    models.Model,
+):
+    """A reusable piece of content (hero, offer, CTA, recommendations, article, pop-up)."""
+
+    key = models.SlugField(max_length=100, help_text="Stable name used by the API.")
+    name = models.CharField(max_length=200)
+    body = StreamField(COMPONENT_BLOCKS, min_num=1, max_num=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="component")
+    workflow_states = GenericRelation(
+        "wagtailcore.WorkflowState",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        related_query_name="component",
+        for_concrete_model=False,
+    )
+
+    panels = [FieldPanel("name"), FieldPanel("key"), FieldPanel("body")]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta(TranslatableMixin.Meta):
+        ordering = ["name"]
+        unique_together = [("translation_key", "locale"), ("key", "locale")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+    @property
+    def revisions(self) -> Any:
+        return self._revisions
+
+    @property
+    def kind(self) -> str:
+        return self.body[0].block_type if len(self.body) else ""
+
+    def get_preview_template(self, request: Any, mode_name: str) -> str:
+        return "content/preview_component.html"
+
+    def get_preview_context(self, request: Any, mode_name: str) -> dict[str, Any]:
+        from content.rendering import render_component
+
+        context = super().get_preview_context(request, mode_name)
+        context["fragment"] = render_component(self, values={}, placement_key="preview")
+        return context
+
+
+class Placement(
+    WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, PreviewableMixin, ClusterableModel
+):
+    """A slot on the storefront (`home-hero`) holding targeted variants and a fallback."""
+
+    key = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="placement")
+    workflow_states = GenericRelation(
+        "wagtailcore.WorkflowState",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        related_query_name="placement",
+        for_concrete_model=False,
+    )
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("key"),
+        FieldPanel("description"),
+        InlinePanel("variants", heading="Variants", label="Variant", min_num=1),
+    ]
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def revisions(self) -> Any:
+        return self._revisions
+
+    def get_preview_template(self, request: Any, mode_name: str) -> str:
+        return "content/preview_placement.html"
+
+    def get_preview_context(self, request: Any, mode_name: str) -> dict[str, Any]:
+        from content.rendering import render_component
+
+        context = super().get_preview_context(request, mode_name)
+        context["variants"] = [
+            {
+                "variant": variant,
+                "fragment": render_component(
+                    variant.component, values={}, placement_key=self.key, variant_key=variant.key
+                ),
+            }
+            for variant in self.variants.all()
+            if variant.component_id
+        ]
+        return context
+
+
+class PlacementVariant(Orderable, ClusterableModel):
+    """One candidate content for a placement with its target, priority and schedule.
+
+    The first variant (highest priority) whose schedule includes now and whose target
+    matches is shown; the fallback variant is shown when none does.
+    """
+
+    placement = ParentalKey(Placement, on_delete=models.CASCADE, related_name="variants")
+    key = models.SlugField(max_length=50, help_text="Reported in decisions, e.g. 'default' or 'b'.")
+    component = models.ForeignKey(Component, on_delete=models.PROTECT, related_name="variants")
+    is_fallback = models.BooleanField(
+        default=False, help_text="Shown when no other variant matches. Exactly one per placement."
+    )
+    priority = models.IntegerField(default=100, help_text="Higher wins when several match.")
+    segments_any = ParentalManyToManyField(
+        "segments.Segment", blank=True, related_name="+", help_text="In at least one of these."
+    )
+    segments_all = ParentalManyToManyField(
+        "segments.Segment", blank=True, related_name="+", help_text="In every one of these."
+    )
+    segments_none = ParentalManyToManyField(
+        "segments.Segment", blank=True, related_name="+", help_text="In none of these."
+    )
+    context_rule = models.JSONField(
+        null=True,
+        blank=True,
+        help_text='Optional condition on the request, e.g. {"field": "context.device", '
+        '"op": "eq", "value": "mobile"} (the segment rule language).',
+    )
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+
+    panels = [
+        MultiFieldPanel(
+            [
+                FieldPanel("key"),
+                FieldPanel("component"),
+                FieldPanel("is_fallback"),
+                FieldPanel("priority"),
+            ],
+            heading="Content",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("segments_any"),
+                FieldPanel("segments_all"),
+                FieldPanel("segments_none"),
+                FieldPanel("context_rule"),
+            ],
+            heading="Target",
+        ),
+        MultiFieldPanel([FieldPanel("starts_at"), FieldPanel("ends_at")], heading="Schedule"),
+    ]
+
+    class Meta(Orderable.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"{self.placement_id}:{self.key}"
+
+    def clean(self) -> None:
+        from segments.conditions import validate_rule
+
+        super().clean()
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The schedule must end after it starts."})
+        if self.context_rule:
+            errors = validate_rule(self.context_rule)
+            if errors:
+                raise ValidationError(
+                    {"context_rule": f"{errors[0].path or '(root)'}: {errors[0].reason}"}
+                )
+
+
+class VariantStats(models.Model):
+    """Impressions, clicks and conversions per variant, aggregated from tracked events."""
+
+    placement_key = models.CharField(max_length=100)
+    variant_key = models.CharField(max_length=50)
+    impressions = models.PositiveIntegerField(default=0)
+    viewers = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    conversions = models.PositiveIntegerField(default=0)
+    revenue = models.FloatField(default=0.0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        unique_together = [("placement_key", "variant_key")]
+
+    @property
+    def ctr(self) -> float:
+        return self.clicks / self.impressions if self.impressions else 0.0
+
+    @property
+    def conversion_rate(self) -> float:
+        return self.conversions / self.viewers if self.viewers else 0.0

@@ -1,0 +1,69 @@
+"""Safe placeholders in editor text: `{{ visitor.first_name|default:"there" }}`.
+
+Editors never run template code. Only whitelisted names resolve, from values the decision
+supplies; anything else inside `{{ }}` or `{% %}` renders as its default (or nothing) and
+is reported, so `{% load %}` or `{{ settings.SECRET_KEY }}` can do no harm.
+"""
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+ALLOWED_TOKENS = frozenset(
+    {
+        "visitor.first_name",
+        "visitor.city",
+        "visitor.country",
+        "visitor.loyalty_tier",
+        "segment.name",
+        "segment.discount_code",
+        "offer.percent",
+        "offer.code",
+        "offer.expires",
+        "shop.name",
+    }
+)
+# A token: a dotted name with an optional default; tolerant of spaces. Quotes may arrive
+# HTML-escaped from rich text.
+TOKEN = re.compile(
+    r"\{\{\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*"
+    r"(?:\|\s*default\s*:\s*(?:\"|&quot;|&#x27;|&#34;|')(?P<default>.*?)(?:\"|&quot;|&#x27;|&#34;|'))?"
+    r"\s*\}\}"
+)
+ANY_TEMPLATE_SYNTAX = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+
+
+@dataclass
+class Rendered:
+    text: str
+    unknown: list[str] = field(default_factory=list)
+
+
+def resolve(text: str, values: Mapping[str, object], *, escape: bool) -> Rendered:
+    """Substitute whitelisted tokens; escape substituted values when `text` is HTML."""
+    unknown: list[str] = []
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group("name"), match.group("default")
+        value = values.get(name) if name in ALLOWED_TOKENS else None
+        if name not in ALLOWED_TOKENS:
+            unknown.append(name)
+        if value in (None, ""):
+            value = html.unescape(default) if default is not None else ""
+        value = str(value)
+        return html.escape(value) if escape else value
+
+    text = TOKEN.sub(substitute, text)
+
+    def strip(match: re.Match[str]) -> str:
+        unknown.append(match.group(0)[:60])
+        return ""
+
+    text = ANY_TEMPLATE_SYNTAX.sub(strip, text)
+    return Rendered(text=text, unknown=unknown)
+
+
+def unknown_tokens(text: str) -> list[str]:
+    """Tokens an editor wrote that will not resolve (shown as warnings in the admin)."""
+    return resolve(text, {}, escape=False).unknown

@@ -1,0 +1,71 @@
+from rest_framework import serializers
+
+from tracking.api.serializers import VISITOR_ID_PATTERN
+
+PLACEMENT_KEY_PATTERN = r"\A[A-Za-z0-9_-]{1,100}\Z"
+
+
+class DecideContextSerializer(serializers.Serializer):
+    device = serializers.CharField(required=False, max_length=32)
+    country = serializers.RegexField(r"\A[A-Za-z]{2}\Z", required=False)
+    city = serializers.CharField(required=False, max_length=100)
+    url = serializers.CharField(required=False, max_length=2048)
+    referrer = serializers.CharField(required=False, max_length=2048)
+    local_time = serializers.DateTimeField(required=False)
+    locale = serializers.CharField(required=False, max_length=16)
+    logged_in = serializers.BooleanField(required=False)
+    utm_source = serializers.CharField(required=False, max_length=200)
+    utm_medium = serializers.CharField(required=False, max_length=200)
+    utm_campaign = serializers.CharField(required=False, max_length=200)
+    product_id = serializers.CharField(required=False, max_length=64)
+
+
+class DecideInputSerializer(serializers.Serializer):
+    visitor_id = serializers.RegexField(VISITOR_ID_PATTERN, required=False)
+    placements = serializers.ListField(
+        child=serializers.RegexField(PLACEMENT_KEY_PATTERN), min_length=1, max_length=20
+    )
+    context = DecideContextSerializer(required=False, default=dict)
+
+    def to_internal_value(self, data: object) -> dict:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"body": "must be a JSON object"})
+        context = data.get("context")
+        if isinstance(context, dict):
+            unknown = set(context) - set(DecideContextSerializer().fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {"context": dict.fromkeys(sorted(unknown), "unknown context field")}
+                )
+        return super().to_internal_value(data)
+
+
+class PlacementDecisionSerializer(serializers.Serializer):
+    component = serializers.CharField()
+    variant = serializers.CharField()
+    reason = serializers.CharField()
+    kind = serializers.CharField()
+    html = serializers.CharField()
+    data = serializers.DictField()
+    items = serializers.ListField(child=serializers.DictField(), required=False)
+    experiment = serializers.DictField(required=False)
+
+
+class DecideOutputSerializer(serializers.Serializer):
+    visitor_id = serializers.CharField(allow_null=True)
+    segments = serializers.ListField(child=serializers.CharField())
+    placements = serializers.DictField(child=PlacementDecisionSerializer(allow_null=True))
+    personalized = serializers.BooleanField()
+    degraded = serializers.BooleanField()
+
+
+class PlacementVariantSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    fallback = serializers.BooleanField()
+    segments = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class PlacementSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    variants = PlacementVariantSerializer(many=True)

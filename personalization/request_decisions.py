@@ -1,0 +1,73 @@
+"""Per-request personalization for server-rendered pages: segments evaluated once and all
+placements of the page decided together (template tags leave markers; the middleware
+resolves them in one decision)."""
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+
+from personalization.request_context import rule_context
+from personalization.services import Decision, decide
+from segments.selectors import VisitorSegments, visitor_segments
+
+MARKER = "<!--pz:placement:{key}-->"
+PREVIEW_SEGMENTS_PARAM = "pz_preview_segments"
+
+
+def request_context(request: HttpRequest) -> dict[str, Any]:
+    if not hasattr(request, "_pz_context"):
+        request._pz_context = rule_context(  # type: ignore[attr-defined]
+            request.META,
+            path=request.path,
+            query=request.GET,
+            logged_in=bool(getattr(request, "user", None) and request.user.is_authenticated),
+            local_time=timezone.localtime(),
+        )
+        product_id = getattr(request, "pz_product_id", None)
+        if product_id:
+            request._pz_context["product_id"] = product_id  # type: ignore[attr-defined]
+    return request._pz_context  # type: ignore[attr-defined]
+
+
+def preview_segments(request: HttpRequest) -> list[str] | None:
+    """Staff may preview a page as a chosen segment set (`?pz_preview_segments=a,b`)."""
+    raw = request.GET.get(PREVIEW_SEGMENTS_PARAM)
+    user = getattr(request, "user", None)
+    if raw is None or not (user and user.is_authenticated and user.is_staff):
+        return None
+    return [key for key in raw.split(",") if key][:50]
+
+
+def request_segments(request: HttpRequest) -> VisitorSegments:
+    if not hasattr(request, "_pz_segments"):
+        forced = preview_segments(request)
+        if forced is not None:
+            request._pz_segments = VisitorSegments(  # type: ignore[attr-defined]
+                keys=tuple(forced),
+                targetable=tuple(forced),
+                personalized=False,
+                placeholder_values={},
+            )
+        else:
+            request._pz_segments = visitor_segments(  # type: ignore[attr-defined]
+                getattr(request, "pz_visitor_id", None), request_context(request)
+            )
+    return request._pz_segments  # type: ignore[attr-defined]
+
+
+def requested_placements(request: HttpRequest) -> list[str]:
+    if not hasattr(request, "_pz_placements"):
+        request._pz_placements = []  # type: ignore[attr-defined]
+    return request._pz_placements  # type: ignore[attr-defined]
+
+
+def decide_for_request(request: HttpRequest, keys: list[str]) -> Decision:
+    return decide(
+        visitor_id=getattr(request, "pz_visitor_id", None),
+        placement_keys=keys,
+        context=request_context(request),
+        locale=getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE,
+        forced_segments=preview_segments(request),
+    )

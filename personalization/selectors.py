@@ -1,0 +1,125 @@
+"""Published placements compiled for decisions, held per process and rebuilt when the
+configuration version changes. The last good catalog keeps serving if the database is
+unreachable, so pages degrade to fallback content instead of failing."""
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import DatabaseError
+
+from content.models import Component, Placement
+from personalization.targeting import VariantTarget, ordered
+from segments.conditions import compile_rule
+
+logger = logging.getLogger(__name__)
+MAX_AGE_WITHOUT_VERSION = 30.0
+
+
+@dataclass(frozen=True)
+class PlacementConfig:
+    key: str
+    name: str
+    variants: tuple[VariantTarget, ...]
+    # component id -> {locale code: Component}, published translations only
+    components: dict[int, dict[str, Component]]
+
+
+@dataclass
+class PlacementCatalog:
+    version: Any
+    loaded_at: float
+    placements: dict[str, PlacementConfig]
+
+
+_lock = threading.Lock()
+_catalog: PlacementCatalog | None = None
+
+
+def _load(version: Any) -> PlacementCatalog:
+    placements = (
+        Placement.objects.filter(live=True)
+        .prefetch_related(
+            "variants__segments_any", "variants__segments_all", "variants__segments_none"
+        )
+        .order_by("key")
+    )
+    configs: dict[str, PlacementConfig] = {}
+    component_ids: set[int] = set()
+    for placement in placements:
+        variants = []
+        for order, variant in enumerate(placement.variants.all()):
+            component_ids.add(variant.component_id)
+            variants.append(
+                VariantTarget(
+                    key=variant.key,
+                    component_id=variant.component_id,
+                    priority=variant.priority,
+                    order=order,
+                    is_fallback=variant.is_fallback,
+                    segments_any=frozenset(s.key for s in variant.segments_any.all()),
+                    segments_all=frozenset(s.key for s in variant.segments_all.all()),
+                    segments_none=frozenset(s.key for s in variant.segments_none.all()),
+                    context_rule=compile_rule(variant.context_rule)
+                    if variant.context_rule
+                    else None,
+                    starts_at=variant.starts_at,
+                    ends_at=variant.ends_at,
+                )
+            )
+        configs[placement.key] = PlacementConfig(
+            key=placement.key, name=placement.name, variants=ordered(variants), components={}
+        )
+    translations: dict[int, dict[str, Component]] = {}
+    by_translation_key: dict[Any, int] = {}
+    components = list(Component.objects.filter(pk__in=component_ids).select_related("locale"))
+    for component in components:
+        by_translation_key[component.translation_key] = component.pk
+        translations[component.pk] = {component.locale.language_code: component}
+    for translation in Component.objects.filter(
+        translation_key__in=by_translation_key, live=True
+    ).select_related("locale"):
+        source = by_translation_key[translation.translation_key]
+        translations[source].setdefault(translation.locale.language_code, translation)
+    for config in configs.values():
+        config.components.update(
+            {v.component_id: translations.get(v.component_id, {}) for v in config.variants}
+        )
+    return PlacementCatalog(version=version, loaded_at=time.monotonic(), placements=configs)
+
+
+def placement_catalog(version: Any) -> PlacementCatalog:
+    """The compiled published placements for this configuration version."""
+    global _catalog
+    catalog = _catalog
+    expired = (
+        version is None
+        and catalog is not None
+        and time.monotonic() - catalog.loaded_at > MAX_AGE_WITHOUT_VERSION
+    )
+    if catalog is not None and catalog.version == version and not expired:
+        return catalog
+    with _lock:
+        try:
+            _catalog = _load(version)
+        except DatabaseError:
+            if catalog is None:
+                raise
+            logger.warning("placements could not be reloaded; serving the last catalog")
+            return catalog
+    return _catalog
+
+
+def component_for_locale(
+    config: PlacementConfig, variant: VariantTarget, locale: str
+) -> Component | None:
+    """The component translation in `locale`, else the source language version."""
+    translations = config.components.get(variant.component_id) or {}
+    if locale in translations:
+        return translations[locale]
+    base = locale.split("-")[0]
+    if base in translations:
+        return translations[base]
+    return next(iter(translations.values()), None)

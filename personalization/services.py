@@ -1,0 +1,259 @@
+"""The personalization decision: which variant of each placement a visitor sees, and why.
+
+Server-rendered pages (template tags + middleware) and headless clients (`POST
+/api/v1/decide`) both call `decide`, so they can never disagree. Any failure of the
+cache or the database degrades to fallback content; a page is never broken by it.
+"""
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError
+from django.utils import timezone
+
+from content.rendering import Fragment, render_component
+from personalization.selectors import component_for_locale, placement_catalog
+from personalization.targeting import choose_variant
+from segments.conditions import Facts
+from segments.selectors import VisitorSegments, visitor_segments
+
+logger = logging.getLogger(__name__)
+MAX_PLACEMENTS_PER_DECISION = 20
+FRAGMENT_TTL_SECONDS = 60 * 60
+
+
+@dataclass
+class PlacementDecision:
+    placement: str
+    component: str
+    variant: str
+    reason: str
+    kind: str
+    html: str
+    data: dict[str, Any]
+    items: list[dict[str, Any]] | None = None
+    experiment: dict[str, str] | None = None
+
+    def as_response(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "component": self.component,
+            "variant": self.variant,
+            "reason": self.reason,
+            "kind": self.kind,
+            "html": self.html,
+            "data": self.data,
+        }
+        if self.items is not None:
+            body["items"] = self.items
+        if self.experiment is not None:
+            body["experiment"] = self.experiment
+        return body
+
+
+@dataclass
+class Decision:
+    visitor_id: str | None
+    segments: list[str]
+    placements: dict[str, PlacementDecision | None]
+    personalized: bool = False
+    degraded: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def as_response(self) -> dict[str, Any]:
+        return {
+            "visitor_id": self.visitor_id,
+            "segments": self.segments,
+            "placements": {
+                key: decision.as_response() if decision else None
+                for key, decision in self.placements.items()
+            },
+            "personalized": self.personalized,
+            "degraded": self.degraded,
+        }
+
+
+def _segments_for(
+    visitor_id: str | None, context: dict[str, Any], now: datetime, forced: list[str] | None
+) -> tuple[VisitorSegments, bool]:
+    if forced is not None:
+        facts = Facts(context=context, segments=frozenset(forced))
+        return VisitorSegments(
+            keys=tuple(forced),
+            targetable=tuple(forced),
+            personalized=False,
+            placeholder_values={},
+            facts=facts,
+        ), False
+    try:
+        return visitor_segments(visitor_id, context, now=now), False
+    except (DatabaseError, ConnectionError, TimeoutError, OSError):
+        logger.warning("segments unavailable; deciding with fallback content", exc_info=True)
+        empty = VisitorSegments(
+            keys=(),
+            targetable=(),
+            personalized=False,
+            placeholder_values={},
+            facts=Facts(context=context),
+        )
+        return empty, True
+
+
+def _placeholder_values(
+    segments: VisitorSegments, reason: str, context: dict[str, Any], block_value: Any
+) -> dict[str, Any]:
+    attributes: dict[str, Any] = {}
+    if segments.profile_entry is not None:
+        attributes = dict(segments.profile_entry["state"].attributes)
+    values: dict[str, Any] = {
+        "visitor.first_name": attributes.get("first_name"),
+        "visitor.city": attributes.get("city") or context.get("city"),
+        "visitor.country": context.get("country"),
+        "visitor.loyalty_tier": attributes.get("loyalty_tier"),
+        "shop.name": settings.PZ_SHOP_NAME,
+    }
+    segment_key = reason.split(":", 1)[1].split("+")[0] if ":" in reason else None
+    with_values = [segment_key] if segment_key else []
+    with_values += sorted(k for k in segments.targetable if segments.placeholder_values.get(k))
+    for key in with_values:
+        extra = segments.placeholder_values.get(key) or {}
+        if extra:
+            values["segment.name"] = extra.get("name") or key
+            values["segment.discount_code"] = extra.get("discount_code")
+            break
+    if hasattr(block_value, "get"):
+        values["offer.percent"] = block_value.get("percent")
+        values["offer.code"] = block_value.get("code")
+        expires = block_value.get("expires_at")
+        values["offer.expires"] = expires.strftime("%-d %B %Y") if expires else None
+    return values
+
+
+def _fragment_key(component: Any, placement: str, variant: str, payload: dict[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[
+        :24
+    ]
+    revision = component.live_revision_id or int(component.updated_at.timestamp())
+    return f"fragment:{component.pk}:{revision}:{placement}:{variant}:{digest}"
+
+
+def uses_visitor_tokens(component: Any) -> bool:
+    """Whether the component's text has `visitor.*` placeholders (memoized per revision)."""
+    memo_key = (component.pk, component.live_revision_id, component.updated_at)
+    if memo_key not in _VISITOR_TOKEN_MEMO:
+        raw = json.dumps(component.body.get_prep_value(), default=str)
+        _VISITOR_TOKEN_MEMO[memo_key] = "visitor." in raw
+    return _VISITOR_TOKEN_MEMO[memo_key]
+
+
+_VISITOR_TOKEN_MEMO: dict[tuple[Any, ...], bool] = {}
+
+
+def recommendation_items(
+    *, strategy: str, count: int, visitor_id: str | None, context: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Items for a recommendation carousel (the recommender serves them from cache)."""
+    try:
+        from recommendations.serving import recommend_for_visitor
+    except ImportError:
+        return []
+    return recommend_for_visitor(
+        strategy=strategy, k=count, visitor_id=visitor_id, product_id=context.get("product_id")
+    )
+
+
+def decide(
+    *,
+    visitor_id: str | None,
+    placement_keys: list[str],
+    context: dict[str, Any],
+    now: datetime | None = None,
+    locale: str | None = None,
+    forced_segments: list[str] | None = None,
+) -> Decision:
+    """Decide every requested placement in one pass: segments once, then per placement the
+    first matching variant by priority (or the fallback), rendered through the fragment
+    cache. Unknown placements come back as None."""
+    now = now or timezone.now()
+    locale = (locale or context.get("locale") or settings.LANGUAGE_CODE).lower()
+    segments, degraded = _segments_for(visitor_id, context, now, forced_segments)
+    facts = segments.facts or Facts(context=context)
+    targeting = frozenset(segments.targetable)
+    keys = list(dict.fromkeys(placement_keys))[:MAX_PLACEMENTS_PER_DECISION]
+    decision = Decision(
+        visitor_id=visitor_id,
+        segments=list(segments.keys),
+        placements={},
+        personalized=segments.personalized,
+        degraded=degraded,
+    )
+    try:
+        catalog = placement_catalog(segments.config_version)
+    except DatabaseError:
+        logger.warning("no placement catalog available", exc_info=True)
+        decision.degraded = True
+        decision.placements = dict.fromkeys(keys)
+        return decision
+
+    chosen = []
+    for key in keys:
+        config = catalog.placements.get(key)
+        if config is None:
+            decision.placements[key] = None
+            continue
+        variant, reason = choose_variant(config.variants, targeting, facts, now)
+        component = component_for_locale(config, variant, locale) if variant else None
+        if variant is None or component is None:
+            decision.placements[key] = None
+            continue
+        block_value = component.body[0].value
+        items = None
+        if component.kind == "recommendations":
+            items = recommendation_items(
+                strategy=block_value.get("strategy"),
+                count=block_value.get("count") or 8,
+                visitor_id=visitor_id if segments.personalized else None,
+                context=context,
+            )
+        values = _placeholder_values(segments, reason, context, block_value)
+        # Fragments showing the visitor's own data are rendered per request, never put
+        # in the shared cache; the rest are cached per decision key.
+        fragment_key = None
+        if not uses_visitor_tokens(component):
+            payload = {"values": values, "items": items, "locale": locale}
+            fragment_key = _fragment_key(component, key, variant.key, payload)
+        chosen.append((key, variant, reason, component, items, values, fragment_key))
+
+    fragment_keys = [row[-1] for row in chosen if row[-1]]
+    cached: dict[str, Fragment] = cache.get_many(fragment_keys) if fragment_keys else {}
+    fresh: dict[str, Fragment] = {}
+    for key, variant, reason, component, items, values, fragment_key in chosen:
+        fragment = cached.get(fragment_key) if fragment_key else None
+        if fragment is None:
+            fragment = render_component(
+                component,
+                values=values,
+                placement_key=key,
+                variant_key=variant.key,
+                extra={"items": items or []},
+            )
+            if fragment_key:
+                fresh[fragment_key] = fragment
+        decision.placements[key] = PlacementDecision(
+            placement=key,
+            component=component.key,
+            variant=variant.key,
+            reason=reason,
+            kind=fragment.kind,
+            html=fragment.html,
+            data=fragment.data,
+            items=items,
+        )
+    if fresh:
+        cache.set_many(fresh, FRAGMENT_TTL_SECONDS)
+    return decision

@@ -1,0 +1,53 @@
+"""Template tags: `{% pz_placement "home-hero" %}` and `{% pz_if_segment "vip" %}`.
+
+Placement tags only leave a marker and register the key; `PersonalizationMiddleware`
+decides all of a page's placements together and fills the markers in.
+"""
+
+from typing import Any
+
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+from personalization.request_decisions import MARKER, request_segments, requested_placements
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def pz_placement(context: dict[str, Any], key: str) -> SafeString:
+    request = context.get("request")
+    if request is None:
+        return mark_safe("")
+    requested_placements(request).append(str(key))
+    return mark_safe(MARKER.format(key=key))  # noqa: S308 - a fixed comment, key escaped below
+
+
+class SegmentConditionNode(template.Node):
+    def __init__(
+        self, keys: list[Any], nodelist_true: template.NodeList, nodelist_false: template.NodeList
+    ):
+        self.keys, self.nodelist_true, self.nodelist_false = keys, nodelist_true, nodelist_false
+
+    def render(self, context: template.Context) -> str:
+        request = context.get("request")
+        keys = {str(key.resolve(context)) for key in self.keys}
+        member = request is not None and bool(keys & set(request_segments(request).targetable))
+        return (self.nodelist_true if member else self.nodelist_false).render(context)
+
+
+@register.tag("pz_if_segment")
+def pz_if_segment(parser: template.base.Parser, token: template.base.Token) -> SegmentConditionNode:
+    """`{% pz_if_segment "vip" "champions" %}...{% else %}...{% endpz_if_segment %}`: shown
+    when the visitor is in any of the (targetable) segments named."""
+    bits = token.split_contents()[1:]
+    if not bits:
+        raise template.TemplateSyntaxError("pz_if_segment needs at least one segment key")
+    keys = [parser.compile_filter(bit) for bit in bits]
+    nodelist_true = parser.parse(("else", "endpz_if_segment"))
+    token = parser.next_token()
+    nodelist_false = template.NodeList()
+    if token.contents == "else":
+        nodelist_false = parser.parse(("endpz_if_segment",))
+        parser.delete_first_token()
+    return SegmentConditionNode(keys, nodelist_true, nodelist_false)
