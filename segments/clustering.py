@@ -57,6 +57,7 @@ TRAIT_WORDS = {
     "device_mobile": ("mobile", "desktop"),
 }
 INTEREST_PREFIX = "interest_"
+RFM_FEATURES = ("recency_days", "frequency", "monetary")
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,7 @@ def cluster(
     if "centers" in parameters:
         parameters["centers"] = [parameters["centers"][old] for old in kept]
     clusters, centroids = _summaries(
-        labels, scaled / weight, scaler, log_mask, names, FeatureReference.of(data)
+        labels, scaled / weight, scaler, log_mask, names, FeatureReference.of(data, log_mask)
     )
     return ClusteringResult(
         algorithm=algorithm,
@@ -245,15 +246,30 @@ def _summaries(
 @dataclass(frozen=True)
 class FeatureReference:
     """The whole population a centroid is described against: percentiles 0..100 of every
-    column (101 x n_features) and column means."""
+    column (101 x n_features), column means, and the population's own centroid ranks.
+
+    A centroid of logged columns is a log-space mean, which on a long-tailed column sits
+    above the median even for everyone together; `levels` measure a centroid from where
+    the whole population's centroid sits, so a cluster of nearly everyone reads as
+    average rather than "high".
+    """
 
     quantiles: np.ndarray
     means: np.ndarray
+    centre_ranks: np.ndarray
 
     @classmethod
-    def of(cls, features: np.ndarray) -> "FeatureReference":
+    def of(cls, features: np.ndarray, log_mask: np.ndarray | None = None) -> "FeatureReference":
         data = np.asarray(features, dtype=float)
-        return cls(quantiles=np.quantile(data, QUANTILES, axis=0), means=data.mean(axis=0))
+        mask = np.zeros(data.shape[1], dtype=bool) if log_mask is None else log_mask
+        centre = data.mean(axis=0)
+        centre[mask] = np.expm1(np.log1p(data[:, mask]).mean(axis=0))
+        quantiles = np.quantile(data, QUANTILES, axis=0)
+        return cls(
+            quantiles=quantiles,
+            means=data.mean(axis=0),
+            centre_ranks=_midranks(centre, quantiles),
+        )
 
     def is_flag(self, column: int) -> bool:
         """Whether the column only holds 0 and 1 (as far as its percentiles show)."""
@@ -262,13 +278,21 @@ class FeatureReference:
     def percentile_ranks(self, centroid: np.ndarray) -> np.ndarray:
         """Where each centroid value sits among all rows, 0..1; ties count half, so a value
         most rows share (one order) reads as the middle of its run, not its edge."""
-        ranks = []
-        for j, value in enumerate(np.asarray(centroid, dtype=float)):
-            column = self.quantiles[:, j]
-            below = np.searchsorted(column, value, side="left")
-            at_or_below = np.searchsorted(column, value, side="right")
-            ranks.append((below + at_or_below) / (2 * len(column)))
-        return np.array(ranks)
+        return _midranks(np.asarray(centroid, dtype=float), self.quantiles)
+
+    def levels(self, centroid: np.ndarray) -> np.ndarray:
+        """Percentile ranks shifted so the population's own centroid is 0.5."""
+        return np.clip(self.percentile_ranks(centroid) - self.centre_ranks + 0.5, 0.0, 1.0)
+
+
+def _midranks(values: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+    ranks = []
+    for j, value in enumerate(values):
+        column = quantiles[:, j]
+        below = np.searchsorted(column, value, side="left")
+        at_or_below = np.searchsorted(column, value, side="right")
+        ranks.append((below + at_or_below) / (2 * len(column)))
+    return np.array(ranks)
 
 
 @dataclass(frozen=True)
@@ -310,16 +334,18 @@ def centroid_traits(
 ) -> list[Trait]:
     """The features a centroid stands out on, most distinctive first.
 
-    A feature is notable when the centroid sits above the `NOTABLE_RANK` percentile of
-    all rows or below its mirror. Shares (`interest_*` columns and 0/1 flags) are mostly
-    zero, so ranks mislead there: they are notable at `NOTABLE_LIFT` times the overall
-    mean or 1/`NOTABLE_LIFT` of it, and at least `NOTABLE_SHARE_GAP` apart; for interest
-    only the high side is worth saying.
+    A feature is notable when the centroid's level (its percentile among all rows, read
+    from the population's centroid, see `FeatureReference`) is above `NOTABLE_RANK` or
+    below its mirror; the percentile itself is kept for display. Shares (`interest_*`
+    columns and 0/1 flags) are mostly zero, so ranks mislead there: they are notable at
+    `NOTABLE_LIFT` times the overall mean or 1/`NOTABLE_LIFT` of it, and at least
+    `NOTABLE_SHARE_GAP` apart; for interest only the high side is worth saying.
     """
-    ranks = reference.percentile_ranks(centroid)
+    ranks, levels = reference.percentile_ranks(centroid), reference.levels(centroid)
     found = []
     for j, name in enumerate(feature_names):
         value, rank, mean = float(centroid[j]), float(ranks[j]), float(reference.means[j])
+        level = float(levels[j])
         high_word, low_word = TRAIT_WORDS.get(name, (f"high {name}", f"low {name}"))
         is_interest = name.startswith(INTEREST_PREFIX)
         if is_interest or reference.is_flag(j):
@@ -335,9 +361,10 @@ def centroid_traits(
             # A doubled (halved) share weighs like a feature at its 75th (25th) percentile.
             found.append(Trait(name, word, rank, min(0.5, abs(math.log2(lift)) / 4)))
             continue
-        if 1 - NOTABLE_RANK < rank < NOTABLE_RANK:
+        if 1 - NOTABLE_RANK < level < NOTABLE_RANK:
             continue
-        found.append(Trait(name, high_word if rank >= 0.5 else low_word, rank, abs(rank - 0.5)))
+        word = high_word if level >= 0.5 else low_word
+        found.append(Trait(name, word, rank, abs(level - 0.5)))
     found.sort(key=lambda trait: -trait.strength)
     return found
 
@@ -346,14 +373,18 @@ def _persona(
     centroid: np.ndarray, reference: FeatureReference, feature_names: Sequence[str]
 ) -> str:
     """The classic RFM label (`tracking.rfm.label`) of the centroid's quintiles, so cluster
-    names use the same vocabulary as the RFM segments."""
+    names use the same vocabulary as the RFM segments; none for a centroid that is
+    average on all three (the label of a 3-3-3 score, "loyal", would overstate it)."""
     names = list(feature_names)
-    if not {"recency_days", "frequency", "monetary"} <= set(names):
+    if not set(RFM_FEATURES) <= set(names):
         return ""
-    ranks = reference.percentile_ranks(centroid)
+    levels = reference.levels(centroid)
+    rfm_levels = [levels[names.index(name)] for name in RFM_FEATURES]
+    if all(1 - NOTABLE_RANK < level < NOTABLE_RANK for level in rfm_levels):
+        return ""
 
     def quintile(name: str) -> int:
-        return 1 + min(4, int(ranks[names.index(name)] * 5))
+        return 1 + min(4, int(levels[names.index(name)] * 5))
 
     found = rfm_label(6 - quintile("recency_days"), quintile("frequency"), quintile("monetary"))
     return f"{found.replace('_', ' ')}-like" if found else ""

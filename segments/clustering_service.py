@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from segments.cluster_features import build_features
 from segments.clustering import OUTLIERS, Cluster, ClusteringResult, cluster
+from personalization.config_version import bump_config_version
 from segments.memberships import replace_memberships
 from segments.models import ClusteringRun, Segment
 
@@ -80,6 +81,8 @@ def run_clustering(
             is_current=True,
         )
         _materialize(run=run, result=result, visitor_ids=matrix.visitor_ids, now=now)
+        # New cluster memberships: every cached real-time view is rebuilt on next use.
+        transaction.on_commit(bump_config_version)
         run.duration_ms = round((time.monotonic() - started) * 1000)
         run.save(update_fields=["duration_ms"])
     return run

@@ -107,6 +107,13 @@ class ClusteringRun(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"],
+                condition=Q(is_current=True),
+                name="one_current_clustering_run",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.algorithm} k={self.k} at {self.created_at:%Y-%m-%d %H:%M}"

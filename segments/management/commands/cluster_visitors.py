@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from segments.clustering_service import ClusteringError, run_clustering
+from segments.clustering_service import run_clustering
 from segments.models import ClusteringRun
 
 
@@ -47,7 +47,7 @@ class Command(BaseCommand):
                     dbscan_eps=options["dbscan_eps"],
                     dbscan_min_samples=options["dbscan_min_samples"],
                 )
-            except ClusteringError as exc:
+            except ValueError as exc:  # ClusteringError, or parameters cluster() rejects
                 raise CommandError(str(exc)) from exc
         self.stdout.write(self._report(run))
 

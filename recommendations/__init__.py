@@ -1,0 +1,1 @@
+"""Recommendations: pure engine (``engine``), offline evaluation (``evaluation``)."""
