@@ -8,9 +8,9 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
+from personalization.config_version import bump_config_version
 from segments.cluster_features import build_features
 from segments.clustering import OUTLIERS, Cluster, ClusteringResult, cluster
-from personalization.config_version import bump_config_version
 from segments.memberships import replace_memberships
 from segments.models import ClusteringRun, Segment
 
