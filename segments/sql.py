@@ -193,7 +193,9 @@ def _json_value(column: str, keys: tuple[str, ...]) -> TypedValue:
 def _column(name: str, kind: str, *, nullable: bool = True) -> TypedValue:
     present = Q(**{f"{name}__isnull": False}) if nullable else ALWAYS
     attr = {"number": "number", "string": "text", "boolean": "boolean"}[kind]
-    return TypedValue(present=present, static_type=kind, **{attr: F(name)})
+    # Numbers compare as floats: an integer column must not round a rule's 0.5 to 0.
+    column = Cast(F(name), FloatField()) if kind == "number" else F(name)
+    return TypedValue(present=present, static_type=kind, **{attr: column})
 
 
 def _expression(expr: Any, kind: str, present: Q = ALWAYS) -> TypedValue:
@@ -386,7 +388,8 @@ class SqlRuleCompiler:
             return value.present & _annotated_in(value.text, wanted) if wanted else NEVER
         if kind == "number":
             wanted = [v for v in options if type(v) in (int, float)]
-            return value.present & _annotated_in(value.number, wanted) if wanted else NEVER
+            number = Cast(value.number, FloatField())
+            return value.present & _annotated_in(number, wanted) if wanted else NEVER
         if kind == "boolean":
             wanted = [v for v in options if type(v) is bool]
             if not wanted:
