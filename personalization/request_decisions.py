@@ -2,9 +2,11 @@
 placements of the page decided together (template tags leave markers; the middleware
 resolves them in one decision)."""
 
+import logging
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -12,6 +14,7 @@ from personalization.request_context import rule_context
 from personalization.services import Decision, decide
 from segments.selectors import VisitorSegments, visitor_segments
 
+logger = logging.getLogger(__name__)
 MARKER = "<!--pz:placement:{key}-->"
 PREVIEW_SEGMENTS_PARAM = "pz_preview_segments"
 
@@ -51,9 +54,17 @@ def request_segments(request: HttpRequest) -> VisitorSegments:
                 placeholder_values={},
             )
         else:
-            request._pz_segments = visitor_segments(  # type: ignore[attr-defined]
-                getattr(request, "pz_visitor_id", None), request_context(request)
-            )
+            try:
+                segments = visitor_segments(
+                    getattr(request, "pz_visitor_id", None), request_context(request)
+                )
+            except (DatabaseError, ConnectionError, TimeoutError, OSError):
+                # As in `decide`: an outage shows the non-segment content, never an error.
+                logger.warning("segments unavailable; rendering as no segment", exc_info=True)
+                segments = VisitorSegments(
+                    keys=(), targetable=(), personalized=False, placeholder_values={}
+                )
+            request._pz_segments = segments  # type: ignore[attr-defined]
     return request._pz_segments  # type: ignore[attr-defined]
 
 

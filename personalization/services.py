@@ -18,6 +18,8 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from content.rendering import Fragment, render_component
+from experiments.selectors import ExperimentCatalog, assignment_for, experiment_catalog
+from experiments.services import record_exposures
 from personalization.selectors import component_for_locale, placement_catalog
 from personalization.targeting import choose_variant
 from segments.conditions import Facts
@@ -200,6 +202,8 @@ def decide(
         decision.placements = dict.fromkeys(keys)
         return decision
 
+    experiments = _experiment_catalog(segments)
+    exposures: list[tuple[int, str]] = []
     chosen = []
     for key in keys:
         config = catalog.placements.get(key)
@@ -207,6 +211,16 @@ def decide(
             decision.placements[key] = None
             continue
         variant, reason = choose_variant(config.variants, targeting, facts, now)
+        experiment = None
+        if experiments is not None and segments.bucketing_id and forced_segments is None:
+            assignment = assignment_for(experiments, key, segments.bucketing_id, targeting)
+            arm_variant = next(
+                (v for v in config.variants if assignment and v.key == assignment.variant), None
+            )
+            if assignment and arm_variant:
+                variant, reason = arm_variant, f"experiment:{assignment.key}"
+                experiment = {"key": assignment.key, "arm": assignment.arm}
+                exposures.append((assignment.experiment_id, assignment.arm))
         component = component_for_locale(config, variant, locale) if variant else None
         if variant is None or component is None:
             decision.placements[key] = None
@@ -227,12 +241,12 @@ def decide(
         if not uses_visitor_tokens(component):
             payload = {"values": values, "items": items, "locale": locale}
             fragment_key = _fragment_key(component, key, variant.key, payload)
-        chosen.append((key, variant, reason, component, items, values, fragment_key))
+        chosen.append((key, variant, reason, component, items, values, fragment_key, experiment))
 
-    fragment_keys = [row[-1] for row in chosen if row[-1]]
+    fragment_keys = [row[6] for row in chosen if row[6]]
     cached: dict[str, Fragment] = cache.get_many(fragment_keys) if fragment_keys else {}
     fresh: dict[str, Fragment] = {}
-    for key, variant, reason, component, items, values, fragment_key in chosen:
+    for key, variant, reason, component, items, values, fragment_key, experiment in chosen:
         fragment = cached.get(fragment_key) if fragment_key else None
         if fragment is None:
             fragment = render_component(
@@ -253,7 +267,28 @@ def decide(
             html=fragment.html,
             data=fragment.data,
             items=items,
+            experiment=experiment,
         )
     if fresh:
         cache.set_many(fresh, FRAGMENT_TTL_SECONDS)
+    if exposures and segments.canonical_visitor_id:
+        _log_exposures(segments.canonical_visitor_id, exposures, now)
     return decision
+
+
+def _experiment_catalog(segments: VisitorSegments) -> ExperimentCatalog | None:
+    """Running experiments, when the visitor may be tracked (exposures are tracking)."""
+    if not segments.tracking_allowed:
+        return None
+    try:
+        return experiment_catalog(segments.config_version)
+    except DatabaseError:
+        logger.warning("experiments unavailable; showing targeted content", exc_info=True)
+        return None
+
+
+def _log_exposures(visitor_id: str, exposures: list[tuple[int, str]], now: datetime) -> None:
+    try:
+        record_exposures(visitor_id, exposures, now)
+    except DatabaseError:
+        logger.warning("exposures could not be logged", exc_info=True)

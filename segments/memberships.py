@@ -85,25 +85,33 @@ def materialize_members(*, segment: Segment, members: QuerySet, now: datetime) -
     through Python."""
     table = SegmentMembership._meta.db_table
     select_sql, select_params = members.query.sql_with_params()
+    first_compute = not SegmentMembership.objects.filter(segment=segment).exists()
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Hash joins over a million members need more than the 4 MB default.
+            cursor.execute("SET LOCAL work_mem = '128MB'")
         cursor.execute("DROP TABLE IF EXISTS pz_segment_members")
-        cursor.execute(
-            "CREATE TEMPORARY TABLE pz_segment_members (visitor_id varchar(64) PRIMARY KEY)"
+        cursor.execute(f"CREATE TEMPORARY TABLE pz_segment_members AS {select_sql}", select_params)  # noqa: S608
+        cursor.execute("ANALYZE pz_segment_members")
+        left = 0
+        if not first_compute:
+            cursor.execute(
+                f"UPDATE {table} SET left_at = %s WHERE segment_id = %s AND left_at IS NULL "  # noqa: S608
+                "AND NOT EXISTS (SELECT 1 FROM pz_segment_members m "
+                f"WHERE m.visitor_id = {table}.visitor_id)",
+                [now, segment.pk],
+            )
+            left = cursor.rowcount
+        not_member_yet = (
+            ""
+            if first_compute
+            else f" WHERE NOT EXISTS (SELECT 1 FROM {table} o WHERE o.segment_id = %s "  # noqa: S608
+            "AND o.left_at IS NULL AND o.visitor_id = m.visitor_id)"
         )
-        cursor.execute(f"INSERT INTO pz_segment_members (visitor_id) {select_sql}", select_params)  # noqa: S608
-        cursor.execute(
-            f"UPDATE {table} SET left_at = %s WHERE segment_id = %s AND left_at IS NULL "  # noqa: S608
-            "AND NOT EXISTS (SELECT 1 FROM pz_segment_members m "
-            f"WHERE m.visitor_id = {table}.visitor_id)",
-            [now, segment.pk],
-        )
-        left = cursor.rowcount
         cursor.execute(
             f"INSERT INTO {table} (segment_id, visitor_id, entered_at, left_at) "  # noqa: S608
-            "SELECT %s, m.visitor_id, %s, NULL FROM pz_segment_members m WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {table} o WHERE o.segment_id = %s AND o.left_at IS NULL "
-            "AND o.visitor_id = m.visitor_id)",
-            [segment.pk, now, segment.pk],
+            f"SELECT %s, m.visitor_id, %s, NULL FROM pz_segment_members m{not_member_yet}",
+            [segment.pk, now] + ([] if first_compute else [segment.pk]),
         )
         entered = cursor.rowcount
         cursor.execute("DROP TABLE pz_segment_members")

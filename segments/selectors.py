@@ -190,6 +190,9 @@ class VisitorSegments:
     config_version: Any = None
     profile_entry: dict[str, Any] | None = None
     facts: Facts | None = None
+    canonical_visitor_id: str | None = None
+    bucketing_id: str | None = None
+    tracking_allowed: bool = False
 
 
 def visitor_segments(
@@ -238,6 +241,9 @@ def visitor_segments(
         config_version=catalog.version,
         profile_entry=entry if personalized else None,
         facts=facts,
+        canonical_visitor_id=canonical,
+        bucketing_id=(entry or {}).get("bucketing_id") or canonical,
+        tracking_allowed=consent_of(entry)["tracking"],
     )
 
 

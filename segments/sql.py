@@ -12,9 +12,11 @@ raises `NotMaterializable`, and such segments are evaluated at request time only
 """
 
 import math
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import reduce
 from typing import Any
 
 from django.db.models import (
@@ -22,11 +24,13 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     Expression,
     F,
     FloatField,
     Max,
     Min,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -224,17 +228,12 @@ class SqlRuleCompiler:
     # ---- nodes -------------------------------------------------------------------
     def compile(self, rule: Any) -> Q:
         if "all" in rule:
-            result = ALWAYS
-            for child in rule["all"]:
-                result &= self.compile(child)
-            return result
+            return reduce(operator.and_, (self.compile(child) for child in rule["all"]))
         if "any" in rule:
-            result = NEVER
-            for child in rule["any"]:
-                result |= self.compile(child)
-            return result
+            return reduce(operator.or_, (self.compile(child) for child in rule["any"]))
         if "not" in rule:
-            return ~self.compile(rule["not"])
+            # Only negation needs two-valued leaves: elsewhere SQL NULL already acts as false.
+            return ~_truth(self.compile(rule["not"]))
         if "segment" in rule:
             return self._segment(rule["segment"])
         if "field" in rule:
@@ -354,8 +353,8 @@ class SqlRuleCompiler:
     # ---- typed comparison -----------------------------------------------------------
     def _compare(self, value: TypedValue, op: str, expected: Any) -> Q:
         if value.json is not None:
-            return _truth(self._json_compare(value, op, expected))
-        return _truth(self._static_compare(value, op, expected))
+            return self._json_compare(value, op, expected)
+        return self._static_compare(value, op, expected)
 
     def _static_compare(self, value: TypedValue, op: str, expected: Any) -> Q:
         kind = value.static_type
@@ -508,9 +507,9 @@ class SqlRuleCompiler:
         else:
             stored_q = NEVER
         if not always_present:
-            return _truth(stored_q)
+            return stored_q
         zero_matches = compile_predicate(op, expected)(0.0)
-        return _truth(stored_q | (~present & (ALWAYS if zero_matches else NEVER)))
+        return stored_q | (~present & (ALWAYS if zero_matches else NEVER))
 
     def _rfm(self, name: str, op: str, expected: Any) -> Q:
         if name == "recency_days":
@@ -541,7 +540,7 @@ class SqlRuleCompiler:
         """recency_days = max(now - last_purchase_at, 0) in days; missing without purchase."""
         present = Q(last_purchase_at__isnull=False)
         if op == "exists":
-            return _truth(present if expected else ~present)
+            return present if expected else ~present
 
         def days_ago(days: float) -> datetime:
             return self.now - timedelta(days=days)
@@ -570,12 +569,12 @@ class SqlRuleCompiler:
             result = NEVER
             for option in [expected] if op == "eq" else list(expected):
                 result |= matches("eq", option)
-            return _truth(result)
+            return result
         if op in {"ne", "not_in"}:
             positive = self._recency("eq" if op == "ne" else "in", expected)
-            return _truth(present & ~positive)
+            return present & ~_truth(positive)
         if op in {"lt", "lte", "gt", "gte"}:
-            return _truth(matches(op, expected))
+            return matches(op, expected)
         return NEVER
 
     def _flag(self, name: str, op: str, expected: Any) -> Q:
@@ -614,14 +613,14 @@ class SqlRuleCompiler:
     def _datetime_column(self, column: str, op: str, expected: Any) -> Q:
         present = Q(**{f"{column}__isnull": False})
         if op == "exists":
-            return _truth(present if expected else ~present)
+            return present if expected else ~present
         if op in {"lt", "lte", "gt", "gte"} and isinstance(expected, str):
             bound = parse_rule_temporal(expected)
             if bound is None:
                 return NEVER
             if isinstance(bound, datetime):
                 lookup = {"lt": "lt", "lte": "lte", "gt": "gt", "gte": "gte"}[op]
-                return _truth(Q(**{f"{column}__{lookup}": bound}))
+                return Q(**{f"{column}__{lookup}": bound})
             start = datetime.combine(bound, datetime.min.time(), UTC)
             next_day = start + timedelta(days=1)
             lookups = {
@@ -630,7 +629,7 @@ class SqlRuleCompiler:
                 "gt": Q(**{f"{column}__gte": next_day}),
                 "gte": Q(**{f"{column}__gte": start}),
             }
-            return _truth(lookups[op])
+            return lookups[op]
         if op in {"lt", "lte", "gt", "gte"}:
             return NEVER  # a datetime is never ordered against a number
         raise NotMaterializable(f"'{op}' on a timestamp is real-time only")
@@ -664,9 +663,12 @@ class SqlRuleCompiler:
             _expression(F("window_value"), "number", Q(window_value__isnull=False)), op, expected
         )
         if predicate(default):
-            others = grouped.filter(~matching).values("visitor_id")
-            return _truth(~Q(visitor_id__in=others))
-        return _truth(Q(visitor_id__in=grouped.filter(matching).values("visitor_id")))
+            # Holds without events: members are visitors with no group failing the test.
+            # A correlated NOT EXISTS probes the event index per visitor; NOT IN would
+            # degrade to a quadratic re-scan once the sub-query outgrows work_mem.
+            failing = grouped.filter(~_truth(matching), visitor_id=OuterRef("visitor_id"))
+            return Q(~Exists(failing))
+        return Q(visitor_id__in=grouped.filter(matching).values("visitor_id"))
 
 
 def _listed(value: Any) -> Any:

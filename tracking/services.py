@@ -290,6 +290,9 @@ def stitch_visitor(*, visitor_id: str, customer_id: str) -> VisitorProfile:
     VisitorAlias.objects.update_or_create(
         alias_id=source.visitor_id, defaults={"visitor_id": target.visitor_id}
     )
+    target.save()
+    # Receivers re-point their own rows (memberships, exposures) and may adjust the
+    # target (e.g. its bucketing id), so it is re-read after them.
     visitors_merged.send(
         sender=VisitorProfile,
         source_visitor_id=source.visitor_id,
@@ -297,7 +300,7 @@ def stitch_visitor(*, visitor_id: str, customer_id: str) -> VisitorProfile:
     )
     source_id = source.visitor_id
     source.delete()
-    target.save()
+    target.refresh_from_db()
 
     def refresh_cache() -> None:
         cache.set(

@@ -274,3 +274,71 @@ CELERY_BEAT_SCHEDULE.update(
 PZ_SHOP_NAME = os.environ.get("PZ_SHOP_NAME", "pz gift shop")
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES = [("en", "English"), ("de", "German")]
+
+# pz: experiments
+PZ_EXPERIMENT_HOLDOUT_SHARE = float(os.environ.get("PZ_EXPERIMENT_HOLDOUT_SHARE", "0"))
+PZ_EXPERIMENT_HOLDOUT_SEED = os.environ.get("PZ_EXPERIMENT_HOLDOUT_SEED", "pz-global-holdout")
+CELERY_BEAT_SCHEDULE["experiment-results"] = {
+    "task": "experiments.tasks.compute_running_results_task",
+    "schedule": 15 * 60,
+}
+
+# pz: recommendations
+from celery.schedules import crontab  # noqa: E402
+
+# Implicit-feedback weight of each event type (purchases count each of properties.items).
+PZ_RECOMMENDER_EVENT_WEIGHTS = {"product_view": 1.0, "add_to_cart": 3.0, "purchase": 5.0}
+PZ_RECOMMENDER_HISTORY_DAYS = env_int("PZ_RECOMMENDER_HISTORY_DAYS", 730)
+PZ_RECOMMENDER_HOLDOUT_FRACTION = 0.2
+# "personal" blend weights (EASE alone was best on the offline benchmarks).
+PZ_RECOMMENDER_BLEND = {"ease": 1.0}
+# Product-page strategies, tried in order until one has neighbours; then popularity.
+PZ_RECOMMENDER_RELATED_STRATEGIES = {
+    "similar": ["item_knn", "content"],
+    "bought_together": ["bought_together"],
+}
+# engine.TrainingConfig overrides; top-N lists keep the artifact at a few MB.
+PZ_RECOMMENDER_TRAINING = {
+    "ease_neighbours": 200,
+    "knn_neighbours": 100,
+    "content_neighbours": 100,
+    "bought_together_neighbours": 50,
+}
+PZ_RECOMMENDER_TRAINING_TIMEOUT = 60 * 60
+PZ_RECOMMENDER_KEEP_ARTIFACTS = 2  # retired versions that keep their model (rollback)
+# Countries, devices and segments with fewer distinct visitors get no own popularity.
+PZ_RECOMMENDER_MIN_CONTEXT_USERS = 20
+PZ_RECOMMENDER_CONTEXT_BOOST = {"smoothing": 0.1, "strength": 0.5, "cap": 2.0}
+PZ_RECOMMENDER_SEASONS = {
+    "christmas": {
+        "months": [10, 11, 12],
+        "categories": ["seasonal/christmas"],
+        "boost": 1.5,
+        "off_season": 0.5,
+    },
+    "easter": {
+        "months": [3, 4],
+        "categories": ["seasonal/easter"],
+        "boost": 1.5,
+        "off_season": 0.5,
+    },
+}
+# Serving: how often a process checks the active version / the catalog, cache TTLs.
+PZ_RECOMMENDER_VERSION_CHECK_SECONDS = 10
+PZ_RECOMMENDER_VERSION_CACHE_SECONDS = 60
+PZ_RECOMMENDER_CATALOG_CHECK_SECONDS = 60
+PZ_RECOMMENDER_RESULT_CACHE_SECONDS = 60
+PZ_RECOMMENDER_RECENT_CACHE_SECONDS = 60 * 60
+PZ_RECOMMENDER_RECENT_DAYS = 365
+PZ_RECOMMENDER_RECENT_EVENTS = 50
+PZ_RECOMMENDER_HISTORY_ITEMS = 50
+PZ_RECOMMENDER_OVERFETCH = 20
+PZ_RECOMMENDER_MAX_K = 50
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "train-recommender": {
+            "task": "recommendations.tasks.train_recommender_task",
+            "schedule": crontab(hour=3, minute=30),
+        },
+    }
+)

@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('segments', '0001_initial'),
+        ("segments", "0001_initial"),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='clusteringrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_current', True)), fields=('is_current',), name='one_current_clustering_run'),
+            model_name="clusteringrun",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_current", True)),
+                fields=("is_current",),
+                name="one_current_clustering_run",
+            ),
         ),
     ]

@@ -1,0 +1,174 @@
+"""Staff API of experiments (../shared/API.md): create, start, stop, results."""
+
+from datetime import timedelta
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from experiments import services
+from experiments.api.serializers import (
+    ExperimentInputSerializer,
+    ExperimentSerializer,
+    PromoteSerializer,
+    TrafficSerializer,
+)
+from experiments.models import Experiment
+from personalization.api.errors import InvalidInput
+
+RESULTS_MAX_AGE = timedelta(seconds=60)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+def _refused(exc: services.ExperimentError) -> APIException:
+    if exc.conflict:
+        conflict = Conflict(str(exc))
+        conflict.fields = exc.fields  # type: ignore[attr-defined]
+        return conflict
+    return InvalidInput(str(exc), exc.fields)
+
+
+class ExperimentListApi(APIView):
+    @extend_schema(responses=ExperimentSerializer(many=True), summary="List experiments")
+    def get(self, request: Request) -> Response:
+        experiments = Experiment.objects.select_related("placement", "layer").prefetch_related(
+            "arms", "segments"
+        )
+        return Response(ExperimentSerializer(experiments, many=True).data)
+
+    @extend_schema(
+        request=ExperimentInputSerializer,
+        responses={201: ExperimentSerializer},
+        summary="Create an experiment (a draft until started)",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ExperimentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            experiment = services.experiment_create(
+                key=data["key"],
+                name=data.get("name") or data["key"],
+                placement_key=data["placement"],
+                arms=[
+                    {
+                        "key": a["key"],
+                        "variant": a["variant"],
+                        "weight": a["weight"],
+                        "control": a["control"],
+                    }
+                    for a in data["arms"]
+                ],
+                traffic=data["traffic"],
+                segment_keys=data["segments"],
+                goal=dict(data.get("goal") or {"event": "purchase"}),
+                layer_key=data["layer"],
+                owner=request.user,
+                hypothesis=data["hypothesis"],
+                minimum_detectable_effect=data["minimum_detectable_effect"],
+                adaptive=data["adaptive"],
+                guardrail_events=data["guardrail_events"],
+            )
+        except services.ExperimentError as exc:
+            raise _refused(exc) from exc
+        return Response(ExperimentSerializer(experiment).data, status=status.HTTP_201_CREATED)
+
+
+class ExperimentDetailApi(APIView):
+    @extend_schema(responses=ExperimentSerializer)
+    def get(self, request: Request, key: str) -> Response:
+        return Response(ExperimentSerializer(get_object_or_404(Experiment, key=key)).data)
+
+    @extend_schema(
+        request=TrafficSerializer, responses=ExperimentSerializer, summary="Change traffic"
+    )
+    def patch(self, request: Request, key: str) -> Response:
+        experiment = get_object_or_404(Experiment, key=key)
+        if "weights" in request.data:
+            try:
+                services.experiment_set_weights(
+                    experiment=experiment, weights=request.data["weights"]
+                )
+            except services.ExperimentError as exc:
+                raise _refused(exc) from exc
+        if "traffic" in request.data:
+            serializer = TrafficSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            try:
+                experiment = services.experiment_set_traffic(
+                    experiment=experiment, traffic=serializer.validated_data["traffic"]
+                )
+            except services.ExperimentError as exc:
+                raise _refused(exc) from exc
+        return Response(ExperimentSerializer(experiment).data)
+
+
+class ExperimentStartApi(APIView):
+    @extend_schema(request=None, responses=ExperimentSerializer, summary="Start")
+    def post(self, request: Request, key: str) -> Response:
+        try:
+            experiment = services.experiment_start(
+                experiment=get_object_or_404(Experiment, key=key)
+            )
+        except services.ExperimentError as exc:
+            raise _refused(exc) from exc
+        return Response(ExperimentSerializer(experiment).data)
+
+
+class ExperimentStopApi(APIView):
+    @extend_schema(request=None, responses=ExperimentSerializer, summary="Stop")
+    def post(self, request: Request, key: str) -> Response:
+        try:
+            experiment = services.experiment_stop(experiment=get_object_or_404(Experiment, key=key))
+        except services.ExperimentError as exc:
+            raise _refused(exc) from exc
+        return Response(ExperimentSerializer(experiment).data)
+
+
+class ExperimentPromoteApi(APIView):
+    @extend_schema(
+        request=PromoteSerializer, responses=ExperimentSerializer, summary="Promote a winner"
+    )
+    def post(self, request: Request, key: str) -> Response:
+        experiment = get_object_or_404(Experiment, key=key)
+        serializer = PromoteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.promote_winner(
+                experiment=experiment, arm_key=serializer.validated_data["arm"], user=request.user
+            )
+        except services.ExperimentError as exc:
+            raise _refused(exc) from exc
+        experiment.refresh_from_db()
+        return Response(ExperimentSerializer(experiment).data)
+
+
+class ExperimentResultsApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("refresh", bool, description="Recompute now")],
+        responses=dict,
+        summary="Results per arm with the decision",
+    )
+    def get(self, request: Request, key: str) -> Response:
+        experiment = get_object_or_404(Experiment, key=key)
+        latest = experiment.snapshots.order_by("-computed_at").first()
+        stale = latest is None or timezone.now() - latest.computed_at > RESULTS_MAX_AGE
+        if experiment.status == Experiment.Status.RUNNING and (
+            stale or request.query_params.get("refresh")
+        ):
+            latest = services.compute_results(experiment_id=experiment.pk)
+        elif latest is None:
+            latest = services.compute_results(experiment_id=experiment.pk)
+        report = dict(latest.report)
+        report["status"] = experiment.status
+        report["srm_flag"] = report["srm"]["flag"]
+        return Response(report)

@@ -1,0 +1,84 @@
+"""Deterministic, sticky experiment assignment: pure functions, no Django, no storage.
+
+A visitor's bucketing id is hashed with a per-experiment salt. Three independent hashes:
+- holdout: `hash("holdout", global seed, id)` < holdout share → in no experiment at all;
+- enrolment: `hash(seed, "traffic", id)` < traffic → in the experiment (or, in a layer,
+  `hash(layer seed, id)` falls in the experiment's slice of the layer, which makes
+  experiments of one layer mutually exclusive);
+- arm: `hash(seed, "arm", id)` picks an arm by cumulative weight.
+Because enrolment and arm use separate hashes, raising the traffic only adds visitors and
+never moves an enrolled one; lowering it only removes visitors. Changing weights would
+reshuffle arms, so a running experiment's weights are immutable (restart with a new seed).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from hashlib import blake2b
+
+BUCKETS = 10_000
+
+
+def bucket(*parts: str) -> int:
+    """A stable bucket in [0, BUCKETS) for the joined parts."""
+    digest = blake2b(":".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % BUCKETS
+
+
+@dataclass(frozen=True)
+class ArmSpec:
+    key: str
+    weight: int
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    key: str
+    seed: str
+    arms: tuple[ArmSpec, ...]
+    traffic: float = 1.0
+    layer_seed: str | None = None
+    layer_start: int = 0  # the experiment's slice of its layer: [start, end) in buckets
+    layer_end: int = BUCKETS
+
+    @property
+    def cumulative(self) -> tuple[tuple[int, str], ...]:
+        total = sum(arm.weight for arm in self.arms)
+        running, bounds = 0, []
+        for arm in self.arms:
+            running += arm.weight
+            bounds.append((running * BUCKETS // total, arm.key))
+        return tuple(bounds)
+
+
+def in_holdout(bucketing_id: str, *, global_seed: str, share: float) -> bool:
+    return share > 0 and bucket("holdout", global_seed, bucketing_id) < share * BUCKETS
+
+
+def enrolled(spec: ExperimentSpec, bucketing_id: str) -> bool:
+    if spec.layer_seed is not None:
+        position = bucket("layer", spec.layer_seed, bucketing_id)
+        return spec.layer_start <= position < spec.layer_end
+    return bucket(spec.seed, "traffic", bucketing_id) < spec.traffic * BUCKETS
+
+
+def arm_for(spec: ExperimentSpec, bucketing_id: str) -> str:
+    position = bucket(spec.seed, "arm", bucketing_id)
+    for upper, key in spec.cumulative:
+        if position < upper:
+            return key
+    return spec.arms[-1].key
+
+
+def assign(spec: ExperimentSpec, bucketing_id: str) -> str | None:
+    """The visitor's arm, or None when not enrolled."""
+    return arm_for(spec, bucketing_id) if enrolled(spec, bucketing_id) else None
+
+
+def free_layer_slice(taken: Sequence[tuple[int, int]], width: int) -> tuple[int, int] | None:
+    """The first gap of `width` buckets in a layer whose slices `taken` are occupied."""
+    cursor = 0
+    for start, end in sorted(taken):
+        if start - cursor >= width:
+            return cursor, cursor + width
+        cursor = max(cursor, end)
+    return (cursor, cursor + width) if BUCKETS - cursor >= width else None
