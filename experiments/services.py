@@ -253,9 +253,14 @@ def promote_winner(*, experiment: Experiment, arm_key: str, user: Any = None) ->
     if arm is None:
         raise ExperimentError("Unknown arm.", {"arm": arm_key})
     placement = Placement.objects.select_for_update().get(pk=experiment.placement_id)
+    losing = set(experiment.arms.exclude(key=arm_key).values_list("variant_key", flat=True))
+    now = timezone.now()
     for variant in placement.variants.all():
+        was_default = variant.is_fallback
         variant.is_fallback = variant.key == arm.variant_key
-        variant.save(update_fields=["is_fallback"])
+        if variant.key != arm.variant_key and (variant.key in losing or was_default):
+            variant.ends_at = now  # kept for history, no longer shown
+        variant.save(update_fields=["is_fallback", "ends_at"])
     placement.save_revision(user=user if getattr(user, "pk", None) else None).publish()
     if experiment.status == Experiment.Status.RUNNING:
         experiment_stop(experiment=experiment, winner=arm_key)

@@ -31,6 +31,14 @@ def request_context(request: HttpRequest) -> dict[str, Any]:
         product_id = getattr(request, "pz_product_id", None)
         if product_id:
             request._pz_context["product_id"] = product_id  # type: ignore[attr-defined]
+        if preview_segments(request) is not None:
+            # Staff previews may also pretend a device and country.
+            device = request.GET.get("pz_preview_device")
+            country = request.GET.get("pz_preview_country", "")
+            if device in {"desktop", "mobile", "tablet"}:
+                request._pz_context["device"] = device  # type: ignore[attr-defined]
+            if len(country) == 2 and country.isalpha():
+                request._pz_context["country"] = country.upper()  # type: ignore[attr-defined]
     return request._pz_context  # type: ignore[attr-defined]
 
 

@@ -165,7 +165,11 @@ def recommendation_items(
     except ImportError:
         return []
     return recommend_for_visitor(
-        strategy=strategy, k=count, visitor_id=visitor_id, product_id=context.get("product_id")
+        strategy=strategy,
+        k=count,
+        visitor_id=visitor_id,
+        product_id=context.get("product_id"),
+        context=context,
     )
 
 

@@ -4,9 +4,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
+from personalization.config_version import bump_config_version
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 
 BATCH = 5000
@@ -67,6 +69,10 @@ def _record(segment: Segment, now: datetime, entered: int, left: int, *, full: b
         segment.last_computed_at = now
     else:
         Segment.objects.filter(pk=segment.pk).update(size=size)
+    minimum = settings.PZ_MIN_SEGMENT_SIZE
+    if ((segment.size or 0) >= minimum) != (size >= minimum):
+        # Crossing the minimum size changes what may be targeted: recompile catalogs.
+        transaction.on_commit(bump_config_version)
     segment.size = size
     return size
 

@@ -67,6 +67,8 @@ def search(request: HttpRequest) -> HttpResponse:
 
 def product_detail(request: HttpRequest, product_id: str) -> HttpResponse:
     product = _product_or_404(product_id)
+    # Read when the page's placements are decided ("similar" recommendations, rules).
+    request.pz_product_id = product.product_id  # type: ignore[attr-defined]
     return render(
         request,
         "storefront/product.html",

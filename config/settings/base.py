@@ -342,3 +342,11 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# pz: content metrics
+CELERY_BEAT_SCHEDULE["refresh-variant-stats"] = {
+    "task": "content.tasks.refresh_variant_stats_task",
+    "schedule": 60 * 60,
+}
+# The admin's "Preview as" shows the storefront in a frame of the same site.
+X_FRAME_OPTIONS = "SAMEORIGIN"

@@ -12,109 +12,510 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('segments', '0001_initial'),
-        ('wagtailcore', '0098_apitoken'),
+        ("segments", "0001_initial"),
+        ("wagtailcore", "0098_apitoken"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Component',
+            name="Component",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('translation_key', models.UUIDField(default=uuid.uuid4, editable=False)),
-                ('live', models.BooleanField(default=True, editable=False, verbose_name='live')),
-                ('has_unpublished_changes', models.BooleanField(default=False, editable=False, verbose_name='has unpublished changes')),
-                ('first_published_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='first published at')),
-                ('last_published_at', models.DateTimeField(editable=False, null=True, verbose_name='last published at')),
-                ('go_live_at', models.DateTimeField(blank=True, null=True, verbose_name='go live date/time')),
-                ('expire_at', models.DateTimeField(blank=True, null=True, verbose_name='expiry date/time')),
-                ('expired', models.BooleanField(default=False, editable=False, verbose_name='expired')),
-                ('locked', models.BooleanField(default=False, editable=False, verbose_name='locked')),
-                ('locked_at', models.DateTimeField(editable=False, null=True, verbose_name='locked at')),
-                ('key', models.SlugField(help_text='Stable name used by the API.', max_length=100)),
-                ('name', models.CharField(max_length=200)),
-                ('body', wagtail.fields.StreamField([('hero', 6), ('offer', 11), ('cta', 14), ('recommendations', 18), ('article', 25), ('popup', 28)], block_lookup={0: ('wagtail.blocks.CharBlock', (), {'max_length': 120}), 1: ('wagtail.blocks.TextBlock', (), {'max_length': 300, 'required': False}), 2: ('wagtail.images.blocks.ImageChooserBlock', (), {'required': False}), 3: ('wagtail.blocks.CharBlock', (), {'max_length': 40, 'required': False}), 4: ('content.blocks.SafeUrlBlock', (), {'max_length': 300, 'required': False}), 5: ('wagtail.blocks.ChoiceBlock', [], {'choices': [('light', 'Light'), ('dark', 'Dark'), ('accent', 'Accent')]}), 6: ('wagtail.blocks.StructBlock', [[('heading', 0), ('subheading', 1), ('image', 2), ('cta_text', 3), ('cta_url', 4), ('theme', 5)]], {}), 7: ('wagtail.blocks.TextBlock', (), {'max_length': 400, 'required': False}), 8: ('wagtail.blocks.CharBlock', (), {'help_text': 'Shown to the shopper.', 'max_length': 40, 'required': False}), 9: ('wagtail.blocks.IntegerBlock', (), {'max_value': 90, 'min_value': 1, 'required': False}), 10: ('wagtail.blocks.DateTimeBlock', (), {'required': False}), 11: ('wagtail.blocks.StructBlock', [[('heading', 0), ('text', 7), ('code', 8), ('percent', 9), ('expires_at', 10), ('cta_text', 3), ('cta_url', 4)]], {}), 12: ('wagtail.blocks.CharBlock', (), {'max_length': 40}), 13: ('content.blocks.SafeUrlBlock', (), {'max_length': 300}), 14: ('wagtail.blocks.StructBlock', [[('heading', 0), ('text', 7), ('button_text', 12), ('button_url', 13)]], {}), 15: ('wagtail.blocks.CharBlock', (), {'default': 'Recommended for you', 'max_length': 120}), 16: ('wagtail.blocks.ChoiceBlock', [], {'choices': [('personal', "Personal (from the visitor's interests)"), ('similar', 'Similar to the product on the page'), ('bought_together', 'Bought together'), ('popular', 'Popular')]}), 17: ('wagtail.blocks.IntegerBlock', (), {'default': 8, 'max_value': 24, 'min_value': 1}), 18: ('wagtail.blocks.StructBlock', [[('heading', 15), ('strategy', 16), ('count', 17)]], {}), 19: ('wagtail.blocks.CharBlock', (), {'max_length': 160}), 20: ('wagtail.blocks.RichTextBlock', (), {'features': ['h3', 'h4', 'bold', 'italic', 'link', 'ul', 'ol'], 'required': False}), 21: ('wagtail.blocks.CharBlock', (), {'max_length': 200}), 22: ('wagtail.blocks.RichTextBlock', (), {'features': ['bold', 'italic', 'link', 'ul', 'ol']}), 23: ('wagtail.blocks.StructBlock', [[('question', 21), ('answer', 22)]], {}), 24: ('wagtail.blocks.ListBlock', (23,), {'default': [], 'required': False}), 25: ('wagtail.blocks.StructBlock', [[('heading', 19), ('body', 20), ('faq', 24)]], {}), 26: ('wagtail.blocks.IntegerBlock', (), {'default': 3, 'max_value': 600, 'min_value': 0}), 27: ('wagtail.blocks.BooleanBlock', (), {'default': True, 'required': False}), 28: ('wagtail.blocks.StructBlock', [[('heading', 0), ('text', 7), ('button_text', 3), ('button_url', 4), ('delay_seconds', 26), ('dismissible', 27)]], {})})),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('latest_revision', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailcore.revision', verbose_name='latest revision')),
-                ('live_revision', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailcore.revision', verbose_name='live revision')),
-                ('locale', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='wagtailcore.locale', verbose_name='locale')),
-                ('locked_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='locked_%(class)ss', to=settings.AUTH_USER_MODEL, verbose_name='locked by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("translation_key", models.UUIDField(default=uuid.uuid4, editable=False)),
+                ("live", models.BooleanField(default=True, editable=False, verbose_name="live")),
+                (
+                    "has_unpublished_changes",
+                    models.BooleanField(
+                        default=False, editable=False, verbose_name="has unpublished changes"
+                    ),
+                ),
+                (
+                    "first_published_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, null=True, verbose_name="first published at"
+                    ),
+                ),
+                (
+                    "last_published_at",
+                    models.DateTimeField(
+                        editable=False, null=True, verbose_name="last published at"
+                    ),
+                ),
+                (
+                    "go_live_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="go live date/time"),
+                ),
+                (
+                    "expire_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="expiry date/time"),
+                ),
+                (
+                    "expired",
+                    models.BooleanField(default=False, editable=False, verbose_name="expired"),
+                ),
+                (
+                    "locked",
+                    models.BooleanField(default=False, editable=False, verbose_name="locked"),
+                ),
+                (
+                    "locked_at",
+                    models.DateTimeField(editable=False, null=True, verbose_name="locked at"),
+                ),
+                ("key", models.SlugField(help_text="Stable name used by the API.", max_length=100)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "body",
+                    wagtail.fields.StreamField(
+                        [
+                            ("hero", 6),
+                            ("offer", 11),
+                            ("cta", 14),
+                            ("recommendations", 18),
+                            ("article", 25),
+                            ("popup", 28),
+                        ],
+                        block_lookup={
+                            0: ("wagtail.blocks.CharBlock", (), {"max_length": 120}),
+                            1: (
+                                "wagtail.blocks.TextBlock",
+                                (),
+                                {"max_length": 300, "required": False},
+                            ),
+                            2: ("wagtail.images.blocks.ImageChooserBlock", (), {"required": False}),
+                            3: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {"max_length": 40, "required": False},
+                            ),
+                            4: (
+                                "content.blocks.SafeUrlBlock",
+                                (),
+                                {"max_length": 300, "required": False},
+                            ),
+                            5: (
+                                "wagtail.blocks.ChoiceBlock",
+                                [],
+                                {
+                                    "choices": [
+                                        ("light", "Light"),
+                                        ("dark", "Dark"),
+                                        ("accent", "Accent"),
+                                    ]
+                                },
+                            ),
+                            6: (
+                                "wagtail.blocks.StructBlock",
+                                [
+                                    [
+                                        ("heading", 0),
+                                        ("subheading", 1),
+                                        ("image", 2),
+                                        ("cta_text", 3),
+                                        ("cta_url", 4),
+                                        ("theme", 5),
+                                    ]
+                                ],
+                                {},
+                            ),
+                            7: (
+                                "wagtail.blocks.TextBlock",
+                                (),
+                                {"max_length": 400, "required": False},
+                            ),
+                            8: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {
+                                    "help_text": "Shown to the shopper.",
+                                    "max_length": 40,
+                                    "required": False,
+                                },
+                            ),
+                            9: (
+                                "wagtail.blocks.IntegerBlock",
+                                (),
+                                {"max_value": 90, "min_value": 1, "required": False},
+                            ),
+                            10: ("wagtail.blocks.DateTimeBlock", (), {"required": False}),
+                            11: (
+                                "wagtail.blocks.StructBlock",
+                                [
+                                    [
+                                        ("heading", 0),
+                                        ("text", 7),
+                                        ("code", 8),
+                                        ("percent", 9),
+                                        ("expires_at", 10),
+                                        ("cta_text", 3),
+                                        ("cta_url", 4),
+                                    ]
+                                ],
+                                {},
+                            ),
+                            12: ("wagtail.blocks.CharBlock", (), {"max_length": 40}),
+                            13: ("content.blocks.SafeUrlBlock", (), {"max_length": 300}),
+                            14: (
+                                "wagtail.blocks.StructBlock",
+                                [
+                                    [
+                                        ("heading", 0),
+                                        ("text", 7),
+                                        ("button_text", 12),
+                                        ("button_url", 13),
+                                    ]
+                                ],
+                                {},
+                            ),
+                            15: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {"default": "Recommended for you", "max_length": 120},
+                            ),
+                            16: (
+                                "wagtail.blocks.ChoiceBlock",
+                                [],
+                                {
+                                    "choices": [
+                                        ("personal", "Personal (from the visitor's interests)"),
+                                        ("similar", "Similar to the product on the page"),
+                                        ("bought_together", "Bought together"),
+                                        ("popular", "Popular"),
+                                    ]
+                                },
+                            ),
+                            17: (
+                                "wagtail.blocks.IntegerBlock",
+                                (),
+                                {"default": 8, "max_value": 24, "min_value": 1},
+                            ),
+                            18: (
+                                "wagtail.blocks.StructBlock",
+                                [[("heading", 15), ("strategy", 16), ("count", 17)]],
+                                {},
+                            ),
+                            19: ("wagtail.blocks.CharBlock", (), {"max_length": 160}),
+                            20: (
+                                "wagtail.blocks.RichTextBlock",
+                                (),
+                                {
+                                    "features": ["h3", "h4", "bold", "italic", "link", "ul", "ol"],
+                                    "required": False,
+                                },
+                            ),
+                            21: ("wagtail.blocks.CharBlock", (), {"max_length": 200}),
+                            22: (
+                                "wagtail.blocks.RichTextBlock",
+                                (),
+                                {"features": ["bold", "italic", "link", "ul", "ol"]},
+                            ),
+                            23: (
+                                "wagtail.blocks.StructBlock",
+                                [[("question", 21), ("answer", 22)]],
+                                {},
+                            ),
+                            24: (
+                                "wagtail.blocks.ListBlock",
+                                (23,),
+                                {"default": [], "required": False},
+                            ),
+                            25: (
+                                "wagtail.blocks.StructBlock",
+                                [[("heading", 19), ("body", 20), ("faq", 24)]],
+                                {},
+                            ),
+                            26: (
+                                "wagtail.blocks.IntegerBlock",
+                                (),
+                                {"default": 3, "max_value": 600, "min_value": 0},
+                            ),
+                            27: (
+                                "wagtail.blocks.BooleanBlock",
+                                (),
+                                {"default": True, "required": False},
+                            ),
+                            28: (
+                                "wagtail.blocks.StructBlock",
+                                [
+                                    [
+                                        ("heading", 0),
+                                        ("text", 7),
+                                        ("button_text", 3),
+                                        ("button_url", 4),
+                                        ("delay_seconds", 26),
+                                        ("dismissible", 27),
+                                    ]
+                                ],
+                                {},
+                            ),
+                        },
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "latest_revision",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailcore.revision",
+                        verbose_name="latest revision",
+                    ),
+                ),
+                (
+                    "live_revision",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailcore.revision",
+                        verbose_name="live revision",
+                    ),
+                ),
+                (
+                    "locale",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="wagtailcore.locale",
+                        verbose_name="locale",
+                    ),
+                ),
+                (
+                    "locked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="locked_%(class)ss",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="locked by",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
-                'unique_together': {('key', 'locale'), ('translation_key', 'locale')},
+                "ordering": ["name"],
+                "abstract": False,
+                "unique_together": {("key", "locale"), ("translation_key", "locale")},
             },
-            bases=(wagtail.models.preview.PreviewableMixin, modelsearch.index.Indexed, models.Model),
+            bases=(
+                wagtail.models.preview.PreviewableMixin,
+                modelsearch.index.Indexed,
+                models.Model,
+            ),
         ),
         migrations.CreateModel(
-            name='Placement',
+            name="Placement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('live', models.BooleanField(default=True, editable=False, verbose_name='live')),
-                ('has_unpublished_changes', models.BooleanField(default=False, editable=False, verbose_name='has unpublished changes')),
-                ('first_published_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='first published at')),
-                ('last_published_at', models.DateTimeField(editable=False, null=True, verbose_name='last published at')),
-                ('go_live_at', models.DateTimeField(blank=True, null=True, verbose_name='go live date/time')),
-                ('expire_at', models.DateTimeField(blank=True, null=True, verbose_name='expiry date/time')),
-                ('expired', models.BooleanField(default=False, editable=False, verbose_name='expired')),
-                ('locked', models.BooleanField(default=False, editable=False, verbose_name='locked')),
-                ('locked_at', models.DateTimeField(editable=False, null=True, verbose_name='locked at')),
-                ('key', models.SlugField(max_length=100, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True, default='')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('latest_revision', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailcore.revision', verbose_name='latest revision')),
-                ('live_revision', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailcore.revision', verbose_name='live revision')),
-                ('locked_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='locked_%(class)ss', to=settings.AUTH_USER_MODEL, verbose_name='locked by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("live", models.BooleanField(default=True, editable=False, verbose_name="live")),
+                (
+                    "has_unpublished_changes",
+                    models.BooleanField(
+                        default=False, editable=False, verbose_name="has unpublished changes"
+                    ),
+                ),
+                (
+                    "first_published_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, null=True, verbose_name="first published at"
+                    ),
+                ),
+                (
+                    "last_published_at",
+                    models.DateTimeField(
+                        editable=False, null=True, verbose_name="last published at"
+                    ),
+                ),
+                (
+                    "go_live_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="go live date/time"),
+                ),
+                (
+                    "expire_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="expiry date/time"),
+                ),
+                (
+                    "expired",
+                    models.BooleanField(default=False, editable=False, verbose_name="expired"),
+                ),
+                (
+                    "locked",
+                    models.BooleanField(default=False, editable=False, verbose_name="locked"),
+                ),
+                (
+                    "locked_at",
+                    models.DateTimeField(editable=False, null=True, verbose_name="locked at"),
+                ),
+                ("key", models.SlugField(max_length=100, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True, default="")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "latest_revision",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailcore.revision",
+                        verbose_name="latest revision",
+                    ),
+                ),
+                (
+                    "live_revision",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailcore.revision",
+                        verbose_name="live revision",
+                    ),
+                ),
+                (
+                    "locked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="locked_%(class)ss",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="locked by",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['key'],
+                "ordering": ["key"],
             },
             bases=(wagtail.models.preview.PreviewableMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='PlacementVariant',
+            name="PlacementVariant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sort_order', models.IntegerField(blank=True, editable=False, null=True)),
-                ('key', models.SlugField(help_text="Reported in decisions, e.g. 'default' or 'b'.")),
-                ('is_fallback', models.BooleanField(default=False, help_text='Shown when no other variant matches. Exactly one per placement.')),
-                ('priority', models.IntegerField(default=100, help_text='Higher wins when several match.')),
-                ('context_rule', models.JSONField(blank=True, help_text='Optional condition on the request, e.g. {"field": "context.device", "op": "eq", "value": "mobile"} (the segment rule language).', null=True)),
-                ('starts_at', models.DateTimeField(blank=True, null=True)),
-                ('ends_at', models.DateTimeField(blank=True, null=True)),
-                ('component', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='variants', to='content.component')),
-                ('placement', modelcluster.fields.ParentalKey(on_delete=django.db.models.deletion.CASCADE, related_name='variants', to='content.placement')),
-                ('segments_all', modelcluster.fields.ParentalManyToManyField(blank=True, help_text='In every one of these.', related_name='+', to='segments.segment')),
-                ('segments_any', modelcluster.fields.ParentalManyToManyField(blank=True, help_text='In at least one of these.', related_name='+', to='segments.segment')),
-                ('segments_none', modelcluster.fields.ParentalManyToManyField(blank=True, help_text='In none of these.', related_name='+', to='segments.segment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sort_order", models.IntegerField(blank=True, editable=False, null=True)),
+                (
+                    "key",
+                    models.SlugField(help_text="Reported in decisions, e.g. 'default' or 'b'."),
+                ),
+                (
+                    "is_fallback",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Shown when no other variant matches. Exactly one per placement.",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.IntegerField(default=100, help_text="Higher wins when several match."),
+                ),
+                (
+                    "context_rule",
+                    models.JSONField(
+                        blank=True,
+                        help_text='Optional condition on the request, e.g. {"field": "context.device", "op": "eq", "value": "mobile"} (the segment rule language).',
+                        null=True,
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(blank=True, null=True)),
+                ("ends_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "component",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="variants",
+                        to="content.component",
+                    ),
+                ),
+                (
+                    "placement",
+                    modelcluster.fields.ParentalKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="variants",
+                        to="content.placement",
+                    ),
+                ),
+                (
+                    "segments_all",
+                    modelcluster.fields.ParentalManyToManyField(
+                        blank=True,
+                        help_text="In every one of these.",
+                        related_name="+",
+                        to="segments.segment",
+                    ),
+                ),
+                (
+                    "segments_any",
+                    modelcluster.fields.ParentalManyToManyField(
+                        blank=True,
+                        help_text="In at least one of these.",
+                        related_name="+",
+                        to="segments.segment",
+                    ),
+                ),
+                (
+                    "segments_none",
+                    modelcluster.fields.ParentalManyToManyField(
+                        blank=True,
+                        help_text="In none of these.",
+                        related_name="+",
+                        to="segments.segment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['sort_order'],
-                'abstract': False,
+                "ordering": ["sort_order"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='VariantStats',
+            name="VariantStats",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('placement_key', models.CharField(max_length=100)),
-                ('variant_key', models.CharField(max_length=50)),
-                ('impressions', models.PositiveIntegerField(default=0)),
-                ('viewers', models.PositiveIntegerField(default=0)),
-                ('clicks', models.PositiveIntegerField(default=0)),
-                ('conversions', models.PositiveIntegerField(default=0)),
-                ('revenue', models.FloatField(default=0.0)),
-                ('computed_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("placement_key", models.CharField(max_length=100)),
+                ("variant_key", models.CharField(max_length=50)),
+                ("impressions", models.PositiveIntegerField(default=0)),
+                ("viewers", models.PositiveIntegerField(default=0)),
+                ("clicks", models.PositiveIntegerField(default=0)),
+                ("conversions", models.PositiveIntegerField(default=0)),
+                ("revenue", models.FloatField(default=0.0)),
+                ("computed_at", models.DateTimeField()),
             ],
             options={
-                'unique_together': {('placement_key', 'variant_key')},
+                "unique_together": {("placement_key", "variant_key")},
             },
         ),
     ]

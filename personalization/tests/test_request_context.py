@@ -65,3 +65,23 @@ def test_session_id_from_cookie() -> None:
     assert session_id_from_cookie("3f1c-aa") == "3f1c-aa"
     assert session_id_from_cookie("bad id;") == ""
     assert session_id_from_cookie(None) == ""
+
+
+def test_staff_preview_can_pretend_a_device_and_country(rf, django_user_model, db):
+    from personalization.request_decisions import request_context
+
+    staff = django_user_model.objects.create_user(
+        username="s", password="pw-1234567", is_staff=True
+    )
+    request = rf.get(
+        "/",
+        {"pz_preview_segments": "vip", "pz_preview_device": "mobile", "pz_preview_country": "de"},
+    )
+    request.user = staff
+    context = request_context(request)
+    assert (context["device"], context["country"]) == ("mobile", "DE")
+
+    shopper = rf.get("/", {"pz_preview_segments": "vip", "pz_preview_device": "mobile"})
+    shopper.user = django_user_model(username="anon-like")
+    shopper.user.is_staff = False
+    assert request_context(shopper)["device"] == "desktop"

@@ -6,13 +6,17 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalog.services import DemoLoadReport, demo_data_file, load_online_retail_demo
+from content.demo import load_demo_content
+from recommendations.demo import describe, train_demo_recommender
+from segments.clustering_service import ClusteringError, run_clustering
 from segments.demo import load_demo_segments
 
 
 class Command(BaseCommand):
     help = (
         "Load the UCI Online Retail demo: products, known customers and one purchase event "
-        "per invoice, replayed through event ingest. Safe to run again."
+        "per invoice, replayed through event ingest, then the demo segments and published "
+        "personalized content. Safe to run again."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -46,6 +50,21 @@ class Command(BaseCommand):
             segment.refresh_from_db()
             size = "real time only" if segment.real_time_only else f"{segment.size} members"
             self.stdout.write(f"segment {segment.key}: {size}")
+        content = load_demo_content()
+        self.stdout.write(
+            f"content: {len(content.placements)} placements "
+            f"({content.placements_published} published now, "
+            f"{content.components_published} components published now)"
+        )
+        try:
+            run = run_clustering()
+            self.stdout.write(
+                f"clustering: k={run.k}, silhouette {run.silhouette:.3f} "
+                f"over {run.visitors} customers"
+            )
+        except ClusteringError as exc:
+            self.stdout.write(f"clustering skipped: {exc}")
+        self.stdout.write(describe(train_demo_recommender()))
 
     def _summary(self, report: DemoLoadReport) -> str:
         products = report.products

@@ -1,19 +1,52 @@
-/* Demo shop glue: the consent banner's buttons call pz.consent. */
-(function () {
+/* Demo shop glue: the consent banner's buttons call pz.consent; personalized pop-ups
+ * (`.pz-popup[data-pz-delay]`) appear after their delay and stay closed once dismissed
+ * for the rest of the browser session. */
+(function (w, d) {
   "use strict";
-  var banner = document.getElementById("pz-consent");
-  if (!banner) return;
-  document.addEventListener("click", function (e) {
-    var button = e.target.closest && e.target.closest("[data-consent-choice]");
-    if (button) {
-      var accept = button.getAttribute("data-consent-choice") === "accept";
-      if (window.pz) window.pz.consent({ tracking: accept, personalization: accept });
-      banner.hidden = true;
-      return;
-    }
-    if (e.target.closest && e.target.closest("[data-consent-open]")) {
-      e.preventDefault();
-      banner.hidden = false;
-    }
+
+  var banner = d.getElementById("pz-consent");
+  if (banner) {
+    d.addEventListener("click", function (e) {
+      var button = e.target.closest && e.target.closest("[data-consent-choice]");
+      if (button) {
+        var accept = button.getAttribute("data-consent-choice") === "accept";
+        if (w.pz) w.pz.consent({ tracking: accept, personalization: accept });
+        banner.hidden = true;
+        return;
+      }
+      if (e.target.closest && e.target.closest("[data-consent-open]")) {
+        e.preventDefault();
+        banner.hidden = false;
+      }
+    });
+  }
+
+  function storageKey(popup) {
+    return "pz_popup_closed:" + (popup.getAttribute("data-pz-component") ||
+      popup.getAttribute("data-pz-placement") || "");
+  }
+  function remembered(popup) {
+    try { return w.sessionStorage.getItem(storageKey(popup)) === "1"; } catch (e) { return false; }
+  }
+  function close(popup) {
+    popup.hidden = true;
+    try { w.sessionStorage.setItem(storageKey(popup), "1"); } catch (e) { /* storage blocked */ }
+  }
+
+  var popups = d.querySelectorAll(".pz-popup[data-pz-delay]");
+  Array.prototype.forEach.call(popups, function (popup) {
+    if (remembered(popup)) return;
+    var delay = parseFloat(popup.getAttribute("data-pz-delay"));
+    w.setTimeout(function () { popup.hidden = false; }, (isNaN(delay) ? 3 : delay) * 1000);
+    var closeButton = popup.querySelector(".pz-popup-close");
+    if (closeButton) closeButton.addEventListener("click", function () { close(popup); });
   });
-})();
+  if (popups.length) {
+    d.addEventListener("keydown", function (e) {
+      if (e.key !== "Escape") return;
+      Array.prototype.forEach.call(popups, function (popup) {
+        if (!popup.hidden && popup.querySelector(".pz-popup-close")) close(popup);
+      });
+    });
+  }
+})(window, document);

@@ -156,6 +156,8 @@
     var variant = el.getAttribute("data-pz-variant"), component = el.getAttribute("data-pz-component");
     if (variant) props.variant = variant;
     if (component) props.component = component;
+    var strategy = el.getAttribute("data-pz-strategy");
+    if (strategy) props.strategy = strategy;
     return props;
   }
   function onClick(e) {
@@ -163,6 +165,8 @@
     if (!el) return;
     props = placementProps(el);
     if (link) props.href = clip(link.getAttribute("href"));
+    var product = closest(e.target, "[data-pz-product-link]");
+    if (product) props.product_id = product.getAttribute("data-pz-product-link");
     track("click", props);
   }
 

@@ -1,0 +1,151 @@
+"""Admin forms of components and placements, and the "preview as" form.
+
+The placement form checks what only the whole inline formset can tell (exactly one
+fallback, unique variant keys); each variant's `context_rule` is validated by
+`PlacementVariant.clean` with the segment rule language, naming the failing node path.
+The component form collects placeholders that will not resolve, for a non-blocking
+warning after save.
+"""
+
+import re
+from collections import Counter
+from typing import Any
+
+from django import forms
+from django.forms import BaseForm
+from wagtail.admin.forms import WagtailAdminModelForm
+
+from content.placeholders import unknown_tokens
+from segments.models import Segment
+
+VARIANTS = "variants"
+POPUP = "popup"
+DEVICES = [("", "Any device"), ("desktop", "Desktop"), ("mobile", "Mobile"), ("tablet", "Tablet")]
+STOREFRONT_PATH = re.compile(r"/(?!/)[^\s?#]*")
+
+
+def body_unknown_tokens(raw: Any) -> list[str]:
+    """Placeholders in any text of a component body (its raw JSON) that will not resolve,
+    in order of appearance, each once."""
+    found: list[str] = []
+    if isinstance(raw, str):
+        found = unknown_tokens(raw) if ("{{" in raw or "{%" in raw or "{#" in raw) else []
+    elif isinstance(raw, dict):
+        found = [token for value in raw.values() for token in body_unknown_tokens(value)]
+    elif isinstance(raw, list | tuple):
+        found = [token for value in raw for token in body_unknown_tokens(value)]
+    return list(dict.fromkeys(found))
+
+
+class ComponentForm(WagtailAdminModelForm):
+    """Saves like any snippet form; `unknown_tokens` lists placeholders that will render
+    as their default, for the view to report as a warning (they never block a save)."""
+
+    unknown_tokens: list[str]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean()
+        self.unknown_tokens = []
+        body = cleaned_data.get("body")
+        if body is not None:
+            self.unknown_tokens = body_unknown_tokens(body.get_prep_value())
+        return cleaned_data
+
+
+def _live_variant_forms(formset: Any) -> list[BaseForm]:
+    """Child forms that will be saved: valid so far, filled in and not marked deleted."""
+    return [
+        form
+        for form in formset.forms
+        if hasattr(form, "cleaned_data")
+        and form.cleaned_data
+        and not (formset.can_delete and formset._should_delete_form(form))
+    ]
+
+
+class PlacementForm(WagtailAdminModelForm):
+    """A placement with its variants: exactly one fallback (none allowed when every variant
+    is a pop-up) and unique variant keys."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean()
+        formset = self.formsets.get(VARIANTS)
+        if formset is None:
+            return cleaned_data
+        formset.is_valid()  # cleans the child forms so their values can be compared
+        variants = _live_variant_forms(formset)
+        self._check_fallback(variants)
+        self._check_unique_keys(variants)
+        return cleaned_data
+
+    def _check_fallback(self, variants: list[BaseForm]) -> None:
+        fallbacks = [form for form in variants if form.cleaned_data.get("is_fallback")]
+        components = [form.cleaned_data.get("component") for form in variants]
+        # A pop-up is an interruption: a placement of pop-ups alone may show nothing.
+        only_popups = bool(components) and all(
+            component is not None and component.kind == POPUP for component in components
+        )
+        if not fallbacks and not only_popups:
+            self.add_error(
+                None,
+                "Mark exactly one variant as the fallback: it is shown when no other "
+                "variant matches (only a placement of pop-ups may have none).",
+            )
+        elif len(fallbacks) > 1:
+            self.add_error(
+                None, f"Only one variant can be the fallback; {len(fallbacks)} are marked."
+            )
+            for form in fallbacks:
+                form.add_error("is_fallback", "Only one variant can be the fallback.")
+
+    def _check_unique_keys(self, variants: list[BaseForm]) -> None:
+        counts = Counter(form.cleaned_data.get("key") for form in variants)
+        duplicates = sorted(key for key, count in counts.items() if key and count > 1)
+        if not duplicates:
+            return
+        self.add_error(None, f"Variant keys must be unique; repeated: {', '.join(duplicates)}.")
+        for form in variants:
+            if form.cleaned_data.get("key") in duplicates:
+                form.add_error("key", "Another variant of this placement has this key.")
+
+
+class PreviewAsForm(forms.Form):
+    """What staff preview the storefront as: segments, request context and a page."""
+
+    segments = forms.ModelMultipleChoiceField(
+        queryset=Segment.objects.filter(is_active=True).order_by("name"),
+        to_field_name="key",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The visitor is treated as a member of exactly these segments.",
+    )
+    device = forms.ChoiceField(choices=DEVICES, required=False)
+    country = forms.RegexField(
+        regex=r"^[A-Za-z]{2}$",
+        required=False,
+        max_length=2,
+        widget=forms.TextInput(attrs={"placeholder": "DE", "size": 2}),
+        error_messages={"invalid": "Use a two-letter country code, e.g. DE."},
+    )
+    utm_source = forms.SlugField(
+        required=False,
+        max_length=100,
+        label="UTM source",
+        widget=forms.TextInput(attrs={"placeholder": "newsletter"}),
+    )
+    path = forms.CharField(
+        initial="/",
+        max_length=300,
+        widget=forms.TextInput(attrs={"list": "pz-preview-pages"}),
+        label="Storefront page",
+        help_text="A path on the shop: / for the home page, /p/<product id>/ for a product.",
+    )
+
+    def clean_country(self) -> str:
+        return self.cleaned_data["country"].upper()
+
+    def clean_path(self) -> str:
+        path = self.cleaned_data["path"].strip()
+        if not STOREFRONT_PATH.fullmatch(path):
+            raise forms.ValidationError("Use a path on the shop starting with /, e.g. /p/1001/.")
+        return path

@@ -1,0 +1,89 @@
+"""Component editing: allowed placeholders as help, unknown ones reported as a warning
+that never blocks the save."""
+
+import pytest
+from django.urls import reverse
+from wagtail.test.utils.form_data import nested_form_data, streamfield
+
+from content.forms import body_unknown_tokens
+from content.models import Component
+from content.tests.factories import component
+
+pytestmark = pytest.mark.django_db
+
+EDIT_URL = "wagtailsnippets_content_component:edit"
+
+
+def hero_data(heading: str, subheading: str = "") -> dict:
+    value = {
+        "heading": heading,
+        "subheading": subheading,
+        "image": "",
+        "cta_text": "Shop",
+        "cta_url": "/",
+        "theme": "dark",
+    }
+    return nested_form_data({"name": "Hero", "key": "hero", "body": streamfield([("hero", value)])})
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_unknown_placeholders_are_found_in_any_text():
+    body = [
+        {
+            "type": "offer",
+            "value": {
+                "heading": 'Hi {{ visitor.first_name|default:"there" }} {{ visitor.shoe_size }}',
+                "text": "<p>{{ settings.SECRET_KEY }} {% load evil %} {{ visitor.shoe_size }}</p>",
+                "percent": 10,
+            },
+        }
+    ]
+
+    assert body_unknown_tokens(body) == [
+        "visitor.shoe_size",
+        "settings.SECRET_KEY",
+        "{% load evil %}",
+    ]
+
+
+def test_saving_with_unknown_placeholders_warns_but_saves(admin_client):
+    hero = component("hero", heading="Welcome")
+    url = reverse(EDIT_URL, args=[hero.pk])
+
+    response = admin_client.post(
+        url,
+        hero_data("Hi {{ visitor.nickname }}", "{{ shop.name }} {{ offer.secret }}"),
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    warnings = [m for m in messages_of(response) if m.startswith("Unknown placeholders")]
+    assert warnings == [
+        "Unknown placeholders (shown as their default, or nothing): visitor.nickname, offer.secret"
+    ]
+    draft = Component.objects.get(pk=hero.pk).get_latest_revision_as_object()
+    assert draft.body[0].value["heading"] == "Hi {{ visitor.nickname }}"
+
+
+def test_clean_text_saves_without_a_warning(admin_client):
+    hero = component("hero", heading="Welcome")
+
+    response = admin_client.post(
+        reverse(EDIT_URL, args=[hero.pk]),
+        hero_data('Hi {{ visitor.first_name|default:"you" }}'),
+        follow=True,
+    )
+
+    assert not [m for m in messages_of(response) if m.startswith("Unknown placeholders")]
+
+
+def test_the_edit_page_lists_allowed_and_unknown_placeholders(admin_client):
+    hero = component("hero", heading="Hello {{ visitor.nickname }}")
+
+    html = admin_client.get(reverse(EDIT_URL, args=[hero.pk])).content.decode()
+
+    assert "{{ visitor.first_name }}" in html and "{{ segment.discount_code }}" in html
+    assert "Unknown placeholders: <code>visitor.nickname</code>" in html

@@ -1,0 +1,210 @@
+"""Placement editing in the Wagtail admin: the fallback and key rules across the variant
+formset, context rules reported with their node path, and drafts that are not served
+until they are published."""
+
+import json
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from wagtail.test.utils.form_data import inline_formset, nested_form_data
+
+from content.models import Placement
+from content.tests.factories import component, placement
+from personalization.services import decide
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ADD_URL = "wagtailsnippets_content_placement:add"
+EDIT_URL = "wagtailsnippets_content_placement:edit"
+
+
+def variant(key: str, component_id: int, *, fallback: bool = False, **extra: Any) -> dict:
+    row = {"key": key, "component": str(component_id), "priority": "100", "context_rule": ""}
+    if fallback:
+        row["is_fallback"] = "on"
+    return {**row, **{name: str(value) for name, value in extra.items()}}
+
+
+def placement_data(variants: list[dict], *, initial: int = 0, **fields: str) -> dict:
+    return nested_form_data(
+        {
+            "name": "Home hero",
+            "key": "home-hero",
+            "description": "",
+            **fields,
+            "variants": inline_formset(variants, initial=initial, min=1),
+        }
+    )
+
+
+@pytest.fixture
+def heroes() -> tuple[int, int]:
+    return component("hero-a", heading="A").pk, component("hero-b", heading="B").pk
+
+
+def form_errors(response: Any) -> list[str]:
+    form = response.context["form"]
+    errors = [str(error) for error in form.non_field_errors()]
+    for child in form.formsets["variants"].forms:
+        errors += [
+            f"{name}: {error}" for name, messages in child.errors.items() for error in messages
+        ]
+    return errors
+
+
+def test_one_fallback_saves_a_draft(admin_client, heroes):
+    data = placement_data([variant("default", heroes[0], fallback=True), variant("b", heroes[1])])
+
+    response = admin_client.post(reverse(ADD_URL), data)
+
+    assert response.status_code == 302
+    saved = Placement.objects.get(key="home-hero")
+    assert not saved.live and saved.latest_revision is not None
+    assert sorted(saved.variants.values_list("key", flat=True)) == ["b", "default"]
+
+
+def test_two_fallbacks_are_rejected(admin_client, heroes):
+    data = placement_data(
+        [variant("default", heroes[0], fallback=True), variant("b", heroes[1], fallback=True)]
+    )
+
+    response = admin_client.post(reverse(ADD_URL), data)
+
+    assert response.status_code != 302 and not Placement.objects.exists()
+    errors = form_errors(response)
+    assert "Only one variant can be the fallback; 2 are marked." in errors
+    assert errors.count("is_fallback: Only one variant can be the fallback.") == 2
+    assert "Only one variant can be the fallback" in response.content.decode()
+
+
+def test_zero_fallbacks_are_rejected(admin_client, heroes):
+    data = placement_data([variant("default", heroes[0]), variant("b", heroes[1])])
+
+    response = admin_client.post(reverse(ADD_URL), data)
+
+    assert not Placement.objects.exists()
+    assert any(
+        error.startswith("Mark exactly one variant as the fallback")
+        for error in form_errors(response)
+    )
+
+
+def test_a_placement_of_pop_ups_may_have_no_fallback(admin_client):
+    popup = component("popup", kind="cta")
+    popup.body = [("popup", {"heading": "Back!", "text": "", "button_text": "Go"})]
+    popup.save_revision().publish()
+
+    response = admin_client.post(reverse(ADD_URL), placement_data([variant("win-back", popup.pk)]))
+
+    assert response.status_code == 302 and Placement.objects.get().variants.count() == 1
+
+
+def test_deleted_variants_do_not_count(admin_client, heroes):
+    data = placement_data(
+        [
+            variant("default", heroes[0], fallback=True),
+            variant("b", heroes[1], fallback=True, DELETE="1"),
+        ]
+    )
+
+    response = admin_client.post(reverse(ADD_URL), data)
+
+    assert response.status_code == 302
+    assert list(Placement.objects.get().variants.values_list("key", flat=True)) == ["default"]
+
+
+def test_variant_keys_must_be_unique(admin_client, heroes):
+    data = placement_data(
+        [variant("default", heroes[0], fallback=True), variant("default", heroes[1])]
+    )
+
+    response = admin_client.post(reverse(ADD_URL), data)
+
+    assert not Placement.objects.exists()
+    errors = form_errors(response)
+    assert "Variant keys must be unique; repeated: default." in errors
+    assert errors.count("key: Another variant of this placement has this key.") == 2
+
+
+def test_a_bad_context_rule_names_the_node_path(admin_client, heroes):
+    rule = json.dumps(
+        {
+            "all": [
+                {"field": "context.device", "op": "eq", "value": "mobile"},
+                {"field": "context.device", "op": "near", "value": 1},
+            ]
+        }
+    )
+    data = placement_data(
+        [variant("default", heroes[0], fallback=True), variant("m", heroes[1], context_rule=rule)]
+    )
+
+    response = admin_client.post(reverse(ADD_URL), data)
+
+    assert not Placement.objects.exists()
+    assert any(
+        error.startswith("context_rule: all[1].op: unknown op") for error in form_errors(response)
+    )
+
+
+def served(key: str = "home-hero") -> tuple[str, str]:
+    hero = decide(visitor_id=None, placement_keys=[key], context={}).placements[key]
+    return hero.variant, hero.component
+
+
+def test_a_saved_revision_is_not_served_until_published(heroes):
+    obj = placement(
+        "home-hero", [{"key": "default", "component_id": heroes[0], "is_fallback": True}]
+    )
+    assert served() == ("default", "hero-a")
+    obj = Placement.objects.get(pk=obj.pk)
+    fallback = obj.variants.get()
+    fallback.key, fallback.component_id = "new", heroes[1]
+    obj.variants = [fallback]
+
+    revision = obj.save_revision()
+
+    assert served() == ("default", "hero-a")
+    revision.publish()
+    assert served() == ("new", "hero-b")
+
+
+def test_save_draft_in_the_admin_is_not_served_until_publish(admin_client, heroes):
+    obj = placement(
+        "home-hero", [{"key": "default", "component_id": heroes[0], "is_fallback": True}]
+    )
+    row = obj.variants.get()
+    url = reverse(EDIT_URL, args=[obj.pk])
+    data = placement_data(
+        [{**variant("default", heroes[1], fallback=True), "id": str(row.pk)}], initial=1
+    )
+
+    assert admin_client.post(url, data).status_code == 302  # "Save draft"
+
+    assert served() == ("default", "hero-a")
+    assert Placement.objects.get().has_unpublished_changes
+    assert admin_client.post(url, {**data, "action-publish": "publish"}).status_code == 302
+    assert served() == ("default", "hero-b")
+
+
+def test_the_edit_page_and_preview_render(admin_client, heroes):
+    obj = placement(
+        "home-hero", [{"key": "default", "component_id": heroes[0], "is_fallback": True}]
+    )
+
+    edit = admin_client.get(reverse(EDIT_URL, args=[obj.pk]))
+    preview = admin_client.post(
+        reverse("wagtailsnippets_content_placement:preview_on_edit", args=[obj.pk]),
+        placement_data(
+            [{**variant("default", heroes[1], fallback=True), "id": str(obj.variants.get().pk)}],
+            initial=1,
+        ),
+    )
+
+    assert edit.status_code == 200 and "Variants" in edit.content.decode()
+    assert preview.json()["is_valid"] is True
+    shown = admin_client.get(
+        reverse("wagtailsnippets_content_placement:preview_on_edit", args=[obj.pk])
+    )
+    assert shown.status_code == 200 and 'data-pz-component="hero-b"' in shown.content.decode()

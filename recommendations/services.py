@@ -1,0 +1,299 @@
+"""Training and activation of recommender versions.
+
+`train_recommender` is the one way a model is made (nightly Celery beat, the admin's
+"Train now", the staff API, `manage.py train_recommender` and the demo loader all call
+it). The new version is trained and evaluated outside any transaction while the current
+one keeps serving; it becomes active in one short transaction only once it is complete
+and valid. A failure is recorded on its own row and leaves the active version alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import time
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from recommendations.context import context_key, grouped_event_popularity, member_popularity
+from recommendations.engine import Interactions, TrainedModel, TrainingConfig, train_model
+from recommendations.engine.model import scale_to_unit_max
+from recommendations.evaluation.benchmark import build_evaluation_set, evaluate_model
+from recommendations.evaluation.datasets import InteractionLog
+from recommendations.evaluation.splits import temporal_split
+from recommendations.models import RecommenderModel
+from recommendations.selectors import ACTIVE_VERSION_KEY
+from recommendations.training_data import (
+    read_catalog,
+    read_events,
+    read_segment_members,
+)
+
+logger = logging.getLogger(__name__)
+
+EVALUATION_K = 10
+
+
+class TrainingBusy(Exception):
+    """Another training is running; nothing was started."""
+
+
+class TrainingFailed(Exception):
+    """The training failed; the failure is recorded on ``model`` and the previously
+    active version is still serving."""
+
+    def __init__(self, message: str, model: RecommenderModel):
+        super().__init__(message)
+        self.model = model
+
+
+@dataclass
+class Fitted:
+    model: TrainedModel
+    metrics: dict[str, Any]
+    n_users: int
+    n_items: int
+    n_events: int
+
+
+def training_config() -> TrainingConfig:
+    """`PZ_RECOMMENDER_TRAINING` hyperparameters, training every strategy the blend or a
+    related-items chain serves (the blend weights are set after training)."""
+    served = set(settings.PZ_RECOMMENDER_BLEND)
+    for chain in settings.PZ_RECOMMENDER_RELATED_STRATEGIES.values():
+        served.update(chain)
+    served.discard("popularity")
+    return TrainingConfig(
+        **settings.PZ_RECOMMENDER_TRAINING, strategy_weights=dict.fromkeys(sorted(served), 1.0)
+    )
+
+
+def train_recommender(*, now: datetime | None = None) -> RecommenderModel:
+    """Train a new version from the shop's events up to ``now``, evaluate it on a
+    temporal holdout and make it the active one. Raises `TrainingBusy` when another
+    training is running and `TrainingFailed` (recorded) when this one fails."""
+    now = now or timezone.now()
+    config = training_config()
+    row = _start_row(
+        config_json={
+            **_jsonable(asdict(config)),
+            "blend": dict(settings.PZ_RECOMMENDER_BLEND),
+            "related": {k: list(v) for k, v in settings.PZ_RECOMMENDER_RELATED_STRATEGIES.items()},
+            "event_weights": dict(settings.PZ_RECOMMENDER_EVENT_WEIGHTS),
+            "history_days": settings.PZ_RECOMMENDER_HISTORY_DAYS,
+            "as_of": now.isoformat(),
+        }
+    )
+    started = time.perf_counter()
+    try:
+        fitted = fit_recommender(now=now, config=config)
+        artifact = pickle.dumps(fitted.model, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        logger.exception("recommender training v%s failed", row.version)
+        _record_failure(row, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
+        raise TrainingFailed(str(exc), row) from exc
+    _activate(row, fitted, artifact, time.perf_counter() - started)
+    return row
+
+
+def _start_row(*, config_json: dict[str, Any]) -> RecommenderModel:
+    stale_before = timezone.now() - timedelta(seconds=settings.PZ_RECOMMENDER_TRAINING_TIMEOUT)
+    with transaction.atomic():
+        training = RecommenderModel.objects.select_for_update().filter(
+            status=RecommenderModel.Status.TRAINING
+        )
+        # A worker that died mid-training leaves its row behind; it is not running.
+        training.filter(created_at__lt=stale_before).update(
+            status=RecommenderModel.Status.FAILED,
+            error="interrupted (no result within the training timeout)",
+        )
+        busy = training.filter(created_at__gte=stale_before).exists()
+        if not busy:
+            latest = RecommenderModel.objects.aggregate(latest=Max("version"))["latest"] or 0
+            row = RecommenderModel.objects.create(version=latest + 1, config=config_json)
+    if busy:
+        raise TrainingBusy("a recommender training is already running")
+    return row
+
+
+def _record_failure(row: RecommenderModel, error: str, seconds: float) -> None:
+    RecommenderModel.objects.filter(pk=row.pk).update(
+        status=RecommenderModel.Status.FAILED,
+        error=error[:4000],
+        training_seconds=seconds,
+        finished_at=timezone.now(),
+    )
+    row.refresh_from_db()
+
+
+def _activate(row: RecommenderModel, fitted: Fitted, artifact: bytes, seconds: float) -> None:
+    """Swap the active version in one transaction; readers see the old or the new one."""
+    with transaction.atomic():
+        list(RecommenderModel.objects.select_for_update().filter(is_active=True))
+        RecommenderModel.objects.filter(is_active=True).update(
+            is_active=False, status=RecommenderModel.Status.RETIRED
+        )
+        RecommenderModel.objects.filter(pk=row.pk).update(
+            status=RecommenderModel.Status.READY,
+            is_active=True,
+            metrics=fitted.metrics,
+            n_users=fitted.n_users,
+            n_items=fitted.n_items,
+            n_events=fitted.n_events,
+            training_seconds=seconds,
+            artifact=artifact,
+            artifact_bytes=len(artifact),
+            finished_at=timezone.now(),
+        )
+        _drop_old_artifacts()
+        version = row.version
+        transaction.on_commit(
+            lambda: cache.set(
+                ACTIVE_VERSION_KEY, version, settings.PZ_RECOMMENDER_VERSION_CACHE_SECONDS
+            )
+        )
+    row.refresh_from_db()
+
+
+def _drop_old_artifacts() -> None:
+    keep = settings.PZ_RECOMMENDER_KEEP_ARTIFACTS
+    old = RecommenderModel.objects.filter(is_active=False, artifact__isnull=False).values_list(
+        "pk", flat=True
+    )
+    RecommenderModel.objects.filter(pk__in=list(old[keep:])).update(artifact=None)
+
+
+def fit_recommender(*, now: datetime, config: TrainingConfig | None = None) -> Fitted:
+    """Read events, catalog and segments, evaluate on a temporal holdout, train on all
+    events and attach per-segment/country/device popularity. Raises ValueError when
+    there is nothing to learn from."""
+    config = config or training_config()
+    since = now - timedelta(days=settings.PZ_RECOMMENDER_HISTORY_DAYS)
+    events = read_events(since=since, until=now, weights=settings.PZ_RECOMMENDER_EVENT_WEIGHTS)
+    if not len(events):
+        raise ValueError(
+            f"no product events in the last {settings.PZ_RECOMMENDER_HISTORY_DAYS} days"
+        )
+    catalog = read_catalog()
+    users, items = np.asarray(events.users), np.asarray(events.items)
+    weights = np.asarray(events.weights, dtype=np.float32)
+    stamps = np.asarray(events.timestamps, dtype=np.float64)
+    baskets = np.asarray(events.baskets, dtype=object)
+    metrics = evaluate_holdout(
+        InteractionLog(
+            name="shop",
+            users=users,
+            items=items,
+            weights=weights,
+            timestamps=stamps,
+            baskets=baskets,
+            item_texts=catalog.texts,
+        ),
+        config,
+    )
+    interactions = Interactions.from_arrays(
+        users, items, weights, stamps, known_items=catalog.product_ids
+    )
+    model = _train(interactions, config, catalog.texts, baskets, items)
+    min_users = settings.PZ_RECOMMENDER_MIN_CONTEXT_USERS
+    groups: dict[str, np.ndarray] = {}
+    for dimension, values in (("country", events.countries), ("device", events.devices)):
+        by_value = grouped_event_popularity(
+            interactions.event_users,
+            interactions.event_items,
+            values,
+            interactions.n_items,
+            min_users=min_users,
+        )
+        groups.update({context_key(dimension, v): p for v, p in by_value.items()})
+    by_segment = member_popularity(
+        interactions.matrix, interactions.user_index, read_segment_members(), min_users=min_users
+    )
+    groups.update({context_key("segment", k): p for k, p in by_segment.items()})
+    model.segment_popularity.update({k: scale_to_unit_max(v) for k, v in groups.items()})
+    if not interactions.n_users or not np.any(model.popularity > 0):
+        raise ValueError("the trained model is empty")
+    return Fitted(
+        model=model,
+        metrics=metrics,
+        n_users=interactions.n_users,
+        n_items=interactions.n_items,
+        n_events=len(events),
+    )
+
+
+def _train(
+    interactions: Interactions,
+    config: TrainingConfig,
+    texts: dict[str, str],
+    baskets: np.ndarray,
+    items: np.ndarray,
+) -> TrainedModel:
+    in_basket = np.fromiter((b is not None for b in baskets), dtype=bool, count=len(baskets))
+    model = train_model(
+        interactions,
+        config,
+        item_texts=texts,
+        baskets=(baskets[in_basket], items[in_basket])
+        if "bought_together" in config.active_strategies()
+        else None,
+    )
+    return replace(model, strategy_weights=dict(settings.PZ_RECOMMENDER_BLEND))
+
+
+def evaluate_holdout(log: InteractionLog, config: TrainingConfig) -> dict[str, Any]:
+    """NDCG/precision/recall/hit rate/coverage at 10 of the blend ("personal"), each
+    trained strategy alone and popularity, trained on all but the last
+    `PZ_RECOMMENDER_HOLDOUT_FRACTION` of the time span and tested on it."""
+    fraction = settings.PZ_RECOMMENDER_HOLDOUT_FRACTION
+    train_log, test_log = temporal_split(log, test_fraction=fraction)
+    evaluation = build_evaluation_set(train_log, test_log)
+    holdout = {
+        "protocol": f"temporal: last {fraction:.0%} of the time span held out, "
+        "test users known before it, items they already had excluded",
+        "train_events": len(train_log),
+        "test_events": len(test_log),
+        "test_users": len(evaluation.test_users),
+    }
+    result: dict[str, Any] = {"k": EVALUATION_K, "holdout": holdout, "strategies": {}}
+    if not len(evaluation.test_users):
+        return result
+    assert train_log.baskets is not None  # noqa: S101 - built with baskets above
+    model = _train(
+        evaluation.train, config, dict(log.item_texts), train_log.baskets, train_log.items
+    )
+    candidates = {"personal": dict(settings.PZ_RECOMMENDER_BLEND), "popularity": {"popularity": 1}}
+    candidates.update({name: {name: 1.0} for name in sorted(model.neighbours)})
+    for name, blend in candidates.items():
+        scored = evaluate_model(replace(model, strategy_weights=blend), evaluation, EVALUATION_K)
+        result["strategies"][name] = {
+            "ndcg": round(scored.ndcg, 5),
+            "precision": round(scored.precision, 5),
+            "recall": round(scored.recall, 5),
+            "hit_rate": round(scored.hit_rate, 5),
+            "coverage": round(scored.coverage, 5),
+        }
+    return result
+
+
+def request_training() -> None:
+    """Queue a training (the admin button and the staff API); runs after commit."""
+    from recommendations.tasks import train_recommender_task
+
+    transaction.on_commit(train_recommender_task.delay)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
