@@ -23,8 +23,10 @@ def api_client():
 def staff_client(db, django_user_model):
     from rest_framework.test import APIClient
 
+    # A superuser: staff endpoints check model permissions (personalization.permissions);
+    # the groups' own permissions are tested in personalization/tests/test_permissions.py.
     user = django_user_model.objects.create_user(
-        username="staff", password="pw-staff-123", is_staff=True
+        username="staff", password="pw-staff-123", is_staff=True, is_superuser=True
     )
     client = APIClient()
     client.force_authenticate(user)

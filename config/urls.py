@@ -21,6 +21,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", include(api_v1)),
+    path("", include("observability.urls")),  # /healthz /readyz /metrics
     path("", include("storefront.urls")),
 ]
 

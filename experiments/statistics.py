@@ -151,6 +151,11 @@ def msprt_likelihood_ratio(
     return math.exp(min(log_ratio, 700.0))
 
 
+def mixing_variance(baseline_rate: float, minimum_detectable_effect: float) -> float:
+    """tau² of the mSPRT mixture: the squared absolute effect the test is tuned to find."""
+    return max((minimum_detectable_effect * max(baseline_rate, 0.01)) ** 2, 1e-8)
+
+
 def always_valid_p(previous: float, likelihood_ratio: float) -> float:
     """p_n = min(p_{n-1}, 1 / Λ_n): non-increasing, valid at any stopping time."""
     return min(previous, 1.0 / likelihood_ratio if likelihood_ratio > 0 else 1.0, 1.0)
@@ -240,7 +245,7 @@ def analyse(
     by_key = {c.key: c for c in counts}
     base = by_key[control]
     baseline_rate = base.conversions / base.exposures if base.exposures else 0.0
-    tau_squared = max((minimum_detectable_effect * max(baseline_rate, 0.01)) ** 2, 1e-8)
+    tau_squared = mixing_variance(baseline_rate, minimum_detectable_effect)
     results: list[ArmResult] = []
     for arm in counts:
         low, high = wilson_interval(arm.conversions, arm.exposures, alpha)

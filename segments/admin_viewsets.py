@@ -8,7 +8,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -20,7 +19,6 @@ from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import Button, HeaderButton
-from wagtail.log_actions import log
 from wagtail.permissions import policy_registry, register_permission_policy
 
 from segments import selectors, services
@@ -123,11 +121,15 @@ class SegmentErrorMixin:
 
 
 class SegmentCreateView(SegmentErrorMixin, generic.CreateView):
-    pass
+    def save_instance(self) -> Segment:
+        # `segment_save` (the form's save) logs the change with its before and after.
+        return self.form.save()
 
 
 class SegmentEditView(SegmentErrorMixin, generic.EditView):
-    pass
+    def save_instance(self) -> Segment:
+        # `segment_save` (the form's save) logs the change with its before and after.
+        return self.form.save()
 
 
 class SegmentDeleteView(generic.DeleteView):
@@ -135,14 +137,7 @@ class SegmentDeleteView(generic.DeleteView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         try:
-            with transaction.atomic():
-                log(
-                    instance=self.object,
-                    action="wagtail.delete",
-                    user=self.request.user,
-                    deleted=True,
-                )
-                services.segment_delete(segment=self.object)
+            services.segment_delete(segment=self.object, user=self.request.user)
         except services.SegmentError as exc:
             reasons = "; ".join(str(reason) for reason in exc.fields.values())
             messages.error(self.request, f"'{self.object}' was not deleted: {reasons}.")

@@ -208,6 +208,7 @@ class SegmentForm(WagtailAdminModelForm):
             placeholder_values=placeholder_values if isinstance(placeholder_values, dict) else {},
             is_active=data.get("is_active", True),
             segment=self.instance if self.instance.pk else None,
+            user=getattr(self, "for_user", None),
         )
         return self.instance
 

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from personalization.audit import record_change, snapshot
 from personalization.config_version import bump_config_version
 from segments.conditions import (
     InvalidRule,
@@ -29,6 +30,18 @@ from segments.selectors import (
 )
 from segments.sql import NotMaterializable
 from tracking.models import VisitorProfile
+
+# The fields the audit log shows before and after a change.
+AUDITED_FIELDS = (
+    "name",
+    "kind",
+    "rule",
+    "parent",
+    "description",
+    "recompute_every_minutes",
+    "placeholder_values",
+    "is_active",
+)
 
 
 class SegmentError(ValueError):
@@ -130,9 +143,10 @@ def segment_save(
     placeholder_values: dict[str, Any] | None = None,
     is_active: bool = True,
     segment: Segment | None = None,
+    user: Any = None,
 ) -> Segment:
     """Create or update a segment after validating its rule; the one write path used by the
-    API, the admin and the demo loader."""
+    API, the admin and the demo loader. The change is audited as made by `user`."""
     if kind not in Segment.Kind.values:
         raise SegmentError(
             "Unknown segment kind.", {"kind": f"must be one of {Segment.Kind.values}"}
@@ -152,6 +166,8 @@ def segment_save(
             raise SegmentError("Unknown parent segment.", {"parent": f"no segment '{parent_key}'"})
     if segment is None:
         segment = Segment.objects.filter(key=key).first() or Segment(key=key)
+    created = segment.pk is None
+    before = {} if created else snapshot(Segment.objects.get(pk=segment.pk), AUDITED_FIELDS)
     segment.name = name
     segment.kind = kind
     segment.rule = rule
@@ -168,6 +184,13 @@ def segment_save(
             left_at=timezone.now()
         )
     segment.save(update_fields=["real_time_only", "size"])
+    record_change(
+        instance=segment,
+        action="wagtail.create" if created else "wagtail.edit",
+        user=user,
+        before=before,
+        after=snapshot(segment, AUDITED_FIELDS),
+    )
     transaction.on_commit(bump_config_version)
     if kind == Segment.Kind.RULE and not segment.real_time_only and is_active:
         from segments.tasks import recompute_segment_task
@@ -177,7 +200,8 @@ def segment_save(
 
 
 @transaction.atomic
-def segment_delete(*, segment: Segment) -> None:
+def segment_delete(*, segment: Segment, user: Any = None) -> None:
+    """Delete a segment no other segment depends on; audited as made by `user`."""
     dependants = [
         other.key
         for other in Segment.objects.exclude(pk=segment.pk)
@@ -187,6 +211,13 @@ def segment_delete(*, segment: Segment) -> None:
         raise SegmentError(
             "Other segments depend on this one.", {"segment": f"used by {', '.join(dependants)}"}
         )
+    record_change(
+        instance=segment,
+        action="wagtail.delete",
+        user=user,
+        before=snapshot(segment, AUDITED_FIELDS),
+        deleted=True,
+    )
     segment.delete()
     transaction.on_commit(bump_config_version)
 

@@ -31,6 +31,7 @@ class EventSource:
     visitor_id: str
     session_id: str = ""
     context: dict[str, Any] = field(default_factory=dict)
+    gpc: bool = False  # the browser sent Global Privacy Control / DNT
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def _emit(
     }
     if source.session_id:
         event["session_id"] = source.session_id
-    return ingest_events([event], default_visitor_id=source.visitor_id)
+    return ingest_events([event], default_visitor_id=source.visitor_id, gpc=source.gpc)
 
 
 def _money(value: Decimal) -> float:

@@ -21,6 +21,7 @@ def _source(request: HttpRequest) -> EventSource:
             url=request.get_full_path(),
             logged_in=CUSTOMER_SESSION_KEY in request.session,
         ),
+        gpc=getattr(request, "pz_gpc", False),
     )
 
 

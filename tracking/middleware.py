@@ -13,6 +13,7 @@ from tracking.event_validation import is_visitor_id
 from tracking.services import new_visitor_id
 
 COOKIE_SALT = "pz.visitor"
+PROBE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # machines get no visitor id
 
 
 def read_visitor_cookie(request: HttpRequest) -> str | None:
@@ -37,7 +38,7 @@ class VisitorIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(settings.STATIC_URL):
+        if request.path.startswith(settings.STATIC_URL) or request.path in PROBE_PATHS:
             return self.get_response(request)
         cookie_id = read_visitor_cookie(request)
         request.pz_visitor_id = cookie_id or new_visitor_id()  # type: ignore[attr-defined]

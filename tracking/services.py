@@ -74,10 +74,12 @@ def _apply_to_model(profile: VisitorProfile, state: profile_state.ProfileState) 
     profile.cart_value = state.cart_value
 
 
-def _tracking_allowed(profile: VisitorProfile | None) -> bool:
+def _tracking_allowed(profile: VisitorProfile | None, *, gpc: bool = False) -> bool:
+    """The visitor's explicit choice wins; otherwise a Global Privacy Control / DNT signal
+    (when honoured) means no, else the site default."""
     if profile is not None and profile.consent_tracking is not None:
         return profile.consent_tracking
-    return bool(settings.PZ_DEFAULT_CONSENT["tracking"])
+    return not gpc and bool(settings.PZ_DEFAULT_CONSENT["tracking"])
 
 
 def _cache_profiles(profiles: Iterable[VisitorProfile]) -> None:
@@ -87,7 +89,11 @@ def _cache_profiles(profiles: Iterable[VisitorProfile]) -> None:
 
 
 def ingest_events(
-    raw_events: list[object], *, default_visitor_id: str | None = None, now: datetime | None = None
+    raw_events: list[object],
+    *,
+    default_visitor_id: str | None = None,
+    now: datetime | None = None,
+    gpc: bool = False,
 ) -> IngestResult:
     """Validate a batch, store the valid events in one bulk insert and fold them into
     their visitors' profiles; invalid events are reported by index, the rest kept."""
@@ -97,11 +103,13 @@ def ingest_events(
     )
     result = IngestResult(rejected=batch.rejected)
     if batch.valid:
-        _store_valid_events(batch.valid, now, result)
+        _store_valid_events(batch.valid, now, result, gpc=gpc)
     return result
 
 
-def _store_valid_events(valid: list[ValidEvent], now: datetime, result: IngestResult) -> None:
+def _store_valid_events(
+    valid: list[ValidEvent], now: datetime, result: IngestResult, *, gpc: bool = False
+) -> None:
     requested_ids = {event.visitor_id for event in valid}
     aliases = dict(
         VisitorAlias.objects.filter(alias_id__in=requested_ids).values_list(
@@ -123,7 +131,7 @@ def _store_valid_events(valid: list[ValidEvent], now: datetime, result: IngestRe
             .filter(visitor_id__in=visitor_ids)
             .order_by("visitor_id")
         }
-        allowed = [e for e in valid if _tracking_allowed(profiles.get(e.visitor_id))]
+        allowed = [e for e in valid if _tracking_allowed(profiles.get(e.visitor_id), gpc=gpc)]
         result.dropped_no_consent = len(valid) - len(allowed)
         new_ids = {e.visitor_id for e in allowed} - profiles.keys()
         if new_ids:

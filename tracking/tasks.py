@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from tracking import services
+from tracking import retention, services
 
 
 @shared_task(acks_late=True, max_retries=3, default_retry_delay=30)
@@ -14,3 +14,10 @@ def refresh_rfm_scores_task() -> int:
 @shared_task(acks_late=True, max_retries=3, default_retry_delay=10)
 def rebuild_profile_task(visitor_id: str) -> None:
     services.rebuild_profile(visitor_id=visitor_id)
+
+
+@shared_task(acks_late=True, max_retries=3, default_retry_delay=60)
+def apply_retention_task() -> dict[str, int]:
+    """Purge events past `PZ_EVENT_RETENTION_DAYS` and the profiles that orphans."""
+    result = retention.apply_retention()
+    return {"events_deleted": result.events_deleted, "profiles_deleted": result.profiles_deleted}

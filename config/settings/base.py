@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "experiments",
     "personalization",
     "recommendations",
+    "triggers",
     "storefront",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -109,6 +110,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
+    # Writers take the lock up front: concurrent ingests wait instead of failing "locked".
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 if os.environ.get("PZ_TEST_DATABASE_NAME"):
     # Lets CI point a real Celery worker at the database the test run creates.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["PZ_TEST_DATABASE_NAME"]}
@@ -192,6 +195,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "PREPROCESSING_HOOKS": ["personalization.api.schema.only_pz_api"],
+    "ENUM_NAME_OVERRIDES": {"SegmentKindEnum": "segments.models.Segment.Kind"},
 }
 
 # Celery: eager unless a broker is configured.
@@ -350,3 +354,90 @@ CELERY_BEAT_SCHEDULE["refresh-variant-stats"] = {
 }
 # The admin's "Preview as" shows the storefront in a frame of the same site.
 X_FRAME_OPTIONS = "SAMEORIGIN"
+
+# pz: trust (observability, HTTP security policies, privacy signals)
+INSTALLED_APPS.append("observability")
+MIDDLEWARE.insert(0, "observability.request_id.RequestIdMiddleware")
+MIDDLEWARE.insert(1, "observability.http_metrics.MetricsMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "observability.cors.CorsMiddleware",
+)
+MIDDLEWARE.append("observability.csp.ContentSecurityPolicyMiddleware")
+MIDDLEWARE.append("observability.privacy_signals.GlobalPrivacyControlMiddleware")
+
+# /metrics: readable from these client addresses, or with "Authorization: Bearer <token>".
+PZ_METRICS_TOKEN = os.environ.get("PZ_METRICS_TOKEN", "")
+PZ_METRICS_ALLOWED_IPS = [
+    ip for ip in os.environ.get("PZ_METRICS_ALLOWED_IPS", "127.0.0.1,::1").split(",") if ip
+]
+# Browsers of other origins may call the public API only from these origins.
+PZ_CORS_ALLOWED_ORIGINS = [
+    o.strip() for o in os.environ.get("PZ_CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()
+]
+PZ_CORS_PATHS = [
+    "/api/v1/events",
+    "/api/v1/decide",
+    "/api/v1/consent",
+    "/api/v1/recommendations",
+    "/api/v1/placements",
+]
+# Storefront pages: our static scripts and styles only. The product tiles set a CSS
+# variable in a style attribute (style="--hue: ..."), hence style-src-attr.
+PZ_CSP_POLICY = os.environ.get(
+    "PZ_CSP_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "style-src-attr 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'self'",
+)
+PZ_CSP_REPORT_ONLY = env_bool("PZ_CSP_REPORT_ONLY", False)
+PZ_CSP_EXCLUDE_PREFIXES = ["/admin/", "/django-admin/", "/api/v1/docs/"]
+# Sec-GPC: 1 / DNT: 1 mean "no tracking" unless the visitor explicitly consented.
+PZ_HONOUR_GPC = env_bool("PZ_HONOUR_GPC", True)
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Probes and the scraper talk plain HTTP inside the cluster (see production.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# PZ_LOG_FORMAT=json (default) writes one JSON object a line; "text" is for humans.
+LOGGING["formatters"] = {
+    "json": {"()": "observability.log_format.JsonFormatter"},
+    "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+}
+LOGGING["handlers"]["console"]["formatter"] = os.environ.get("PZ_LOG_FORMAT", "json")
+LOGGING["loggers"] = {
+    "pz.access": {"level": os.environ.get("PZ_ACCESS_LOG_LEVEL", "WARNING")},
+}
+
+# pz: privacy
+# Raw events older than this are deleted (with the anonymous profiles that leaves empty);
+# aggregates (variant stats, experiment results, segment sizes) hold no visitor data.
+PZ_EVENT_RETENTION_DAYS = env_int("PZ_EVENT_RETENTION_DAYS", 395)
+PZ_RETENTION_BATCH_SIZE = env_int("PZ_RETENTION_BATCH_SIZE", 5000)
+CELERY_BEAT_SCHEDULE["apply-retention"] = {
+    "task": "tracking.tasks.apply_retention_task",
+    "schedule": crontab(hour=4, minute=15),
+}
+
+# pz: triggers
+# Quiet hours and daily caps are in the store's local time.
+PZ_TRIGGERS_TIME_ZONE = os.environ.get("PZ_TRIGGERS_TIME_ZONE", "Europe/Berlin")
+# Entry events older than this (replayed or late batches) start nothing.
+PZ_TRIGGERS_ENTRY_LOOKBACK_SECONDS = 60 * 60
+PZ_TRIGGERS_ONSITE_TTL_SECONDS = 24 * 60 * 60
+PZ_TRIGGERS_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("PZ_TRIGGERS_WEBHOOK_BACKOFF", "2"))
+PZ_TRIGGERS_SWEEP_BATCH = env_int("PZ_TRIGGERS_SWEEP_BATCH", 5000)
+PZ_TRIGGERS_CONVERSION_DAYS = 7
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("PZ_DEFAULT_FROM_EMAIL", "shop@example.com")
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "trigger-due-firings": {"task": "triggers.tasks.process_due_firings_task", "schedule": 60},
+        "trigger-sweeps": {"task": "triggers.tasks.run_sweeps_task", "schedule": 60 * 60},
+    }
+)

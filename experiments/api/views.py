@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from content.models import Placement
 from experiments import services
 from experiments.api.serializers import (
     ExperimentInputSerializer,
@@ -20,6 +21,7 @@ from experiments.api.serializers import (
 )
 from experiments.models import Experiment
 from personalization.api.errors import InvalidInput
+from personalization.permissions import HasModelPermissions, permission_codename
 
 RESULTS_MAX_AGE = timedelta(seconds=60)
 
@@ -27,6 +29,13 @@ RESULTS_MAX_AGE = timedelta(seconds=60)
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
+
+
+class ExperimentApiView(APIView):
+    """Staff endpoints about experiments: the experiment model permission of the method."""
+
+    permission_classes = [HasModelPermissions]
+    permission_model = Experiment
 
 
 def _refused(exc: services.ExperimentError) -> APIException:
@@ -37,7 +46,7 @@ def _refused(exc: services.ExperimentError) -> APIException:
     return InvalidInput(str(exc), exc.fields)
 
 
-class ExperimentListApi(APIView):
+class ExperimentListApi(ExperimentApiView):
     @extend_schema(responses=ExperimentSerializer(many=True), summary="List experiments")
     def get(self, request: Request) -> Response:
         experiments = Experiment.objects.select_related("placement", "layer").prefetch_related(
@@ -83,7 +92,7 @@ class ExperimentListApi(APIView):
         return Response(ExperimentSerializer(experiment).data, status=status.HTTP_201_CREATED)
 
 
-class ExperimentDetailApi(APIView):
+class ExperimentDetailApi(ExperimentApiView):
     @extend_schema(responses=ExperimentSerializer)
     def get(self, request: Request, key: str) -> Response:
         return Response(ExperimentSerializer(get_object_or_404(Experiment, key=key)).data)
@@ -96,7 +105,7 @@ class ExperimentDetailApi(APIView):
         if "weights" in request.data:
             try:
                 services.experiment_set_weights(
-                    experiment=experiment, weights=request.data["weights"]
+                    experiment=experiment, weights=request.data["weights"], user=request.user
                 )
             except services.ExperimentError as exc:
                 raise _refused(exc) from exc
@@ -105,36 +114,48 @@ class ExperimentDetailApi(APIView):
             serializer.is_valid(raise_exception=True)
             try:
                 experiment = services.experiment_set_traffic(
-                    experiment=experiment, traffic=serializer.validated_data["traffic"]
+                    experiment=experiment,
+                    traffic=serializer.validated_data["traffic"],
+                    user=request.user,
                 )
             except services.ExperimentError as exc:
                 raise _refused(exc) from exc
         return Response(ExperimentSerializer(experiment).data)
 
 
-class ExperimentStartApi(APIView):
+class ExperimentStartApi(ExperimentApiView):
+    permission_actions = {"POST": "change"}
+
     @extend_schema(request=None, responses=ExperimentSerializer, summary="Start")
     def post(self, request: Request, key: str) -> Response:
         try:
             experiment = services.experiment_start(
-                experiment=get_object_or_404(Experiment, key=key)
+                experiment=get_object_or_404(Experiment, key=key), user=request.user
             )
         except services.ExperimentError as exc:
             raise _refused(exc) from exc
         return Response(ExperimentSerializer(experiment).data)
 
 
-class ExperimentStopApi(APIView):
+class ExperimentStopApi(ExperimentApiView):
+    permission_actions = {"POST": "change"}
+
     @extend_schema(request=None, responses=ExperimentSerializer, summary="Stop")
     def post(self, request: Request, key: str) -> Response:
         try:
-            experiment = services.experiment_stop(experiment=get_object_or_404(Experiment, key=key))
+            experiment = services.experiment_stop(
+                experiment=get_object_or_404(Experiment, key=key), user=request.user
+            )
         except services.ExperimentError as exc:
             raise _refused(exc) from exc
         return Response(ExperimentSerializer(experiment).data)
 
 
-class ExperimentPromoteApi(APIView):
+class ExperimentPromoteApi(ExperimentApiView):
+    # Promoting publishes the winning variant as the placement's default.
+    permission_actions = {"POST": "change"}
+    extra_permissions = (permission_codename(Placement, "publish"),)
+
     @extend_schema(
         request=PromoteSerializer, responses=ExperimentSerializer, summary="Promote a winner"
     )
@@ -152,7 +173,7 @@ class ExperimentPromoteApi(APIView):
         return Response(ExperimentSerializer(experiment).data)
 
 
-class ExperimentResultsApi(APIView):
+class ExperimentResultsApi(ExperimentApiView):
     @extend_schema(
         parameters=[OpenApiParameter("refresh", bool, description="Recompute now")],
         responses=dict,

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from personalization.api.throttling import PublicEndpointThrottle
+from personalization.permissions import HasModelPermissions
 from recommendations import selectors, services, serving
 from recommendations.api.serializers import (
     RecommendationsQuerySerializer,
@@ -19,6 +20,7 @@ from recommendations.api.serializers import (
     StrategyCtrSerializer,
     TrainQueuedSerializer,
 )
+from recommendations.models import RecommenderModel
 from tracking.api.serializers import ErrorEnvelopeSerializer
 
 
@@ -80,6 +82,9 @@ class RecommendationsApi(APIView):
 class RecommenderModelsApi(APIView):
     """Staff: the trained versions, newest first."""
 
+    permission_classes = [HasModelPermissions]
+    permission_model = RecommenderModel
+
     @extend_schema(responses=RecommenderModelSerializer(many=True), summary="Recommender versions")
     def get(self, request: Request) -> Response:
         models = selectors.recommender_models()[:50]
@@ -88,6 +93,10 @@ class RecommenderModelsApi(APIView):
 
 class TrainRecommenderApi(APIView):
     """Staff: queue a training now (the nightly schedule does the same)."""
+
+    # Training adds a version, as the admin's "Train now" (which asks for "add" too).
+    permission_classes = [HasModelPermissions]
+    permission_model = RecommenderModel
 
     @extend_schema(
         request=None, responses={202: TrainQueuedSerializer}, summary="Train a new version"
@@ -99,6 +108,9 @@ class TrainRecommenderApi(APIView):
 
 class RecommendationCtrApi(APIView):
     """Staff: impressions, clicks and CTR per strategy over the last `days` days."""
+
+    permission_classes = [HasModelPermissions]
+    permission_model = RecommenderModel
 
     @extend_schema(
         parameters=[OpenApiParameter("days", OpenApiTypes.INT, description="Default 30.")],

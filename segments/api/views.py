@@ -1,5 +1,7 @@
 """Staff API of segments (../shared/API.md): list, create, members, recompute."""
 
+from typing import Any
+
 from django.core.paginator import EmptyPage, Paginator
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -9,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from personalization.api.errors import InvalidInput
+from personalization.permissions import HasModelPermissions, permission_codename
 from segments import selectors, services
 from segments.api.serializers import (
     MemberSerializer,
@@ -19,11 +22,19 @@ from segments.api.serializers import (
 )
 from segments.models import Segment
 from segments.tasks import recompute_segment_task
+from tracking.models import VisitorProfile
 
 MEMBERS_PAGE_SIZE = 100
 
 
-def _save(data: dict, segment: Segment | None = None) -> Segment:
+class SegmentApiView(APIView):
+    """Staff endpoints about segments: the segment model permission of the method."""
+
+    permission_classes = [HasModelPermissions]
+    permission_model = Segment
+
+
+def _save(data: dict, user: Any, segment: Segment | None = None) -> Segment:
     try:
         return services.segment_save(
             key=data["key"],
@@ -36,12 +47,13 @@ def _save(data: dict, segment: Segment | None = None) -> Segment:
             placeholder_values=data.get("placeholder_values") or {},
             is_active=data["is_active"],
             segment=segment,
+            user=user,
         )
     except services.SegmentError as exc:
         raise InvalidInput(str(exc), exc.fields) from exc
 
 
-class SegmentListApi(APIView):
+class SegmentListApi(SegmentApiView):
     @extend_schema(responses=SegmentListSerializer(many=True), summary="List segments")
     def get(self, request: Request) -> Response:
         segments = Segment.objects.select_related("parent").order_by("key")
@@ -57,11 +69,11 @@ class SegmentListApi(APIView):
         serializer.is_valid(raise_exception=True)
         if Segment.objects.filter(key=serializer.validated_data["key"]).exists():
             raise InvalidInput("A segment with this key exists.", {"key": "already exists"})
-        segment = _save(serializer.validated_data)
+        segment = _save(serializer.validated_data, request.user)
         return Response(SegmentDetailSerializer(segment).data, status=status.HTTP_201_CREATED)
 
 
-class SegmentDetailApi(APIView):
+class SegmentDetailApi(SegmentApiView):
     @extend_schema(responses=SegmentDetailSerializer, summary="A segment with its rule")
     def get(self, request: Request, key: str) -> Response:
         segment = get_object_or_404(Segment, key=key)
@@ -74,19 +86,24 @@ class SegmentDetailApi(APIView):
         segment = get_object_or_404(Segment, key=key)
         serializer = SegmentInputSerializer(data={**request.data, "key": key})
         serializer.is_valid(raise_exception=True)
-        return Response(SegmentDetailSerializer(_save(serializer.validated_data, segment)).data)
+        return Response(
+            SegmentDetailSerializer(_save(serializer.validated_data, request.user, segment)).data
+        )
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, key: str) -> Response:
         segment = get_object_or_404(Segment, key=key)
         try:
-            services.segment_delete(segment=segment)
+            services.segment_delete(segment=segment, user=request.user)
         except services.SegmentError as exc:
             raise InvalidInput(str(exc), exc.fields, code="conflict") from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SegmentMembersApi(APIView):
+class SegmentMembersApi(SegmentApiView):
+    # Members are individual visitors: analysts, who see aggregates only, are refused.
+    extra_permissions = (permission_codename(VisitorProfile, "view"),)
+
     @extend_schema(
         parameters=[OpenApiParameter("page", int, description="1-based page of 100 members")],
         responses=MemberSerializer(many=True),
@@ -116,7 +133,9 @@ class SegmentMembersApi(APIView):
         )
 
 
-class SegmentRecomputeApi(APIView):
+class SegmentRecomputeApi(SegmentApiView):
+    permission_actions = {"POST": "change"}
+
     @extend_schema(request=None, responses={202: dict}, summary="Queue a full recompute")
     def post(self, request: Request, key: str) -> Response:
         segment = get_object_or_404(Segment, key=key)
@@ -132,7 +151,10 @@ class SegmentRecomputeApi(APIView):
         )
 
 
-class RulePreviewApi(APIView):
+class RulePreviewApi(SegmentApiView):
+    # A preview counts matches and writes nothing.
+    permission_actions = {"POST": "view"}
+
     @extend_schema(request=RulePreviewSerializer, responses=dict, summary="Count a rule's matches")
     def post(self, request: Request) -> Response:
         serializer = RulePreviewSerializer(data=request.data)
@@ -147,7 +169,7 @@ class RulePreviewApi(APIView):
         return Response({"count": count, "real_time_only": count is None})
 
 
-class SegmentOverlapApi(APIView):
+class SegmentOverlapApi(SegmentApiView):
     @extend_schema(
         parameters=[OpenApiParameter("a", str), OpenApiParameter("b", str)],
         responses=dict,

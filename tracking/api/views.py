@@ -24,6 +24,7 @@ from tracking.api.serializers import (
     IngestResultSerializer,
 )
 from tracking.event_validation import is_visitor_id
+from tracking.models import VisitorProfile
 from tracking.profile_state import profile_document
 from tracking.visitor_data import registered_sections
 
@@ -66,7 +67,9 @@ class EventsApi(PublicApiView):
                 {"events": f"at most {settings.PZ_MAX_BATCH_EVENTS} events per batch"},
             )
         result = services.ingest_events(
-            events, default_visitor_id=getattr(request._request, "pz_visitor_id", None)
+            events,
+            default_visitor_id=getattr(request._request, "pz_visitor_id", None),
+            gpc=getattr(request._request, "pz_gpc", False),
         )
         return Response(result.as_response(), status=status.HTTP_202_ACCEPTED)
 
@@ -115,6 +118,7 @@ def visitor_profile_response(visitor_id: str) -> dict[str, Any]:
 
 class VisitorApi(APIView):
     permission_classes = [IsStaffOrTheVisitor]
+    permission_model = VisitorProfile
 
     def _check_id(self, visitor_id: str) -> None:
         if not is_visitor_id(visitor_id):
@@ -135,6 +139,7 @@ class VisitorApi(APIView):
 
 class VisitorExportApi(APIView):
     permission_classes = [IsStaffOrTheVisitor]
+    permission_model = VisitorProfile
 
     @extend_schema(
         responses={200: OpenApiResponse(description="Everything stored, by section")},

@@ -1,15 +1,19 @@
-"""Create the demo staff login (a superuser) if it does not exist, and print it."""
+"""Create the staff groups and the demo staff login (a superuser) if it does not exist,
+and print it."""
 
 import os
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from personalization.staff_groups import ensure_staff_groups
+
 
 class Command(BaseCommand):
     help = "Create the demo staff login for the Wagtail admin and print its credentials."
 
     def handle(self, *args: object, **options: object) -> None:
+        ensure_staff_groups()
         username = os.environ.get("PZ_DEMO_STAFF_USERNAME", "demo")
         password = os.environ.get("PZ_DEMO_STAFF_PASSWORD", "pz-demo-password")
         user_model = get_user_model()

@@ -1,0 +1,378 @@
+"""Extra admin views of experiments, mounted by `ExperimentViewSet`: start, stop, change
+traffic, promote a winner, recompute results, and the sample-size calculator. Each parses
+input, calls a service, and answers with a message and a redirect; a refused change
+(`ExperimentError`) becomes an error message, never a 500."""
+
+import math
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.views.generic import FormView, TemplateView
+from wagtail.admin.views.generic.base import BaseOperationView, WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
+
+from experiments import services, statistics
+from experiments.forms import CalculatorForm, TrafficForm
+from experiments.models import Experiment, ResultSnapshot
+
+CHART_WIDTH = 560
+CHART_HEIGHT = 180
+CHART_PADDING = 36
+CHART_COLOURS = ("#2e1f5e", "#e86a2b", "#1f7a4d", "#b3261e", "#0a6ebd", "#7a5c00")
+CHART_SNAPSHOTS = 60
+
+DECISION_TEXT = {
+    "keep_running": (
+        "Keep running: no arm differs from the control yet under the always-valid test, "
+        "and the planned sample is not reached. Peeking is safe; stopping now is not a verdict."
+    ),
+    "no_difference": (
+        "No difference: every arm has the planned sample and none differs from the control "
+        "by the minimum detectable effect. Keep the control or pick on other grounds."
+    ),
+}
+
+
+def with_latest_decision(queryset: QuerySet[Experiment]) -> QuerySet[Experiment]:
+    """Experiments annotated with the decision and SRM flag of their latest snapshot."""
+    latest = ResultSnapshot.objects.filter(experiment=OuterRef("pk")).order_by("-computed_at")
+    return queryset.select_related("placement").annotate(
+        latest_decision=Subquery(latest.values("decision")[:1]),
+        latest_srm=Subquery(latest.values("srm")[:1]),
+    )
+
+
+def explain_decision(decision: str, control: str) -> str:
+    """The decision in plain words for marketing staff."""
+    if decision.startswith("winner:"):
+        arm = decision.removeprefix("winner:")
+        if arm == control:
+            return (
+                f"The control ({arm}) wins: the other arms convert significantly worse "
+                "(always-valid test, Holm-adjusted). Keep the control."
+            )
+        return (
+            f"Arm {arm} wins: it converts significantly better than the control "
+            f"({control}) under the always-valid test (Holm-adjusted for several arms). "
+            "You can promote it."
+        )
+    return DECISION_TEXT.get(decision, decision)
+
+
+def _percent(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def _interval(low: float | None, high: float | None, percent: bool = True) -> str:
+    def show(value: float | None) -> str:
+        if value is None:
+            return "∞"
+        return _percent(value, 1) if percent else f"{value:.2f}"
+
+    return f"[{show(low)}, {show(high)}]"
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def arm_rows(report: dict[str, Any], variants: dict[str, str]) -> list[dict[str, Any]]:
+    """The report's arms formatted for the results table."""
+    rows = []
+    for arm in report.get("arms", []):
+        control = arm.get("is_control")
+        rows.append(
+            {
+                "key": arm["key"],
+                "variant": variants.get(arm["key"], ""),
+                "is_control": control,
+                "exposures": arm["exposures"],
+                "conversions": arm["conversions"],
+                "rate": _percent(arm.get("rate")),
+                "rate_ci": _interval(arm.get("rate_low"), arm.get("rate_high")),
+                "rpv": f"{arm.get('revenue_per_visitor') or 0:.2f}",
+                "rpv_ci": _interval(arm.get("revenue_low"), arm.get("revenue_high"), False),
+                "lift": "control" if control else _percent(arm.get("lift"), 1),
+                "lift_ci": "" if control else _interval(arm.get("lift_low"), arm.get("lift_high")),
+                "p_value": _p(arm.get("p_value")),
+                "p_value_adjusted": _p(arm.get("p_value_adjusted")),
+                "always_valid_p": _p(arm.get("always_valid_p_adjusted", arm.get("always_valid_p"))),
+                "revenue_p_value": _p(arm.get("revenue_p_value")),
+                "chance_to_beat_control": _percent(arm.get("chance_to_beat_control"), 1),
+                "expected_loss": _percent(arm.get("expected_loss"), 3),
+                "chance_best": _percent(arm.get("chance_best"), 1),
+            }
+        )
+    return rows
+
+
+def line_chart(
+    series: dict[str, list[tuple[datetime, float]]],
+    *,
+    width: int = CHART_WIDTH,
+    height: int = CHART_HEIGHT,
+    percent: bool = True,
+) -> dict[str, Any] | None:
+    """An inline-SVG line chart: one polyline per arm, the y axis from 0 to the highest
+    value, the x axis from the first to the last snapshot. None with under two points."""
+    times = sorted({at for points in series.values() for at, _ in points})
+    if len(times) < 2:
+        return None
+    start, span = times[0], (times[-1] - times[0]).total_seconds() or 1.0
+    top = max((value for points in series.values() for _, value in points), default=0.0) or 1.0
+    inner_w, inner_h = width - 2 * CHART_PADDING, height - 2 * CHART_PADDING
+
+    def x(at: datetime) -> float:
+        return CHART_PADDING + (at - start).total_seconds() / span * inner_w
+
+    def y(value: float) -> float:
+        return height - CHART_PADDING - value / top * inner_h
+
+    lines = []
+    for index, (key, points) in enumerate(series.items()):
+        lines.append(
+            {
+                "key": key,
+                "colour": CHART_COLOURS[index % len(CHART_COLOURS)],
+                "points": " ".join(f"{x(at):.1f},{y(value):.1f}" for at, value in points),
+                "last": _percent(points[-1][1]) if percent else f"{points[-1][1]:.2f}",
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "lines": lines,
+        "top_label": _percent(top, 1) if percent else f"{top:.2f}",
+        "top_y": CHART_PADDING,
+        "bottom_y": height - CHART_PADDING,
+        "left_x": CHART_PADDING,
+        "right_x": width - CHART_PADDING,
+        "first": times[0],
+        "last": times[-1],
+    }
+
+
+def history_charts(experiment: Experiment) -> list[dict[str, Any]]:
+    """Conversion rate and revenue per visitor per arm over the stored snapshots."""
+    snapshots = list(experiment.snapshots.order_by("-computed_at")[:CHART_SNAPSHOTS])
+    rate: dict[str, list[tuple[datetime, float]]] = {}
+    revenue: dict[str, list[tuple[datetime, float]]] = {}
+    for snapshot in reversed(snapshots):
+        for arm in snapshot.report.get("arms", []):
+            rate.setdefault(arm["key"], []).append((snapshot.computed_at, arm.get("rate") or 0.0))
+            revenue.setdefault(arm["key"], []).append(
+                (snapshot.computed_at, arm.get("revenue_per_visitor") or 0.0)
+            )
+    charts = []
+    for title, series, percent in (
+        ("Conversion rate", rate, True),
+        ("Revenue per visitor", revenue, False),
+    ):
+        chart = line_chart(series, percent=percent)
+        if chart:
+            charts.append({"title": title, **chart})
+    return charts
+
+
+def report_context(experiment: Experiment) -> dict[str, Any]:
+    """Everything the results page shows, from the latest snapshot and the history."""
+    snapshot = experiment.snapshots.order_by("-computed_at").first()
+    variants = {arm.key: arm.variant_key for arm in experiment.arms.all()}
+    if snapshot is None:
+        return {"snapshot": None, "arms": list(experiment.arms.all())}
+    report = snapshot.report
+    control = report.get("control", "")
+    return {
+        "snapshot": snapshot,
+        "report": report,
+        "computed_at": parse_datetime(report.get("computed_at") or "") or snapshot.computed_at,
+        "srm": report.get("srm") or {},
+        "decision": snapshot.decision,
+        "decision_text": explain_decision(snapshot.decision, control),
+        "winner_arm": snapshot.decision.removeprefix("winner:")
+        if snapshot.decision.startswith("winner:")
+        else "",
+        "rows": arm_rows(report, variants),
+        "charts": history_charts(experiment),
+        "arms": list(experiment.arms.all()),
+    }
+
+
+class ExperimentOperationView(PermissionCheckedMixin, BaseOperationView):
+    """POST an operation; an `ExperimentError` becomes an error message."""
+
+    model = Experiment
+    permission_required = "change"
+    success_url_name = "experiments:inspect"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            self.perform_operation()
+        except services.ExperimentError as exc:
+            messages.error(request, f"'{self.object}': {exc}")
+            return redirect(self.get_success_url())
+        self.add_success_message()
+        return redirect(self.get_success_url())
+
+
+class ExperimentStartView(ExperimentOperationView):
+    def perform_operation(self) -> None:
+        self.object = services.experiment_start(experiment=self.object)
+        self.success_message = f"'{self.object}' is running."
+
+
+class ExperimentStopView(ExperimentOperationView):
+    def perform_operation(self) -> None:
+        self.object = services.experiment_stop(experiment=self.object)
+        self.success_message = f"'{self.object}' stopped; every visitor sees the default again."
+
+
+class ExperimentRecomputeView(ExperimentOperationView):
+    def perform_operation(self) -> None:
+        snapshot = services.compute_results(experiment_id=self.object.pk)
+        self.success_message = (
+            f"Results recomputed in {snapshot.duration_ms} ms: {snapshot.decision}."
+        )
+
+
+class ExperimentObjectPageMixin(PermissionCheckedMixin, WagtailAdminTemplateMixin):
+    """A page about one experiment, with breadcrumbs back to it."""
+
+    model = Experiment
+    permission_required = "change"
+    header_icon = "tasks"
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        self.object = get_object_or_404(Experiment, pk=kwargs["pk"])
+
+    def get_page_subtitle(self) -> str:
+        return str(self.object)
+
+    def get_breadcrumbs_items(self) -> list[dict[str, str]]:
+        return self.breadcrumbs_items + [
+            {"url": reverse("experiments:index"), "label": "Experiments"},
+            {
+                "url": reverse("experiments:inspect", args=[self.object.pk]),
+                "label": str(self.object),
+            },
+            {"url": "", "label": self.page_title},
+        ]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["object"] = self.object
+        return context
+
+
+class ExperimentTrafficView(ExperimentObjectPageMixin, FormView):
+    """GET a form, POST `experiment_set_traffic` (a full layer refuses with a message)."""
+
+    form_class = TrafficForm
+    template_name = "experiments/admin/experiment_form_page.html"
+    page_title = "Change traffic"
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"traffic": self.object.traffic}
+
+    def form_valid(self, form: TrafficForm) -> HttpResponse:
+        try:
+            services.experiment_set_traffic(
+                experiment=self.object, traffic=form.cleaned_data["traffic"]
+            )
+        except services.ExperimentError as exc:
+            if exc.conflict:
+                messages.error(self.request, f"'{self.object}': {exc}")
+                return redirect("experiments:inspect", self.object.pk)
+            form.add_error("traffic", str(exc))
+            return self.form_invalid(form)
+        messages.success(
+            self.request, f"Traffic of '{self.object}' set to {form.cleaned_data['traffic']:.0%}."
+        )
+        return redirect("experiments:inspect", self.object.pk)
+
+
+class ExperimentPromoteView(ExperimentObjectPageMixin, TemplateView):
+    """GET asks for confirmation, POST promotes the arm's variant to the placement
+    default, publishes the placement and stops the experiment."""
+
+    template_name = "experiments/admin/experiment_promote.html"
+    page_title = "Promote winner"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["arm"] = get_object_or_404(self.object.arms, key=self.kwargs["arm"])
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        arm = self.kwargs["arm"]
+        try:
+            placement = services.promote_winner(
+                experiment=self.object, arm_key=arm, user=request.user
+            )
+        except services.ExperimentError as exc:
+            messages.error(request, f"'{self.object}': {exc}")
+        else:
+            messages.success(
+                request,
+                f"Arm {arm} promoted: its variant is now the default of '{placement}', "
+                "published, and the experiment stopped.",
+            )
+        return redirect("experiments:inspect", self.object.pk)
+
+
+def duration_days(per_arm: int, arms: int, daily_visitors: int, traffic: float) -> int:
+    """Days to enrol `per_arm` visitors in each arm at this daily reach."""
+    return math.ceil(per_arm * arms / (daily_visitors * traffic))
+
+
+class SampleSizeCalculatorView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+    """GET: visitors per arm (`statistics.sample_size_per_arm`) and the days it takes."""
+
+    model = Experiment
+    any_permission_required = ["add", "change", "view"]
+    template_name = "experiments/admin/calculator.html"
+    page_title = "Sample size calculator"
+    header_icon = "calculator"
+
+    def get_breadcrumbs_items(self) -> list[dict[str, str]]:
+        return self.breadcrumbs_items + [
+            {"url": reverse("experiments:index"), "label": "Experiments"},
+            {"url": "", "label": self.page_title},
+        ]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = CalculatorForm(self.request.GET or None)
+        context["form"] = form
+        if form.is_valid():
+            data = form.cleaned_data
+            # Several treatments are each compared with the control (Holm-adjusted in the
+            # report): size for the Bonferroni bound, which Holm never exceeds.
+            alpha = data["alpha"] / (data["arms"] - 1)
+            context["alpha_per_comparison"] = alpha
+            try:
+                per_arm = statistics.sample_size_per_arm(
+                    data["baseline"],
+                    data["minimum_detectable_effect"],
+                    alpha=alpha,
+                    power=data["power"],
+                )
+            except ValueError as exc:
+                form.add_error("minimum_detectable_effect", str(exc))
+            else:
+                context["per_arm"] = per_arm
+                context["total"] = per_arm * data["arms"]
+                context["days"] = duration_days(
+                    per_arm, data["arms"], data["daily_visitors"], data["traffic"]
+                )
+                context["target_rate"] = data["baseline"] * (1 + data["minimum_detectable_effect"])
+        return context

@@ -1,0 +1,55 @@
+"""Admin views beyond CRUD: the dry run (test-fire) and enable/disable."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import BaseOperationView, WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
+
+from triggers import selectors, services
+from triggers.models import Trigger
+
+RECENT_FIRINGS = 20
+
+
+class TriggerDryRunView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+    """GET ?visitor_id=...: what firing the trigger for that visitor now would do."""
+
+    model = Trigger
+    any_permission_required = ["change", "view"]
+    template_name = "triggers/admin/dry_run.html"
+    page_title = "Test-fire"
+    header_icon = "bolt"
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        self.trigger = get_object_or_404(Trigger, pk=kwargs["pk"])
+
+    def get_page_subtitle(self) -> str:
+        return str(self.trigger)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        visitor_id = (self.request.GET.get("visitor_id") or "").strip()[:64]
+        context["trigger"] = self.trigger
+        context["visitor_id"] = visitor_id
+        context["report"] = (
+            services.dry_run(trigger=self.trigger, visitor_id=visitor_id) if visitor_id else None
+        )
+        context["stats"] = selectors.trigger_stats([self.trigger.pk])[self.trigger.pk]
+        context["firings"] = selectors.firing_log(self.trigger)[:RECENT_FIRINGS]
+        return context
+
+
+class TriggerToggleView(PermissionCheckedMixin, BaseOperationView):
+    """POST: enable a disabled trigger or disable an enabled one."""
+
+    model = Trigger
+    permission_required = "change"
+    success_url_name = "triggers:dry_run"
+
+    def perform_operation(self) -> None:
+        trigger = services.trigger_set_enabled(trigger=self.object, enabled=not self.object.enabled)
+        self.success_message = f"'{trigger}' is {'enabled' if trigger.enabled else 'disabled'}."

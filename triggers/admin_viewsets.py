@@ -1,0 +1,152 @@
+"""Wagtail admin screens of triggers, email templates and the firing log, configured by
+attributes; the test-fire page shows counts, conversions and the dry run."""
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.ui.tables import BooleanColumn, Column
+from wagtail.admin.views import generic
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.widgets.button import HeaderButton
+from wagtail.permissions import register_permission_policy
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from tracking.admin_viewsets import ViewOnlyPermissionPolicy
+from triggers import selectors
+from triggers.admin_views import TriggerDryRunView, TriggerToggleView
+from triggers.models import EmailTemplate, Firing, Trigger
+
+
+class TriggerIndexView(generic.IndexView):
+    def get_base_queryset(self) -> QuerySet[Trigger]:
+        return (
+            super()
+            .get_base_queryset()
+            .annotate(
+                fired_count=Count("firings", filter=Q(firings__status=Firing.Status.FIRED)),
+                waiting_count=Count("firings", filter=Q(firings__status=Firing.Status.PENDING)),
+            )
+        )
+
+
+class ConversionColumn(Column):
+    """Fired firings followed by a purchase within the conversion window."""
+
+    def get_value(self, instance: Trigger) -> str:
+        stats = selectors.trigger_stats([instance.pk])[instance.pk]
+        if not stats["fired"]:
+            return "–"
+        return f"{stats['converted']} ({stats['conversion_rate']:.0%})"
+
+
+class TriggerViewSet(ModelViewSet):
+    model = Trigger
+    icon = "bolt"
+    menu_label = "Triggers"
+    index_view_class = TriggerIndexView
+    list_display = [
+        "name",
+        "entry_event",
+        "action",
+        BooleanColumn("enabled"),
+        Column("fired_count", label="Fired"),
+        Column("waiting_count", label="Waiting"),
+        ConversionColumn("conversions", label="Converted (7 d)"),
+    ]
+    list_filter = ["enabled", "action", "kind"]
+    search_fields = ["name", "key"]
+    copy_view_enabled = False
+    edit_handler = ObjectList(
+        [
+            MultiFieldPanel(
+                [FieldPanel("name"), FieldPanel("key"), FieldPanel("enabled"), FieldPanel("kind")],
+                heading="Trigger",
+            ),
+            MultiFieldPanel(
+                [
+                    FieldRowPanel([FieldPanel("entry_event"), FieldPanel("wait_seconds")]),
+                    FieldPanel("cancel_event"),
+                    FieldPanel("conditions"),
+                ],
+                heading="When",
+            ),
+            MultiFieldPanel(
+                [
+                    FieldRowPanel(
+                        [FieldPanel("frequency_cap_count"), FieldPanel("frequency_cap_seconds")]
+                    ),
+                    FieldPanel("daily_cap"),
+                    FieldRowPanel([FieldPanel("quiet_start_hour"), FieldPanel("quiet_end_hour")]),
+                    FieldPanel("consent"),
+                ],
+                heading="Limits",
+            ),
+            MultiFieldPanel(
+                [
+                    FieldPanel("action"),
+                    FieldPanel("popup"),
+                    FieldPanel("email_template"),
+                    FieldPanel("webhook_url"),
+                    FieldPanel("webhook_secret"),
+                    FieldRowPanel(
+                        [FieldPanel("webhook_timeout_seconds"), FieldPanel("webhook_max_attempts")]
+                    ),
+                    FieldPanel("segment"),
+                ],
+                heading="Action",
+            ),
+        ]
+    )
+
+    def get_urlpatterns(self) -> list[Any]:
+        return [
+            *super().get_urlpatterns(),
+            path("<int:pk>/test/", TriggerDryRunView.as_view(), name="dry_run"),
+            path("<int:pk>/toggle/", TriggerToggleView.as_view(), name="toggle"),
+        ]
+
+    @cached_property
+    def edit_view_class(self) -> type:
+        class TriggerEditView(generic.EditView):
+            @cached_property
+            def header_buttons(self) -> list[HeaderButton]:
+                url = reverse("triggers:dry_run", args=[self.object.pk])
+                return [HeaderButton("Results and test-fire", url=url, icon_name="bolt")]
+
+        return TriggerEditView
+
+
+class FiringViewSet(ModelViewSet):
+    model = Firing
+    icon = "history"
+    menu_label = "Trigger log"
+    list_display = ["trigger", "visitor_id", "status", "reason", "created_at", "decided_at"]
+    list_filter = ["status", "trigger"]
+    search_fields = ["visitor_id"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    form_fields = ["status"]
+
+
+register_permission_policy(Firing, ViewOnlyPermissionPolicy(Firing))
+
+
+class EmailTemplateViewSet(SnippetViewSet):
+    model = EmailTemplate
+    icon = "mail"
+    menu_label = "Email templates"
+    list_display = ["name", "key", "subject", "updated_at"]
+    search_fields = ["name"]
+
+
+class TriggersViewSetGroup(ModelViewSetGroup):
+    menu_label = "Automation"
+    menu_icon = "bolt"
+    menu_order = 260
+    items = (
+        TriggerViewSet("triggers"),
+        FiringViewSet("trigger_firings"),
+    )

@@ -1,0 +1,125 @@
+"""Built-in trigger templates: the common automations, created ready to edit."""
+
+from django.db import transaction
+
+from content.models import Component
+from triggers.models import EmailTemplate, Trigger
+
+DAY = 24 * 60 * 60
+
+
+def _popup() -> Component | None:
+    return next((c for c in Component.objects.order_by("pk") if c.kind == "popup"), None)
+
+
+@transaction.atomic
+def create_builtin_triggers(*, enabled: bool = False) -> list[Trigger]:
+    """Create (or reset) the built-in triggers by key. On-site ones use the first pop-up
+    component and stay disabled when there is none."""
+    cart_email, _ = EmailTemplate.objects.update_or_create(
+        key="cart-reminder",
+        defaults={
+            "name": "Cart reminder",
+            "subject": "Your cart at {{ shop.name }} is waiting",
+            "body": 'Hi {{ visitor.first_name|default:"there" }},\n\nyou left something in '
+            "your cart. It is saved for you.\n\n{{ shop.name }}",
+        },
+    )
+    winback_email, _ = EmailTemplate.objects.update_or_create(
+        key="we-miss-you",
+        defaults={
+            "name": "We miss you",
+            "subject": 'It has been a while, {{ visitor.first_name|default:"friend" }}',
+            "body": "Here is what is new at {{ shop.name }} since your last order.",
+        },
+    )
+    cross_sell_email, _ = EmailTemplate.objects.update_or_create(
+        key="thanks-and-more",
+        defaults={
+            "name": "Thanks, and you may also like",
+            "subject": "Thank you for your order",
+            "body": "Thank you for shopping at {{ shop.name }}. Customers who bought this "
+            "also liked these.",
+        },
+    )
+    popup = _popup()
+    specs = [
+        {
+            "key": "cart-abandonment",
+            "name": "Cart abandonment (30 min)",
+            "entry_event": "add_to_cart",
+            "wait_seconds": 30 * 60,
+            "cancel_event": "purchase",
+            "conditions": {"field": "profile.cart.items", "op": "gt", "value": 0},
+            "frequency_cap_seconds": 7 * DAY,
+            "quiet_start_hour": 22,
+            "quiet_end_hour": 8,
+            "action": Trigger.Action.EMAIL,
+            "email_template": cart_email,
+        },
+        {
+            "key": "repeat-category-browsing",
+            "name": "Repeat category browsing",
+            "entry_event": "product_view",
+            "conditions": {
+                "events": {
+                    "type": "product_view",
+                    "within": "1h",
+                    "where": {"category": {"eq": "$entry.category"}},
+                },
+                "op": "gt",
+                "value": 2,
+            },
+            "frequency_cap_seconds": DAY,
+            "action": Trigger.Action.ONSITE,
+            "popup": popup,
+        },
+        {
+            "key": "search-without-click",
+            "name": "Search without a result click",
+            "entry_event": "search",
+            "wait_seconds": 5 * 60,
+            # A result click opens a product page.
+            "cancel_event": "product_view",
+            "frequency_cap_seconds": DAY,
+            "action": Trigger.Action.ONSITE,
+            "popup": popup,
+        },
+        {
+            "key": "lapsed-customer",
+            "name": "Lapsed customer (no purchase in 60 days)",
+            "kind": Trigger.Kind.SWEEP,
+            "entry_event": "",
+            "conditions": {
+                "all": [
+                    {"field": "profile.orders", "op": "gt", "value": 0},
+                    {"field": "profile.rfm.recency_days", "op": "gt", "value": 60},
+                ]
+            },
+            "frequency_cap_seconds": 30 * DAY,
+            "quiet_start_hour": 22,
+            "quiet_end_hour": 8,
+            "action": Trigger.Action.EMAIL,
+            "email_template": winback_email,
+        },
+        {
+            "key": "post-purchase-cross-sell",
+            "name": "Post-purchase cross-sell",
+            "entry_event": "purchase",
+            "wait_seconds": 2 * 60 * 60,
+            "frequency_cap_seconds": 7 * DAY,
+            "quiet_start_hour": 22,
+            "quiet_end_hour": 8,
+            "action": Trigger.Action.EMAIL,
+            "email_template": cross_sell_email,
+        },
+    ]
+    triggers = []
+    for spec in specs:
+        key = spec.pop("key")
+        usable = spec["action"] != Trigger.Action.ONSITE or spec.get("popup") is not None
+        trigger, _ = Trigger.objects.update_or_create(
+            key=key, defaults={**spec, "enabled": enabled and usable}
+        )
+        triggers.append(trigger)
+    return triggers

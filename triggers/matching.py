@@ -1,0 +1,113 @@
+"""Pure trigger logic: quiet hours, caps, backoff, entry substitution and signatures.
+
+No Django imports, so the rules are easy to test and to benchmark.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+ENTRY_PREFIX = "$entry."
+# A where-value no real property equals, for "$entry.x" when the entry event has no x.
+MISSING_ENTRY_VALUE = "\x00missing"
+SIGNATURE_HEADER = "X-Pz-Signature"
+
+
+@dataclass
+class Step:
+    """One check of a trigger decision, as the dry run shows it."""
+
+    check: str
+    passed: bool
+    detail: str = ""
+
+
+@dataclass
+class Assessment:
+    steps: list[Step] = field(default_factory=list)
+    rendered: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, check: str, passed: bool, detail: str = "") -> bool:
+        self.steps.append(Step(check, passed, detail))
+        return passed
+
+    @property
+    def ok(self) -> bool:
+        return all(step.passed for step in self.steps)
+
+    @property
+    def reason(self) -> str:
+        failed = next((step for step in self.steps if not step.passed), None)
+        return f"{failed.check}: {failed.detail}" if failed else ""
+
+
+def in_quiet_hours(local_hour: int, start: int | None, end: int | None) -> bool:
+    """Whether `local_hour` lies in [start, end); the span may wrap midnight (22 -> 7)."""
+    if start is None or end is None or start == end:
+        return False
+    if start < end:
+        return start <= local_hour < end
+    return local_hour >= start or local_hour < end
+
+
+def quiet_hours_end(local_now: datetime, start: int | None, end: int | None) -> datetime:
+    """The first local time at or after `local_now` outside quiet hours."""
+    if not in_quiet_hours(local_now.hour, start, end):
+        return local_now
+    candidate = local_now.replace(hour=end or 0, minute=0, second=0, microsecond=0)
+    if candidate <= local_now:
+        candidate += timedelta(days=1)
+    return candidate
+
+
+def frequency_allows(fired_at: Iterable[datetime], now: datetime, count: int, seconds: int) -> bool:
+    """At most `count` firings in the `seconds` before `now` (a count of 0 means no cap)."""
+    if count <= 0 or seconds <= 0:
+        return True
+    since = now - timedelta(seconds=seconds)
+    return sum(1 for at in fired_at if at > since) < count
+
+
+def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 600.0) -> float:
+    """Exponential backoff before retry number `attempt` (1-based): base, 2 base, 4 base..."""
+    return min(cap, base * (2 ** max(0, attempt - 1)))
+
+
+def substitute_entry(rule: Any, properties: Mapping[str, Any]) -> Any:
+    """Replace "$entry.<path>" strings of a rule with the entry event's property value,
+    so "the same category as the event that started it" can be written as a rule."""
+    if isinstance(rule, dict):
+        return {key: substitute_entry(value, properties) for key, value in rule.items()}
+    if isinstance(rule, list):
+        return [substitute_entry(value, properties) for value in rule]
+    if isinstance(rule, str) and rule.startswith(ENTRY_PREFIX):
+        value: Any = properties
+        for part in rule[len(ENTRY_PREFIX) :].split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if value is None or isinstance(value, dict | list):
+            return MISSING_ENTRY_VALUE
+        return value
+    return rule
+
+
+def uses_entry(rule: Any) -> bool:
+    if isinstance(rule, dict):
+        return any(uses_entry(value) for value in rule.values())
+    if isinstance(rule, list):
+        return any(uses_entry(value) for value in rule)
+    return isinstance(rule, str) and rule.startswith(ENTRY_PREFIX)
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The `X-Pz-Signature` value: HMAC-SHA256 of the raw body with the trigger's secret."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, body: bytes, header: str | None) -> bool:
+    """What a receiver does: recompute and compare in constant time."""
+    return bool(header) and hmac.compare_digest(sign(secret, body), header or "")

@@ -1,0 +1,125 @@
+"""Reads of triggers: the entry types worth a task, compiled conditions, caps, the
+pending pop-up of a visitor, and the log with per-trigger counts and conversions."""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from segments.conditions import CompiledRule, compile_rule
+from tracking.models import Event
+from triggers.models import Firing, PendingMessage, Trigger
+
+ENTRY_TYPES_CACHE_KEY = "triggers:entry-types"
+ONSITE_CACHE_PREFIX = "triggers:onsite:"
+ENTRY_TYPES_TTL_SECONDS = 60
+COUNTED_STATUSES = ("fired", "failed", "dead")
+_compiled: dict[tuple[Any, ...], CompiledRule] = {}
+
+
+def enabled_entry_types() -> frozenset[str]:
+    """Entry event types of the enabled event triggers (cached; saves invalidate it)."""
+    types = cache.get(ENTRY_TYPES_CACHE_KEY)
+    if types is None:
+        types = frozenset(
+            Trigger.objects.filter(enabled=True, kind=Trigger.Kind.EVENT)
+            .exclude(entry_event="")
+            .values_list("entry_event", flat=True)
+        )
+        cache.set(ENTRY_TYPES_CACHE_KEY, types, ENTRY_TYPES_TTL_SECONDS)
+    return types
+
+
+def compiled_conditions(trigger: Trigger, rule: Any) -> CompiledRule:
+    """The trigger's rule compiled once per edit (per entry value when it uses $entry)."""
+    if rule is trigger.conditions:
+        key: tuple[Any, ...] = (trigger.pk, trigger.updated_at)
+    else:
+        key = (trigger.pk, trigger.updated_at, repr(rule))
+    compiled = _compiled.get(key)
+    if compiled is None:
+        if len(_compiled) > 10_000:
+            _compiled.clear()
+        compiled = _compiled[key] = compile_rule(rule)
+    return compiled
+
+
+def fired_times(trigger: Trigger, visitor_id: str, now: datetime) -> list[datetime]:
+    """When this trigger fired for the visitor within its frequency period."""
+    if not trigger.frequency_cap_count or not trigger.frequency_cap_seconds:
+        return []
+    since = now - timedelta(seconds=trigger.frequency_cap_seconds)
+    return list(
+        Firing.objects.filter(
+            trigger=trigger,
+            visitor_id=visitor_id,
+            status__in=COUNTED_STATUSES,
+            decided_at__gt=since,
+        ).values_list("decided_at", flat=True)
+    )
+
+
+def pending_onsite_message(visitor_id: str | None) -> int | None:
+    """The pop-up component id a trigger left for this visitor, from the cache (one
+    get, so the decision path stays within its budget); None when there is none."""
+    if not visitor_id:
+        return None
+    return cache.get(ONSITE_CACHE_PREFIX + visitor_id)
+
+
+def pending_messages(now: datetime | None = None) -> QuerySet[PendingMessage]:
+    now = now or timezone.now()
+    return PendingMessage.objects.filter(expires_at__gt=now).select_related("component")
+
+
+def firing_log(trigger: Trigger | None = None) -> QuerySet[Firing]:
+    firings = Firing.objects.select_related("trigger").order_by("-created_at", "-pk")
+    return firings.filter(trigger=trigger) if trigger else firings
+
+
+def converted(firings: QuerySet[Firing]) -> QuerySet[Firing]:
+    """Fired occurrences followed by a purchase of the visitor within the window."""
+    window = timedelta(days=settings.PZ_TRIGGERS_CONVERSION_DAYS)
+    purchases = Event.objects.filter(
+        visitor_id=OuterRef("visitor_id"),
+        type="purchase",
+        timestamp__gt=OuterRef("decided_at"),
+        timestamp__lte=OuterRef("decided_at") + window,
+    )
+    return firings.filter(status=Firing.Status.FIRED).filter(Exists(purchases))
+
+
+def trigger_stats(trigger_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Per trigger: firings by status, and how many fired ones converted (a purchase by
+    the visitor within PZ_TRIGGERS_CONVERSION_DAYS after the firing)."""
+    ids = list(trigger_ids)
+    stats: dict[int, dict[str, Any]] = {
+        pk: dict.fromkeys(Firing.Status.values, 0) | {"converted": 0} for pk in ids
+    }
+    rows = (
+        Firing.objects.filter(trigger_id__in=ids)
+        .values("trigger_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        stats[row["trigger_id"]][row["status"]] = row["n"]
+    conversions = (
+        converted(Firing.objects.filter(trigger_id__in=ids))
+        .values("trigger_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in conversions:
+        stats[row["trigger_id"]]["converted"] = row["n"]
+    for row in stats.values():
+        row["conversion_rate"] = row["converted"] / row["fired"] if row["fired"] else None
+    return stats
+
+
+def due_pending(now: datetime) -> QuerySet[Firing]:
+    return Firing.objects.filter(Q(status=Firing.Status.PENDING) & Q(due_at__lte=now))

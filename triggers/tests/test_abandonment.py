@@ -1,0 +1,115 @@
+"""Cart abandonment: fires after the wait, not when a purchase came first; consent and
+quiet hours; the task running twice fires once."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+from django.utils import timezone
+
+from tracking.services import set_consent
+from triggers import services
+from triggers.models import Firing
+from triggers.tests.factories import email_trigger, ingest, known_visitor
+
+pytestmark = pytest.mark.django_db
+
+
+def pending_firing():
+    return Firing.objects.get(status=Firing.Status.PENDING)
+
+
+def test_abandoned_cart_fires_after_the_wait(django_capture_on_commit_callbacks):
+    known_visitor()
+    email_trigger()
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest("add_to_cart")
+    firing = pending_firing()  # eager: the delayed check ran early and left it waiting
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.check_firing(firing_id=firing.pk, now=timezone.now() + timedelta(minutes=31))
+
+    firing.refresh_from_db()
+    assert firing.status == Firing.Status.FIRED
+    assert firing.delivered_at is not None
+    assert [m.to for m in mail.outbox] == [["v1@example.com"]]
+    assert mail.outbox[0].subject == "Hi Ada"
+    assert "SECRET" not in mail.outbox[0].body and "pz gift shop" in mail.outbox[0].body
+
+
+def test_a_purchase_during_the_wait_cancels(django_capture_on_commit_callbacks):
+    known_visitor()
+    email_trigger()
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest("add_to_cart")
+        ingest("purchase")
+
+    services.process_due_firings(now=timezone.now() + timedelta(minutes=31))
+
+    firing = Firing.objects.get()
+    assert firing.status == Firing.Status.CANCELLED
+    assert firing.reason.startswith("cancel event")
+    assert mail.outbox == []
+
+
+def test_a_burst_of_entry_events_waits_on_one_check_and_a_rerun_fires_once(
+    django_capture_on_commit_callbacks,
+):
+    known_visitor()
+    email_trigger()
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest("add_to_cart", "add_to_cart")
+        ingest("add_to_cart")
+    firing = pending_firing()
+    later = timezone.now() + timedelta(minutes=31)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.check_firing(firing_id=firing.pk, now=later)
+        services.check_firing(firing_id=firing.pk, now=later)  # redelivered task
+        services.process_due_firings(now=later)
+
+    assert Firing.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_without_tracking_consent_nothing_is_sent(django_capture_on_commit_callbacks):
+    known_visitor()
+    email_trigger()
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest("add_to_cart")
+        set_consent(visitor_id="v1", tracking=False)
+
+    services.process_due_firings(now=timezone.now() + timedelta(minutes=31))
+
+    firing = Firing.objects.get()
+    assert (firing.status, firing.reason) == (Firing.Status.SKIPPED, "consent: tracking consent")
+    assert mail.outbox == []
+
+
+def test_email_needs_a_known_visitor(django_capture_on_commit_callbacks):
+    email_trigger()
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest("add_to_cart", visitor_id="anonymous")
+
+    services.process_due_firings(now=timezone.now() + timedelta(minutes=31))
+
+    assert Firing.objects.get().reason.startswith("email address")
+    assert mail.outbox == []
+
+
+@override_settings(PZ_TRIGGERS_TIME_ZONE="Europe/Berlin")
+def test_quiet_hours_defer_a_waiting_occurrence_to_their_end(django_capture_on_commit_callbacks):
+    known_visitor()
+    email_trigger(quiet_start_hour=22, quiet_end_hour=8)
+    entry_at = datetime(2026, 11, 26, 21, 0, tzinfo=UTC)  # 22:00 in Berlin
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest("add_to_cart", at=timezone.now())
+    firing = pending_firing()
+    Firing.objects.filter(pk=firing.pk).update(entry_at=entry_at, due_at=entry_at)
+
+    services.check_firing(firing_id=firing.pk, now=entry_at + timedelta(minutes=31))
+    firing.refresh_from_db()
+    assert firing.status == Firing.Status.PENDING
+    assert firing.due_at == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
+    assert mail.outbox == []

@@ -1,0 +1,11 @@
+from wagtail import hooks
+from wagtail.snippets.models import register_snippet
+
+from triggers.admin_viewsets import EmailTemplateViewSet, TriggersViewSetGroup
+
+register_snippet(EmailTemplateViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_triggers_viewsets() -> TriggersViewSetGroup:
+    return TriggersViewSetGroup()
