@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from functools import reduce
 from typing import Any
 
+from django.db import NotSupportedError
 from django.db.models import (
     BooleanField,
     Case,
@@ -91,7 +92,7 @@ class JsonPath(Expression):
         (self.column,) = exprs
 
     def as_sql(self, compiler: Any, connection: Any) -> Any:
-        raise NotImplementedError(f"JSON rule fields are not supported on {connection.vendor}")
+        raise NotSupportedError(f"JSON rule fields are not supported on {connection.vendor}")
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         column, params = compiler.compile(self.column)
@@ -144,7 +145,7 @@ class JsonArrayContains(Expression):
         (self.column,) = exprs
 
     def as_sql(self, compiler: Any, connection: Any) -> Any:
-        raise NotImplementedError(f"JSON rule fields are not supported on {connection.vendor}")
+        raise NotSupportedError(f"JSON rule fields are not supported on {connection.vendor}")
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         import json
