@@ -4,7 +4,9 @@ from .base import *  # noqa: F403
 from .base import CACHES, env_bool
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CELERY_TASK_ALWAYS_EAGER = True
+# The CI worker loads these settings too, with PZ_TEST_EAGER=0 so its own follow-up
+# tasks (delayed checks) go through the broker.
+CELERY_TASK_ALWAYS_EAGER = env_bool("PZ_TEST_EAGER", True)
 # Tests see rate limits only where they turn them on.
 PZ_RATE_LIMITS = {"events": 0, "consent": 0, "decide": 0, "recommendations": 0}
 CACHES["default"]["KEY_PREFIX"] = "pz-test"
