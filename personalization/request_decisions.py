@@ -2,19 +2,16 @@
 placements of the page decided together (template tags leave markers; the middleware
 resolves them in one decision)."""
 
-import logging
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils import timezone
 
 from personalization.request_context import rule_context
-from personalization.services import Decision, decide
-from segments.selectors import VisitorSegments, visitor_segments
+from personalization.services import Decision, decide, segments_for
+from segments.selectors import VisitorSegments
 
-logger = logging.getLogger(__name__)
 MARKER = "<!--pz:placement:{key}-->"
 PREVIEW_SEGMENTS_PARAM = "pz_preview_segments"
 
@@ -51,29 +48,20 @@ def preview_segments(request: HttpRequest) -> list[str] | None:
     return [key for key in raw.split(",") if key][:50]
 
 
-def request_segments(request: HttpRequest) -> VisitorSegments:
+def _evaluated_segments(request: HttpRequest) -> tuple[VisitorSegments, bool]:
+    """Segments evaluated once per request, shared by `pz_if_segment` and the decision."""
     if not hasattr(request, "_pz_segments"):
-        forced = preview_segments(request)
-        if forced is not None:
-            request._pz_segments = VisitorSegments(  # type: ignore[attr-defined]
-                keys=tuple(forced),
-                targetable=tuple(forced),
-                personalized=False,
-                placeholder_values={},
-            )
-        else:
-            try:
-                segments = visitor_segments(
-                    getattr(request, "pz_visitor_id", None), request_context(request)
-                )
-            except (DatabaseError, ConnectionError, TimeoutError, OSError):
-                # As in `decide`: an outage shows the non-segment content, never an error.
-                logger.warning("segments unavailable; rendering as no segment", exc_info=True)
-                segments = VisitorSegments(
-                    keys=(), targetable=(), personalized=False, placeholder_values={}
-                )
-            request._pz_segments = segments  # type: ignore[attr-defined]
+        request._pz_segments = segments_for(  # type: ignore[attr-defined]
+            getattr(request, "pz_visitor_id", None),
+            request_context(request),
+            timezone.now(),
+            preview_segments(request),
+        )
     return request._pz_segments  # type: ignore[attr-defined]
+
+
+def request_segments(request: HttpRequest) -> VisitorSegments:
+    return _evaluated_segments(request)[0]
 
 
 def requested_placements(request: HttpRequest) -> list[str]:
@@ -89,4 +77,5 @@ def decide_for_request(request: HttpRequest, keys: list[str]) -> Decision:
         context=request_context(request),
         locale=getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE,
         forced_segments=preview_segments(request),
+        evaluated=_evaluated_segments(request),
     )

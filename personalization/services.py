@@ -80,9 +80,11 @@ class Decision:
         }
 
 
-def _segments_for(
+def segments_for(
     visitor_id: str | None, context: dict[str, Any], now: datetime, forced: list[str] | None
 ) -> tuple[VisitorSegments, bool]:
+    """The visitor's segments for this request and whether they had to degrade: staff
+    previews use the forced set; an outage gives no segments, never an error."""
     if forced is not None:
         facts = Facts(context=context, segments=frozenset(forced))
         return VisitorSegments(
@@ -181,13 +183,15 @@ def decide(
     now: datetime | None = None,
     locale: str | None = None,
     forced_segments: list[str] | None = None,
+    evaluated: tuple[VisitorSegments, bool] | None = None,
 ) -> Decision:
     """Decide every requested placement in one pass: segments once, then per placement the
     first matching variant by priority (or the fallback), rendered through the fragment
-    cache. Unknown placements come back as None."""
+    cache. Unknown placements come back as None. `evaluated` is the request's own
+    `segments_for` result when the page already needed it (`pz_if_segment`)."""
     now = now or timezone.now()
     locale = (locale or context.get("locale") or settings.LANGUAGE_CODE).lower()
-    segments, degraded = _segments_for(visitor_id, context, now, forced_segments)
+    segments, degraded = evaluated or segments_for(visitor_id, context, now, forced_segments)
     facts = segments.facts or Facts(context=context)
     targeting = frozenset(segments.targetable)
     keys = list(dict.fromkeys(placement_keys))[:MAX_PLACEMENTS_PER_DECISION]

@@ -246,7 +246,7 @@ def _break_segments(monkeypatch) -> None:
         raise OperationalError("database is down")
 
     # The function and every module that imported it by name.
-    for module in (segments.selectors, personalization.services, personalization.request_decisions):
+    for module in (segments.selectors, personalization.services):
         monkeypatch.setattr(module, "visitor_segments", unavailable)
 
 
@@ -361,3 +361,26 @@ def test_visitors_cannot_preview_segments(home, client, django_user_model):
     shopper = django_user_model.objects.create_user("shopper", password="pw")
     client.force_login(shopper)
     assert "VIP code" not in client.get("/?pz_preview_segments=champions").content.decode()
+
+
+def test_a_page_with_segment_tags_and_placements_evaluates_segments_once(home, monkeypatch):
+    """A `pz_if_segment` tag (like base.html's VIP badge) and the page's placements share
+    one evaluation of the visitor's segments."""
+    calls = []
+    real = segments.selectors.current_catalog
+
+    def counting(*args, **kwargs):  # once per evaluation, whoever imported visitor_segments
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(segments.selectors, "current_catalog", counting)
+    request = RequestFactory().get("/")
+    request.pz_visitor_id = "v-once"
+    Template(
+        '{% load pz %}{% pz_if_segment "champions" %}VIP{% endpz_if_segment %}'
+        '{% pz_placement "home-hero" %}'
+    ).render(Context({"request": request}))
+    decision = personalization.request_decisions.decide_for_request(request, ["home-hero"])
+
+    assert decision.placements["home-hero"] is not None
+    assert len(calls) == 1
