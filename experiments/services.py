@@ -2,7 +2,8 @@
 
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -153,68 +154,64 @@ def experiment_create(
     return experiment
 
 
+@contextmanager
+def _lifecycle_change(experiment: Experiment, *, action: str, user: Any) -> Iterator[Experiment]:
+    """Lock the experiment, let the caller change it, then save, audit before/after and
+    recompile decisions on commit: the one shape of every lifecycle change."""
+    locked = Experiment.objects.select_for_update().get(pk=experiment.pk)
+    before = _audit_state(locked)
+    yield locked
+    locked.save()
+    record_change(
+        instance=locked, action=action, user=user, before=before, after=_audit_state(locked)
+    )
+    transaction.on_commit(bump_config_version)
+
+
 @transaction.atomic
 def experiment_start(*, experiment: Experiment, user: Any = None) -> Experiment:
     """Start a draft: claim a slice of its layer and fix the seed; audited as by `user`."""
-    experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
-    before = _audit_state(experiment)
-    if experiment.status == Experiment.Status.RUNNING:
-        raise ExperimentError("Already running.", {"status": "running"}, conflict=True)
-    if experiment.status == Experiment.Status.STOPPED:
-        raise ExperimentError(
-            "A stopped experiment cannot restart; create a new one.",
-            {"status": "stopped"},
-            conflict=True,
-        )
-    if experiment.layer_id:
-        taken = [
-            (other.layer_start, other.layer_end)
-            for other in Experiment.objects.filter(
-                layer_id=experiment.layer_id, status=Experiment.Status.RUNNING
-            )
-        ]
-        space = free_layer_slice(taken, round(experiment.traffic * BUCKETS))
-        if space is None:
+    with _lifecycle_change(experiment, action="pz.experiment.start", user=user) as experiment:
+        if experiment.status == Experiment.Status.RUNNING:
+            raise ExperimentError("Already running.", {"status": "running"}, conflict=True)
+        if experiment.status == Experiment.Status.STOPPED:
             raise ExperimentError(
-                "The layer has no room for this traffic.", {"traffic": "layer full"}, conflict=True
+                "A stopped experiment cannot restart; create a new one.",
+                {"status": "stopped"},
+                conflict=True,
             )
-        experiment.layer_start, experiment.layer_end = space
-    experiment.seed = experiment.seed or secrets.token_hex(8)
-    experiment.status = Experiment.Status.RUNNING
-    experiment.started_at = timezone.now()
-    experiment.save()
-    record_change(
-        instance=experiment,
-        action="pz.experiment.start",
-        user=user,
-        before=before,
-        after=_audit_state(experiment),
-    )
-    transaction.on_commit(bump_config_version)
+        if experiment.layer_id:
+            taken = [
+                (other.layer_start, other.layer_end)
+                for other in Experiment.objects.filter(
+                    layer_id=experiment.layer_id, status=Experiment.Status.RUNNING
+                )
+            ]
+            space = free_layer_slice(taken, round(experiment.traffic * BUCKETS))
+            if space is None:
+                raise ExperimentError(
+                    "The layer has no room for this traffic.",
+                    {"traffic": "layer full"},
+                    conflict=True,
+                )
+            experiment.layer_start, experiment.layer_end = space
+        experiment.seed = experiment.seed or secrets.token_hex(8)
+        experiment.status = Experiment.Status.RUNNING
+        experiment.started_at = timezone.now()
     return experiment
 
 
 @transaction.atomic
 def experiment_stop(*, experiment: Experiment, winner: str = "", user: Any = None) -> Experiment:
     """Stop a running experiment (for good); audited as by `user`."""
-    experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
-    before = _audit_state(experiment)
-    if experiment.status != Experiment.Status.RUNNING:
-        raise ExperimentError(
-            "Only a running experiment can stop.", {"status": experiment.status}, conflict=True
-        )
-    experiment.status = Experiment.Status.STOPPED
-    experiment.stopped_at = timezone.now()
-    experiment.winner = winner or experiment.winner
-    experiment.save()
-    record_change(
-        instance=experiment,
-        action="pz.experiment.stop",
-        user=user,
-        before=before,
-        after=_audit_state(experiment),
-    )
-    transaction.on_commit(bump_config_version)
+    with _lifecycle_change(experiment, action="pz.experiment.stop", user=user) as experiment:
+        if experiment.status != Experiment.Status.RUNNING:
+            raise ExperimentError(
+                "Only a running experiment can stop.", {"status": experiment.status}, conflict=True
+            )
+        experiment.status = Experiment.Status.STOPPED
+        experiment.stopped_at = timezone.now()
+        experiment.winner = winner or experiment.winner
     return experiment
 
 
@@ -228,32 +225,22 @@ def experiment_set_traffic(
         raise ExperimentError(
             "Traffic is a share between 0 and 1.", {"traffic": "must be in (0, 1]"}
         )
-    experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
-    before = _audit_state(experiment)
-    if experiment.layer_id and experiment.status == Experiment.Status.RUNNING:
-        width = round(traffic * BUCKETS)
-        start = experiment.layer_start or 0
-        others = Experiment.objects.filter(
-            layer_id=experiment.layer_id, status=Experiment.Status.RUNNING
-        ).exclude(pk=experiment.pk)
-        if (
-            any(o.layer_start < start + width and start < o.layer_end for o in others)
-            or start + width > BUCKETS
-        ):
-            raise ExperimentError(
-                "The layer has no room to grow here.", {"traffic": "layer full"}, conflict=True
-            )
-        experiment.layer_end = start + width
-    experiment.traffic = traffic
-    experiment.save()
-    record_change(
-        instance=experiment,
-        action="pz.experiment.traffic",
-        user=user,
-        before=before,
-        after=_audit_state(experiment),
-    )
-    transaction.on_commit(bump_config_version)
+    with _lifecycle_change(experiment, action="pz.experiment.traffic", user=user) as experiment:
+        if experiment.layer_id and experiment.status == Experiment.Status.RUNNING:
+            width = round(traffic * BUCKETS)
+            start = experiment.layer_start or 0
+            others = Experiment.objects.filter(
+                layer_id=experiment.layer_id, status=Experiment.Status.RUNNING
+            ).exclude(pk=experiment.pk)
+            if (
+                any(o.layer_start < start + width and start < o.layer_end for o in others)
+                or start + width > BUCKETS
+            ):
+                raise ExperimentError(
+                    "The layer has no room to grow here.", {"traffic": "layer full"}, conflict=True
+                )
+            experiment.layer_end = start + width
+        experiment.traffic = traffic
     return experiment
 
 
