@@ -1,5 +1,8 @@
 """Project-wide pytest fixtures."""
 
+from decimal import Decimal
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -57,3 +60,47 @@ def celery_worker_app(transactional_db):
     app.conf.task_always_eager = False
     yield app
     app.conf.task_always_eager = True
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"{CHROMIUM} not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("the playwright package is not installed")
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM reads
+    # are plain blocking calls between browser steps.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo_shop(db):
+    """A product and the demo segments and placements, as the storefront pages use them."""
+    from catalog.models import Product
+    from content.demo import load_demo_content
+    from segments.demo import load_demo_segments
+
+    Product.objects.create(
+        product_id="SKU-1", title="Brass Desk Lamp", category="home/lighting", price=Decimal("49.9")
+    )
+    load_demo_segments()
+    load_demo_content()

@@ -29,6 +29,13 @@ def category_initials(category: str) -> str:
     return (parts[0][0] + parts[-1][0]).upper()
 
 
+# A finite set of hues, one class each in shop.css (.hue-0 ... .hue-350): tiles are
+# coloured by class, not by a style attribute the storefront CSP would block.
+HUE_STEP = 10
+
+
 def category_hue(category: str) -> int:
-    """A hue (0-359) that is the same for a category on every page and every run."""
-    return zlib.crc32(category.strip().lower().encode()) % 360
+    """A hue (0-350, a multiple of HUE_STEP) that is the same for a category on every page
+    and every run; tile templates use it as the class hue-<hue>."""
+    hue = zlib.crc32(category.strip().lower().encode()) % 360
+    return hue - hue % HUE_STEP

@@ -3,12 +3,10 @@ mobile visitor see different heroes, and pz.js reports impressions and clicks ba
 
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from catalog.models import Product
-from conftest import skip_or_fail
 from content.tests.factories import component, placement
 from segments.services import segment_save
 from tracking.models import Event
@@ -16,15 +14,6 @@ from tracking.services import ingest_events
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 DESKTOP_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0 Safari/537.36"
@@ -34,25 +23,6 @@ MOBILE_UA = (
     "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
 )
 HERO = '[data-pz-placement="home-hero"]'
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    if not Path(CHROMIUM).exists():
-        skip_or_fail(f"{CHROMIUM} not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("the playwright package is not installed")
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM reads
-    # are plain blocking calls between browser steps.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

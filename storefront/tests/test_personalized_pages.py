@@ -1,26 +1,12 @@
 """The shop's pages with the demo content: each slot filled for the visitor in one pass."""
 
-from decimal import Decimal
-
 import pytest
 from django.test import Client
 
 import personalization.services
-from catalog.models import Product
-from content.demo import load_demo_content
-from segments.demo import load_demo_segments
 
 pytestmark = pytest.mark.django_db
 MOBILE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148"
-
-
-@pytest.fixture
-def demo_shop():
-    Product.objects.create(
-        product_id="SKU-1", title="Brass Desk Lamp", category="home/lighting", price=Decimal("49.9")
-    )
-    load_demo_segments()
-    load_demo_content()
 
 
 @pytest.fixture
