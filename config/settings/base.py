@@ -195,7 +195,17 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "PREPROCESSING_HOOKS": ["personalization.api.schema.only_pz_api"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "personalization.api.schema.document_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {"SegmentKindEnum": "segments.models.Segment.Kind"},
+    # Path parameters say what the URL converter accepts, so clients (and the fuzz test)
+    # know a key outside it never reaches the API.
+    "PATH_CONVERTER_OVERRIDES": {
+        "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+        "str": {"type": "string", "pattern": "^[^/]+$"},
+    },
 }
 
 # Celery: eager unless a broker is configured.

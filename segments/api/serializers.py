@@ -4,7 +4,7 @@ from segments.models import Segment
 
 
 class SegmentListSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
     updated_at = serializers.SerializerMethodField()
     too_small = serializers.SerializerMethodField()
 
