@@ -54,5 +54,12 @@ test: lint security
 bench: setup
 	$(BIN)/python bench/run.py all
 
+# gunicorn + Celery worker on a scratch PostgreSQL database with the demo data, Redis and
+# RabbitMQ on 127.0.0.1; 60 s of decide and ingest (DURATION=10 for a smoke run).
+.PHONY: loadtest
+DURATION ?= 60
+loadtest: setup
+	$(BIN)/python loadtest/gunicorn_run.py --duration $(DURATION)
+
 worker: setup
 	$(BIN)/celery -A config worker --loglevel=INFO
