@@ -21,7 +21,7 @@ from content.rendering import Fragment, render_component
 from experiments.selectors import ExperimentCatalog, assignment_for, experiment_catalog
 from experiments.services import record_exposures
 from personalization.selectors import component_for_locale, placement_catalog
-from personalization.targeting import choose_variant
+from personalization.targeting import VariantTarget, choose_variant
 from segments.conditions import Facts
 from segments.selectors import VisitorSegments, visitor_segments
 
@@ -218,6 +218,14 @@ def decide(
         if config is None:
             decision.placements[key] = None
             continue
+        popup = None
+        if key == settings.PZ_POPUP_PLACEMENT:
+            popup = _triggered_popup(segments, visitor_id)
+        if popup is not None:
+            values = _placeholder_values(segments, "trigger", context, popup.body[0].value)
+            variant = VariantTarget("trigger", popup.pk, 0, 0, False)
+            chosen.append((key, variant, "trigger", popup, None, values, None, None))
+            continue
         variant, reason = choose_variant(config.variants, targeting, facts, now)
         experiment = None
         if experiments is not None and segments.bucketing_id and forced_segments is None:
@@ -282,6 +290,26 @@ def decide(
     if exposures and segments.canonical_visitor_id:
         _log_exposures(segments.canonical_visitor_id, exposures, now)
     return decision
+
+
+def _triggered_popup(segments: VisitorSegments, visitor_id: str | None) -> Any:
+    """The pop-up a trigger left for this visitor, at most once: showing it clears it.
+    Only for visitors who allow personalization; an outage shows the placement's own
+    content instead."""
+    from triggers.selectors import pending_onsite_component
+    from triggers.services import onsite_message_shown
+
+    target = segments.canonical_visitor_id or visitor_id
+    if not segments.personalized or not target:
+        return None
+    try:
+        component = pending_onsite_component(target)
+        if component is not None:
+            onsite_message_shown(visitor_id=target)
+    except (DatabaseError, ConnectionError, TimeoutError, OSError):
+        logger.warning("pending pop-up unavailable", exc_info=True)
+        return None
+    return component
 
 
 def _experiment_catalog(segments: VisitorSegments) -> ExperimentCatalog | None:

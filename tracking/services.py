@@ -12,6 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -450,6 +452,9 @@ CUSTOMER_ATTRIBUTE_COLUMNS = {
     "gender": {"female", "male", "other", "unknown"},
     "city": None,
     "loyalty_tier": {"none", "bronze", "silver", "gold", "platinum"},
+    # For triggers' emails and greetings; personal data, exported and erased with the profile.
+    "email": None,
+    "first_name": None,
 }
 
 
@@ -474,13 +479,19 @@ def _customer_row_attributes(row: dict[str, str]) -> dict[str, str]:
             )
         if len(value) > 100:
             raise ValueError(f"{column} is longer than 100 characters")
+        if column == "email":
+            try:
+                validate_email(value)
+            except ValidationError:
+                raise ValueError(f"email is not an email address (got {value[:40]!r})") from None
         attributes[column] = value.lower() if allowed is not None else value
     return attributes
 
 
 def import_customer_attributes(lines: Iterable[str]) -> ImportReport:
     """Import a CRM export (CSV with a header: customer_id, age_band, gender, city,
-    loyalty_tier). Bad rows are reported by line number; good rows are kept."""
+    loyalty_tier, email, first_name; all but customer_id optional). Bad rows are reported
+    by line number; good rows are kept."""
     report = ImportReport()
     reader = csv.DictReader(lines)
     if reader.fieldnames:

@@ -51,5 +51,7 @@ class TriggerToggleView(PermissionCheckedMixin, BaseOperationView):
     success_url_name = "triggers:dry_run"
 
     def perform_operation(self) -> None:
-        trigger = services.trigger_set_enabled(trigger=self.object, enabled=not self.object.enabled)
+        trigger = services.trigger_set_enabled(
+            trigger=self.object, enabled=not self.object.enabled, user=self.request.user
+        )
         self.success_message = f"'{trigger}' is {'enabled' if trigger.enabled else 'disabled'}."

@@ -3,7 +3,7 @@ attributes; the test-fire page shows counts, conversions and the dry run."""
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
@@ -15,31 +15,22 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from tracking.admin_viewsets import ViewOnlyPermissionPolicy
-from triggers import selectors
+from triggers import selectors, services
 from triggers.admin_views import TriggerDryRunView, TriggerToggleView
 from triggers.models import EmailTemplate, Firing, Trigger
 
 
 class TriggerIndexView(generic.IndexView):
     def get_base_queryset(self) -> QuerySet[Trigger]:
-        return (
-            super()
-            .get_base_queryset()
-            .annotate(
-                fired_count=Count("firings", filter=Q(firings__status=Firing.Status.FIRED)),
-                waiting_count=Count("firings", filter=Q(firings__status=Firing.Status.PENDING)),
-            )
-        )
+        return selectors.with_firing_counts(super().get_base_queryset())
 
 
 class ConversionColumn(Column):
     """Fired firings followed by a purchase within the conversion window."""
 
     def get_value(self, instance: Trigger) -> str:
-        stats = selectors.trigger_stats([instance.pk])[instance.pk]
-        if not stats["fired"]:
-            return "–"
-        return f"{stats['converted']} ({stats['conversion_rate']:.0%})"
+        fired, converted = instance.fired_count, instance.converted_count  # type: ignore[attr-defined]
+        return f"{converted} ({converted / fired:.0%})" if fired else "–"
 
 
 class TriggerViewSet(ModelViewSet):
@@ -109,6 +100,14 @@ class TriggerViewSet(ModelViewSet):
         ]
 
     @cached_property
+    def add_view_class(self) -> type:
+        class TriggerCreateView(generic.CreateView):
+            def save_instance(self) -> Trigger:
+                return _audited_save(self, action="wagtail.create", before=None)
+
+        return TriggerCreateView
+
+    @cached_property
     def edit_view_class(self) -> type:
         class TriggerEditView(generic.EditView):
             @cached_property
@@ -116,7 +115,40 @@ class TriggerViewSet(ModelViewSet):
                 url = reverse("triggers:dry_run", args=[self.object.pk])
                 return [HeaderButton("Results and test-fire", url=url, icon_name="bolt")]
 
+            def save_instance(self) -> Trigger:
+                before = services.trigger_snapshot(Trigger.objects.get(pk=self.object.pk))
+                return _audited_save(self, action="wagtail.edit", before=before)
+
         return TriggerEditView
+
+    @cached_property
+    def delete_view_class(self) -> type:
+        class TriggerDeleteView(generic.DeleteView):
+            def delete_action(self) -> None:
+                services.record_trigger_change(
+                    trigger=self.object,
+                    action="wagtail.delete",
+                    user=self.request.user,
+                    before=services.trigger_snapshot(self.object),
+                )
+                self.action_class(self.object, user=self.request.user, log_action=False).execute(
+                    skip_permission_checks=True
+                )
+
+        return TriggerDeleteView
+
+
+def _audited_save(view: Any, *, action: str, before: dict[str, Any] | None) -> Trigger:
+    """Save through Wagtail's action without its plain log entry, then log the change
+    with the fields before and after: one entry per save."""
+    view.action_class(
+        view.form.instance, user=view.request.user, form=view.form, log_action=False
+    ).execute(skip_permission_checks=True)
+    if before is None or view.form.has_changed():
+        services.record_trigger_change(
+            trigger=view.form.instance, action=action, user=view.request.user, before=before
+        )
+    return view.form.instance
 
 
 class FiringViewSet(ModelViewSet):

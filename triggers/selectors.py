@@ -7,7 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from segments.conditions import CompiledRule, compile_rule
@@ -71,6 +72,17 @@ def pending_onsite_message(visitor_id: str | None) -> int | None:
     return cache.get(ONSITE_CACHE_PREFIX + visitor_id)
 
 
+def pending_onsite_component(visitor_id: str) -> Any:
+    """The live pop-up component a trigger left for this visitor, or None (a cache get;
+    a query only when one is pending)."""
+    from content.models import Component
+
+    component_id = pending_onsite_message(visitor_id)
+    if component_id is None:
+        return None
+    return Component.objects.filter(pk=component_id, live=True).first()
+
+
 def pending_messages(now: datetime | None = None) -> QuerySet[PendingMessage]:
     now = now or timezone.now()
     return PendingMessage.objects.filter(expires_at__gt=now).select_related("component")
@@ -91,6 +103,22 @@ def converted(firings: QuerySet[Firing]) -> QuerySet[Firing]:
         timestamp__lte=OuterRef("decided_at") + window,
     )
     return firings.filter(status=Firing.Status.FIRED).filter(Exists(purchases))
+
+
+def with_firing_counts(triggers: QuerySet[Trigger]) -> QuerySet[Trigger]:
+    """Triggers annotated with fired, waiting and converted counts (one query for a list)."""
+    conversions = (
+        converted(Firing.objects.filter(trigger=OuterRef("pk")))
+        .order_by()
+        .values("trigger")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return triggers.annotate(
+        fired_count=Count("firings", filter=Q(firings__status=Firing.Status.FIRED)),
+        waiting_count=Count("firings", filter=Q(firings__status=Firing.Status.PENDING)),
+        converted_count=Coalesce(Subquery(conversions[:1]), 0),
+    )
 
 
 def trigger_stats(trigger_ids: Iterable[int]) -> dict[int, dict[str, Any]]:

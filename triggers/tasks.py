@@ -11,9 +11,8 @@ def handle_events_task(visitor_ids: list[str], event_types: list[str]) -> int:
 
 
 @shared_task(acks_late=True, max_retries=3, default_retry_delay=5)
-def check_firing_task(firing_id: int) -> str | None:
-    firing = services.check_firing(firing_id=firing_id)
-    return firing.status if firing else None
+def check_firings_task(firing_ids: list[int]) -> int:
+    return len(services.check_firings(firing_ids=firing_ids))
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None)

@@ -57,6 +57,18 @@ def test_creates_products_and_known_customers() -> None:
     assert Event.objects.filter(type="purchase").count() == LIMIT
     assert f"{LIMIT} stored, 0 duplicates, 0 rejected" in output
     assert "CRM sample: 197 rows imported, 3 bad rows" in output
+    # The built-in triggers are on, and the demo customers have an address to email.
+    from triggers.models import Trigger
+
+    assert set(Trigger.objects.filter(enabled=True).values_list("key", flat=True)) == {
+        "cart-abandonment",
+        "repeat-category-browsing",
+        "search-without-click",
+        "lapsed-customer",
+        "post-purchase-cross-sell",
+    }
+    assert "triggers: 5 built-in (5 enabled)" in output
+    assert profile_of("17850").attributes["email"] == "customer-17850@example.com"
 
 
 def test_profile_matches_a_hand_computed_invoice() -> None:

@@ -439,6 +439,8 @@ PZ_TRIGGERS_TIME_ZONE = os.environ.get("PZ_TRIGGERS_TIME_ZONE", "Europe/Berlin")
 # Entry events older than this (replayed or late batches) start nothing.
 PZ_TRIGGERS_ENTRY_LOOKBACK_SECONDS = 60 * 60
 PZ_TRIGGERS_ONSITE_TTL_SECONDS = 24 * 60 * 60
+# The placement where a trigger's pop-up replaces the placement's own content, once.
+PZ_POPUP_PLACEMENT = os.environ.get("PZ_POPUP_PLACEMENT", "site-popup")
 PZ_TRIGGERS_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("PZ_TRIGGERS_WEBHOOK_BACKOFF", "2"))
 PZ_TRIGGERS_SWEEP_BATCH = env_int("PZ_TRIGGERS_SWEEP_BATCH", 5000)
 PZ_TRIGGERS_CONVERSION_DAYS = 7

@@ -105,3 +105,17 @@ def test_the_committed_sample_has_three_bad_rows() -> None:
     report = import_customer_attributes(path.read_text(encoding="utf-8").splitlines(True))
     assert report.imported == 197
     assert [line for line, _ in report.errors] == [43, 119, 191]
+
+
+def test_email_and_first_name_are_imported_and_a_bad_email_is_reported():
+    report = import_customer_attributes(
+        [
+            "customer_id,email,first_name\n",
+            "C-1,ada@example.com,Ada\n",
+            "C-2,not-an-address,Ben\n",
+        ]
+    )
+    assert report.imported == 1
+    assert report.errors == [(3, "email is not an email address (got 'not-an-address')")]
+    profile = VisitorProfile.objects.get(attributes__email="ada@example.com")
+    assert profile.attributes["first_name"] == "Ada"

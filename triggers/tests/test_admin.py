@@ -59,3 +59,95 @@ def test_toggle_switches_enabled(admin_client):
     assert response.status_code == 302
     trigger.refresh_from_db()
     assert not trigger.enabled
+
+
+def _form(**fields):
+    data = {
+        "name": "Cart reminder",
+        "key": "cart-reminder",
+        "kind": "event",
+        "entry_event": "add_to_cart",
+        "wait_seconds": 1800,
+        "cancel_event": "purchase",
+        "conditions": "{}",
+        "frequency_cap_count": 1,
+        "frequency_cap_seconds": 604800,
+        "consent": "tracking",
+        "action": "webhook",
+        "webhook_url": "https://hooks.example.com/cart",
+        "webhook_secret": "first-secret-value",
+        "webhook_timeout_seconds": 5,
+        "webhook_max_attempts": 3,
+    }
+    return data | fields
+
+
+def test_every_staff_change_is_audited_with_before_and_after(admin_client):
+    from wagtail.models import ModelLogEntry
+
+    created = admin_client.post("/admin/triggers/new/", _form())
+    assert created.status_code == 302, created.content[:2000]
+    trigger = Trigger.objects.get(key="cart-reminder")
+    edited = admin_client.post(
+        f"/admin/triggers/edit/{trigger.pk}/",
+        _form(wait_seconds=3600, webhook_secret="rotated-secret-value"),
+    )
+    assert edited.status_code == 302
+    admin_client.post(f"/admin/triggers/{trigger.pk}/toggle/")
+    deleted = admin_client.post(f"/admin/triggers/delete/{trigger.pk}/")
+    assert deleted.status_code == 302 and not Trigger.objects.exists()
+
+    entries = list(
+        ModelLogEntry.objects.filter(object_id=str(trigger.pk)).order_by("timestamp", "pk")
+    )
+    assert [e.action for e in entries] == [
+        "wagtail.create",
+        "wagtail.edit",
+        "wagtail.edit",
+        "wagtail.delete",
+    ]
+    assert {e.user.username for e in entries} == {"boss"}
+    create, edit, toggle, delete = (e.data for e in entries)
+    assert create["after"]["wait_seconds"] == 1800 and create["before"] == {}
+    assert edit["before"]["wait_seconds"] == 1800 and edit["after"]["wait_seconds"] == 3600
+    # A rotated secret shows as a changed fingerprint, never as the secret itself.
+    assert edit["before"]["webhook_secret"] != edit["after"]["webhook_secret"]
+    logged = str([e.data for e in entries])
+    assert "first-secret-value" not in logged and "rotated-secret-value" not in logged
+    assert (toggle["before"], toggle["after"]) == ({"enabled": False}, {"enabled": True})
+    assert delete["before"]["key"] == "cart-reminder" and delete["after"] == {}
+
+
+def test_list_counts_conversions_in_a_constant_number_of_queries(admin_client):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    known_visitor()
+    fired_at = timezone.now() - timedelta(hours=2)
+
+    def trigger_with_a_firing(key: str) -> None:
+        trigger = email_trigger(key)
+        Firing.objects.create(
+            trigger=trigger,
+            visitor_id="v1",
+            occurrence_key=f"event:{key}",
+            status=Firing.Status.FIRED,
+            entry_at=fired_at,
+            due_at=fired_at,
+            decided_at=fired_at,
+        )
+
+    trigger_with_a_firing("first")
+    ingest("purchase", at=fired_at + timedelta(hours=1))  # converts every firing before it
+    with CaptureQueriesContext(connection) as one:
+        page = admin_client.get("/admin/triggers/")
+    assert b"1 (100%)" in page.content
+    for n in range(4):
+        trigger_with_a_firing(f"more-{n}")
+    with CaptureQueriesContext(connection) as five:
+        page = admin_client.get("/admin/triggers/")
+    assert page.content.count(b"1 (100%)") == 5
+    assert len(five.captured_queries) == len(one.captured_queries)

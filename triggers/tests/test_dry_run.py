@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from content.tests.factories import component
+from content.tests.factories import component, placement
 from triggers import services
 from triggers.models import Firing, PendingMessage, Trigger, TriggerDayCount, TriggerVisitorLock
 from triggers.selectors import pending_onsite_message
@@ -50,8 +50,11 @@ def test_dry_run_reports_why_it_would_not_fire():
     assert report["reason"] == "conditions: do not hold"
 
 
-def test_onsite_popup_waits_for_the_next_request(django_capture_on_commit_callbacks):
+def test_onsite_popup_waits_for_the_next_request(django_capture_on_commit_callbacks, client):
     known_visitor()
+    placement(
+        "site-popup", [{"key": "default", "component": component("quiet"), "is_fallback": True}]
+    )
     popup = component("come-back", kind="hero")
     popup.body = [("popup", {"heading": "Still thinking?", "text": "Hi {{ visitor.first_name }}"})]
     popup.save()
@@ -82,9 +85,18 @@ def test_onsite_popup_waits_for_the_next_request(django_capture_on_commit_callba
     assert Firing.objects.get().status == "fired"
     assert pending_onsite_message("v1") == popup.pk
     assert PendingMessage.objects.get(visitor_id="v1").component == popup
-    assert "Hi Ada" in Firing.objects.get().result["action"]["html"]
-    services.onsite_message_shown(visitor_id="v1")
-    assert pending_onsite_message("v1") is None
+
+    def decide_popup() -> dict:
+        body = {"visitor_id": "v1", "placements": ["site-popup"], "context": {}}
+        response = client.post("/api/v1/decide", body, content_type="application/json")
+        assert response.status_code == 200
+        return response.json()["placements"]["site-popup"]
+
+    shown = decide_popup()  # the visitor's next request
+    assert (shown["component"], shown["reason"]) == ("come-back", "trigger")
+    assert "Hi Ada" in shown["html"]
+    assert pending_onsite_message("v1") is None and not PendingMessage.objects.exists()
+    assert decide_popup()["reason"] == "fallback"  # shown once
 
 
 def test_builtin_templates_are_valid_and_idempotent():

@@ -10,6 +10,7 @@ from content.demo import load_demo_content
 from recommendations.demo import describe, train_demo_recommender
 from segments.clustering_service import ClusteringError, run_clustering
 from segments.demo import load_demo_segments
+from triggers.builtin import create_builtin_triggers
 
 
 class Command(BaseCommand):
@@ -56,6 +57,9 @@ class Command(BaseCommand):
             f"({content.placements_published} published now, "
             f"{content.components_published} components published now)"
         )
+        triggers = create_builtin_triggers(enabled=True)
+        enabled = sum(1 for trigger in triggers if trigger.enabled)
+        self.stdout.write(f"triggers: {len(triggers)} built-in ({enabled} enabled)")
         try:
             run = run_clustering()
             self.stdout.write(
