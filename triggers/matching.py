@@ -18,6 +18,15 @@ MISSING_ENTRY_VALUE = "\x00missing"
 SIGNATURE_HEADER = "X-Pz-Signature"
 
 
+@dataclass(frozen=True)
+class Entry:
+    """The event that started an occurrence (None for sweeps)."""
+
+    event_pk: int
+    timestamp: datetime
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class Step:
     """One check of a trigger decision, as the dry run shows it."""

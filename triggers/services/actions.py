@@ -1,0 +1,266 @@
+"""What a fired trigger does: the action rendered (email, webhook body, pop-up), the
+actions inside pz (pop-up, static segment) and the delivery of emails and webhooks with
+retries and a dead letter."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from content.placeholders import resolve
+from triggers import matching
+from triggers.matching import Entry
+from triggers.models import (
+    DeadLetter,
+    Firing,
+    PendingMessage,
+    Trigger,
+)
+from triggers.selectors import (
+    ONSITE_CACHE_PREFIX,
+)
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    delivered: bool
+    retry_in: float | None = None
+    error: str = ""
+
+
+class DeliveryError(Exception):
+    pass
+
+
+def email_address(profile_entry: dict[str, Any] | None) -> str:
+    if not profile_entry or profile_entry["state"].customer_key is None:
+        return ""
+    return str(profile_entry["state"].attributes.get("email") or "")
+
+
+def placeholder_values(profile_entry: dict[str, Any]) -> dict[str, Any]:
+    state = profile_entry.get("state")
+    attributes = dict(state.attributes) if state else {}
+    context = dict(state.last_context) if state else {}
+    return {
+        "visitor.first_name": attributes.get("first_name"),
+        "visitor.city": attributes.get("city") or context.get("city"),
+        "visitor.country": context.get("country"),
+        "visitor.loyalty_tier": attributes.get("loyalty_tier"),
+        "shop.name": settings.PZ_SHOP_NAME,
+    }
+
+
+def webhook_body(
+    *, trigger: Trigger, visitor_id: str, occurrence_key: str, entry: Entry | None, now: datetime
+) -> bytes:
+    payload = {
+        "trigger": trigger.key,
+        "visitor_id": visitor_id,
+        "occurrence": occurrence_key,
+        "fired_at": now.isoformat(),
+        "entry": (
+            {
+                "event": entry.event_pk,
+                "at": entry.timestamp.isoformat(),
+                "properties": entry.properties,
+            }
+            if entry
+            else None
+        ),
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+def render_action(
+    *,
+    trigger: Trigger,
+    visitor_id: str,
+    profile_entry: dict[str, Any],
+    occurrence_key: str,
+    entry: Entry | None,
+    now: datetime,
+    preview: bool = False,
+) -> dict[str, Any]:
+    """The action as it would be carried out, rendered without doing it. A pop-up's HTML
+    only for a preview: the visitor's next request renders it."""
+    action = trigger.action
+    if action == Trigger.Action.ONSITE:
+        from content.rendering import render_component
+
+        if trigger.popup is None:
+            return {"type": action, "error": "no component"}
+        if not preview:
+            return {"type": action, "component": trigger.popup.key}
+        fragment = render_component(
+            trigger.popup, values=placeholder_values(profile_entry), placement_key="trigger-popup"
+        )
+        return {"type": action, "component": trigger.popup.key, "html": fragment.html}
+    if action == Trigger.Action.EMAIL:
+        template = trigger.email_template
+        values = placeholder_values(profile_entry)
+        subject = resolve(template.subject, values, escape=False) if template else None
+        body = resolve(template.body, values, escape=False) if template else None
+        return {
+            "type": action,
+            "to": email_address(profile_entry),
+            "subject": subject.text if subject else "",
+            "body": body.text if body else "",
+            "unknown_tokens": (subject.unknown + body.unknown) if subject and body else [],
+        }
+    if action == Trigger.Action.WEBHOOK:
+        body_bytes = webhook_body(
+            trigger=trigger,
+            visitor_id=visitor_id,
+            occurrence_key=occurrence_key,
+            entry=entry,
+            now=now,
+        )
+        return {
+            "type": action,
+            "url": trigger.webhook_url,
+            "body": body_bytes.decode(),
+            "signature": matching.sign(trigger.webhook_secret, body_bytes),
+        }
+    return {"type": action, "segment": trigger.segment.key if trigger.segment else None}
+
+
+def act_locally(fired: list[Firing], now: datetime) -> None:
+    """Actions inside pz happen in the firings' transaction, so they commit with them."""
+    popups = {
+        f.visitor_id: f
+        for f in fired
+        if f.trigger.action == Trigger.Action.ONSITE and f.trigger.popup_id
+    }  # a visitor's newest pop-up wins
+    if popups:
+        ttl = settings.PZ_TRIGGERS_ONSITE_TTL_SECONDS
+        PendingMessage.objects.bulk_create(
+            [
+                PendingMessage(
+                    visitor_id=visitor_id,
+                    trigger_id=firing.trigger_id,
+                    firing=firing,
+                    component_id=firing.trigger.popup_id,
+                    created_at=now,
+                    expires_at=now + timedelta(seconds=ttl),
+                )
+                for visitor_id, firing in popups.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["visitor_id"],
+            update_fields=["trigger", "firing", "component", "created_at", "expires_at"],
+        )
+        values = {ONSITE_CACHE_PREFIX + v: f.trigger.popup_id for v, f in popups.items()}
+        transaction.on_commit(lambda: cache.set_many(values, ttl))
+    from segments.services import static_members_change
+
+    changes: dict[tuple[int, str], list[Firing]] = {}
+    for firing in fired:
+        if firing.trigger.action in (Trigger.Action.SEGMENT_ADD, Trigger.Action.SEGMENT_REMOVE):
+            key = (firing.trigger.segment_id, firing.trigger.action)
+            changes.setdefault(key, []).append(firing)
+    for (_, action), firings in changes.items():
+        members = [f.visitor_id for f in firings]
+        if action == Trigger.Action.SEGMENT_ADD:
+            static_members_change(segment=firings[0].trigger.segment, add=members)
+        else:
+            static_members_change(segment=firings[0].trigger.segment, remove=members)
+
+
+def schedule_delivery(firing_id: int) -> None:
+    from triggers.tasks import deliver_firing_task
+
+    deliver_firing_task.delay(firing_id)
+
+
+def onsite_message_shown(*, visitor_id: str) -> None:
+    """The visitor saw their pending pop-up: it is not shown again."""
+    PendingMessage.objects.filter(visitor_id=visitor_id).delete()
+    cache.delete(ONSITE_CACHE_PREFIX + visitor_id)
+
+
+def deliver(*, firing_id: int, attempt: int, now: datetime | None = None) -> DeliveryOutcome:
+    """Send a fired email or webhook (attempt is 1-based). A webhook that fails is retried
+    with exponential backoff; after the last attempt the firing is dead and a dead letter
+    keeps the body."""
+    now = now or timezone.now()
+    firing = Firing.objects.select_related("trigger", "trigger__email_template").get(pk=firing_id)
+    trigger = firing.trigger
+    if firing.status != Firing.Status.FIRED or firing.delivered_at is not None:
+        return DeliveryOutcome(delivered=firing.delivered_at is not None)
+    action = firing.result.get("action") or {}
+    Firing.objects.filter(pk=firing.pk).update(attempts=attempt)
+    try:
+        if trigger.action == Trigger.Action.EMAIL:
+            send_mail(
+                action.get("subject", ""),
+                action.get("body", ""),
+                settings.DEFAULT_FROM_EMAIL,
+                [action["to"]],
+            )
+            result: dict[str, Any] = {"sent_to": action["to"]}
+        else:
+            result = {"status_code": _post_webhook(trigger, action["body"].encode())}
+    except Exception as exc:  # noqa: BLE001 - any failure of the channel is recorded
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        last = trigger.action == Trigger.Action.EMAIL or attempt >= trigger.webhook_max_attempts
+        if not last:
+            Firing.objects.filter(pk=firing.pk).update(reason=f"attempt {attempt}: {error}"[:200])
+            return DeliveryOutcome(
+                delivered=False,
+                retry_in=matching.backoff_seconds(
+                    attempt, base=settings.PZ_TRIGGERS_WEBHOOK_BACKOFF_SECONDS
+                ),
+                error=error,
+            )
+        with transaction.atomic():
+            status = Firing.Status.FAILED
+            if trigger.action == Trigger.Action.WEBHOOK:
+                status = Firing.Status.DEAD
+                DeadLetter.objects.update_or_create(
+                    firing=firing,
+                    defaults={
+                        "url": trigger.webhook_url,
+                        "body": action.get("body", ""),
+                        "attempts": attempt,
+                        "last_error": error,
+                    },
+                )
+            Firing.objects.filter(pk=firing.pk).update(status=status, reason=error[:200])
+        return DeliveryOutcome(delivered=False, error=error)
+    Firing.objects.filter(pk=firing.pk).update(
+        delivered_at=now, result={**firing.result, "delivery": result}
+    )
+    return DeliveryOutcome(delivered=True)
+
+
+def _post_webhook(trigger: Trigger, body: bytes) -> int:
+    if not trigger.webhook_url.startswith(("http://", "https://")):
+        raise DeliveryError("only http(s) URLs are called")
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        trigger.webhook_url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "pz-triggers",
+            matching.SIGNATURE_HEADER: matching.sign(trigger.webhook_secret, body),
+        },
+    )
+    try:
+        with urllib.request.urlopen(  # noqa: S310 - scheme checked above
+            request, timeout=trigger.webhook_timeout_seconds
+        ) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"HTTP {exc.code}") from exc

@@ -1,0 +1,205 @@
+"""Where occurrences come from: ingested entry events (fired at once or after a wait),
+the delayed checks of waiting ones, the sweep of overdue ones and time-based sweeps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from tracking.models import Event, VisitorProfile
+from triggers.matching import Entry
+from triggers.models import (
+    Firing,
+    PendingMessage,
+    Trigger,
+)
+from triggers.selectors import (
+    ONSITE_CACHE_PREFIX,
+)
+from triggers.services.decisions import Occurrence, decide_occurrences
+
+
+def handle_ingested(
+    *, visitor_ids: Iterable[str], event_types: Iterable[str], now: datetime | None = None
+) -> list[Firing]:
+    """Start an occurrence of every enabled trigger whose entry event a visitor just sent:
+    the visitor's newest such event is the occurrence (a burst is one occurrence). The
+    whole batch is decided together: a handful of queries, not a handful per decision."""
+    now = now or timezone.now()
+    ids = sorted(set(visitor_ids))
+    triggers = list(
+        Trigger.objects.filter(
+            enabled=True, kind=Trigger.Kind.EVENT, entry_event__in=set(event_types)
+        ).select_related("popup", "email_template", "segment")
+    )
+    if not ids or not triggers:
+        return []
+    lookback = now - timedelta(seconds=settings.PZ_TRIGGERS_ENTRY_LOOKBACK_SECONDS)
+    latest: dict[tuple[str, str], Entry] = {}
+    rows = (
+        Event.objects.filter(
+            visitor_id__in=ids,
+            type__in={t.entry_event for t in triggers},
+            timestamp__gte=lookback,
+            timestamp__lte=now,
+        )
+        .order_by("timestamp", "id")
+        .values_list("id", "visitor_id", "type", "timestamp", "properties")
+    )
+    for pk, visitor_id, event_type, timestamp, properties in rows:
+        latest[(visitor_id, event_type)] = Entry(pk, timestamp, properties or {})
+    occurrences = [
+        Occurrence(trigger, visitor_id, f"event:{entry.event_pk}", entry)
+        for trigger in triggers
+        for visitor_id in ids
+        if (entry := latest.get((visitor_id, trigger.entry_event))) is not None
+    ]
+    started = start_waits([o for o in occurrences if o.trigger.wait_seconds], now=now)
+    immediate = [o for o in occurrences if not o.trigger.wait_seconds]
+    return started + decide_occurrences(occurrences=immediate, now=now)
+
+
+def start_waits(occurrences: list[Occurrence], *, now: datetime) -> list[Firing]:
+    """Record waited occurrences as pending and schedule their checks after the wait.
+    The unique constraints drop an occurrence already recorded and a second pending one
+    of the same visitor (debounce), so a redelivered task adds nothing."""
+    if not occurrences:
+        return []
+    rows = [
+        Firing(
+            trigger=o.trigger,
+            visitor_id=o.visitor_id,
+            occurrence_key=o.key,
+            entry_at=o.entry.timestamp,
+            due_at=o.entry.timestamp + timedelta(seconds=o.trigger.wait_seconds),
+            result={"entry": {"event": o.entry.event_pk, "properties": o.entry.properties}},
+        )
+        for o in occurrences
+        if o.entry is not None
+    ]
+    Firing.objects.bulk_create(rows, ignore_conflicts=True)
+    pending = list(
+        Firing.objects.filter(
+            status=Firing.Status.PENDING,
+            trigger__in={o.trigger.pk for o in occurrences},
+            visitor_id__in={o.visitor_id for o in occurrences},
+            occurrence_key__in={o.key for o in occurrences},
+        )
+    )
+    # One check per minute of due times, all overdue ones (a late batch) together; each
+    # check waits for the latest due time of its group.
+    groups: dict[datetime | None, list[Firing]] = {}
+    for firing in pending:
+        minute = firing.due_at.replace(second=0, microsecond=0) if firing.due_at > now else None
+        groups.setdefault(minute, []).append(firing)
+    for firings in groups.values():
+        countdown = max(0.0, (max(f.due_at for f in firings) - now).total_seconds())
+        ids = [f.pk for f in firings]
+        transaction.on_commit(lambda ids=ids, c=countdown: _schedule_checks(ids, c))
+    return pending
+
+
+def _schedule_checks(firing_ids: list[int], countdown: float) -> None:
+    from triggers.tasks import check_firings_task
+
+    check_firings_task.apply_async(args=[firing_ids], countdown=countdown)
+
+
+def check_firings(*, firing_ids: Iterable[int], now: datetime | None = None) -> list[Firing]:
+    """The delayed check of pending occurrences: cancelled by the cancel event, or decided.
+    One not due yet (an eager task, a clock skew) stays pending for the sweep of due
+    firings; one of a disabled trigger is cancelled."""
+    now = now or timezone.now()
+    firings = list(
+        Firing.objects.select_related("trigger", "trigger__popup", "trigger__email_template")
+        .select_related("trigger__segment")
+        .filter(pk__in=list(firing_ids), status=Firing.Status.PENDING, due_at__lte=now)
+        .order_by("pk")
+    )
+    disabled = [f.pk for f in firings if not f.trigger.enabled]
+    if disabled:
+        Firing.objects.filter(pk__in=disabled, status=Firing.Status.PENDING).update(
+            status=Firing.Status.CANCELLED, reason="trigger disabled", decided_at=now
+        )
+    occurrences = []
+    for firing in firings:
+        if not firing.trigger.enabled:
+            continue
+        info = firing.result.get("entry") or {}
+        entry = Entry(info.get("event") or 0, firing.entry_at, info.get("properties") or {})
+        occurrences.append(
+            Occurrence(firing.trigger, firing.visitor_id, firing.occurrence_key, entry, firing)
+        )
+    return decide_occurrences(occurrences=occurrences, now=now)
+
+
+def check_firing(*, firing_id: int, now: datetime | None = None) -> Firing | None:
+    """`check_firings` of one occurrence; returns its row as it stands afterwards."""
+    check_firings(firing_ids=[firing_id], now=now)
+    return Firing.objects.filter(pk=firing_id).first()
+
+
+def process_due_firings(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Check pending occurrences whose wait is over: the safety net when a delayed task
+    was lost, ran early (eager mode) or quiet hours deferred it."""
+    now = now or timezone.now()
+    due = list(
+        Firing.objects.filter(status=Firing.Status.PENDING, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    check_firings(firing_ids=due, now=now)
+    return len(due)
+
+
+def run_sweeps(*, now: datetime | None = None) -> int:
+    """Time-based triggers (lapsed customers): the conditions, compiled to SQL, pick the
+    candidates; they are then decided like event occurrences. A visitor's occurrence is
+    their last activity, so a quiet visitor is not asked again every run."""
+    from segments.selectors import sql_compiler
+
+    now = now or timezone.now()
+    fired = 0
+    triggers = Trigger.objects.filter(enabled=True, kind=Trigger.Kind.SWEEP).select_related(
+        "popup", "email_template", "segment"
+    )
+    for trigger in triggers:
+        condition = sql_compiler(now).compile(trigger.conditions)
+        candidates = (
+            VisitorProfile.objects.filter(condition)
+            .order_by("visitor_id")
+            .values_list("visitor_id", "last_seen")[: settings.PZ_TRIGGERS_SWEEP_BATCH]
+        )
+        occurrences = [
+            Occurrence(
+                trigger,
+                visitor_id,
+                f"sweep:{last_seen:%Y%m%dT%H%M%S}" if last_seen else "sweep:never",
+                None,
+            )
+            for visitor_id, last_seen in candidates
+        ]
+        decided = decide_occurrences(occurrences=occurrences, now=now)
+        fired += sum(1 for firing in decided if firing.status == Firing.Status.FIRED)
+    return fired
+
+
+def move_visitor(*, source_visitor_id: str, target_visitor_id: str) -> None:
+    """Stitching (inside its transaction, so nothing here may fail): the anonymous id's
+    waiting occurrences end and its pending pop-up follows the known visitor. The log
+    stays under the id it happened to."""
+    Firing.objects.filter(visitor_id=source_visitor_id, status=Firing.Status.PENDING).update(
+        status=Firing.Status.CANCELLED, reason="visitor merged"
+    )
+    if not PendingMessage.objects.filter(visitor_id=target_visitor_id).exists():
+        PendingMessage.objects.filter(visitor_id=source_visitor_id).update(
+            visitor_id=target_visitor_id
+        )
+    PendingMessage.objects.filter(visitor_id=source_visitor_id).delete()
+    keys = [ONSITE_CACHE_PREFIX + source_visitor_id, ONSITE_CACHE_PREFIX + target_visitor_id]
+    transaction.on_commit(lambda: cache.delete_many(keys))
