@@ -1,11 +1,47 @@
-"""The one Celery app, configured from Django settings (CELERY_* names)."""
+"""The one Celery app, configured from Django settings (CELERY_* names).
+
+Delivery is at least once: tasks are acknowledged after they finish (CELERY_TASK_ACKS_LATE,
+CELERY_TASK_REJECT_ON_WORKER_LOST), so a worker killed mid-task gets its task redelivered
+to another (tests/reliability/test_killed_worker.py); every task is idempotent for that.
+"""
 
 import os
+from typing import Any
 
 from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
+
+class TaskPolicies:
+    """Annotations every task gets (read when the tasks are bound, settings loaded).
+
+    A database error that usually passes (a dropped connection, a deadlock, a serialization
+    failure, the server restarting) is retried with exponential backoff instead of failing
+    the task; at most five times, also for tasks that retry their own errors forever.
+    Training may run as long as `PZ_RECOMMENDER_TRAINING_TIMEOUT`, after which its row
+    counts as abandoned, and no longer.
+    """
+
+    def annotate(self, task: Any) -> dict[str, Any] | None:
+        from django.conf import settings
+        from django.db import InterfaceError, OperationalError
+
+        if task.name.startswith("celery."):
+            return None
+        policy: dict[str, Any] = {
+            "autoretry_for": (OperationalError, InterfaceError),
+            "retry_backoff": 5,
+            "retry_backoff_max": 300,
+            "retry_kwargs": {"max_retries": 5},
+        }
+        if task.name == "recommendations.tasks.train_recommender_task":
+            timeout = settings.PZ_RECOMMENDER_TRAINING_TIMEOUT
+            policy |= {"time_limit": timeout, "soft_time_limit": timeout - 60}
+        return policy
+
+
 app = Celery("pz")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_annotations = [TaskPolicies()]
 app.autodiscover_tasks()

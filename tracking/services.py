@@ -184,12 +184,23 @@ def _store_valid_events(
         cached = list(touched.values())
         visitor_ids_touched = set(touched)
         event_types = {e.type for e in fresh}
-        transaction.on_commit(lambda: _cache_profiles(cached))
-        transaction.on_commit(
-            lambda: events_ingested.send(
-                sender=Event, visitor_ids=visitor_ids_touched, event_types=event_types
+        transaction.on_commit(lambda: _cache_profiles(cached), robust=True)
+        transaction.on_commit(lambda: _announce_ingested(visitor_ids_touched, event_types))
+
+
+def _announce_ingested(visitor_ids: set[str], event_types: set[str]) -> None:
+    """Tell subscribers (segments, triggers, recommendations) about committed events. The
+    events are stored by now: a failing receiver (the broker is down, say) is logged and
+    the others still run; an error response would only make the client resend them."""
+    for receiver, outcome in events_ingested.send_robust(
+        sender=Event, visitor_ids=visitor_ids, event_types=event_types
+    ):
+        if isinstance(outcome, Exception):
+            logger.error(
+                "events_ingested receiver %s failed after commit",
+                getattr(receiver, "__qualname__", receiver),
+                exc_info=outcome,
             )
-        )
 
 
 def insert_events(events: list[ValidEvent], *, received_at: datetime) -> None:
