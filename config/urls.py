@@ -31,3 +31,7 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 urlpatterns += [path("cms/", include(wagtail_urls))]
+
+# JSON error bodies under /api/ (API.md), the site's own pages elsewhere.
+handler404 = "personalization.api.errors.not_found"
+handler500 = "personalization.api.errors.server_error"

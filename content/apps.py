@@ -8,10 +8,11 @@ class ContentConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
+        from wagtail.models import ModelLogEntry
         from wagtail.signals import published, unpublished
 
         from content.models import Component, Placement, PlacementVariant
-        from content.signal_handlers import on_content_changed
+        from content.signal_handlers import on_content_changed, on_log_entry_created
 
         for model in (Component, Placement):
             published.connect(
@@ -27,3 +28,7 @@ class ContentConfig(AppConfig):
             post_delete.connect(
                 on_content_changed, sender=model, dispatch_uid=f"del-{model.__name__}"
             )
+        # Wagtail's `published` signal has no user; its log entry has, so audit after it.
+        post_save.connect(
+            on_log_entry_created, sender=ModelLogEntry, dispatch_uid="audit-content-publish"
+        )

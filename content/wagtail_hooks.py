@@ -1,5 +1,8 @@
+from typing import Any
+
 from django.urls import path, reverse_lazy
 from wagtail import hooks
+from wagtail.log_actions import LogFormatter
 from wagtail.snippets.models import register_snippet
 
 from content.admin_views import PreviewAsView
@@ -9,6 +12,7 @@ from content.admin_viewsets import (
     ContentViewSetGroup,
     StaffMenuItem,
 )
+from content.audit import CONTENT_ACTIONS
 
 register_snippet(ContentViewSetGroup)
 
@@ -23,3 +27,23 @@ def register_preview_as_menu_item() -> StaffMenuItem:
     return StaffMenuItem(
         "Preview as…", reverse_lazy(PREVIEW_AS_URL_NAME), icon_name="view", order=900
     )
+
+
+class PublishFormatter(LogFormatter):
+    """Names the published revision and the fields that changed since the live one."""
+
+    def format_comment(self, log_entry: Any) -> str:
+        data = log_entry.data or {}
+        before, after = data.get("before") or {}, data.get("after") or {}
+        changed = sorted((set(before) | set(after)) - {"revision"})
+        revisions = f"revision {before.get('revision', '–')} → {after.get('revision', '–')}"
+        return f"{revisions}; changed: {', '.join(changed) or 'nothing'}"
+
+
+@hooks.register("register_log_actions")
+def register_content_audit_actions(actions: Any) -> None:
+    for action, (label, message) in CONTENT_ACTIONS.items():
+        formatter = type(
+            "PublishAuditFormatter", (PublishFormatter,), {"label": label, "message": message}
+        )
+        actions.register_action(action)(formatter)

@@ -2,9 +2,13 @@
 
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+API_PREFIX = "/api/"
 
 _CODES = {
     400: "invalid",
@@ -39,6 +43,21 @@ class InvalidInput(exceptions.APIException):
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: under /api/ (a URL no view matches) the API's error shape, elsewhere
+    the site's own page."""
+    if request.path_info.startswith(API_PREFIX):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: the API's error shape under /api/, the site's own page elsewhere."""
+    if request.path_info.startswith(API_PREFIX):
+        return JsonResponse(error_body("server_error", "Server error."), status=500)
+    return defaults.server_error(request)
 
 
 def _flatten(detail: Any) -> Any:
