@@ -2,7 +2,8 @@
 
 Services record every change they make to segments, experiments and triggers here, so
 changes through the API, the admin and code are logged alike: who, what, when, and the
-changed fields before and after. Wagtail itself logs snippet edits and publishing.
+changed fields before and after. Wagtail itself logs snippet edits and publishing;
+content/audit.py adds the field-level change of every content publish.
 """
 
 from collections.abc import Iterable, Mapping

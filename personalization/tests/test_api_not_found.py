@@ -57,7 +57,8 @@ def test_a_storefront_url_keeps_the_html_page(client, url):
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
-    assert b"Not Found" in response.content
+    assert b"find that page" in response.content  # the shop's own page, with its header
+    assert b"Back to the shop" in response.content
 
 
 @pytest.mark.urls(__name__)
@@ -82,4 +83,5 @@ def test_a_server_error_elsewhere_keeps_the_html_page():
 
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
+    assert b"Something went wrong on our side" in response.content
     assert b"a bug" not in response.content
