@@ -40,7 +40,9 @@ def handle_ingested(
     if not ids or not triggers:
         return []
     lookback = now - timedelta(seconds=settings.PZ_TRIGGERS_ENTRY_LOOKBACK_SECONDS)
-    latest: dict[tuple[str, str], Entry] = {}
+    # The newest entry event per visitor and type, then the properties of those alone
+    # (a visitor's hour of events is many rows; their JSON is only needed for the newest).
+    newest: dict[tuple[str, str], tuple[int, datetime]] = {}
     rows = (
         Event.objects.filter(
             visitor_id__in=ids,
@@ -49,10 +51,19 @@ def handle_ingested(
             timestamp__lte=now,
         )
         .order_by("timestamp", "id")
-        .values_list("id", "visitor_id", "type", "timestamp", "properties")
+        .values_list("id", "visitor_id", "type", "timestamp")
     )
-    for pk, visitor_id, event_type, timestamp, properties in rows:
-        latest[(visitor_id, event_type)] = Entry(pk, timestamp, properties or {})
+    for pk, visitor_id, event_type, timestamp in rows:
+        newest[(visitor_id, event_type)] = (pk, timestamp)
+    properties = dict(
+        Event.objects.filter(pk__in=[pk for pk, _ in newest.values()]).values_list(
+            "id", "properties"
+        )
+    )
+    latest = {
+        key: Entry(pk, timestamp, properties.get(pk) or {})
+        for key, (pk, timestamp) in newest.items()
+    }
     occurrences = [
         Occurrence(trigger, visitor_id, f"event:{entry.event_pk}", entry)
         for trigger in triggers
