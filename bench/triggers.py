@@ -55,50 +55,37 @@ def run(args: argparse.Namespace) -> list[Result]:
         except BackendUnavailable as exc:
             print(f"[triggers] {backend}: SKIPPED - {exc}", flush=True)
             continue
-        note = (
+        fired = (
             f"firings {figures['firings']} ({figures['fired']} fired), pending {figures['pending']}"
         )
-        base, with_triggers = figures["baseline_eps"], figures["triggers_eps"]
-        results += [
-            Result(
-                "triggers",
-                backend,
+        never = "matching, waits and checks; conditions that never hold"
+        per_event = "baseline: ingest cost per event without triggers"
+        base_eps, base_us = figures["baseline_eps"], figures["baseline_us"]
+        for label, key, unit, baseline, note in [
+            (
                 "ingest events/s, 50 triggers, none fire",
-                figures["matching_eps"],
+                "matching_eps",
                 "events/s",
-                baseline=base,
-                note="matching, waits and checks; conditions that never hold",
+                base_eps,
+                never,
             ),
-            Result(
-                "triggers",
-                backend,
-                "ingest events/s, 50 triggers",
-                with_triggers,
-                "events/s",
-                baseline=base,
-                note=note,
-            ),
-            Result(
-                "triggers",
-                backend,
-                "added cost per event",
-                figures["added_us"],
-                "µs",
-                baseline=figures["baseline_us"],
-                better="lower",
-                note="baseline: ingest cost per event without triggers",
-            ),
-            Result(
-                "triggers",
-                backend,
-                "added cost per event, none fire",
-                figures["matching_added_us"],
-                "µs",
-                baseline=figures["baseline_us"],
-                better="lower",
-                note="baseline: ingest cost per event without triggers",
-            ),
-        ]
+            ("ingest events/s, 50 triggers", "triggers_eps", "events/s", base_eps, fired),
+            ("added cost per event", "added_us", "µs", base_us, per_event),
+            ("added cost per event, none fire", "matching_added_us", "µs", base_us, per_event),
+        ]:
+            better = "lower" if unit == "µs" else "higher"
+            results.append(
+                Result(
+                    "triggers",
+                    backend,
+                    label,
+                    figures[key],
+                    unit,
+                    baseline=baseline,
+                    better=better,
+                    note=note,
+                )
+            )
     return results
 
 
