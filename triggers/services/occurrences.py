@@ -77,29 +77,48 @@ def handle_ingested(
 
 def start_waits(occurrences: list[Occurrence], *, now: datetime) -> list[Firing]:
     """Record waited occurrences as pending and schedule their checks after the wait.
-    The unique constraints drop an occurrence already recorded and a second pending one
-    of the same visitor (debounce), so a redelivered task adds nothing."""
-    if not occurrences:
-        return []
-    rows = [
-        Firing(
-            trigger=o.trigger,
-            visitor_id=o.visitor_id,
-            occurrence_key=o.key,
-            entry_at=o.entry.timestamp,
-            due_at=o.entry.timestamp + timedelta(seconds=o.trigger.wait_seconds),
-            result={"entry": {"event": o.entry.event_pk, "properties": o.entry.properties}},
+    A visitor already waiting on a trigger keeps that one occurrence (debounce: the
+    constraint firing_one_pending enforces it, the read below spares the insert), and
+    the unique occurrence key makes a redelivered task add nothing."""
+    waiting = (
+        set(
+            Firing.objects.filter(
+                status=Firing.Status.PENDING,
+                trigger__in={o.trigger.pk for o in occurrences},
+                visitor_id__in={o.visitor_id for o in occurrences},
+            ).values_list("trigger_id", "visitor_id")
         )
+        if occurrences
+        else set()
+    )
+    fresh = [
+        o
         for o in occurrences
-        if o.entry is not None
+        if o.entry is not None and (o.trigger.pk, o.visitor_id) not in waiting
     ]
-    Firing.objects.bulk_create(rows, ignore_conflicts=True)
+    if not fresh:
+        return []
+    Firing.objects.bulk_create(
+        [
+            Firing(
+                trigger=o.trigger,
+                visitor_id=o.visitor_id,
+                occurrence_key=o.key,
+                entry_at=o.entry.timestamp,
+                due_at=o.entry.timestamp + timedelta(seconds=o.trigger.wait_seconds),
+                result={"entry": {"event": o.entry.event_pk, "properties": o.entry.properties}},
+            )
+            for o in fresh
+            if o.entry is not None
+        ],
+        ignore_conflicts=True,
+    )
     pending = list(
         Firing.objects.filter(
             status=Firing.Status.PENDING,
-            trigger__in={o.trigger.pk for o in occurrences},
-            visitor_id__in={o.visitor_id for o in occurrences},
-            occurrence_key__in={o.key for o in occurrences},
+            trigger__in={o.trigger.pk for o in fresh},
+            visitor_id__in={o.visitor_id for o in fresh},
+            occurrence_key__in={o.key for o in fresh},
         )
     )
     # One check per minute of due times, all overdue ones (a late batch) together; each
