@@ -63,10 +63,10 @@ class SegmentMembership(models.Model):
                 name="one_open_membership_per_visitor",
             )
         ]
-        indexes = [
-            models.Index(fields=["visitor_id", "left_at"], name="membership_visitor"),
-            models.Index(fields=["segment", "left_at"], name="membership_segment"),
-        ]
+        # A segment's open periods are read through the unique constraint's partial index,
+        # all its periods (deletion) through the foreign key's; every extra index is paid
+        # for by each membership a recompute writes.
+        indexes = [models.Index(fields=["visitor_id", "left_at"], name="membership_visitor")]
 
     def __str__(self) -> str:
         return f"{self.visitor_id} in {self.segment_id}"

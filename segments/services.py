@@ -21,7 +21,7 @@ from segments.conditions import (
     uses_context,
     validate_rule,
 )
-from segments.memberships import materialize_members, replace_memberships
+from segments.memberships import materialize_segments, replace_memberships
 from segments.models import Segment, SegmentMembership
 from segments.selectors import (
     effective_rule,
@@ -60,6 +60,7 @@ class RecomputeResult:
     left: int
     duration_ms: int
     real_time_only: bool = False
+    segment_id: int | None = None
 
 
 def _rule_error_fields(errors: list[RuleError]) -> dict[str, Any]:
@@ -223,31 +224,81 @@ def segment_delete(*, segment: Segment, user: Any = None) -> None:
 
 
 def recompute_segment(*, segment_id: int, now: datetime | None = None) -> RecomputeResult:
-    """Materialize a rule segment's members for every visitor with one SQL statement."""
+    """Materialize one rule segment's members for every visitor (on demand, after a save)."""
+    return recompute_segments(segment_ids=[segment_id], now=now)[0]
+
+
+def recompute_segments(
+    *, segment_ids: Iterable[int], now: datetime | None = None
+) -> list[RecomputeResult]:
+    """Materialize rule segments in one pass: one scan of the profiles finds every
+    segment's members, one diff updates their membership periods. Results follow
+    `segment_ids`; a segment that is not a materializable active rule is left alone."""
     now = now or timezone.now()
-    segment = Segment.objects.get(pk=segment_id)
     started = time.perf_counter()
-    if segment.kind != Segment.Kind.RULE or segment.real_time_only or not segment.is_active:
-        return RecomputeResult(segment.key, segment.size, 0, 0, 0, segment.real_time_only)
-    condition = sql_compiler(now).compile(effective_rule(segment))
-    members = VisitorProfile.objects.filter(condition).values("visitor_id")
-    change = materialize_members(segment=segment, members=members, now=now)
-    duration_ms = int((time.perf_counter() - started) * 1000)
-    Segment.objects.filter(pk=segment.pk).update(last_compute_ms=duration_ms)
-    return RecomputeResult(segment.key, change.size, change.entered, change.left, duration_ms)
+    ids = list(dict.fromkeys(segment_ids))
+    with transaction.atomic():
+        # Row locks serialize concurrent recomputes of a segment (beat and on demand).
+        segments = {
+            segment.pk: segment
+            for segment in Segment.objects.select_related("parent")
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .select_for_update(of=("self",))
+        }
+        missing = [pk for pk in ids if pk not in segments]
+        if missing:
+            raise Segment.DoesNotExist(f"no segment with id {missing[0]}")
+        compiler = sql_compiler(now)
+        conditions = {
+            segment: compiler.compile(effective_rule(segment))
+            for segment in segments.values()
+            if _materializable(segment)
+        }
+        counts = materialize_segments(conditions=conditions, now=now) if conditions else {}
+        # Segments computed together share the pass's time.
+        duration_ms = int((time.perf_counter() - started) * 1000)
+        if counts:
+            Segment.objects.filter(pk__in=counts).update(last_compute_ms=duration_ms)
+    results = []
+    for pk in ids:
+        segment = segments[pk]
+        change = counts.get(pk)
+        if change is None:
+            results.append(
+                RecomputeResult(segment.key, segment.size, 0, 0, 0, segment.real_time_only, pk)
+            )
+        else:
+            results.append(
+                RecomputeResult(
+                    segment.key, change.size, change.entered, change.left, duration_ms, False, pk
+                )
+            )
+    return results
 
 
-def recompute_due_segments(*, now: datetime | None = None) -> list[int]:
+def _materializable(segment: Segment) -> bool:
+    return segment.kind == Segment.Kind.RULE and not segment.real_time_only and segment.is_active
+
+
+def due_segment_ids(*, now: datetime | None = None) -> list[int]:
     """Ids of active rule segments whose own schedule says they are due."""
     now = now or timezone.now()
     due = []
     for segment in Segment.objects.filter(
         is_active=True, kind=Segment.Kind.RULE, real_time_only=False
-    ):
+    ).order_by("pk"):
         last = segment.last_computed_at
         if last is None or (now - last).total_seconds() >= segment.recompute_every_minutes * 60:
             due.append(segment.pk)
     return due
+
+
+def recompute_due_segments(*, now: datetime | None = None) -> list[RecomputeResult]:
+    """Recompute every due segment in one pass (the periodic schedule)."""
+    now = now or timezone.now()
+    due = due_segment_ids(now=now)
+    return recompute_segments(segment_ids=due, now=now) if due else []
 
 
 def refresh_visitor_memberships(
@@ -358,8 +409,10 @@ __all__ = [
     "check_segment_rule",
     "overlap",
     "preview_count",
+    "due_segment_ids",
     "recompute_due_segments",
     "recompute_segment",
+    "recompute_segments",
     "refresh_visitor_memberships",
     "schedule_membership_refresh",
     "segment_delete",

@@ -653,7 +653,8 @@ class SqlRuleCompiler:
                 )
             )
         if window.agg == "count":
-            aggregate: Any = Count("id")
+            # COUNT(*), not COUNT(id): the covering (type, timestamp) index answers it alone.
+            aggregate: Any = Count("*")
         else:
             number = JsonPath("properties", split_path(window.property_name or ""), "number")
             aggregate = {"sum": Sum, "max": Max, "min": Min}[window.agg](number)
@@ -663,6 +664,10 @@ class SqlRuleCompiler:
         matching = self._compare(
             _expression(F("window_value"), "number", Q(window_value__isnull=False)), op, expected
         )
+        if predicate(default) and _fails_for_any_count(window.agg, op, expected, predicate):
+            # Any event in the window fails the test (count < 1): members are the visitors
+            # without one, a plain anti-join (hashed in bulk, index probes for a few).
+            return Q(~Exists(events.filter(visitor_id=OuterRef("visitor_id"))))
         if predicate(default):
             # Holds without events: members are visitors with no group failing the test.
             # A correlated NOT EXISTS probes the event index per visitor; NOT IN would
@@ -670,6 +675,17 @@ class SqlRuleCompiler:
             failing = grouped.filter(~_truth(matching), visitor_id=OuterRef("visitor_id"))
             return Q(~Exists(failing))
         return Q(visitor_id__in=grouped.filter(matching).values("visitor_id"))
+
+
+def _fails_for_any_count(agg: str, op: str, expected: Any, predicate: Any) -> bool:
+    """Whether a count window's test fails for every count from 1 up (`lt 1`, `lte 0.5`):
+    `lt`/`lte` are monotonic, so failing at 1 is failing for all larger counts."""
+    return (
+        agg == "count"
+        and op in {"lt", "lte"}
+        and type(expected) in (int, float)
+        and not predicate(1)
+    )
 
 
 def _listed(value: Any) -> Any:

@@ -15,10 +15,7 @@ def recompute_segment_task(segment_id: int) -> dict:
 
 @shared_task(acks_late=True)
 def recompute_due_segments_task() -> list[int]:
-    due = services.recompute_due_segments()
-    for segment_id in due:
-        recompute_segment_task.delay(segment_id)
-    return due
+    return [result.segment_id for result in services.recompute_due_segments()]
 
 
 @shared_task(acks_late=True, max_retries=3, default_retry_delay=5)
