@@ -15,9 +15,12 @@ requests alternating so both pages see the same noise:
 - `static page` (the baseline): the same template with each tag replaced by the
   placement's fallback HTML, served by the same view through the same middleware.
 
-Then `decide(visitor_id, 3 placements, context)` in-process, warm (every cache filled)
-and with the fragment cache emptied before each call, next to `visitor_segments` (the
-segment evaluation `decide` starts with) as baseline.
+Then `decide(visitor_id, 3 placements, context)` in-process, warm (every cache filled),
+with the fragment cache emptied before each call, for the visitor not in the cache (their
+profile and recent-events keys deleted before each call, as for a visitor's first request
+in a day: the database reads of the cold path) and for a new visitor id per call (never
+seen: no profile), next to `visitor_segments` (the segment evaluation `decide` starts
+with) as baseline.
 
 `--delivery-compare-wp DIR` also runs the wagtail-personalisation project in DIR (its
 own virtualenv; see bench/README.md) in the same invocation and prints both ratios and
@@ -31,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from itertools import count
 from pathlib import Path
 from time import perf_counter_ns, thread_time_ns
 from typing import Any
@@ -59,7 +63,13 @@ QUERY = "?utm_source=newsletter&utm_medium=email&utm_campaign=spring&promo=sprin
 PERSONALIZED_PATH, STATIC_PATH = "/", "/bench-static/"
 DECIDE_PLACEMENTS = ["home-hero", "home-offer", "home-cta"]
 PAGE_CASES = ("static", "personalized")
-DECIDE_CASES = ("segments", "decide_warm", "decide_cold")
+DECIDE_LABELS = {
+    "decide_warm": "decide warm",
+    "decide_cold": "decide cold fragments",
+    "decide_cold_visitor": "decide visitor not cached",
+    "decide_new_visitor": "decide new visitor",
+}
+DECIDE_CASES = ("segments", *DECIDE_LABELS)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -218,7 +228,7 @@ def _decide_results(case: str, figures: dict[str, Any], args: argparse.Namespace
     stats = figures["decide"]
     base = stats["segments"]
     results = []
-    for name, label in (("decide_warm", "decide warm"), ("decide_cold", "decide cold fragments")):
+    for name, label in DECIDE_LABELS.items():
         own = stats[name]
         for pct in ("p50", "p99"):
             results.append(
@@ -399,7 +409,8 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
 
     from personalization.services import decide
     from segments.models import Segment
-    from segments.selectors import visitor_segments
+    from segments.selectors import recent_cache_key, visitor_segments
+    from tracking.selectors import profile_cache_key
 
     visitor_id, stored = _set_up(options)
     client = _client(visitor_id)
@@ -436,6 +447,8 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
     context = _get(client, paths["personalized"]).wsgi_request._pz_context
     context = dict(context)
     fragment_keys = _fragment_keys(visitor_id, context)
+    visitor_keys = [profile_cache_key(visitor_id), recent_cache_key(visitor_id)]
+    new_visitors = (f"bench-new-visitor-{n}" for n in count())
     calls: dict[str, Callable[[], Any]] = {
         "segments": lambda: visitor_segments(visitor_id, context),
         "decide_warm": lambda: decide(
@@ -443,6 +456,12 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
         ),
         "decide_cold": lambda: decide(
             visitor_id=visitor_id, placement_keys=DECIDE_PLACEMENTS, context=context
+        ),
+        "decide_cold_visitor": lambda: decide(
+            visitor_id=visitor_id, placement_keys=DECIDE_PLACEMENTS, context=context
+        ),
+        "decide_new_visitor": lambda: decide(
+            visitor_id=next(new_visitors), placement_keys=DECIDE_PLACEMENTS, context=context
         ),
     }
     for _ in range(100):
@@ -456,6 +475,8 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
         for name in DECIDE_CASES[shift:] + DECIDE_CASES[:shift]:
             if name == "decide_cold":
                 cache.delete_many(fragment_keys)
+            elif name == "decide_cold_visitor":
+                cache.delete_many(visitor_keys)
             _timed(calls[name], decide_wall[name], decide_cpu[name])
 
     segments = visitor_segments(visitor_id, context, now=timezone.now())

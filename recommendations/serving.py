@@ -43,7 +43,7 @@ from recommendations.context import (
 from recommendations.engine import TrainedModel
 from recommendations.ranking import Ranking, rank_personal, rank_popular, rank_related
 from segments.selectors import visitor_memberships
-from tracking.selectors import consent_of, get_profile_entry
+from tracking.selectors import consent_of, profile_cache_key, profile_entry_from
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,8 @@ class VisitorInput:
     purchased: list[str]
     cart: list[str]
     last_context: dict[str, Any]
+    # The activity was rebuilt by this request: no result is cached under its stamp yet.
+    new_stamp: bool = False
 
 
 _lock = threading.Lock()
@@ -199,23 +201,25 @@ def context_boosts(
 
 def visitor_input(visitor_id: str | None, *, now: datetime) -> VisitorInput | None:
     """What personalization may use about a visitor: None for unknown visitors and for
-    visitors who refused personalization (their results use only the request)."""
+    visitors who refused personalization (their results use only the request). The
+    visitor's activity and profile are read in one cache round trip."""
     if not visitor_id:
         return None
-    cached = cache.get(selectors.recent_cache_key(visitor_id))
-    if cached is not None and cached.get("unknown"):
-        return None
-    entry = get_profile_entry(visitor_id)
-    if entry is None:
-        # Never seen: remember it until their first event (ingest forgets this key), so
-        # cookie-only visitors cost one cache read, not two queries per request.
-        selectors.remember_unknown_visitor(visitor_id)
-        return None
-    if not consent_of(entry)["personalization"]:
+    activity_key = selectors.recent_cache_key(visitor_id)
+    profile_key = profile_cache_key(visitor_id)
+    cached = cache.get_many([activity_key, profile_key])
+    # Never seen: the profile cache remembers it until their first event, so cookie-only
+    # visitors cost this one cache read, not two queries per request.
+    entry = profile_entry_from(visitor_id, cached.get(profile_key))
+    if entry is None or not consent_of(entry)["personalization"]:
         return None
     state = entry["state"]
-    reuse = cached if state.visitor_id == visitor_id else None
-    activity = reuse or selectors.visitor_activity(state.visitor_id, now=now)
+    activity = cached.get(activity_key) if state.visitor_id == visitor_id else None
+    new_stamp = False
+    if activity is None or activity.get("unknown"):
+        started = time.time_ns()
+        activity = selectors.visitor_activity(state.visitor_id, now=now)
+        new_stamp = activity["stamp"] >= started
     return VisitorInput(
         visitor_id=state.visitor_id,
         stamp=activity["stamp"],
@@ -223,6 +227,7 @@ def visitor_input(visitor_id: str | None, *, now: datetime) -> VisitorInput | No
         purchased=activity["purchased"],
         cart=[str(product_id) for product_id in state.cart],
         last_context=dict(state.last_context or {}),
+        new_stamp=new_stamp,
     )
 
 
@@ -285,7 +290,11 @@ def recommend(
                 segment=fallback_segment,
             )
 
-        ranking = _cached(f"{prefix}:{subject}:{segment_key}", personal)
+        ranking = _cached(
+            f"{prefix}:{subject}:{segment_key}",
+            personal,
+            look_up=not (visitor and visitor.new_stamp),
+        )
         return _result(loaded, strategy, ranking, k, purchased=set())
 
     fetch = k + settings.PZ_RECOMMENDER_OVERFETCH
@@ -305,12 +314,14 @@ def recommend(
 
     chain = settings.PZ_RECOMMENDER_RELATED_STRATEGIES[strategy]
     item = model.item_index.get(product_id) if product_id else None
+    look_up = True
     if item is not None:
         items = np.asarray([item], dtype=np.int64)
         key = f"{prefix}:product:{product_id}"
     elif product_id is None and strategy == "bought_together" and visitor and visitor.cart:
         items = _indices(model, visitor.cart)
         key = f"{prefix}:cart:{visitor.visitor_id}:{visitor.stamp}"
+        look_up = not visitor.new_stamp
     else:
         items = np.empty(0, dtype=np.int64)
         key = f"{prefix}:product:-"
@@ -319,6 +330,7 @@ def recommend(
         lambda: rank_related(
             model, items, fetch, strategies=chain, blocked=loaded.catalog.unavailable, boosts=boosts
         ),
+        look_up=look_up,
     )
     return _result(loaded, strategy, ranking, k, purchased=purchased)
 
@@ -348,8 +360,10 @@ def recommend_for_visitor(
         return []
 
 
-def _cached(key: str, compute: Any) -> Ranking:
-    hit = cache.get(key)
+def _cached(key: str, compute: Any, *, look_up: bool = True) -> Ranking:
+    """The ranking cached under `key`, else computed and cached; `look_up=False` when the
+    key is known to be new (it holds a stamp made for this request)."""
+    hit = cache.get(key) if look_up else None
     if hit is not None:
         indices, scores, fallback = hit
         return Ranking(np.asarray(indices, dtype=np.int64), np.asarray(scores), fallback)

@@ -34,8 +34,8 @@ from tracking.models import Event
 from tracking.profile_state import profile_document
 from tracking.selectors import (
     consent_of,
-    get_profile_entry,
     profile_cache_key,
+    profile_entry_from,
     profile_settings,
     resolve_visitor_id,
 )
@@ -209,9 +209,7 @@ def visitor_segments(
 
     entry = None
     if visitor_id:
-        entry = cached.get(profile_cache_key(visitor_id))
-        if entry is None or "alias" in entry:
-            entry = get_profile_entry(visitor_id)
+        entry = profile_entry_from(visitor_id, cached.get(profile_cache_key(visitor_id)))
         if entry is not None:
             canonical = entry["state"].visitor_id
     personalized = entry is not None and consent_of(entry)["personalization"]

@@ -12,6 +12,10 @@ from tracking.profile_state import ProfileSettings, ProfileState
 from tracking.rfm import RfmCuts
 
 PROFILE_CACHE_PREFIX = "profile:"
+# A visitor id never seen is remembered this long under its profile key, so cookie-only
+# visitors cost no query per request; the first ingest or consent choice overwrites it.
+UNKNOWN_VISITOR_SECONDS = 10 * 60
+UNKNOWN_VISITOR: dict[str, Any] = {"unknown": True}
 RFM_CUTS_CACHE_KEY = "rfm-cuts"
 STATE_FIELDS = tuple(name for name in ProfileState.__dataclass_fields__ if name != "visitor_id")
 
@@ -59,19 +63,30 @@ def resolve_visitor_id(visitor_id: str) -> str:
 def get_profile_entry(visitor_id: str) -> dict[str, Any] | None:
     """The cached profile entry of a visitor, loading it on a miss; None if never seen.
 
-    Stitched anonymous ids are cached as {"alias": canonical_id} pointers.
+    Stitched anonymous ids are cached as {"alias": canonical_id} pointers, ids never seen
+    as {"unknown": True} for a few minutes.
     """
-    key = profile_cache_key(visitor_id)
-    entry = cache.get(key)
-    if entry is not None and "alias" in entry:
-        visitor_id = entry["alias"]
-        key = profile_cache_key(visitor_id)
-        entry = cache.get(key)
-    if entry is not None:
-        return entry
+    return profile_entry_from(visitor_id, cache.get(profile_cache_key(visitor_id)))
+
+
+def profile_entry_from(visitor_id: str, cached: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`get_profile_entry` given what the cache held under the visitor's profile key, for
+    callers that read it in one `get_many` with their other keys."""
+    if cached is not None and "alias" in cached:
+        visitor_id = cached["alias"]
+        cached = cache.get(profile_cache_key(visitor_id))
+    if cached is None:
+        return _load_profile_entry(visitor_id)
+    return None if "unknown" in cached else cached
+
+
+def _load_profile_entry(visitor_id: str) -> dict[str, Any] | None:
+    """Read the profile from the database and cache it; a visitor never seen is remembered
+    with `add`, which never overwrites a profile an ingest cached in the meantime."""
     canonical = resolve_visitor_id(visitor_id)
     profile = VisitorProfile.objects.filter(visitor_id=canonical).first()
     if profile is None:
+        cache.add(profile_cache_key(visitor_id), UNKNOWN_VISITOR, UNKNOWN_VISITOR_SECONDS)
         return None
     entry = cache_entry(profile)
     entries = {profile_cache_key(canonical): entry}
