@@ -333,12 +333,18 @@ def schedule_membership_refresh(visitor_ids: Iterable[str], *, debounce_seconds:
 
     pending = []
     for visitor_id in visitor_ids:
-        if cache.add(f"segment-refresh:{visitor_id}", 1, debounce_seconds + 30):
+        # False means a refresh is already waiting; None (the cache is down) schedules one.
+        if cache.add(f"segment-refresh:{visitor_id}", 1, debounce_seconds + 30) is not False:
             pending.append(visitor_id)
     if pending:
-        refresh_visitor_memberships_task.apply_async(
-            args=[sorted(pending)], countdown=debounce_seconds
-        )
+        try:
+            refresh_visitor_memberships_task.apply_async(
+                args=[sorted(pending)], countdown=debounce_seconds
+            )
+        except Exception:
+            # Not queued (the broker is down): the marks must not hold back the replay.
+            cache.delete_many([f"segment-refresh:{visitor_id}" for visitor_id in pending])
+            raise
     return pending
 
 

@@ -109,3 +109,21 @@ class RfmScale(models.Model):
 
     def __str__(self) -> str:
         return f"RFM scale of {self.customers} customers at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class PendingAnnouncement(models.Model):
+    """Committed events whose follow-up work (segment refresh, triggers, recommender)
+    could not be queued, e.g. while the broker was down: a beat task announces them again,
+    so no stored event goes unprocessed. Receivers are idempotent; rows live minutes."""
+
+    visitor_ids = models.JSONField()
+    event_types = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{len(self.visitor_ids)} visitors at {self.created_at:%Y-%m-%d %H:%M}"

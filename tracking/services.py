@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from tracking import profile_state, rfm
@@ -25,7 +26,13 @@ from tracking.event_validation import (
     is_visitor_id,
     validate_batch,
 )
-from tracking.models import Event, RfmScale, VisitorAlias, VisitorProfile
+from tracking.models import (
+    Event,
+    PendingAnnouncement,
+    RfmScale,
+    VisitorAlias,
+    VisitorProfile,
+)
 from tracking.selectors import (
     RFM_CUTS_CACHE_KEY,
     STATE_FIELDS,
@@ -190,17 +197,54 @@ def _store_valid_events(
 
 def _announce_ingested(visitor_ids: set[str], event_types: set[str]) -> None:
     """Tell subscribers (segments, triggers, recommendations) about committed events. The
-    events are stored by now: a failing receiver (the broker is down, say) is logged and
-    the others still run; an error response would only make the client resend them."""
+    events are stored by now: a failing receiver (the broker is down, say) is logged, the
+    others still run, and the announcement is kept for `replay_pending_announcements`;
+    an error response would only make the client resend stored events."""
+    errors = announce_events(visitor_ids, event_types)
+    if errors:
+        try:
+            PendingAnnouncement.objects.create(
+                visitor_ids=sorted(visitor_ids),
+                event_types=sorted(event_types),
+                last_error="; ".join(errors)[:300],
+            )
+        except DatabaseError:
+            logger.exception("announcement of %d visitors lost", len(visitor_ids))
+
+
+def announce_events(visitor_ids: Iterable[str], event_types: Iterable[str]) -> list[str]:
+    """Send `events_ingested` to every receiver; the failures, by receiver."""
+    errors = []
     for receiver, outcome in events_ingested.send_robust(
-        sender=Event, visitor_ids=visitor_ids, event_types=event_types
+        sender=Event, visitor_ids=set(visitor_ids), event_types=set(event_types)
     ):
         if isinstance(outcome, Exception):
-            logger.error(
-                "events_ingested receiver %s failed after commit",
-                getattr(receiver, "__qualname__", receiver),
-                exc_info=outcome,
+            name = getattr(receiver, "__qualname__", str(receiver))
+            logger.error("events_ingested receiver %s failed", name, exc_info=outcome)
+            errors.append(f"{name}: {type(outcome).__name__}")
+    return errors
+
+
+def replay_pending_announcements(*, limit: int = 200) -> int:
+    """Announce again what could not be announced, oldest first; stops at the first
+    failure (the broker is still down) and leaves the rest for the next run. Returns how
+    many were delivered. One that keeps failing for another reason than an outage (a
+    receiver's bug) stops being tried after PZ_ANNOUNCEMENT_MAX_ATTEMPTS and stays, with
+    its last error, for someone to look at."""
+    delivered = 0
+    retryable = PendingAnnouncement.objects.filter(
+        attempts__lt=settings.PZ_ANNOUNCEMENT_MAX_ATTEMPTS
+    )
+    for pending in retryable[:limit]:
+        errors = announce_events(pending.visitor_ids, pending.event_types)
+        if errors:
+            PendingAnnouncement.objects.filter(pk=pending.pk).update(
+                attempts=F("attempts") + 1, last_error="; ".join(errors)[:300]
             )
+            break
+        pending.delete()
+        delivered += 1
+    return delivered
 
 
 def insert_events(events: list[ValidEvent], *, received_at: datetime) -> None:

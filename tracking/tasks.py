@@ -21,3 +21,9 @@ def apply_retention_task() -> dict[str, int]:
     """Purge events past `PZ_EVENT_RETENTION_DAYS` and the profiles that orphans."""
     result = retention.apply_retention()
     return {"events_deleted": result.events_deleted, "profiles_deleted": result.profiles_deleted}
+
+
+@shared_task(acks_late=True)
+def replay_pending_announcements_task() -> int:
+    """Announce stored events whose follow-up tasks could not be queued (broker down)."""
+    return services.replay_pending_announcements()

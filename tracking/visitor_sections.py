@@ -4,7 +4,7 @@ from typing import Any
 
 from django.forms.models import model_to_dict
 
-from tracking.models import Event, VisitorAlias, VisitorProfile
+from tracking.models import Event, PendingAnnouncement, VisitorAlias, VisitorProfile
 from tracking.visitor_data import VisitorDataSection, register_section
 
 
@@ -37,6 +37,29 @@ def _export_aliases(ids: list[str]) -> list[dict[str, str]]:
     return list(VisitorAlias.objects.filter(alias_id__in=ids).values("alias_id", "visitor_id"))
 
 
+def _announcements_of(ids: list[str]) -> list[PendingAnnouncement]:
+    # Few rows, living minutes: a scan beats a JSON containment query per vendor.
+    wanted = set(ids)
+    return [a for a in PendingAnnouncement.objects.all() if wanted & set(a.visitor_ids)]
+
+
+def _export_announcements(ids: list[str]) -> list[dict[str, Any]]:
+    return [
+        {"created_at": a.created_at.isoformat(), "event_types": a.event_types}
+        for a in _announcements_of(ids)
+    ]
+
+
+def _erase_announcements(ids: list[str]) -> None:
+    wanted = set(ids)
+    for announcement in _announcements_of(ids):
+        remaining = [v for v in announcement.visitor_ids if v not in wanted]
+        if remaining:
+            PendingAnnouncement.objects.filter(pk=announcement.pk).update(visitor_ids=remaining)
+        else:
+            announcement.delete()
+
+
 def register_tracking_sections() -> None:
     register_section(
         VisitorDataSection(
@@ -63,5 +86,13 @@ def register_tracking_sections() -> None:
                 VisitorAlias.objects.filter(alias_id__in=ids).delete(),
                 VisitorAlias.objects.filter(visitor_id__in=ids).delete(),
             ),
+        )
+    )
+    register_section(
+        VisitorDataSection(
+            name="pending announcements",
+            models=(PendingAnnouncement,),
+            export=_export_announcements,
+            erase=_erase_announcements,
         )
     )

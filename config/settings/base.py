@@ -457,6 +457,12 @@ LOGGING["loggers"] = {
 # aggregates (variant stats, experiment results, segment sizes) hold no visitor data.
 PZ_EVENT_RETENTION_DAYS = env_int("PZ_EVENT_RETENTION_DAYS", 395)
 PZ_RETENTION_BATCH_SIZE = env_int("PZ_RETENTION_BATCH_SIZE", 5000)
+# Announcements of stored events that could not be queued (broker down) are replayed.
+PZ_ANNOUNCEMENT_MAX_ATTEMPTS = env_int("PZ_ANNOUNCEMENT_MAX_ATTEMPTS", 120)
+CELERY_BEAT_SCHEDULE["replay-announcements"] = {
+    "task": "tracking.tasks.replay_pending_announcements_task",
+    "schedule": 60,
+}
 CELERY_BEAT_SCHEDULE["apply-retention"] = {
     "task": "tracking.tasks.apply_retention_task",
     "schedule": crontab(hour=4, minute=15),

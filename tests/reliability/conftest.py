@@ -245,8 +245,12 @@ def dead_broker(settings):
     from config.celery import app
 
     def reset_pools() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # kombu keeps connection and producer pools per broker URL in global registries:
+        # closing them without clearing the registries would leave later tests a closed
+        # pool for the working broker ("Acquire on closed pool").
+        from kombu import pools
+
+        pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
 
