@@ -92,14 +92,6 @@ def visitor_activity(visitor_id: str, *, now: datetime | None = None) -> dict[st
     return entry
 
 
-def remember_unknown_visitor(visitor_id: str) -> None:
-    cache.set(
-        recent_cache_key(visitor_id),
-        {"unknown": True},
-        settings.PZ_RECOMMENDER_RECENT_CACHE_SECONDS,
-    )
-
-
 def forget_visitor_activity(visitor_ids: Iterable[str]) -> None:
     cache.delete_many([recent_cache_key(v) for v in visitor_ids])
 

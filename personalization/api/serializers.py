@@ -32,7 +32,8 @@ class DecideInputSerializer(serializers.Serializer):
             raise serializers.ValidationError({"body": "must be a JSON object"})
         context = data.get("context")
         if isinstance(context, dict):
-            unknown = set(context) - set(DecideContextSerializer().fields)
+            # The declared names: building the serializer's fields costs ~1 ms a request.
+            unknown = set(context) - set(DecideContextSerializer._declared_fields)
             if unknown:
                 raise serializers.ValidationError(
                     {"context": dict.fromkeys(sorted(unknown), "unknown context field")}
