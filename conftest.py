@@ -95,10 +95,13 @@ def browser(monkeypatch):
 @pytest.fixture
 def demo_shop(db):
     """A product and the demo segments and placements, as the storefront pages use them."""
+    from wagtail.models import Locale
+
     from catalog.models import Product
     from content.demo import load_demo_content
     from segments.demo import load_demo_segments
 
+    Locale.objects.get_or_create(language_code="en")  # flushed by transactional tests
     Product.objects.create(
         product_id="SKU-1", title="Brass Desk Lamp", category="home/lighting", price=Decimal("49.9")
     )

@@ -7,6 +7,21 @@ import pytest
 FUZZ_COUNTS = pytest.StashKey[Counter]()
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Requests reach the WSGI app directly, so its request signals would close the test's
+    database connection mid-transaction (on PostgreSQL); Django's test client detaches
+    `close_old_connections` the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture(scope="session")
 def fuzz_counts(request: pytest.FixtureRequest) -> Counter:
     """Responses per (operation, status class), reported at the end of the run."""
