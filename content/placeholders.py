@@ -40,6 +40,20 @@ class Rendered:
     unknown: list[str] = field(default_factory=list)
 
 
+def visitor_values(
+    attributes: Mapping[str, object], context: Mapping[str, object], *, shop_name: str
+) -> dict[str, object]:
+    """The `visitor.*` and `shop.*` values of a visitor: CRM attributes first, then the
+    request's (or the last seen) context. Components and trigger emails use the same."""
+    return {
+        "visitor.first_name": attributes.get("first_name"),
+        "visitor.city": attributes.get("city") or context.get("city"),
+        "visitor.country": context.get("country"),
+        "visitor.loyalty_tier": attributes.get("loyalty_tier"),
+        "shop.name": shop_name,
+    }
+
+
 def resolve(text: str, values: Mapping[str, object], *, escape: bool) -> Rendered:
     """Substitute whitelisted tokens; escape substituted values when `text` is HTML."""
     unknown: list[str] = []

@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db import DatabaseError
 from django.utils import timezone
 
+from content.placeholders import visitor_values
 from content.rendering import Fragment, render_component
 from experiments.selectors import ExperimentCatalog, assignment_for, experiment_catalog
 from experiments.services import record_exposures
@@ -114,13 +115,7 @@ def _placeholder_values(
     attributes: dict[str, Any] = {}
     if segments.profile_entry is not None:
         attributes = dict(segments.profile_entry["state"].attributes)
-    values: dict[str, Any] = {
-        "visitor.first_name": attributes.get("first_name"),
-        "visitor.city": attributes.get("city") or context.get("city"),
-        "visitor.country": context.get("country"),
-        "visitor.loyalty_tier": attributes.get("loyalty_tier"),
-        "shop.name": settings.PZ_SHOP_NAME,
-    }
+    values: dict[str, Any] = visitor_values(attributes, context, shop_name=settings.PZ_SHOP_NAME)
     segment_key = reason.split(":", 1)[1].split("+")[0] if ":" in reason else None
     with_values = [segment_key] if segment_key else []
     with_values += sorted(k for k in segments.targetable if segments.placeholder_values.get(k))

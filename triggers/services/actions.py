@@ -17,7 +17,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from content.placeholders import resolve
+from content.placeholders import resolve, visitor_values
 from triggers import matching
 from triggers.matching import Entry
 from triggers.models import (
@@ -51,14 +51,8 @@ def email_address(profile_entry: dict[str, Any] | None) -> str:
 def placeholder_values(profile_entry: dict[str, Any]) -> dict[str, Any]:
     state = profile_entry.get("state")
     attributes = dict(state.attributes) if state else {}
-    context = dict(state.last_context) if state else {}
-    return {
-        "visitor.first_name": attributes.get("first_name"),
-        "visitor.city": attributes.get("city") or context.get("city"),
-        "visitor.country": context.get("country"),
-        "visitor.loyalty_tier": attributes.get("loyalty_tier"),
-        "shop.name": settings.PZ_SHOP_NAME,
-    }
+    context = dict(state.last_context or {}) if state else {}
+    return visitor_values(attributes, context, shop_name=settings.PZ_SHOP_NAME)
 
 
 def webhook_body(
