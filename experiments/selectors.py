@@ -1,16 +1,14 @@
 """Running experiments compiled per process (rebuilt when the configuration version
 changes), and the request-time arm lookup the decision makes."""
 
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError
 
 from experiments.assignment import ArmSpec, ExperimentSpec, assign, in_holdout
 from experiments.models import Experiment
+from personalization.config_version import CompiledCatalog
 
 
 @dataclass(frozen=True)
@@ -26,12 +24,7 @@ class RunningExperiment:
 @dataclass
 class ExperimentCatalog:
     version: Any
-    loaded_at: float
     by_placement: dict[str, tuple[RunningExperiment, ...]]
-
-
-_lock = threading.Lock()
-_catalog: ExperimentCatalog | None = None
 
 
 def _load(version: Any) -> ExperimentCatalog:
@@ -65,7 +58,6 @@ def _load(version: Any) -> ExperimentCatalog:
         )
     return ExperimentCatalog(
         version=version,
-        loaded_at=time.monotonic(),
         by_placement={key: tuple(rows) for key, rows in by_placement.items()},
     )
 
@@ -85,20 +77,12 @@ def adaptive_weights(experiment: Experiment) -> dict[str, int] | None:
     return {key: max(1, round(share * 1000)) for key, share in best.items()}
 
 
+_catalog = CompiledCatalog("experiments", _load)
+
+
 def experiment_catalog(version: Any) -> ExperimentCatalog:
-    global _catalog
-    catalog = _catalog
-    stale = version is None and catalog is not None and time.monotonic() - catalog.loaded_at > 30
-    if catalog is not None and catalog.version == version and not stale:
-        return catalog
-    with _lock:
-        try:
-            _catalog = _load(version)
-        except DatabaseError:
-            if catalog is None:
-                raise
-            return catalog
-    return _catalog
+    """Running experiments by placement, compiled once per config version."""
+    return _catalog.get(version)
 
 
 @dataclass(frozen=True)

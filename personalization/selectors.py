@@ -3,19 +3,15 @@ configuration version changes. The last good catalog keeps serving if the databa
 unreachable, so pages degrade to fallback content instead of failing."""
 
 import logging
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DatabaseError
-
 from content.models import Component, Placement
+from personalization.config_version import CompiledCatalog
 from personalization.targeting import VariantTarget, ordered
 from segments.conditions import compile_rule
 
 logger = logging.getLogger(__name__)
-MAX_AGE_WITHOUT_VERSION = 30.0
 
 
 @dataclass(frozen=True)
@@ -30,12 +26,7 @@ class PlacementConfig:
 @dataclass
 class PlacementCatalog:
     version: Any
-    loaded_at: float
     placements: dict[str, PlacementConfig]
-
-
-_lock = threading.Lock()
-_catalog: PlacementCatalog | None = None
 
 
 def _load(version: Any) -> PlacementCatalog:
@@ -87,29 +78,15 @@ def _load(version: Any) -> PlacementCatalog:
         config.components.update(
             {v.component_id: translations.get(v.component_id, {}) for v in config.variants}
         )
-    return PlacementCatalog(version=version, loaded_at=time.monotonic(), placements=configs)
+    return PlacementCatalog(version=version, placements=configs)
+
+
+_catalog = CompiledCatalog("placements", _load)
 
 
 def placement_catalog(version: Any) -> PlacementCatalog:
     """The compiled published placements for this configuration version."""
-    global _catalog
-    catalog = _catalog
-    expired = (
-        version is None
-        and catalog is not None
-        and time.monotonic() - catalog.loaded_at > MAX_AGE_WITHOUT_VERSION
-    )
-    if catalog is not None and catalog.version == version and not expired:
-        return catalog
-    with _lock:
-        try:
-            _catalog = _load(version)
-        except DatabaseError:
-            if catalog is None:
-                raise
-            logger.warning("placements could not be reloaded; serving the last catalog")
-            return catalog
-    return _catalog
+    return _catalog.get(version)
 
 
 def component_for_locale(

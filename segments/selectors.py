@@ -5,8 +5,6 @@ profile and the visitor's recent events) and, on a miss of the recent events, on
 query. Compiled rules live in a per-process catalog rebuilt when the version changes.
 """
 
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +16,7 @@ from django.db.models import CharField, JSONField, Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from personalization.config_version import CONFIG_VERSION_KEY, ensure_version
+from personalization.config_version import CONFIG_VERSION_KEY, CompiledCatalog, ensure_version
 from segments.conditions import (
     CompiledRule,
     Facts,
@@ -42,7 +40,6 @@ from tracking.selectors import (
 
 RECENT_PREFIX = "segments:recent:"
 RECENT_TTL_SECONDS = 60 * 60
-CATALOG_MAX_AGE_SECONDS = 30  # when the cache is down, re-read segments this often
 
 
 def effective_rule(segment: Segment) -> Any:
@@ -76,17 +73,12 @@ class SegmentCatalog:
     """Active segments compiled for request-time evaluation."""
 
     version: Any
-    loaded_at: float
     rules: dict[str, CompiledRule]
     # event type -> largest window in seconds, to know which recent events to keep
     windows: dict[str, int]
     materialized: frozenset[str]
     targetable: frozenset[str]
     placeholder_values: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-_catalog_lock = threading.Lock()
-_catalog: SegmentCatalog | None = None
 
 
 def load_catalog(version: Any) -> SegmentCatalog:
@@ -103,7 +95,6 @@ def load_catalog(version: Any) -> SegmentCatalog:
     minimum = settings.PZ_MIN_SEGMENT_SIZE
     return SegmentCatalog(
         version=version,
-        loaded_at=time.monotonic(),
         rules=rules,
         windows=windows,
         materialized=frozenset(s.key for s in segments if s.kind != Segment.Kind.RULE),
@@ -114,19 +105,12 @@ def load_catalog(version: Any) -> SegmentCatalog:
     )
 
 
+_catalog = CompiledCatalog("segments", load_catalog)
+
+
 def current_catalog(version: Any) -> SegmentCatalog:
-    global _catalog
-    catalog = _catalog
-    stale_without_version = (
-        version is None
-        and catalog is not None
-        and time.monotonic() - catalog.loaded_at > CATALOG_MAX_AGE_SECONDS
-    )
-    if catalog is None or catalog.version != version or stale_without_version:
-        with _catalog_lock:
-            catalog = load_catalog(version)
-            _catalog = catalog
-    return catalog
+    """Active segments compiled once per config version."""
+    return _catalog.get(version)
 
 
 MEMBERSHIP_PREFIX = "segment:"

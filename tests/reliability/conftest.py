@@ -224,7 +224,7 @@ def celery_workers(transactional_db, tmp_path) -> Iterator[WorkerPool]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_compiled_catalogs(monkeypatch):
+def _fresh_compiled_catalogs():
     """Compiled catalogs are per process and keyed by the config version in the cache; one
     compiled while a test's Redis was down (version None) would otherwise be served to the
     next test, whose database was flushed."""
@@ -232,11 +232,12 @@ def _fresh_compiled_catalogs(monkeypatch):
     import personalization.selectors
     import segments.selectors
 
-    for module in (segments.selectors, personalization.selectors, experiments.selectors):
-        monkeypatch.setattr(module, "_catalog", None)
+    modules = (segments.selectors, personalization.selectors, experiments.selectors)
+    for module in modules:
+        module._catalog.clear()
     yield
-    for module in (segments.selectors, personalization.selectors, experiments.selectors):
-        module._catalog = None
+    for module in modules:
+        module._catalog.clear()
 
 
 @pytest.fixture
