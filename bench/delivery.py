@@ -36,7 +36,7 @@ import tempfile
 from collections.abc import Callable
 from itertools import count
 from pathlib import Path
-from time import perf_counter_ns, thread_time_ns
+from time import perf_counter_ns
 from typing import Any
 
 if __package__ in (None, ""):
@@ -45,7 +45,8 @@ if __package__ in (None, ""):
 
 from bench import traffic  # noqa: E402
 from bench.databases import BackendUnavailable, run_worker, scratch_database  # noqa: E402
-from bench.results import Result, percentile  # noqa: E402
+from bench.results import Result  # noqa: E402
+from bench.timing import latency_results, summary, timed, timer_overhead
 
 NAME = "delivery"
 TEMPLATE = Path(__file__).resolve().parent / "templates_bench" / "delivery_home.html"
@@ -229,32 +230,14 @@ def _decide_results(case: str, figures: dict[str, Any], args: argparse.Namespace
     base = stats["segments"]
     results = []
     for name, label in DECIDE_LABELS.items():
-        own = stats[name]
-        for pct in ("p50", "p99"):
-            results.append(
-                Result(
-                    NAME,
-                    case,
-                    f"{label} {pct}",
-                    own["wall"][pct],
-                    "µs",
-                    base["wall"][pct],
-                    better="lower",
-                    note=f"3 placements; baseline: visitor_segments {pct}",
-                )
-            )
-        results.append(
-            Result(
-                NAME,
-                case,
-                f"{label} CPU p99",
-                own["cpu"]["p99"],
-                "µs",
-                base["cpu"]["p99"],
-                better="lower",
-                note=f"thread CPU; p50 {own['cpu']['p50']:.0f} µs, max wall "
-                f"{own['wall']['max']:,.0f} µs",
-            )
+        results += latency_results(
+            NAME,
+            case,
+            label,
+            stats[name],
+            base,
+            percentiles=("p50", "p99"),
+            note="3 placements; baseline: visitor_segments {pct}",
         )
     p99 = stats["decide_warm"]["wall"]["p99"]
     target = args.delivery_decide_target_us
@@ -441,7 +424,7 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
     for iteration in range(options["requests"]):
         order = PAGE_CASES if iteration % 2 else PAGE_CASES[::-1]
         for name in order:
-            _timed(lambda name=name: _get(client, paths[name]), wall[name], cpu[name])
+            timed(lambda name=name: _get(client, paths[name]), wall[name], cpu[name])
 
     # decide, in-process, with the context the page requests carry.
     context = _get(client, paths["personalized"]).wsgi_request._pz_context
@@ -477,7 +460,7 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
                 cache.delete_many(fragment_keys)
             elif name == "decide_cold_visitor":
                 cache.delete_many(visitor_keys)
-            _timed(calls[name], decide_wall[name], decide_cpu[name])
+            timed(calls[name], decide_wall[name], decide_cpu[name])
 
     segments = visitor_segments(visitor_id, context, now=timezone.now())
     figures: dict[str, Any] = {
@@ -495,30 +478,20 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
             "bytes": size,
             "fragment_keys_cleared": len(fragment_keys),
         },
-        "timer_overhead_ns": _timer_overhead(),
+        "timer_overhead_ns": timer_overhead(),
         "pages": {
-            name: {"wall": _summary(wall[name], 1e6), "cpu": _summary(cpu[name], 1e6)}
+            name: {"wall": summary(wall[name], 1e6), "cpu": summary(cpu[name], 1e6)}
             | {"n": len(wall[name])}
             for name in PAGE_CASES
         },
         "decide": {
-            name: {"wall": _summary(decide_wall[name], 1e3), "cpu": _summary(decide_cpu[name], 1e3)}
+            name: {"wall": summary(decide_wall[name], 1e3), "cpu": summary(decide_cpu[name], 1e3)}
             for name in DECIDE_CASES
         },
     }
     if options["profile"]:
         figures["profile"] = _profile(client, paths["personalized"], options["requests"])
     return figures
-
-
-def _timed(call: Callable[[], Any], wall: list[int], cpu: list[int]) -> None:
-    cpu_start = thread_time_ns()
-    wall_start = perf_counter_ns()
-    call()
-    wall_end = perf_counter_ns()
-    cpu_end = thread_time_ns()
-    wall.append(wall_end - wall_start)
-    cpu.append(cpu_end - cpu_start)
 
 
 def _get(client: Any, path: str) -> Any:
@@ -918,25 +891,6 @@ def format_profile(backend: str, profile: dict[str, Any]) -> str:
         f"    {ms:8.3f} ms {calls:8.1f}  {label}" for label, ms, calls in profile["top_own_time"]
     ]
     return "\n".join(lines)
-
-
-def _summary(samples_ns: list[int], unit_ns: float) -> dict[str, float]:
-    values = [sample / unit_ns for sample in samples_ns]
-    return {
-        "p50": percentile(values, 50),
-        "p90": percentile(values, 90),
-        "p99": percentile(values, 99),
-        "max": max(values),
-    }
-
-
-def _timer_overhead() -> int:
-    samples = []
-    for _ in range(1000):
-        start = perf_counter_ns()
-        end = perf_counter_ns()
-        samples.append(end - start)
-    return sorted(samples)[len(samples) // 2]
 
 
 if __name__ == "__main__":

@@ -27,12 +27,12 @@ thread): on a busy 2-core machine the wall p99 catches preemption, the CPU p99 d
 import argparse
 from collections.abc import Callable
 from datetime import timedelta
-from time import perf_counter_ns, thread_time_ns
 from typing import Any
 
 from bench import traffic
 from bench.databases import BACKENDS, BackendUnavailable, run_worker, scratch_database
-from bench.results import Result, percentile
+from bench.results import Result
+from bench.timing import latency_results, summary, timed, timer_overhead
 
 NAME = "segments_realtime"
 CUSTOMER_ID = "bench-customer-1001"
@@ -426,32 +426,15 @@ def _results(case: str, figures: dict[str, Any], target_us: float) -> list[Resul
     base = stats["baseline"]
     results = []
     for name in ("evaluator_prepared", "evaluator_fresh", "request"):
-        own, label = stats[name], LABELS[name]
-        for pct in ("p50", "p90", "p99"):
-            results.append(
-                Result(
-                    NAME,
-                    case,
-                    f"{label} {pct}",
-                    own["wall"][pct],
-                    "µs",
-                    base["wall"][pct],
-                    better="lower",
-                    note=f"wall; baseline: profile read {pct}",
-                )
-            )
-        results.append(
-            Result(
-                NAME,
-                case,
-                f"{label} CPU p99",
-                own["cpu"]["p99"],
-                "µs",
-                base["cpu"]["p99"],
-                better="lower",
-                note=f"thread CPU; p50 {own['cpu']['p50']:.1f} µs, max wall "
-                f"{own['wall']['max']:,.0f} µs",
-            )
+        results += latency_results(
+            NAME,
+            case,
+            LABELS[name],
+            stats[name],
+            base,
+            percentiles=("p50", "p90", "p99"),
+            note="wall; baseline: profile read {pct}",
+            cpu_decimals=1,
         )
     for name in ("evaluator_fresh", "request"):
         p99 = stats[name]["wall"]["p99"]
@@ -543,14 +526,7 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
         # Rotate the order so no case always runs right after the same neighbour.
         shift = iteration % len(CASES)
         for name in CASES[shift:] + CASES[:shift]:
-            call = calls[name]
-            cpu_start = thread_time_ns()
-            wall_start = perf_counter_ns()
-            call()
-            wall_end = perf_counter_ns()
-            cpu_end = thread_time_ns()
-            wall[name].append(wall_end - wall_start)
-            cpu[name].append(cpu_end - cpu_start)
+            timed(calls[name], wall[name], cpu[name])
 
     rules = dict(Segment.objects.filter(kind=Segment.Kind.RULE).values_list("key", "rule"))
     counts = [leaves(rule) for rule in rules.values()]
@@ -568,10 +544,8 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
             "matched_keys": matched,
             "warm_queries": len(queries.captured_queries),
         },
-        "timer_overhead_ns": _timer_overhead(),
-        "stats": {
-            name: {"wall": _summary(wall[name]), "cpu": _summary(cpu[name])} for name in CASES
-        },
+        "timer_overhead_ns": timer_overhead(),
+        "stats": {name: {"wall": summary(wall[name]), "cpu": summary(cpu[name])} for name in CASES},
     }
 
 
@@ -607,24 +581,3 @@ def _set_up(options: dict[str, Any]) -> tuple[str, int]:
     result = ingest_events(raw, now=now)
     assert result.accepted == len(raw), result.rejected[:3]  # noqa: S101
     return visitor_id, Event.objects.filter(visitor_id=visitor_id).count()
-
-
-def _summary(samples_ns: list[int]) -> dict[str, float]:
-    micros = [sample / 1000 for sample in samples_ns]
-    return {
-        "p50": percentile(micros, 50),
-        "p90": percentile(micros, 90),
-        "p99": percentile(micros, 99),
-        "max": max(micros),
-        "n": len(micros),
-    }
-
-
-def _timer_overhead() -> int:
-    """Median ns a `perf_counter_ns` pair reads around nothing (in every wall sample)."""
-    samples = []
-    for _ in range(1000):
-        wall_start = perf_counter_ns()
-        wall_end = perf_counter_ns()
-        samples.append(wall_end - wall_start)
-    return sorted(samples)[len(samples) // 2]
