@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tracking.models import Event, VisitorAlias, VisitorProfile
+from tracking.models import Event, PendingAnnouncement, VisitorAlias, VisitorProfile
 from tracking.services import known_profile
 from tracking.tests.factories import make_event
 
@@ -90,6 +90,28 @@ def test_erasure_covers_every_model_with_a_visitor_reference():
     with_visitor_reference = {
         model
         for model in apps.get_models()
-        if any(field.name in {"visitor_id", "alias_id"} for field in model._meta.get_fields())
+        if any(
+            field.name in {"visitor_id", "alias_id", "visitor_ids"}
+            for field in model._meta.get_fields()
+        )
     }
     assert with_visitor_reference <= covered, with_visitor_reference - covered
+
+
+def test_pending_announcements_are_exported_and_erased_per_visitor(staff_client, client):
+    ingest(client, make_event(visitor_id="anon"), make_event(visitor_id="bystander"))
+    shared = PendingAnnouncement.objects.create(
+        visitor_ids=["anon", "bystander"], event_types=["page_view"]
+    )
+    own = PendingAnnouncement.objects.create(visitor_ids=["anon"], event_types=["search"])
+
+    body = staff_client.get("/api/v1/visitors/anon/export").json()
+    assert [a["event_types"] for a in body["sections"]["pending announcements"]] == [
+        ["page_view"],
+        ["search"],
+    ]
+
+    assert staff_client.delete("/api/v1/visitors/anon").status_code == 204
+    shared.refresh_from_db()
+    assert shared.visitor_ids == ["bystander"]  # the other visitor's work still replays
+    assert not PendingAnnouncement.objects.filter(pk=own.pk).exists()
