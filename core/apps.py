@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """What every pz app uses: callers and keys, the clock, shared infrastructure."""
+
+    name = "core"
+    label = "pz_core"
+    verbose_name = "pz core"
+    default_auto_field = "django.db.models.BigAutoField"
