@@ -23,6 +23,16 @@ def api_client():
 
 
 @pytest.fixture
+def server_api_client(db):
+    """An API client that calls the public endpoints as the shop's backend does: it may act
+    for any `visitor_id` (API.md "Callers and identity"). Tests that post events or decide
+    for visitors of their choosing use this one; `api_client` is a browser caller."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
 def staff_client(db, django_user_model):
     from rest_framework.test import APIClient
 
