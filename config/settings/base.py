@@ -12,6 +12,7 @@ import dj_database_url
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from config.local_secrets import local_secrets
 from observability.cache_breaker import BreakerConnection
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -29,7 +30,19 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "pz-insecure-development-key-change-me")
+# The demo and development use this install's own random secrets, made on first run in a
+# gitignored file (config/local_secrets.py); production sets them in the environment.
+LOCAL_SECRETS_FILE = Path(
+    os.environ.get("PZ_LOCAL_SECRETS_FILE", BASE_DIR / ".pz-local-secrets.json")
+)
+
+
+def secret(name: str) -> str:
+    return os.environ.get(name) or local_secrets(LOCAL_SECRETS_FILE)[name]
+
+
+# Signs the pz_vid cookie and X-Pz-Visitor tokens (and sessions, CSRF, password resets).
+SECRET_KEY = secret("DJANGO_SECRET_KEY")
 DEBUG = env_bool("DJANGO_DEBUG", True)
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "*").split(",") if h]
 
@@ -261,6 +274,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # pz: tracking and profiles
+# Consent of a visitor who has not chosen yet: both on for the demo and development, so
+# the demo personalizes at once; production.py makes it opt-in.
 PZ_DEFAULT_CONSENT = {
     "tracking": env_bool("PZ_DEFAULT_CONSENT_TRACKING", True),
     "personalization": env_bool("PZ_DEFAULT_CONSENT_PERSONALIZATION", True),
@@ -286,7 +301,14 @@ PZ_CART_ABANDON_MINUTES = env_int("PZ_CART_ABANDON_MINUTES", 30)
 PZ_HIGH_INTENT_ENGAGEMENT = float(os.environ.get("PZ_HIGH_INTENT_ENGAGEMENT", "15"))
 PZ_PROFILE_CACHE_SECONDS = 60 * 60 * 24
 # Keyed hash for customer ids from login and CRM imports (stored only hashed).
-PZ_CUSTOMER_ID_PEPPER = os.environ.get("PZ_CUSTOMER_ID_PEPPER", SECRET_KEY)
+PZ_CUSTOMER_ID_PEPPER = secret("PZ_CUSTOMER_ID_PEPPER")
+# Shared with the shop's backend, which signs identity tokens with it (API.md "Callers
+# and identity"); `{% pz_identity_token user %}` reads this attribute of the user.
+PZ_IDENTITY_SECRET = secret("PZ_IDENTITY_SECRET")
+PZ_CUSTOMER_ID_ATTR = os.environ.get("PZ_CUSTOMER_ID_ATTR", "pk")
+# The demo shop's sign-in by customer number, without a password: a demo convenience
+# that lets anyone act as any customer. Off in production.
+PZ_DEMO_SIGN_IN = env_bool("PZ_DEMO_SIGN_IN", True)
 PZ_DEMO_DATA_DIR = Path(os.environ.get("PZ_DEMO_DATA_DIR", BASE_DIR / "demo_data"))
 
 LOGGING = {
