@@ -23,13 +23,24 @@ def api_client():
 
 
 @pytest.fixture
-def server_api_client(db):
-    """An API client that calls the public endpoints as the shop's backend does: it may act
-    for any `visitor_id` (API.md "Callers and identity"). Tests that post events or decide
-    for visitors of their choosing use this one; `api_client` is a browser caller."""
+def server_key(db) -> str:
+    """A real server key, created in the test database (only its hash is stored)."""
+    from core.services import create_server_key
+
+    return create_server_key(name="tests")[1]
+
+
+@pytest.fixture
+def server_api_client(server_key):
+    """An API client that calls the public endpoints as the shop's backend does, with a
+    server key: it may act for any `visitor_id` (API.md "Callers and identity"). Tests
+    that post events or decide for visitors of their choosing use this one; `api_client`
+    is a browser caller, bound to the visitor of its own cookie."""
     from rest_framework.test import APIClient
 
-    return APIClient()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {server_key}")
+    return client
 
 
 @pytest.fixture

@@ -1,0 +1,40 @@
+"""Server keys: how the shop's backend calls the public API for any visitor."""
+
+from django.conf import settings
+from django.db import models
+
+
+class ServerKey(models.Model):
+    """A key of the shop's backend (API.md "Callers and identity"): it may act for any
+    visitor on the public endpoints and nothing else. Only its SHA-256 is stored; the key
+    itself is shown once, when it is created."""
+
+    name = models.CharField(
+        max_length=100,
+        help_text="What uses the key, e.g. 'shop backend'. The key is shown once, after "
+        "you create it; it lets that backend act for any visitor on the public API.",
+    )
+    prefix = models.CharField(max_length=16, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "server key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

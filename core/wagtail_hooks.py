@@ -1,0 +1,19 @@
+from typing import Any
+
+from wagtail import hooks
+from wagtail.log_actions import LogFormatter
+
+from core.admin_viewsets import ServerKeyViewSet
+
+
+@hooks.register("register_admin_viewset")
+def register_server_key_viewset() -> ServerKeyViewSet:
+    return ServerKeyViewSet("server_keys")
+
+
+@hooks.register("register_log_actions")
+def register_server_key_actions(actions: Any) -> None:
+    @actions.register_action("pz.server_key.revoke")
+    class RevokeServerKey(LogFormatter):
+        label = "Revoke server key"
+        message = "Server key revoked"
