@@ -554,14 +554,12 @@ def _install_urlconf() -> str:
 
 def _client(visitor_id: str) -> Any:
     from django.conf import settings
-    from django.core import signing
     from django.test import Client
 
-    from tracking.middleware import COOKIE_SALT
+    from core.callers import visitor_token
 
     client = Client(**BROWSER)
-    signer = signing.get_cookie_signer(salt=settings.PZ_VISITOR_COOKIE + COOKIE_SALT)
-    client.cookies[settings.PZ_VISITOR_COOKIE] = signer.sign(visitor_id)
+    client.cookies[settings.PZ_VISITOR_COOKIE] = visitor_token(visitor_id)
     return client
 
 

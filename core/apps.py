@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
     label = "pz_core"
     verbose_name = "pz core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from core import checks, schema  # noqa: F401 - register deploy checks, schema

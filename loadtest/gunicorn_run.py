@@ -99,6 +99,10 @@ def service_env(args: argparse.Namespace, queue: str, run_dir: Path) -> dict[str
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
         # Fixed, so the customer keys load_demo wrote stay valid with --reuse-db.
         "PZ_CUSTOMER_ID_PEPPER": "pz-loadtest-pepper",
+        "PZ_IDENTITY_SECRET": secrets.token_urlsafe(40),
+        # The load is consenting visitors: production's opt-in would drop every event.
+        "PZ_DEFAULT_CONSENT_TRACKING": "1",
+        "PZ_DEFAULT_CONSENT_PERSONALIZATION": "1",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": database_url(args.pg_url, args.database),
         "DATABASE_CONN_MAX_AGE": str(args.conn_max_age),
@@ -338,6 +342,15 @@ def run(args: argparse.Namespace) -> int:
     prepare = [str(PYTHON), "loadtest/prepare.py", "--visitor-ids", str(known)]
     step("prepare", prepare, setup_env, setup_log)
     say(tail(setup_log, 2))
+    # The client names visitors of its choosing, as the shop's backend does: a server key.
+    server_key = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [str(PYTHON), "manage.py", "create_server_key", "loadtest"],
+        cwd=ROOT,
+        env=setup_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
     gunicorn_conf = (
         f"observability/gunicorn_conf.py, {args.workers} workers x {args.threads} threads "
@@ -395,6 +408,8 @@ def run(args: argparse.Namespace) -> int:
         )
 
         mix = [
+            "--header",
+            f"Authorization: Bearer {server_key}",
             "--events-share",
             str(args.events_share),
             "--batch-size",

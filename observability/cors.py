@@ -1,6 +1,7 @@
 """CORS for the public API: only origins in `PZ_CORS_ALLOWED_ORIGINS`, only the public
-endpoints (`PZ_CORS_PATHS`), never with credentials (headless clients send visitor_id in
-the body; staff endpoints stay same-origin)."""
+endpoints (`PZ_CORS_PATHS`), never with credentials: a headless client names its visitor
+with the `X-Pz-Visitor` token (API.md "Callers and identity"); staff endpoints stay
+same-origin, and server keys are for the shop's backend, never a browser."""
 
 from collections.abc import Callable
 
@@ -9,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_vary_headers
 
 ALLOWED_METHODS = "GET, POST, OPTIONS"
-ALLOWED_HEADERS = "Content-Type, X-Request-ID"
+ALLOWED_HEADERS = "Content-Type, X-Request-ID, X-Pz-Visitor"
 PREFLIGHT_MAX_AGE = 600
 
 

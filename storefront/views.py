@@ -10,6 +10,7 @@ from personalization.request_context import event_context, session_id_from_cooki
 from storefront import selectors, services
 from storefront.forms import CartAddForm, CartRemoveForm, LoginForm
 from storefront.services import CUSTOMER_SESSION_KEY, LAST_ORDER_SESSION_KEY, EventSource
+from tracking.middleware import set_request_visitor
 
 
 def _source(request: HttpRequest) -> EventSource:
@@ -141,11 +142,12 @@ def order_complete(request: HttpRequest, order_id: str) -> HttpResponse:
 def login(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        request.pz_visitor_id = services.log_in(  # type: ignore[attr-defined]
+        visitor_id = services.log_in(
             request_session=request.session,
             source=_source(request),
             customer_id=form.cleaned_data["customer_id"],
         )
+        set_request_visitor(request, visitor_id)
         target = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -159,7 +161,5 @@ def login(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
-    request.pz_visitor_id = services.log_out(  # type: ignore[attr-defined]
-        request_session=request.session
-    )
+    set_request_visitor(request, services.log_out(request_session=request.session))
     return redirect("storefront:home")

@@ -18,9 +18,11 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.identity_tokens import identity_token_error
 from tracking import profile_state, rfm
 from tracking.customer_keys import customer_key, known_visitor_id
 from tracking.event_validation import (
+    BatchValidation,
     ValidationLimits,
     ValidEvent,
     is_visitor_id,
@@ -103,17 +105,57 @@ def ingest_events(
     default_visitor_id: str | None = None,
     now: datetime | None = None,
     gpc: bool = False,
+    verify_identity: bool = False,
 ) -> IngestResult:
     """Validate a batch, store the valid events in one bulk insert and fold them into
-    their visitors' profiles; invalid events are reported by index, the rest kept."""
+    their visitors' profiles; invalid events are reported by index, the rest kept.
+
+    `verify_identity` is for browser callers: their `login` events need the shop
+    backend's identity token (API.md "Callers and identity"). The shop's own server-side
+    code and server-key callers are trusted with `properties.user_id`."""
     now = now or timezone.now()
     batch = validate_batch(
         raw_events, now=now, default_visitor_id=default_visitor_id, limits=validation_limits()
     )
+    if verify_identity:
+        _reject_unproven_logins(batch, now)
+    _pseudonymize_logins(batch.valid)
     result = IngestResult(rejected=batch.rejected)
     if batch.valid:
         _store_valid_events(batch.valid, now, result, gpc=gpc)
     return result
+
+
+def _reject_unproven_logins(batch: BatchValidation, now: datetime) -> None:
+    """Move login events without a valid identity token for their user_id to the
+    rejections (`errors.identity_token`): nothing of them is stored or merged."""
+    kept = []
+    for event in batch.valid:
+        if event.type == "login":
+            problem = identity_token_error(
+                event.properties.get("identity_token"),
+                str(event.properties["user_id"]),
+                secret=settings.PZ_IDENTITY_SECRET,
+                now=now.timestamp(),
+            )
+            if problem:
+                batch.rejected.append({"index": event.index, "errors": {"identity_token": problem}})
+                continue
+        kept.append(event)
+    if len(kept) < len(batch.valid):
+        batch.valid = kept
+        batch.rejected.sort(key=lambda rejection: rejection["index"])
+
+
+def _pseudonymize_logins(events: list[ValidEvent]) -> None:
+    """A login keeps the keyed hash of its customer id, never the id or its token."""
+    for event in events:
+        if event.type == "login":
+            properties = dict(event.properties)
+            user_id = str(properties.pop("user_id"))
+            properties.pop("identity_token", None)
+            properties["customer_key"] = customer_key(user_id, settings.PZ_CUSTOMER_ID_PEPPER)
+            event.properties = properties
 
 
 def _store_valid_events(
@@ -183,7 +225,7 @@ def _store_valid_events(
             if event.visitor_id not in touched:
                 continue  # merged away by an earlier login of this batch
             known = stitch_visitor(
-                visitor_id=event.visitor_id, customer_id=str(event.properties["user_id"])
+                visitor_id=event.visitor_id, customer_key=event.properties["customer_key"]
             )
             if known.visitor_id != event.visitor_id:
                 del touched[event.visitor_id]
@@ -327,11 +369,12 @@ def _drop_duplicates(events: list[ValidEvent]) -> list[ValidEvent]:
 
 
 @transaction.atomic
-def stitch_visitor(*, visitor_id: str, customer_id: str) -> VisitorProfile:
-    """Attach a visitor to a known customer. If the customer already has a profile under
-    another visitor id, the anonymous profile is merged into it, its events re-pointed and
-    its id kept as an alias; returns the customer's profile."""
-    key = customer_key(customer_id, settings.PZ_CUSTOMER_ID_PEPPER)
+def stitch_visitor(*, visitor_id: str, customer_key: str) -> VisitorProfile:
+    """Attach a visitor to a known customer (by the keyed hash of the customer id). If the
+    customer already has a profile under another visitor id, the anonymous profile is
+    merged into it, its events re-pointed and its id kept as an alias; returns the
+    customer's profile."""
+    key = customer_key
     source = VisitorProfile.objects.select_for_update().get(visitor_id=visitor_id)
     target = VisitorProfile.objects.select_for_update().filter(customer_key=key).first()
     if target is None or target.pk == source.pk:

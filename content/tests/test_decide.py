@@ -104,8 +104,8 @@ def test_schedule_limits_a_variant(hero_setup):
     assert later.placements["home-hero"].variant == "cart"
 
 
-def test_the_decide_api_contract(hero_setup, client):
-    response = client.post(
+def test_the_decide_api_contract(hero_setup, server_api_client):
+    response = server_api_client.post(
         "/api/v1/decide",
         data=json.dumps(
             {

@@ -30,13 +30,15 @@ def test_metrics_are_served_with_the_token(client):
     assert response["Content-Type"].startswith("text/plain")
 
 
-def test_an_ingest_is_counted_and_exposed(client):
+def test_an_ingest_is_counted_and_exposed(client, server_api_client):
     before = {
         "ingested": sample("pz_events_ingested_total"),
         "rejected": sample("pz_events_rejected_total", reason="invalid"),
     }
     body = {"events": [make_event(), make_event("search"), {"type": "nope", "visitor_id": "v1"}]}
-    response = client.post("/api/v1/events", json.dumps(body), content_type="application/json")
+    response = server_api_client.post(
+        "/api/v1/events", json.dumps(body), content_type="application/json"
+    )
     assert response.status_code == 202
 
     assert sample("pz_events_ingested_total") == before["ingested"] + 2

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from tracking.api.serializers import VISITOR_ID_PATTERN
+from tracking.api.serializers import VISITOR_ID_PATTERN, CallerIdentityFields
 
 PLACEMENT_KEY_PATTERN = r"\A[A-Za-z0-9_-]{1,100}\Z"
 
@@ -52,7 +52,7 @@ class PlacementDecisionSerializer(serializers.Serializer):
     experiment = serializers.DictField(required=False)
 
 
-class DecideOutputSerializer(serializers.Serializer):
+class DecideOutputSerializer(CallerIdentityFields):
     visitor_id = serializers.CharField(allow_null=True)
     segments = serializers.ListField(child=serializers.CharField())
     placements = serializers.DictField(child=PlacementDecisionSerializer(allow_null=True))

@@ -8,7 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from personalization.api.parsers import SafeJSONParser
+from core.authentication import request_caller
+from personalization.api.public import PublicApiView
 from personalization.api.serializers import (
     DecideInputSerializer,
     DecideOutputSerializer,
@@ -22,11 +23,7 @@ from personalization.services import decide
 from tracking.api.serializers import ErrorEnvelopeSerializer
 
 
-class DecideApi(APIView):
-    authentication_classes: list = []
-    permission_classes: list = []
-    parser_classes = [SafeJSONParser]
-    throttle_classes = [PublicEndpointThrottle]
+class DecideApi(PublicApiView):
     throttle_scope = "decide"
 
     @extend_schema(
@@ -47,7 +44,7 @@ class DecideApi(APIView):
         context = headless_context(raw_context, now=now)
         if data["context"].get("product_id"):
             context["product_id"] = data["context"]["product_id"]
-        visitor_id = data.get("visitor_id") or getattr(request._request, "pz_visitor_id", None)
+        visitor_id = request_caller(request).visitor_for(data.get("visitor_id"))
         decision = decide(
             visitor_id=visitor_id,
             placement_keys=data["placements"],
@@ -61,6 +58,9 @@ class DecideApi(APIView):
 
 
 class PlacementsApi(APIView):
+    """Public and cacheable by shared caches (so it never sets a cookie); staff, signed
+    in, also see each variant's targets, privately."""
+
     authentication_classes = APIView.authentication_classes
     permission_classes: list = []
     throttle_classes = [PublicEndpointThrottle]

@@ -1,4 +1,5 @@
-"""Template tags: `{% pz_placement "home-hero" %}` and `{% pz_if_segment "vip" %}`.
+"""Template tags: `{% pz_placement "home-hero" %}`, `{% pz_if_segment "vip" %}` and
+`{% pz_identity_token user %}`.
 
 Placement tags only leave a marker and register the key; `PersonalizationMiddleware`
 decides all of a page's placements together and fills the markers in.
@@ -9,6 +10,7 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from core.identity import identity_token_for
 from personalization.request_decisions import MARKER, request_segments, requested_placements
 
 register = template.Library()
@@ -21,6 +23,13 @@ def pz_placement(context: dict[str, Any], key: str) -> SafeString:
         return mark_safe("")
     requested_placements(request).append(str(key))
     return mark_safe(MARKER.format(key=key))  # noqa: S308 - a fixed comment, key escaped below
+
+
+@register.simple_tag
+def pz_identity_token(user: Any) -> str:
+    """The identity token of a signed-in customer, for pz.js's `data-identity-token`
+    (its `login` is refused without one); empty for anonymous users."""
+    return identity_token_for(user)
 
 
 class SegmentConditionNode(template.Node):

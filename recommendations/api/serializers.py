@@ -2,7 +2,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from recommendations.serving import STRATEGIES
-from tracking.api.serializers import VISITOR_ID_PATTERN
+from tracking.api.serializers import VISITOR_ID_PATTERN, CallerIdentityFields
 
 PRODUCT_ID_PATTERN = r"\A[A-Za-z0-9_.:/-]{1,64}\Z"
 
@@ -31,7 +31,7 @@ class RecommendedItemSerializer(serializers.Serializer):
     price = serializers.FloatField(allow_null=True)
 
 
-class RecommendationsSerializer(serializers.Serializer):
+class RecommendationsSerializer(CallerIdentityFields):
     strategy = serializers.ChoiceField(choices=STRATEGIES)
     items = RecommendedItemSerializer(many=True)
     fallback = serializers.BooleanField(

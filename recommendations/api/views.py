@@ -10,7 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from personalization.api.throttling import PublicEndpointThrottle
+from core.authentication import request_caller
+from personalization.api.public import PublicApiView
 from personalization.permissions import HasModelPermissions
 from recommendations import selectors, services, serving
 from recommendations.api.serializers import (
@@ -24,16 +25,18 @@ from recommendations.models import RecommenderModel
 from tracking.api.serializers import ErrorEnvelopeSerializer
 
 
-class RecommendationsApi(APIView):
-    authentication_classes: list = []
-    permission_classes: list = []
-    throttle_classes = [PublicEndpointThrottle]
+class RecommendationsApi(PublicApiView):
     throttle_scope = "recommendations"
+
+    def requested_visitor_ids(self, request: Request) -> list[str]:
+        return request.query_params.getlist("visitor_id")
 
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "visitor_id", str, description="Visitor (default: the pz_vid cookie)."
+                "visitor_id",
+                str,
+                description="Visitor (default: the caller's own; another one needs a server key).",
             ),
             OpenApiParameter("k", int, description="How many items, 1 to 50 (default 10)."),
             OpenApiParameter(
@@ -62,7 +65,7 @@ class RecommendationsApi(APIView):
         query = RecommendationsQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        visitor_id = data.get("visitor_id") or getattr(request._request, "pz_visitor_id", None)
+        visitor_id = request_caller(request).visitor_for(data.get("visitor_id"))
         context = {key: data[key] for key in ("country", "device") if data.get(key)}
         result = serving.recommend(
             strategy=data["strategy"],

@@ -154,11 +154,11 @@ def test_segments_below_the_minimum_size_are_not_targetable():
     assert result.targetable == ("phones",)  # carters has 1 member; phones is real-time only
 
 
-def test_the_visitor_profile_lists_segments_with_since(staff_client):
+def test_the_visitor_profile_lists_segments_with_since(staff_client, server_api_client):
     segment_save(
         key="carters", name="Carters", rule={"field": "profile.cart.items", "op": "gt", "value": 0}
     )
-    staff_client.post(
+    server_api_client.post(
         "/api/v1/events",
         data=json.dumps(
             {

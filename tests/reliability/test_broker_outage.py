@@ -15,7 +15,7 @@ from tracking.services import replay_pending_announcements
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_ingest_stores_events_when_the_broker_is_down(dead_broker, api_client, caplog):
+def test_ingest_stores_events_when_the_broker_is_down(dead_broker, server_api_client, caplog):
     events = [
         {"type": "page_view", "visitor_id": f"v-broker-{index % 2}", "event_id": str(uuid.uuid4())}
         for index in range(4)
@@ -23,7 +23,7 @@ def test_ingest_stores_events_when_the_broker_is_down(dead_broker, api_client, c
 
     with caplog.at_level(logging.ERROR, logger="tracking.services"):
         started = time.perf_counter()
-        response = api_client.post("/api/v1/events", {"events": events}, format="json")
+        response = server_api_client.post("/api/v1/events", {"events": events}, format="json")
         seconds = time.perf_counter() - started
 
     assert response.status_code == 202, response.content
@@ -37,7 +37,7 @@ def test_ingest_stores_events_when_the_broker_is_down(dead_broker, api_client, c
     assert pending.visitor_ids == ["v-broker-0", "v-broker-1"]
     assert pending.event_types == ["page_view"]
 
-    resent = api_client.post("/api/v1/events", {"events": events}, format="json")
+    resent = server_api_client.post("/api/v1/events", {"events": events}, format="json")
 
     assert resent.status_code == 202
     assert resent.json()["duplicates"] == 4
@@ -45,13 +45,16 @@ def test_ingest_stores_events_when_the_broker_is_down(dead_broker, api_client, c
 
 
 def test_announcements_kept_during_the_outage_are_replayed_once_it_ends(
-    dead_broker, api_client, monkeypatch
+    dead_broker, server_api_client, monkeypatch
 ):
     from config.celery import app
     from segments import signal_handlers as segment_handlers
 
     events = [{"type": "add_to_cart", "visitor_id": "v-late", "properties": {"product_id": "S"}}]
-    assert api_client.post("/api/v1/events", {"events": events}, format="json").status_code == 202
+    assert (
+        server_api_client.post("/api/v1/events", {"events": events}, format="json").status_code
+        == 202
+    )
     assert PendingAnnouncement.objects.count() == 1
 
     # Still down: the replay keeps it and counts the attempt.

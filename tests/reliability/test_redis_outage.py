@@ -109,11 +109,11 @@ def test_pages_answer_with_fallback_content(shop, redis_cache_settings, how):
 
 
 @pytest.mark.parametrize("how", OUTAGES)
-def test_decide_answers_with_fallback_content(shop, redis_cache_settings, api_client, how):
+def test_decide_answers_with_fallback_content(shop, redis_cache_settings, server_api_client, how):
     _outage(redis_cache_settings, how)
 
     response, seconds = timed(
-        lambda: api_client.post(
+        lambda: server_api_client.post(
             "/api/v1/decide",
             {"visitor_id": "v-outage", "placements": ["home-hero", "site-banner"], "context": {}},
             format="json",
@@ -128,7 +128,9 @@ def test_decide_answers_with_fallback_content(shop, redis_cache_settings, api_cl
 
 
 @pytest.mark.parametrize("how", OUTAGES)
-def test_a_champion_still_gets_their_content_from_the_database(shop, redis_cache_settings, how):
+def test_a_champion_still_gets_their_content_from_the_database(
+    shop, redis_cache_settings, server_api_client, how
+):
     """Profiles and memberships live in the database; the cache only speeds them up."""
     ingest_events(
         [
@@ -141,10 +143,10 @@ def test_a_champion_still_gets_their_content_from_the_database(shop, redis_cache
     )
     _outage(redis_cache_settings, how)
 
-    response = Client().post(
+    response = server_api_client.post(
         "/api/v1/decide",
         {"visitor_id": "v-champ", "placements": ["home-hero"], "context": {}},
-        content_type="application/json",
+        format="json",
     )
 
     assert response.status_code == 200
@@ -152,7 +154,7 @@ def test_a_champion_still_gets_their_content_from_the_database(shop, redis_cache
 
 
 @pytest.mark.parametrize("how", OUTAGES)
-def test_ingest_stores_every_accepted_event(shop, redis_cache_settings, api_client, how):
+def test_ingest_stores_every_accepted_event(shop, redis_cache_settings, server_api_client, how):
     _outage(redis_cache_settings, how)
     events = [
         {
@@ -165,7 +167,7 @@ def test_ingest_stores_every_accepted_event(shop, redis_cache_settings, api_clie
     ]
 
     response, seconds = timed(
-        lambda: api_client.post("/api/v1/events", {"events": events}, format="json")
+        lambda: server_api_client.post("/api/v1/events", {"events": events}, format="json")
     )
 
     if response.status_code == 503:

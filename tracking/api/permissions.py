@@ -6,12 +6,12 @@ from personalization.permissions import HasModelPermissions
 
 
 class IsTheVisitor(BasePermission):
-    """The visitor themself: the signed `pz_vid` cookie names the requested id."""
+    """The visitor themself: their signed `pz_vid` cookie or `X-Pz-Visitor` token names
+    the requested id."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        from tracking.middleware import read_visitor_cookie
-
-        return read_visitor_cookie(request._request) == view.kwargs.get("visitor_id")
+        own = getattr(request._request, "pz_visitor_id", None)
+        return own is not None and own == view.kwargs.get("visitor_id")
 
 
 class IsStaffOrTheVisitor(BasePermission):

@@ -39,7 +39,16 @@ class RejectedEventSerializer(serializers.Serializer):
     errors = serializers.DictField(child=serializers.CharField())
 
 
-class IngestResultSerializer(serializers.Serializer):
+class CallerIdentityFields(serializers.Serializer):
+    """What a browser caller learns about itself in a public response (API.md)."""
+
+    visitor_id = serializers.CharField(required=False)
+    visitor_token = serializers.CharField(
+        required=False, help_text="Browser callers: the X-Pz-Visitor token of their visitor."
+    )
+
+
+class IngestResultSerializer(CallerIdentityFields):
     accepted = serializers.IntegerField()
     rejected = RejectedEventSerializer(many=True)
     dropped_no_consent = serializers.IntegerField()
@@ -67,7 +76,7 @@ class ConsentInputSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class ConsentOutputSerializer(serializers.Serializer):
+class ConsentOutputSerializer(CallerIdentityFields):
     visitor_id = serializers.CharField()
     tracking = serializers.BooleanField()
     personalization = serializers.BooleanField()

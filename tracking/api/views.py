@@ -11,11 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.authentication import request_caller
+from core.callers import VISITOR_HEADER
 from personalization.api.errors import InvalidInput
-from personalization.api.parsers import SafeJSONParser
-from personalization.api.throttling import PublicEndpointThrottle
+from personalization.api.public import PublicApiView
 from tracking import selectors, services
-from tracking.api.permissions import IsStaffOrTheVisitor
+from tracking.api.permissions import IsStaffOrTheVisitor, IsTheVisitor
 from tracking.api.serializers import (
     ConsentInputSerializer,
     ConsentOutputSerializer,
@@ -24,6 +25,7 @@ from tracking.api.serializers import (
     IngestResultSerializer,
 )
 from tracking.event_validation import is_visitor_id
+from tracking.middleware import set_request_visitor
 from tracking.models import VisitorProfile
 from tracking.profile_state import profile_document
 from tracking.visitor_data import registered_sections
@@ -35,17 +37,14 @@ ERRORS = {
 }
 
 
-class PublicApiView(APIView):
-    """Public endpoints: no authentication (so no CSRF), rate limited per client."""
-
-    authentication_classes: list = []
-    permission_classes: list = []
-    parser_classes = [SafeJSONParser]
-    throttle_classes = [PublicEndpointThrottle]
-
-
 class EventsApi(PublicApiView):
     throttle_scope = "events"
+
+    def requested_visitor_ids(self, request: Request) -> list[Any]:
+        events = request.data.get("events") if isinstance(request.data, dict) else None
+        if not isinstance(events, list):
+            return []
+        return [event.get("visitor_id") for event in events if isinstance(event, dict)]
 
     @extend_schema(
         request=EventBatchSerializer,
@@ -66,10 +65,12 @@ class EventsApi(PublicApiView):
                 "Too many events in one batch.",
                 {"events": f"at most {settings.PZ_MAX_BATCH_EVENTS} events per batch"},
             )
+        caller = request_caller(request)
         result = services.ingest_events(
             events,
-            default_visitor_id=getattr(request._request, "pz_visitor_id", None),
+            default_visitor_id=caller.visitor_for(None),
             gpc=getattr(request._request, "pz_gpc", False),
+            verify_identity=not caller.is_server,
         )
         return Response(result.as_response(), status=status.HTTP_202_ACCEPTED)
 
@@ -86,7 +87,7 @@ class ConsentApi(PublicApiView):
         serializer = ConsentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        visitor_id = data.get("visitor_id") or getattr(request._request, "pz_visitor_id", None)
+        visitor_id = request_caller(request).visitor_for(data.get("visitor_id"))
         if not visitor_id:
             raise InvalidInput("visitor_id is required.", {"visitor_id": "is required"})
         profile = services.set_consent(
@@ -129,12 +130,22 @@ class VisitorApi(APIView):
         self._check_id(visitor_id)
         return Response(visitor_profile_response(visitor_id))
 
-    @extend_schema(responses={204: None}, summary="Erase everything stored about a visitor")
+    @extend_schema(
+        responses={204: None},
+        summary="Erase everything stored about a visitor",
+        description="The visitor's own erasure also gives the browser a new visitor (a new "
+        "`pz_vid` cookie, and the new token in the `X-Pz-Visitor` response header), so "
+        "tracking does not resume under the erased id.",
+    )
     def delete(self, request: Request, visitor_id: str) -> Response:
         self._check_id(visitor_id)
         if not services.erase_visitor(visitor_id=visitor_id):
             raise Http404
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        if IsTheVisitor().has_permission(request, self):
+            set_request_visitor(request._request, services.new_visitor_id())
+            response[VISITOR_HEADER] = request._request.pz_visitor_token
+        return response
 
 
 class VisitorExportApi(APIView):

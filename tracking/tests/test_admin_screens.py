@@ -16,8 +16,8 @@ def admin_client(client, django_user_model):
     return client
 
 
-def test_staff_see_visitors_and_events(admin_client):
-    admin_client.post(
+def test_staff_see_visitors_and_events(admin_client, server_api_client):
+    server_api_client.post(
         "/api/v1/events",
         data=json.dumps({"events": [make_event(visitor_id="v-admin")]}),
         content_type="application/json",

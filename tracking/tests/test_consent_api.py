@@ -14,8 +14,10 @@ def post(client, body):
     return client.post("/api/v1/consent", data=json.dumps(body), content_type="application/json")
 
 
-def test_consent_is_stored_and_echoed(client):
-    response = post(client, {"visitor_id": "v1", "tracking": True, "personalization": False})
+def test_consent_is_stored_and_echoed(server_api_client):
+    response = post(
+        server_api_client, {"visitor_id": "v1", "tracking": True, "personalization": False}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["visitor_id"] == "v1"
@@ -26,14 +28,14 @@ def test_consent_is_stored_and_echoed(client):
 
 
 @override_settings(PZ_DEFAULT_CONSENT={"tracking": False, "personalization": True})
-def test_an_omitted_purpose_falls_back_to_the_default(client):
-    body = post(client, {"visitor_id": "v1", "personalization": False}).json()
+def test_an_omitted_purpose_falls_back_to_the_default(server_api_client):
+    body = post(server_api_client, {"visitor_id": "v1", "personalization": False}).json()
     assert (body["tracking"], body["personalization"]) == (False, False)
 
 
-def test_updating_one_purpose_keeps_the_other(client):
-    post(client, {"visitor_id": "v1", "tracking": False, "personalization": False})
-    body = post(client, {"visitor_id": "v1", "tracking": True}).json()
+def test_updating_one_purpose_keeps_the_other(server_api_client):
+    post(server_api_client, {"visitor_id": "v1", "tracking": False, "personalization": False})
+    body = post(server_api_client, {"visitor_id": "v1", "tracking": True}).json()
     assert (body["tracking"], body["personalization"]) == (True, False)
 
 
@@ -47,8 +49,8 @@ def test_updating_one_purpose_keeps_the_other(client):
         (["v1"], "body"),
     ],
 )
-def test_bad_consent_input_is_a_400_naming_the_field(client, body, field):
-    response = post(client, body)
+def test_bad_consent_input_is_a_400_naming_the_field(server_api_client, body, field):
+    response = post(server_api_client, body)
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
     assert not VisitorProfile.objects.exists()

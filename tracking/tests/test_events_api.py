@@ -17,9 +17,9 @@ def post(client, body, **extra):
     return client.post(URL, data=data, content_type="application/json", **extra)
 
 
-def test_valid_events_are_accepted_and_invalid_ones_reported_by_index(client):
+def test_valid_events_are_accepted_and_invalid_ones_reported_by_index(server_api_client):
     response = post(
-        client,
+        server_api_client,
         {"events": [make_event(), {"type": "nope", "visitor_id": "v1"}, make_event("search")]},
     )
     assert response.status_code == 202
@@ -31,22 +31,24 @@ def test_valid_events_are_accepted_and_invalid_ones_reported_by_index(client):
     assert VisitorProfile.objects.get(visitor_id="v1").counters == {"product_view": 1, "search": 1}
 
 
-def test_resending_an_event_id_is_a_no_op(client):
+def test_resending_an_event_id_is_a_no_op(server_api_client):
     event = with_event_id(make_event("purchase"))
-    first = post(client, {"events": [event, event]})
-    second = post(client, {"events": [event]})
+    first = post(server_api_client, {"events": [event, event]})
+    second = post(server_api_client, {"events": [event]})
     assert first.json()["duplicates"] == 1 and second.json()["duplicates"] == 1
     assert Event.objects.count() == 1
     assert VisitorProfile.objects.get(visitor_id="v1").orders == 1
 
 
-def test_events_without_tracking_consent_are_counted_and_not_stored(client):
-    client.post(
+def test_events_without_tracking_consent_are_counted_and_not_stored(server_api_client):
+    server_api_client.post(
         "/api/v1/consent",
         data=json.dumps({"visitor_id": "shy", "tracking": False}),
         content_type="application/json",
     )
-    response = post(client, {"events": [make_event(visitor_id="shy"), make_event(visitor_id="v2")]})
+    response = post(
+        server_api_client, {"events": [make_event(visitor_id="shy"), make_event(visitor_id="v2")]}
+    )
     assert response.json()["accepted"] == 1
     assert response.json()["dropped_no_consent"] == 1
     assert not Event.objects.filter(visitor_id="shy").exists()
@@ -54,8 +56,8 @@ def test_events_without_tracking_consent_are_counted_and_not_stored(client):
 
 
 @override_settings(PZ_DEFAULT_CONSENT={"tracking": False, "personalization": False})
-def test_default_consent_setting_applies_to_new_visitors(client):
-    response = post(client, {"events": [make_event(visitor_id="newcomer")]})
+def test_default_consent_setting_applies_to_new_visitors(server_api_client):
+    response = post(server_api_client, {"events": [make_event(visitor_id="newcomer")]})
     assert response.json()["dropped_no_consent"] == 1
     assert not VisitorProfile.objects.filter(visitor_id="newcomer").exists()
 
@@ -89,15 +91,17 @@ def test_malformed_bodies_are_400_naming_the_field(client, body, field):
     assert field in response.json()["error"]["fields"]
 
 
-def test_more_than_1000_events_is_a_400(client):
-    response = post(client, {"events": [make_event()] * 1001})
+def test_more_than_1000_events_is_a_400(server_api_client):
+    response = post(server_api_client, {"events": [make_event()] * 1001})
     assert response.status_code == 400
     assert "events" in response.json()["error"]["fields"]
     assert Event.objects.count() == 0
 
 
-def test_a_full_batch_of_1000_is_accepted(client):
-    response = post(client, {"events": [make_event(visitor_id=f"v{i % 50}") for i in range(1000)]})
+def test_a_full_batch_of_1000_is_accepted(server_api_client):
+    response = post(
+        server_api_client, {"events": [make_event(visitor_id=f"v{i % 50}") for i in range(1000)]}
+    )
     assert response.json()["accepted"] == 1000
     assert Event.objects.count() == 1000
 
@@ -109,10 +113,10 @@ def test_oversize_body_is_413(client):
     assert response.json()["error"]["code"] == "payload_too_large"
 
 
-def test_huge_strings_and_deep_properties_reject_only_that_event(client):
+def test_huge_strings_and_deep_properties_reject_only_that_event(server_api_client):
     hostile = make_event(properties={"product_id": "SKU-1", "blob": "y" * 100_000})
     deep = make_event(properties={"product_id": "SKU-1", "a": [[[[1]]]]})
-    response = post(client, {"events": [hostile, deep, make_event()]})
+    response = post(server_api_client, {"events": [hostile, deep, make_event()]})
     body = response.json()
     assert response.status_code == 202
     assert body["accepted"] == 1
@@ -126,11 +130,11 @@ def test_wrong_content_type_is_a_clear_error(client):
 
 
 @override_settings(PZ_RATE_LIMITS={"events": 3, "consent": 0, "decide": 0, "recommendations": 0})
-def test_rate_limit_per_client_is_429_with_retry_after(client):
-    codes = [post(client, {"events": [make_event()]}).status_code for _ in range(4)]
+def test_rate_limit_per_client_is_429_with_retry_after(server_api_client):
+    codes = [post(server_api_client, {"events": [make_event()]}).status_code for _ in range(4)]
     assert codes == [202, 202, 202, 429]
-    limited = post(client, {"events": [make_event()]})
+    limited = post(server_api_client, {"events": [make_event()]})
     assert limited.json()["error"]["code"] == "rate_limited"
     assert int(limited["Retry-After"]) > 0
-    other = post(client, {"events": [make_event()]}, REMOTE_ADDR="10.9.9.9")
+    other = post(server_api_client, {"events": [make_event()]}, REMOTE_ADDR="10.9.9.9")
     assert other.status_code == 202

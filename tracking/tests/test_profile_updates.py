@@ -26,9 +26,9 @@ def ingest(client, *events):
     return response.json()
 
 
-def test_counters_cart_orders_context_and_sessions(client):
+def test_counters_cart_orders_context_and_sessions(server_api_client):
     ingest(
-        client,
+        server_api_client,
         make_event(
             "product_view",
             session_id="s1",
@@ -58,7 +58,7 @@ def test_counters_cart_orders_context_and_sessions(client):
     assert profile.last_context == {"device": "mobile", "country": "DE", "utm_source": "newsletter"}
 
     ingest(
-        client,
+        server_api_client,
         make_event(
             "purchase", timestamp=minutes_ago(1), properties={"order_id": "o9", "revenue": 11.0}
         ),
@@ -99,15 +99,17 @@ def test_interest_is_credited_to_each_category_level_and_decays():
     assert later_doc["interest"]["outdoor"] == pytest.approx(0.5)
 
 
-def test_incremental_profile_equals_a_rebuild_from_events(client):
+def test_incremental_profile_equals_a_rebuild_from_events(server_api_client):
     ingest(
-        client,
+        server_api_client,
         make_event("product_view", timestamp=minutes_ago(300)),
         make_event("search", timestamp=minutes_ago(200)),
         make_event("add_to_cart", timestamp=minutes_ago(100)),
         make_event("purchase", timestamp=minutes_ago(90)),
     )
-    ingest(client, make_event("product_view", timestamp=minutes_ago(400)))  # out of order
+    ingest(
+        server_api_client, make_event("product_view", timestamp=minutes_ago(400))
+    )  # out of order
     before = state_from_model(VisitorProfile.objects.get(visitor_id="v1"))
     after = state_from_model(rebuild_profile(visitor_id="v1"))
     assert after.counters == before.counters
@@ -121,18 +123,18 @@ def test_incremental_profile_equals_a_rebuild_from_events(client):
 
 
 def test_a_request_time_profile_read_is_one_cache_hit_and_no_query(
-    client, django_capture_on_commit_callbacks
+    server_api_client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        ingest(client, make_event())
+        ingest(server_api_client, make_event())
     with CaptureQueriesContext(connection) as queries:
         entry = get_profile_entry("v1")
     assert entry["state"].counters == {"product_view": 1}
     assert len(queries) == 0
 
 
-def test_a_cache_miss_loads_from_the_database_once(client):
-    ingest(client, make_event())
+def test_a_cache_miss_loads_from_the_database_once(server_api_client):
+    ingest(server_api_client, make_event())
     from django.core.cache import cache
 
     cache.clear()
@@ -143,8 +145,8 @@ def test_a_cache_miss_loads_from_the_database_once(client):
     assert len(first) == 2 and len(second) == 0
 
 
-def test_ingest_writes_in_bulk_not_per_event(client):
+def test_ingest_writes_in_bulk_not_per_event(server_api_client):
     events = [make_event(visitor_id=f"v{i % 10}") for i in range(300)]
     with CaptureQueriesContext(connection) as queries:
-        ingest(client, *events)
+        ingest(server_api_client, *events)
     assert len(queries) < 15

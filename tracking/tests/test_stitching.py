@@ -20,22 +20,22 @@ def ingest(client, *events):
     return response.json()
 
 
-def test_first_login_makes_the_anonymous_visitor_known(client):
-    ingest(client, make_event(visitor_id="anon"), make_event("login", visitor_id="anon"))
+def test_first_login_makes_the_anonymous_visitor_known(server_api_client):
+    ingest(server_api_client, make_event(visitor_id="anon"), make_event("login", visitor_id="anon"))
     profile = VisitorProfile.objects.get(visitor_id="anon")
     assert profile.customer_key is not None
     assert "12347" not in profile.customer_key  # stored only as a keyed hash
     assert known_profile("12347").pk == profile.pk
 
 
-def test_login_merges_into_the_existing_customer_profile_without_double_counting(client):
+def test_login_merges_into_the_existing_customer_profile_without_double_counting(server_api_client):
     known = known_profile("12347")
     ingest(
-        client,
+        server_api_client,
         make_event("purchase", visitor_id=known.visitor_id, timestamp=minutes_ago(60 * 24 * 3)),
     )
     ingest(
-        client,
+        server_api_client,
         make_event("product_view", visitor_id="anon", timestamp=minutes_ago(10)),
         make_event("add_to_cart", visitor_id="anon", timestamp=minutes_ago(9)),
         make_event("login", visitor_id="anon", timestamp=minutes_ago(8)),
@@ -51,24 +51,24 @@ def test_login_merges_into_the_existing_customer_profile_without_double_counting
     assert VisitorAlias.objects.get(alias_id="anon").visitor_id == known.visitor_id
 
     # later events sent under the anonymous id land on the known profile
-    ingest(client, make_event("search", visitor_id="anon"))
+    ingest(server_api_client, make_event("search", visitor_id="anon"))
     merged.refresh_from_db()
     assert merged.counters["search"] == 1
     assert get_profile_entry("anon")["state"].visitor_id == known.visitor_id
 
 
-def test_logging_in_twice_does_not_merge_twice(client):
+def test_logging_in_twice_does_not_merge_twice(server_api_client):
     known = known_profile("12347")
-    ingest(client, make_event(visitor_id=known.visitor_id))
-    ingest(client, make_event("login", visitor_id="anon"))
-    ingest(client, make_event("login", visitor_id="anon"))
+    ingest(server_api_client, make_event(visitor_id=known.visitor_id))
+    ingest(server_api_client, make_event("login", visitor_id="anon"))
+    ingest(server_api_client, make_event("login", visitor_id="anon"))
     merged = VisitorProfile.objects.get(pk=known.pk)
     assert merged.counters == {"product_view": 1, "login": 2}
     assert merged.events_count == 3
 
 
-def test_stitching_keeps_the_known_bucketing_id(client):
+def test_stitching_keeps_the_known_bucketing_id(server_api_client):
     known = known_profile("12347")
-    ingest(client, make_event(visitor_id=known.visitor_id))
-    ingest(client, make_event("login", visitor_id="anon"))
+    ingest(server_api_client, make_event(visitor_id=known.visitor_id))
+    ingest(server_api_client, make_event("login", visitor_id="anon"))
     assert VisitorProfile.objects.get(pk=known.pk).bucketing_id == known.bucketing_id

@@ -17,8 +17,8 @@ def ingest(client, *events):
     )
 
 
-def test_staff_read_the_profile(staff_client, client):
-    ingest(client, make_event(), make_event("purchase"))
+def test_staff_read_the_profile(staff_client, server_api_client):
+    ingest(server_api_client, make_event(), make_event("purchase"))
     body = staff_client.get("/api/v1/visitors/v1").json()
     assert body["visitor_id"] == "v1"
     assert body["counters"] == {"product_view": 1, "purchase": 1}
@@ -26,16 +26,16 @@ def test_staff_read_the_profile(staff_client, client):
     assert set(body) >= {"attributes", "interest", "flags", "segments", "consent", "rfm"}
 
 
-def test_anonymous_callers_are_refused(api_client, client):
-    ingest(client, make_event())
+def test_anonymous_callers_are_refused(api_client, server_api_client):
+    ingest(server_api_client, make_event())
     assert api_client.get("/api/v1/visitors/v1").status_code in (401, 403)
     assert api_client.delete("/api/v1/visitors/v1").status_code in (401, 403)
     assert api_client.get("/api/v1/visitors/v1/export").status_code in (401, 403)
     assert VisitorProfile.objects.filter(visitor_id="v1").exists()
 
 
-def test_non_staff_users_are_refused(api_client, client, django_user_model):
-    ingest(client, make_event())
+def test_non_staff_users_are_refused(api_client, server_api_client, django_user_model):
+    ingest(server_api_client, make_event())
     user = django_user_model.objects.create_user(username="shopper", password="x-pw-123456")
     api_client.force_authenticate(user)
     assert api_client.get("/api/v1/visitors/v1").status_code == 403
@@ -52,15 +52,47 @@ def test_the_visitor_may_read_export_and_erase_their_own_data(client):
     assert not Event.objects.filter(visitor_id=own_id).exists()
 
 
+def test_erasure_gives_the_browser_a_new_visitor_so_tracking_does_not_resume(client):
+    own_id = client.get("/").wsgi_request.pz_visitor_id
+    ingest(client, make_event(visitor_id=own_id))
+
+    erased = client.delete(f"/api/v1/visitors/{own_id}")
+
+    assert erased.status_code == 204
+    new_token = erased.cookies["pz_vid"].value
+    assert erased["X-Pz-Visitor"] == new_token  # for apps that send the token, not a cookie
+    new_id = new_token.split(":")[0]
+    assert new_id != own_id
+    ingest(client, make_event("search", visitor_id=new_id))
+    assert (
+        client.post(
+            "/api/v1/events",
+            data=json.dumps({"events": [make_event(visitor_id=own_id)]}),
+            content_type="application/json",
+        ).status_code
+        == 403
+    )  # the old id is no longer this browser's
+    assert not Event.objects.filter(visitor_id=own_id).exists()
+    assert Event.objects.filter(visitor_id=new_id).count() == 1
+
+
+def test_staff_erasure_sets_no_visitor_cookie(staff_client, server_api_client):
+    ingest(server_api_client, make_event(visitor_id="v-erased"))
+    staff_client.get("/")  # the staff member's own browser visitor
+    response = staff_client.delete("/api/v1/visitors/v-erased")
+    assert response.status_code == 204
+    assert "pz_vid" not in response.cookies and "X-Pz-Visitor" not in response
+
+
 def test_unknown_visitor_is_404(staff_client):
     assert staff_client.get("/api/v1/visitors/nobody").status_code == 404
     assert staff_client.delete("/api/v1/visitors/nobody").status_code == 404
     assert staff_client.get("/api/v1/visitors/nobody/export").status_code == 404
 
 
-def test_export_holds_events_profile_and_aliases(staff_client, client):
+def test_export_holds_events_profile_and_aliases(staff_client, server_api_client):
     known = known_profile("12347")
-    ingest(client, make_event(visitor_id="anon"), make_event("login", visitor_id="anon"))
+    ingest(server_api_client, make_event(visitor_id="anon"), make_event("login", visitor_id="anon"))
     body = staff_client.get(f"/api/v1/visitors/{known.visitor_id}/export").json()
     assert body["linked_visitor_ids"] == sorted([known.visitor_id, "anon"])
     assert len(body["sections"]["events"]) == 2
@@ -68,10 +100,10 @@ def test_export_holds_events_profile_and_aliases(staff_client, client):
     assert body["sections"]["aliases"] == [{"alias_id": "anon", "visitor_id": known.visitor_id}]
 
 
-def test_erasure_removes_events_profile_aliases_and_cache(staff_client, client):
+def test_erasure_removes_events_profile_aliases_and_cache(staff_client, server_api_client):
     known = known_profile("12347")
-    ingest(client, make_event(visitor_id="anon"), make_event("login", visitor_id="anon"))
-    ingest(client, make_event(visitor_id="bystander"))
+    ingest(server_api_client, make_event(visitor_id="anon"), make_event("login", visitor_id="anon"))
+    ingest(server_api_client, make_event(visitor_id="bystander"))
     assert staff_client.delete("/api/v1/visitors/anon").status_code == 204
     assert not Event.objects.filter(visitor_id__in=[known.visitor_id, "anon"]).exists()
     assert not VisitorProfile.objects.filter(visitor_id=known.visitor_id).exists()
@@ -98,8 +130,8 @@ def test_erasure_covers_every_model_with_a_visitor_reference():
     assert with_visitor_reference <= covered, with_visitor_reference - covered
 
 
-def test_pending_announcements_are_exported_and_erased_per_visitor(staff_client, client):
-    ingest(client, make_event(visitor_id="anon"), make_event(visitor_id="bystander"))
+def test_pending_announcements_are_exported_and_erased_per_visitor(staff_client, server_api_client):
+    ingest(server_api_client, make_event(visitor_id="anon"), make_event(visitor_id="bystander"))
     shared = PendingAnnouncement.objects.create(
         visitor_ids=["anon", "bystander"], event_types=["page_view"]
     )

@@ -50,7 +50,9 @@ def test_dry_run_reports_why_it_would_not_fire():
     assert report["reason"] == "conditions: do not hold"
 
 
-def test_onsite_popup_waits_for_the_next_request(django_capture_on_commit_callbacks, client):
+def test_onsite_popup_waits_for_the_next_request(
+    django_capture_on_commit_callbacks, server_api_client
+):
     known_visitor()
     placement(
         "site-popup", [{"key": "default", "component": component("quiet"), "is_fallback": True}]
@@ -88,7 +90,7 @@ def test_onsite_popup_waits_for_the_next_request(django_capture_on_commit_callba
 
     def decide_popup() -> dict:
         body = {"visitor_id": "v1", "placements": ["site-popup"], "context": {}}
-        response = client.post("/api/v1/decide", body, content_type="application/json")
+        response = server_api_client.post("/api/v1/decide", body, content_type="application/json")
         assert response.status_code == 200
         return response.json()["placements"]["site-popup"]
 

@@ -1,7 +1,12 @@
 /* pz.js: the pz event tracker (ES5, no dependencies). Config comes from the script tag:
  * data-endpoint, data-consent-endpoint, data-auto="page,product,clicks,impressions",
- * data-respect-gpc="true". Events are batched to navigator.sendBeacon; each carries an
- * event_id so a retried beacon is stored once. */
+ * data-respect-gpc="true", data-consent-required="true" (opt-in: nothing is sent before
+ * pz.consent({tracking: true})), data-identity-token="{% pz_identity_token user %}" (a signed-in
+ * customer: sent once with a login event), data-visitor-token (an app's X-Pz-Visitor
+ * token). Events are batched to navigator.sendBeacon; each carries an event_id so a
+ * retried beacon is stored once. The server knows the visitor from the pz_vid cookie, or
+ * from the X-Pz-Visitor header when pz.js has a token (other origins: learned from the
+ * first response). */
 (function (w, d) {
   "use strict";
   if (w.pz && w.pz.version) return;
@@ -15,7 +20,9 @@
     endpoint: attr("data-endpoint", "/api/v1/events"),
     consentEndpoint: attr("data-consent-endpoint", "/api/v1/consent"),
     auto: "," + attr("data-auto", "page,product,clicks,impressions").replace(/\s/g, "") + ",",
-    respectGpc: attr("data-respect-gpc", "false") === "true"
+    respectGpc: attr("data-respect-gpc", "false") === "true",
+    consentRequired: attr("data-consent-required", "false") === "true",
+    identityToken: attr("data-identity-token", "")
   };
   function autoOn(name) { return config.auto.indexOf("," + name + ",") >= 0; }
 
@@ -31,6 +38,18 @@
   function visitorId() {
     var id = (cookie("pz_vid") || "").replace(/^"/, "").split(":")[0];
     return /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : null;
+  }
+
+  var token = attr("data-visitor-token", null);
+  try { token = token || w.localStorage.getItem("pz_vtok"); } catch (e) { /* storage blocked */ }
+  function remember(body) {
+    if (!body || !body.visitor_token || body.visitor_token === token) return;
+    token = body.visitor_token;
+    try { w.localStorage.setItem("pz_vtok", token); } catch (e) { /* storage blocked */ }
+  }
+  function sameOrigin(url) {
+    var loc = w.location || {};
+    return /^\/(?!\/)/.test(url) || (!!loc.origin && url.indexOf(loc.origin + "/") === 0);
   }
 
   function uuid4() {
@@ -94,18 +113,26 @@
 
   var queue = [], timer = null, stopped = false;
   function allowed() {
-    return !stopped && !/(^|\.)t0/.test(cookie("pz_consent") || "") &&
+    var chosen = cookie("pz_consent") || "";
+    return !stopped && !/(^|\.)t0/.test(chosen) &&
+      !(config.consentRequired && !/(^|\.)t1/.test(chosen)) &&
       !(config.respectGpc &&
         (nav.globalPrivacyControl === true || nav.doNotTrack === "1" || w.doNotTrack === "1"));
   }
+  // Same origin without a token: a beacon with the cookie. Otherwise fetch, which can send
+  // the token header and read the token of a visitor the server minted.
   function post(url, body) {
-    try {
-      var blob = new w.Blob([body], { type: "application/json" });
-      if (nav.sendBeacon && nav.sendBeacon(url, blob)) return true;
-    } catch (e) { /* fall back to fetch */ }
+    var headers = { "Content-Type": "application/json" };
+    if (!token && sameOrigin(url)) {
+      try {
+        var blob = new w.Blob([body], { type: "application/json" });
+        if (nav.sendBeacon && nav.sendBeacon(url, blob)) return true;
+      } catch (e) { /* fall back to fetch */ }
+    }
     if (!w.fetch) return false;
+    if (token) headers["X-Pz-Visitor"] = token;
     w.fetch(url, { method: "POST", body: body, keepalive: true, credentials: "same-origin",
-      headers: { "Content-Type": "application/json" } })["catch"](function () {});
+      headers: headers }).then(function (r) { return r.json(); }).then(remember)["catch"](function () {});
     return true;
   }
   function flush() {
@@ -118,10 +145,9 @@
 
   function track(type, properties) {
     if (!type || typeof type !== "string" || !allowed()) return null;
+    // No visitor_id: the server acts for the visitor of the cookie or token, only.
     var event = { type: type, event_id: uuid4(), timestamp: new Date().toISOString(),
       session_id: sessionId(), properties: properties || {}, context: context() };
-    var vid = visitorId();
-    if (vid) event.visitor_id = vid;  // without it the server uses the cookie's id
     queue.push(event);
     if (queue.length >= 20) flush();
     else if (!timer) timer = w.setTimeout(flush, 2000);
@@ -130,9 +156,8 @@
 
   // choice: {tracking: bool, personalization: bool}; remembered as "t1.p0" in pz_consent.
   function consent(choice) {
-    var body = {}, flags = [], vid = visitorId();
+    var body = {}, flags = [];
     choice = choice || {};
-    if (vid) body.visitor_id = vid;
     if (typeof choice.tracking === "boolean") {
       body.tracking = choice.tracking;
       flags.push(choice.tracking ? "t1" : "t0");
@@ -145,6 +170,22 @@
     else if (choice.tracking === true) stopped = false;
     if (flags.length) setCookie("pz_consent", flags.join("."), 395 * 86400);
     return post(config.consentEndpoint, JSON.stringify(body));
+  }
+
+  // A signed-in customer: identityToken is "<user_id>.<unix time>.<hmac>" from the shop's
+  // backend ({% pz_identity_token user %}); the login is sent once per token and tab.
+  function identify(identityToken) {
+    var parts = String(identityToken || "").split(".");
+    if (parts.length < 3) return null;
+    var userId = parts.slice(0, -2).join(".");
+    try {
+      if (w.sessionStorage.getItem("pz_identified") === identityToken) return null;
+    } catch (e) { /* storage blocked: send it */ }
+    var id = track("login", { user_id: userId, identity_token: identityToken });
+    if (!id) return null;
+    try { w.sessionStorage.setItem("pz_identified", identityToken); } catch (e) { /* blocked */ }
+    flush();
+    return id;
   }
 
   function closest(el, selector) {
@@ -186,6 +227,7 @@
   }
 
   function start() {
+    if (config.identityToken) identify(config.identityToken);
     if (autoOn("page")) track("page_view", {});
     var el = autoOn("product") && d.querySelector && d.querySelector("[data-pz-product]");
     if (el && el.getAttribute("data-pz-product-id")) {
@@ -218,5 +260,6 @@
   }
 
   w.pz = { version: "1", config: config, track: track, consent: consent, flush: flush,
-    visitorId: visitorId, sessionId: sessionId, observePlacements: observePlacements };
+    identify: identify, visitorId: visitorId, sessionId: sessionId,
+    observePlacements: observePlacements };
 })(window, document);
