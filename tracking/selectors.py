@@ -81,18 +81,19 @@ def profile_entry_from(visitor_id: str, cached: dict[str, Any] | None) -> dict[s
 
 
 def _load_profile_entry(visitor_id: str) -> dict[str, Any] | None:
-    """Read the profile from the database and cache it; a visitor never seen is remembered
-    with `add`, which never overwrites a profile an ingest cached in the meantime."""
+    """Read the profile from the database and cache it, with `add` only: what a write
+    cached in the meantime (an ingest's newer profile, an erasure's "unknown" mark) is
+    never overwritten by this possibly older read."""
     canonical = resolve_visitor_id(visitor_id)
     profile = VisitorProfile.objects.filter(visitor_id=canonical).first()
     if profile is None:
         cache.add(profile_cache_key(visitor_id), UNKNOWN_VISITOR, UNKNOWN_VISITOR_SECONDS)
         return None
     entry = cache_entry(profile)
-    entries = {profile_cache_key(canonical): entry}
+    cache.add(profile_cache_key(canonical), entry, settings.PZ_PROFILE_CACHE_SECONDS)
     if canonical != visitor_id:
-        entries[profile_cache_key(visitor_id)] = {"alias": canonical}
-    cache.set_many(entries, settings.PZ_PROFILE_CACHE_SECONDS)
+        alias = {"alias": canonical}
+        cache.add(profile_cache_key(visitor_id), alias, settings.PZ_PROFILE_CACHE_SECONDS)
     return entry
 
 

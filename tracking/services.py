@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -38,6 +39,8 @@ from tracking.models import (
 from tracking.selectors import (
     RFM_CUTS_CACHE_KEY,
     STATE_FIELDS,
+    UNKNOWN_VISITOR,
+    UNKNOWN_VISITOR_SECONDS,
     cache_entry,
     profile_cache_key,
     profile_settings,
@@ -466,8 +469,17 @@ def erase_visitor(*, visitor_id: str) -> bool:
         )
         for section in registered_sections():
             section.erase(ids)
-        transaction.on_commit(lambda: cache.delete_many([profile_cache_key(i) for i in ids]))
+        transaction.on_commit(lambda: _forget_cached_profiles(ids))
     return found
+
+
+def _forget_cached_profiles(visitor_ids: Iterable[str]) -> None:
+    """Mark the visitors unknown in the shared cache at once, so no process serves their
+    old profile; a read that loaded the profile before the change cannot put it back
+    (profile loads only `add`)."""
+    cache.set_many(
+        {profile_cache_key(vid): UNKNOWN_VISITOR for vid in visitor_ids}, UNKNOWN_VISITOR_SECONDS
+    )
 
 
 def export_visitor(*, visitor_id: str) -> dict[str, Any]:
@@ -598,7 +610,6 @@ def import_customer_attributes(lines: Iterable[str]) -> ImportReport:
     if not reader.fieldnames or "customer_id" not in reader.fieldnames:
         report.errors.append((1, "header must include customer_id"))
         return report
-    touched = []
     for row in reader:
         line = reader.line_num
         try:
@@ -614,9 +625,9 @@ def import_customer_attributes(lines: Iterable[str]) -> ImportReport:
             )
             profile.attributes = {**profile.attributes, **attributes}
             profile.save(update_fields=["attributes", "updated_at"])
-        touched.append(profile.visitor_id)
+            # Every process sees the new attributes from the commit on (shared cache).
+            transaction.on_commit(partial(_cache_profiles, [profile]))
         report.imported += 1
-    _invalidate_profiles(touched)
     return report
 
 

@@ -48,11 +48,12 @@ def test_good_rows_are_kept_and_bad_rows_reported_by_line() -> None:
     assert not VisitorProfile.objects.filter(attributes__loyalty_tier="diamond").exists()
 
 
-def test_attributes_are_visible_on_a_cached_profile() -> None:
+def test_attributes_are_visible_on_a_cached_profile(django_capture_on_commit_callbacks) -> None:
     visitor_id = known_profile("C-1").visitor_id
     assert get_profile_entry(visitor_id)["state"].attributes == {}  # now cached
 
-    import_customer_attributes(io.StringIO(CSV))
+    with django_capture_on_commit_callbacks(execute=True):
+        import_customer_attributes(io.StringIO(CSV))
 
     assert get_profile_entry(visitor_id)["state"].attributes["loyalty_tier"] == "gold"
 

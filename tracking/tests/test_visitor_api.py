@@ -84,6 +84,25 @@ def test_staff_erasure_sets_no_visitor_cookie(staff_client, server_api_client):
     assert "pz_vid" not in response.cookies and "X-Pz-Visitor" not in response
 
 
+def test_after_erasure_no_stale_read_can_put_the_profile_back_in_the_cache(
+    server_api_client, django_capture_on_commit_callbacks
+):
+    """A process that loaded the profile just before the erasure committed must not
+    cache it afterwards (it only `add`s; the erasure marked the visitor unknown)."""
+    from django.core.cache import cache
+
+    from tracking.selectors import cache_entry, get_profile_entry, profile_cache_key
+    from tracking.services import erase_visitor
+
+    ingest(server_api_client, make_event(visitor_id="v-gone"))
+    stale = cache_entry(VisitorProfile.objects.get(visitor_id="v-gone"))
+    with django_capture_on_commit_callbacks(execute=True):
+        erase_visitor(visitor_id="v-gone")
+
+    cache.add(profile_cache_key("v-gone"), stale)  # what the late loader does
+    assert get_profile_entry("v-gone") is None
+
+
 def test_unknown_visitor_is_404(staff_client):
     assert staff_client.get("/api/v1/visitors/nobody").status_code == 404
     assert staff_client.delete("/api/v1/visitors/nobody").status_code == 404
