@@ -1,5 +1,6 @@
 """Demo storefront pages. Views parse input, call a service or selector, and render."""
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -140,6 +141,10 @@ def order_complete(request: HttpRequest, order_id: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
+    if not settings.PZ_DEMO_SIGN_IN:
+        # Signing in by customer number alone would let anyone act as any customer.
+        status = 403 if request.method == "POST" else 200
+        return render(request, "storefront/login_disabled.html", status=status)
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         visitor_id = services.log_in(

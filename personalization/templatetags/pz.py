@@ -8,6 +8,7 @@ decides all of a page's placements together and fills the markers in.
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
 
 from core.identity import identity_token_for
@@ -30,6 +31,13 @@ def pz_identity_token(user: Any) -> str:
     """The identity token of a signed-in customer, for pz.js's `data-identity-token`
     (its `login` is refused without one); empty for anonymous users."""
     return identity_token_for(user)
+
+
+@register.simple_tag
+def pz_consent_required() -> str:
+    """Whether visitors must opt in before anything is tracked ("true" or "false", for
+    pz.js's `data-consent-required`): the site's default consent has no tracking."""
+    return "false" if settings.PZ_DEFAULT_CONSENT["tracking"] else "true"
 
 
 class SegmentConditionNode(template.Node):

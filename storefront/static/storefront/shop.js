@@ -1,4 +1,5 @@
-/* Demo shop glue: the consent banner's buttons call pz.consent; personalized pop-ups
+/* Demo shop glue: the consent banner's buttons call pz.consent (accept all, reject all,
+ * or the ticked purposes); personalized pop-ups
  * (`.pz-popup[data-pz-delay]`) appear after their delay and stay closed once dismissed
  * for the rest of the browser session. */
 (function (w, d) {
@@ -9,8 +10,14 @@
     d.addEventListener("click", function (e) {
       var button = e.target.closest && e.target.closest("[data-consent-choice]");
       if (button) {
-        var accept = button.getAttribute("data-consent-choice") === "accept";
-        if (w.pz) w.pz.consent({ tracking: accept, personalization: accept });
+        var choice = button.getAttribute("data-consent-choice");
+        var chosen = { tracking: choice === "accept", personalization: choice === "accept" };
+        if (choice === "save") {
+          Array.prototype.forEach.call(banner.querySelectorAll("[data-consent-purpose]"), function (box) {
+            chosen[box.getAttribute("data-consent-purpose")] = box.checked;
+          });
+        }
+        if (w.pz) w.pz.consent(chosen);
         banner.hidden = true;
         return;
       }
