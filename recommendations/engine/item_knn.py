@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
-from .neighbours import ItemNeighbours
+from .neighbours import ItemNeighbours, top_n_of_sparse_rows
 
 # Multiply-adds of one block product (rows x their users' items). A block's output has at
 # most this many entries (12 bytes each, times a few temporaries), about 0.5 GB at most.
@@ -101,13 +101,8 @@ def cosine_top_n(
         similarity = np.divide(
             block.data, denominator, out=np.zeros_like(block.data), where=denominator > 0
         )
-        keep = (similarity > 0) & (block.indices != rows)
-        top_rows, top_columns, top_values = _top_per_row(
-            rows[keep] - start, block.indices[keep], similarity[keep], stop - start, width
-        )
-        ranks = _rank_in_row(top_rows)
-        indices[start + top_rows, ranks] = top_columns
-        weights[start + top_rows, ranks] = top_values
+        block.data = similarity
+        top_n_of_sparse_rows(block, width, indices[start:stop], weights[start:stop], start)
     return ItemNeighbours(weights=weights, indices=indices, n_items=n_items)
 
 
@@ -123,39 +118,6 @@ def _blocks(cost: np.ndarray, budget: float) -> list[tuple[int, int]]:
         blocks.append((start, stop))
         start = stop
     return blocks
-
-
-def _top_per_row(
-    rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n_rows: int, width: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Entries of each row's ``width`` largest values (ties by lower column), sorted by
-    row, then value descending, then column. ``rows`` is sorted, ``cols`` ascending
-    within a row."""
-    counts = np.bincount(rows, minlength=n_rows)
-    keep = np.ones(len(rows), dtype=bool)
-    starts = np.concatenate([[0], np.cumsum(counts)])
-    for row in np.flatnonzero(counts > width).tolist():
-        lo, hi = starts[row], starts[row + 1]
-        row_values = values[lo:hi]
-        threshold = np.partition(row_values, len(row_values) - width)[len(row_values) - width]
-        above = row_values > threshold
-        # Ties at the threshold: the lowest columns (cols are ascending) fill the row.
-        tied = np.flatnonzero(row_values == threshold)[: width - int(above.sum())]
-        chosen = above
-        chosen[tied] = True
-        keep[lo:hi] = chosen
-    rows, cols, values = rows[keep], cols[keep], values[keep]
-    order = np.lexsort((cols, -values, rows))
-    return rows[order], cols[order], values[order]
-
-
-def _rank_in_row(sorted_rows: np.ndarray) -> np.ndarray:
-    """0, 1, 2... within each run of equal values of a sorted array."""
-    if not len(sorted_rows):
-        return np.empty(0, dtype=np.int64)
-    positions = np.arange(len(sorted_rows))
-    run_start = np.concatenate([[True], sorted_rows[1:] != sorted_rows[:-1]])
-    return positions - np.maximum.accumulate(np.where(run_start, positions, 0))
 
 
 def train_item_knn(

@@ -12,7 +12,7 @@ from recommendations.engine.item_knn import (
     cosine_top_n,
     train_item_knn,
 )
-from recommendations.engine.neighbours import top_n_neighbours
+from recommendations.engine.neighbours import sparse_top_n_neighbours, top_n_neighbours
 
 
 def random_interactions(seed: int, users: int = 120, items: int = 60, density: float = 0.12):
@@ -80,3 +80,16 @@ def test_bm25_item_knn_is_the_blockwise_cosine_of_the_bm25_matrix():
 
     np.testing.assert_array_equal(trained.indices, reference.indices)
     np.testing.assert_allclose(trained.weights, reference.weights, rtol=1e-6)
+
+
+def test_sparse_top_n_equals_the_dense_top_n():
+    # Co-purchase counts (bought together) are a sparse item x item matrix.
+    rng = np.random.default_rng(5)
+    similarity = sp.random(50, 50, density=0.2, random_state=rng, format="csr")
+    similarity.data = rng.random(similarity.nnz) - 0.3  # negatives are never neighbours
+
+    sparse = sparse_top_n_neighbours(similarity, 4)
+    dense = top_n_neighbours(similarity.toarray(), 4)
+
+    np.testing.assert_array_equal(sparse.indices, dense.indices)
+    np.testing.assert_allclose(sparse.weights, dense.weights, rtol=1e-6)
