@@ -115,3 +115,11 @@ def test_an_altered_file_is_refused_and_the_loaded_version_keeps_serving(file_st
 
     assert artifact_of(2) is None
     assert serving.recommend(strategy="popular", k=1).model_version == first.version
+
+
+def test_staff_see_where_the_model_is_stored(file_storage, train, admin_client):
+    row = train()
+
+    page = admin_client.get(f"/admin/recommenders/inspect/{row.pk}/")
+
+    assert page.status_code == 200 and row.artifact_file.encode() in page.content
