@@ -104,12 +104,7 @@ def train_recommender(*, now: datetime | None = None) -> RecommenderModel:
         logger.exception("recommender training v%s failed", row.version)
         _record_failure(row, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
         raise TrainingFailed(str(exc), row) from exc
-    try:
-        _activate(row, fitted, artifact, time.perf_counter() - started)
-    except BaseException:
-        # Nothing names the file: the row that would have was rolled back.
-        delete_artifact_files([artifact.file_name])
-        raise
+    _activate(row, fitted, artifact, time.perf_counter() - started)
     return row
 
 
@@ -148,33 +143,38 @@ def _activate(
 ) -> None:
     """Swap the active version in one transaction; readers see the old or the new one
     (an artifact file was written before and becomes reachable only by this commit)."""
-    with transaction.atomic():
-        list(RecommenderModel.objects.select_for_update().filter(is_active=True))
-        RecommenderModel.objects.filter(is_active=True).update(
-            is_active=False, status=RecommenderModel.Status.RETIRED
-        )
-        RecommenderModel.objects.filter(pk=row.pk).update(
-            status=RecommenderModel.Status.READY,
-            is_active=True,
-            metrics=fitted.metrics,
-            n_users=fitted.n_users,
-            n_items=fitted.n_items,
-            n_events=fitted.n_events,
-            training_seconds=seconds,
-            config={**row.config, "served_blend": fitted.model.strategy_weights},
-            artifact=artifact.inline,
-            artifact_file=artifact.file_name,
-            artifact_sha256=artifact.sha256,
-            artifact_bytes=artifact.size,
-            finished_at=timezone.now(),
-        )
-        _drop_old_artifacts()
-        version = row.version
-        transaction.on_commit(
-            lambda: cache.set(
-                ACTIVE_VERSION_KEY, version, settings.PZ_RECOMMENDER_VERSION_CACHE_SECONDS
+    try:
+        with transaction.atomic():
+            list(RecommenderModel.objects.select_for_update().filter(is_active=True))
+            RecommenderModel.objects.filter(is_active=True).update(
+                is_active=False, status=RecommenderModel.Status.RETIRED
             )
-        )
+            RecommenderModel.objects.filter(pk=row.pk).update(
+                status=RecommenderModel.Status.READY,
+                is_active=True,
+                metrics=fitted.metrics,
+                n_users=fitted.n_users,
+                n_items=fitted.n_items,
+                n_events=fitted.n_events,
+                training_seconds=seconds,
+                config={**row.config, "served_blend": fitted.model.strategy_weights},
+                artifact=artifact.inline,
+                artifact_file=artifact.file_name,
+                artifact_sha256=artifact.sha256,
+                artifact_bytes=artifact.size,
+                finished_at=timezone.now(),
+            )
+            _drop_old_artifacts()
+            version = row.version
+            transaction.on_commit(
+                lambda: cache.set(
+                    ACTIVE_VERSION_KEY, version, settings.PZ_RECOMMENDER_VERSION_CACHE_SECONDS
+                )
+            )
+    except BaseException:
+        # Rolled back: no row names the new file.
+        delete_artifact_files([artifact.file_name])
+        raise
     row.refresh_from_db()
 
 
