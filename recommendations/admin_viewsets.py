@@ -109,6 +109,7 @@ class RecommenderModelViewSet(ModelViewSet):
         "n_events",
         "training_seconds",
         "artifact_bytes",
+        "artifact_file",
         "error",
         "config",
     ]

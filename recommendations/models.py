@@ -14,13 +14,19 @@ class WithoutArtifactManager(models.Manager):
 class RecommenderModel(models.Model):
     """One training run; at most one row is active and serving.
 
-    The artifact is the pickled `engine.TrainedModel` in a BinaryField rather than a
-    FileField: it is written in the same transaction that makes the version active, so a
-    reader can never see an active row without its model (no orphan or half-written
-    files), and every web and worker host reads it from the database they already share,
-    with no shared file storage to configure. It is loaded once per process per version
+    The artifact is the pickled `engine.TrainedModel`. Up to
+    `PZ_RECOMMENDER_ARTIFACT_DB_MAX_BYTES` it is kept in the row (a BinaryField), so
+    every web and worker host reads it from the database they already share; larger
+    ones (catalogues of 100,000s of products) are written to the `recommender_artifacts`
+    storage first and the row names the file (`artifact_file`, with its SHA-256). Either
+    way the row becomes active in one transaction, so a reader never sees an active row
+    without its model. It is loaded once per process per version
     (`recommendations.serving`); retired versions beyond `PZ_RECOMMENDER_KEEP_ARTIFACTS`
-    have their bytes dropped.
+    have their bytes and files dropped.
+
+    The artifact holds no personal data (item ids, item-to-item weights or item factors,
+    popularity per country/device/segment: no visitor ids, no per-visitor vectors), so
+    visitor export and erasure have nothing to do with it.
     """
 
     class Status(models.TextChoices):
@@ -43,9 +49,12 @@ class RecommenderModel(models.Model):
     n_items = models.PositiveIntegerField(default=0)
     n_events = models.PositiveIntegerField(default=0)
     training_seconds = models.FloatField(null=True, blank=True)
-    artifact_bytes = models.PositiveIntegerField(default=0)
+    artifact_bytes = models.PositiveBigIntegerField(default=0)
     error = models.TextField(blank=True, default="")
     artifact = models.BinaryField(null=True, blank=True, editable=False)
+    # Name in the `recommender_artifacts` storage when the artifact is not in the row.
+    artifact_file = models.CharField(max_length=255, blank=True, default="", editable=False)
+    artifact_sha256 = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = WithoutArtifactManager()
 

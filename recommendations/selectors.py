@@ -3,6 +3,7 @@ the catalog snapshot and the click-through rate per strategy."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,8 +17,11 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from catalog.models import Product
+from recommendations.artifacts import ArtifactUnreadable, read_artifact_file
 from recommendations.models import RecommenderModel
 from tracking.models import Event
+
+logger = logging.getLogger(__name__)
 
 ACTIVE_VERSION_KEY = "recs:active-version"
 RECENT_PREFIX = "recs:recent:"
@@ -44,10 +48,25 @@ def active_version() -> int | None:
 
 
 def artifact_of(version: int) -> bytes | None:
-    data = (
-        RecommenderModel.objects.filter(version=version).values_list("artifact", flat=True).first()
+    """The pickled model of a version, from its row or its checked file; None when it has
+    none (dropped, or the file is missing or altered: logged)."""
+    row = (
+        RecommenderModel.objects.filter(version=version)
+        .values_list("artifact", "artifact_file", "artifact_sha256")
+        .first()
     )
-    return bytes(data) if data else None
+    if row is None:
+        return None
+    data, file_name, sha256 = row
+    if data:
+        return bytes(data)
+    if not file_name:
+        return None
+    try:
+        return read_artifact_file(file_name, sha256)
+    except ArtifactUnreadable:
+        logger.exception("recommender v%s: artifact file unreadable", version)
+        return None
 
 
 def recent_cache_key(visitor_id: str) -> str:

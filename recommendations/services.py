@@ -20,12 +20,14 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
+from recommendations.artifacts import StoredArtifact, delete_artifact_files, store_artifact
 from recommendations.context import context_key, grouped_event_popularity, member_popularity
 from recommendations.engine import Interactions, TrainedModel, TrainingConfig, train_model
 from recommendations.engine.model import scale_to_unit_max
+from recommendations.engine.training import resolve_strategy_weights
 from recommendations.evaluation.benchmark import build_evaluation_set, evaluate_model
 from recommendations.evaluation.datasets import InteractionLog
 from recommendations.evaluation.splits import temporal_split
@@ -95,7 +97,9 @@ def train_recommender(*, now: datetime | None = None) -> RecommenderModel:
     started = time.perf_counter()
     try:
         fitted = fit_recommender(now=now, config=config)
-        artifact = pickle.dumps(fitted.model, protocol=pickle.HIGHEST_PROTOCOL)
+        artifact = store_artifact(
+            row.version, pickle.dumps(fitted.model, protocol=pickle.HIGHEST_PROTOCOL)
+        )
     except Exception as exc:
         logger.exception("recommender training v%s failed", row.version)
         _record_failure(row, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
@@ -134,41 +138,60 @@ def _record_failure(row: RecommenderModel, error: str, seconds: float) -> None:
     row.refresh_from_db()
 
 
-def _activate(row: RecommenderModel, fitted: Fitted, artifact: bytes, seconds: float) -> None:
-    """Swap the active version in one transaction; readers see the old or the new one."""
-    with transaction.atomic():
-        list(RecommenderModel.objects.select_for_update().filter(is_active=True))
-        RecommenderModel.objects.filter(is_active=True).update(
-            is_active=False, status=RecommenderModel.Status.RETIRED
-        )
-        RecommenderModel.objects.filter(pk=row.pk).update(
-            status=RecommenderModel.Status.READY,
-            is_active=True,
-            metrics=fitted.metrics,
-            n_users=fitted.n_users,
-            n_items=fitted.n_items,
-            n_events=fitted.n_events,
-            training_seconds=seconds,
-            artifact=artifact,
-            artifact_bytes=len(artifact),
-            finished_at=timezone.now(),
-        )
-        _drop_old_artifacts()
-        version = row.version
-        transaction.on_commit(
-            lambda: cache.set(
-                ACTIVE_VERSION_KEY, version, settings.PZ_RECOMMENDER_VERSION_CACHE_SECONDS
+def _activate(
+    row: RecommenderModel, fitted: Fitted, artifact: StoredArtifact, seconds: float
+) -> None:
+    """Swap the active version in one transaction; readers see the old or the new one
+    (an artifact file was written before and becomes reachable only by this commit)."""
+    try:
+        with transaction.atomic():
+            list(RecommenderModel.objects.select_for_update().filter(is_active=True))
+            RecommenderModel.objects.filter(is_active=True).update(
+                is_active=False, status=RecommenderModel.Status.RETIRED
             )
-        )
+            RecommenderModel.objects.filter(pk=row.pk).update(
+                status=RecommenderModel.Status.READY,
+                is_active=True,
+                metrics=fitted.metrics,
+                n_users=fitted.n_users,
+                n_items=fitted.n_items,
+                n_events=fitted.n_events,
+                training_seconds=seconds,
+                config={**row.config, "served_blend": fitted.model.strategy_weights},
+                artifact=artifact.inline,
+                artifact_file=artifact.file_name,
+                artifact_sha256=artifact.sha256,
+                artifact_bytes=artifact.size,
+                finished_at=timezone.now(),
+            )
+            _drop_old_artifacts()
+            version = row.version
+            transaction.on_commit(
+                lambda: cache.set(
+                    ACTIVE_VERSION_KEY, version, settings.PZ_RECOMMENDER_VERSION_CACHE_SECONDS
+                )
+            )
+    except BaseException:
+        # Rolled back: no row names the new file.
+        delete_artifact_files([artifact.file_name])
+        raise
     row.refresh_from_db()
 
 
 def _drop_old_artifacts() -> None:
+    """Retired versions beyond `PZ_RECOMMENDER_KEEP_ARTIFACTS` lose their bytes; their
+    files are deleted once that is committed (a rollback leaves them in use)."""
     keep = settings.PZ_RECOMMENDER_KEEP_ARTIFACTS
-    old = RecommenderModel.objects.filter(is_active=False, artifact__isnull=False).values_list(
-        "pk", flat=True
+    with_artifact = RecommenderModel.objects.filter(
+        Q(artifact__isnull=False) | ~Q(artifact_file=""), is_active=False
     )
-    RecommenderModel.objects.filter(pk__in=list(old[keep:])).update(artifact=None)
+    old = list(with_artifact.values_list("pk", "artifact_file")[keep:])
+    RecommenderModel.objects.filter(pk__in=[pk for pk, _ in old]).update(
+        artifact=None, artifact_file=""
+    )
+    files = [name for _, name in old if name]
+    if files:
+        transaction.on_commit(lambda: delete_artifact_files(files))
 
 
 def fit_recommender(*, now: datetime, config: TrainingConfig | None = None) -> Fitted:
@@ -187,6 +210,18 @@ def fit_recommender(*, now: datetime, config: TrainingConfig | None = None) -> F
     weights = np.asarray(events.weights, dtype=np.float32)
     stamps = np.asarray(events.timestamps, dtype=np.float64)
     baskets = np.asarray(events.baskets, dtype=object)
+    interactions = Interactions.from_arrays(
+        users, items, weights, stamps, known_items=catalog.product_ids
+    )
+    # EASE or the large-catalogue strategy is chosen by the shop's catalogue size, for the
+    # holdout model too (its training split knows fewer products).
+    config = replace(
+        config,
+        strategy_weights=resolve_strategy_weights(
+            config.strategy_weights, interactions.n_items, config
+        ),
+    )
+    blend = resolve_strategy_weights(settings.PZ_RECOMMENDER_BLEND, interactions.n_items, config)
     metrics = evaluate_holdout(
         InteractionLog(
             name="shop",
@@ -198,11 +233,9 @@ def fit_recommender(*, now: datetime, config: TrainingConfig | None = None) -> F
             item_texts=catalog.texts,
         ),
         config,
+        blend,
     )
-    interactions = Interactions.from_arrays(
-        users, items, weights, stamps, known_items=catalog.product_ids
-    )
-    model = _train(interactions, config, catalog.texts, baskets, items)
+    model = _train(interactions, config, blend, catalog.texts, baskets, items)
     min_users = settings.PZ_RECOMMENDER_MIN_CONTEXT_USERS
     groups: dict[str, np.ndarray] = {}
     for dimension, values in (("country", events.countries), ("device", events.devices)):
@@ -233,6 +266,7 @@ def fit_recommender(*, now: datetime, config: TrainingConfig | None = None) -> F
 def _train(
     interactions: Interactions,
     config: TrainingConfig,
+    blend: dict[str, float],
     texts: dict[str, str],
     baskets: np.ndarray,
     items: np.ndarray,
@@ -246,10 +280,12 @@ def _train(
         if "bought_together" in config.active_strategies()
         else None,
     )
-    return replace(model, strategy_weights=dict(settings.PZ_RECOMMENDER_BLEND))
+    return replace(model, strategy_weights=dict(blend))
 
 
-def evaluate_holdout(log: InteractionLog, config: TrainingConfig) -> dict[str, Any]:
+def evaluate_holdout(
+    log: InteractionLog, config: TrainingConfig, blend: dict[str, float]
+) -> dict[str, Any]:
     """NDCG/precision/recall/hit rate/coverage at 10 of the blend ("personal"), each
     trained strategy alone and popularity, trained on all but the last
     `PZ_RECOMMENDER_HOLDOUT_FRACTION` of the time span and tested on it."""
@@ -268,12 +304,12 @@ def evaluate_holdout(log: InteractionLog, config: TrainingConfig) -> dict[str, A
         return result
     assert train_log.baskets is not None  # noqa: S101 - built with baskets above
     model = _train(
-        evaluation.train, config, dict(log.item_texts), train_log.baskets, train_log.items
+        evaluation.train, config, blend, dict(log.item_texts), train_log.baskets, train_log.items
     )
-    candidates = {"personal": dict(settings.PZ_RECOMMENDER_BLEND), "popularity": {"popularity": 1}}
+    candidates = {"personal": blend, "popularity": {"popularity": 1}}
     candidates.update({name: {name: 1.0} for name in sorted(model.neighbours)})
-    for name, blend in candidates.items():
-        scored = evaluate_model(replace(model, strategy_weights=blend), evaluation, EVALUATION_K)
+    for name, weights in candidates.items():
+        scored = evaluate_model(replace(model, strategy_weights=weights), evaluation, EVALUATION_K)
         result["strategies"][name] = {
             "ndcg": round(scored.ndcg, 5),
             "precision": round(scored.precision, 5),

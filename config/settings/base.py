@@ -369,9 +369,33 @@ PZ_RECOMMENDER_TRAINING = {
     "knn_neighbours": 100,
     "content_neighbours": 100,
     "bought_together_neighbours": 50,
+    # Above this many products EASE (a dense n x n inverse: 3.2 GB at 20,000) is replaced
+    # by the large-catalogue strategy: "item_knn_bm25" (blockwise top-N, memory items x
+    # neighbours), "item_knn" or "als" (implicit ALS). See recommendations/README.md.
+    "ease_max_dense_items": env_int("PZ_RECOMMENDER_EASE_MAX_ITEMS", 20_000),
+    "large_catalog_strategy": os.environ.get(
+        "PZ_RECOMMENDER_LARGE_CATALOG_STRATEGY", "item_knn_bm25"
+    ),
+    # Lists of the large-catalogue default: 200,000 products x 100 = 160 MB of model.
+    "bm25_neighbours": 100,
 }
 PZ_RECOMMENDER_TRAINING_TIMEOUT = 60 * 60
 PZ_RECOMMENDER_KEEP_ARTIFACTS = 2  # retired versions that keep their model (rollback)
+# Models larger than this are written to STORAGES["recommender_artifacts"] (a directory
+# outside MEDIA_ROOT by default: pickles must never be web-served; point it at shared
+# storage, e.g. django-storages' S3 backend, when web and worker hosts differ).
+PZ_RECOMMENDER_ARTIFACT_DB_MAX_BYTES = env_int(
+    "PZ_RECOMMENDER_ARTIFACT_DB_MAX_BYTES", 32 * 1024 * 1024
+)
+STORAGES["recommender_artifacts"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {
+        "location": os.environ.get(
+            "PZ_RECOMMENDER_ARTIFACT_DIR", str(BASE_DIR / "var" / "recommender-artifacts")
+        ),
+        "base_url": None,
+    },
+}
 # Countries, devices and segments with fewer distinct visitors get no own popularity.
 PZ_RECOMMENDER_MIN_CONTEXT_USERS = 20
 PZ_RECOMMENDER_CONTEXT_BOOST = {"smoothing": 0.1, "strength": 0.5, "cap": 2.0}

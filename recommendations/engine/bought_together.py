@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
-from .neighbours import ItemNeighbours, top_n_neighbours
+from .neighbours import ItemNeighbours, sparse_top_n_neighbours
 
 Normalisation = Literal["cosine", "lift", "jaccard"]
 
@@ -63,4 +63,4 @@ def train_bought_together(
         counts.data = both / (n_i + n_j - both)
     else:
         raise ValueError(f"unknown normalisation {normalisation!r}")
-    return top_n_neighbours(counts, n_neighbours)
+    return sparse_top_n_neighbours(counts, n_neighbours)

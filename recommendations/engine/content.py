@@ -7,6 +7,7 @@ from collections.abc import Hashable, Mapping, Sequence
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from .item_knn import cosine_top_n
 from .neighbours import ItemNeighbours, top_n_neighbours
 
 
@@ -28,5 +29,7 @@ def train_content_neighbours(
     # Keep one-character tokens too: short category codes and years are informative.
     single_word = r"(?u)\b\w+\b"
     vectorizer = TfidfVectorizer(min_df=min_df, sublinear_tf=True, token_pattern=single_word)
-    vectors = vectorizer.fit_transform(documents)  # rows are L2-normalised
-    return top_n_neighbours(vectors @ vectors.T, n_neighbours)
+    vectors = vectorizer.fit_transform(documents)
+    # Cosine of the item columns of term x item, block by block: the full item x item
+    # product of a large catalogue sharing common words would not fit.
+    return cosine_top_n(vectors.T, n_neighbours)

@@ -6,11 +6,10 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from .item_knn import train_item_knn
 from .neighbours import ItemNeighbours, dense_neighbours, top_n_neighbours
 
 # The dense n x n inverse costs 8 n^2 bytes and O(n^3) time: 20k items is ~3.2 GB and
-# minutes of CPU, so beyond this the model falls back to item-kNN.
+# minutes of CPU, so beyond this training uses `TrainingConfig.large_catalog_strategy`.
 MAX_DENSE_ITEMS = 20_000
 
 
@@ -43,14 +42,18 @@ def train_ease(
     n_neighbours: int | None = None,
     max_dense_items: int = MAX_DENSE_ITEMS,
 ) -> ItemNeighbours:
-    """EASE neighbours for serving; item-kNN cosine when the catalogue is too large.
+    """EASE neighbours for serving. Catalogues above ``max_dense_items`` are refused
+    (`training.resolve_strategy_weights` trains a scalable strategy for them instead).
 
     ``n_neighbours=None`` keeps the complete dense matrix (negative weights included),
     otherwise the top-N positive weights per item are kept.
     """
     n_items = matrix.shape[1]
     if n_items > max_dense_items:
-        return train_item_knn(matrix, n_neighbours=n_neighbours or 200)
+        raise ValueError(
+            f"EASE needs a dense {n_items} x {n_items} inverse; the limit is "
+            f"{max_dense_items} items"
+        )
     weights = ease_weights(matrix, l2)
     if n_neighbours is None or n_neighbours >= n_items - 1:
         return dense_neighbours(weights)

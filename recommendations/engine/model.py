@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .als import ItemFactors
 from .neighbours import ItemNeighbours
+
+# What a personal or related strategy scores with: neighbour lists or ALS item factors.
+ItemScorer = ItemNeighbours | ItemFactors
 
 # Popularity is added with this weight to every blended score so that items without
 # personal evidence are ranked by popularity: the cold-start fallback for users with no
@@ -36,7 +40,7 @@ class TrainedModel:
 
     item_ids: np.ndarray
     item_index: dict[Hashable, int]
-    neighbours: dict[str, ItemNeighbours]
+    neighbours: dict[str, ItemScorer]
     popularity: np.ndarray
     strategy_weights: dict[str, float]
     item_vectors: dict[str, np.ndarray] = field(default_factory=dict)

@@ -111,6 +111,73 @@ def top_n_neighbours(
     return ItemNeighbours(weights=weights, indices=indices, n_items=n_items)
 
 
+def sparse_top_n_neighbours(similarity: sp.spmatrix, n_neighbours: int) -> ItemNeighbours:
+    """``top_n_neighbours`` of a sparse similarity without densifying it: the work is
+    proportional to its entries, not to n_items squared (ties by the lower index)."""
+    n_items = similarity.shape[0]
+    width = max(0, min(n_neighbours, n_items - 1))
+    indices = np.full((n_items, width), n_items, dtype=np.int32)
+    weights = np.zeros((n_items, width), dtype=np.float32)
+    if width:
+        top_n_of_sparse_rows(sp.csr_matrix(similarity), width, indices, weights, 0)
+    return ItemNeighbours(weights=weights, indices=indices, n_items=n_items)
+
+
+def top_n_of_sparse_rows(
+    rows_matrix: sp.csr_matrix,
+    width: int,
+    indices: np.ndarray,
+    weights: np.ndarray,
+    first_item: int,
+) -> None:
+    """Write the ``width`` largest positive entries of each row of ``rows_matrix`` (the
+    rows of items ``first_item``, ``first_item + 1``..., the item itself excluded) into
+    ``indices``/``weights``, best first, ties by the lower column."""
+    rows_matrix = sp.csr_matrix(rows_matrix)
+    rows_matrix.sort_indices()
+    local = np.repeat(np.arange(rows_matrix.shape[0]), np.diff(rows_matrix.indptr))
+    keep = (rows_matrix.data > 0) & (rows_matrix.indices != local + first_item)
+    top_rows, top_columns, top_values = _top_per_row(
+        local[keep], rows_matrix.indices[keep], rows_matrix.data[keep], rows_matrix.shape[0], width
+    )
+    ranks = _rank_in_row(top_rows)
+    indices[top_rows, ranks] = top_columns
+    weights[top_rows, ranks] = top_values
+
+
+def _top_per_row(
+    rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n_rows: int, width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Entries of each row's ``width`` largest values (ties by lower column), sorted by
+    row, then value descending, then column. ``rows`` is sorted, ``cols`` ascending
+    within a row."""
+    counts = np.bincount(rows, minlength=n_rows)
+    keep = np.ones(len(rows), dtype=bool)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    for row in np.flatnonzero(counts > width).tolist():
+        lo, hi = starts[row], starts[row + 1]
+        row_values = values[lo:hi]
+        threshold = np.partition(row_values, len(row_values) - width)[len(row_values) - width]
+        above = row_values > threshold
+        # Ties at the threshold: the lowest columns (cols are ascending) fill the row.
+        tied = np.flatnonzero(row_values == threshold)[: width - int(above.sum())]
+        chosen = above
+        chosen[tied] = True
+        keep[lo:hi] = chosen
+    rows, cols, values = rows[keep], cols[keep], values[keep]
+    order = np.lexsort((cols, -values, rows))
+    return rows[order], cols[order], values[order]
+
+
+def _rank_in_row(sorted_rows: np.ndarray) -> np.ndarray:
+    """0, 1, 2... within each run of equal values of a sorted array."""
+    if not len(sorted_rows):
+        return np.empty(0, dtype=np.int64)
+    positions = np.arange(len(sorted_rows))
+    run_start = np.concatenate([[True], sorted_rows[1:] != sorted_rows[:-1]])
+    return positions - np.maximum.accumulate(np.where(run_start, positions, 0))
+
+
 def dense_neighbours(weights: np.ndarray) -> ItemNeighbours:
     """Complete neighbour lists from a dense item x item weight matrix (diagonal zeroed)."""
     # Row-major so that gathering a user's history rows reads contiguous memory.

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .als import train_als
 from .bought_together import Normalisation, train_bought_together
 from .content import train_content_neighbours
 from .ease import MAX_DENSE_ITEMS, train_ease
@@ -18,18 +19,23 @@ from .neighbours import ItemNeighbours, for_serving
 from .popularity import item_popularity, segment_popularity, trending_popularity
 
 SECONDS_PER_DAY = 86_400.0
+# What "ease" becomes above `TrainingConfig.ease_max_dense_items` products: models whose
+# memory grows with items x neighbours (or factors), not items squared.
+LARGE_CATALOG_STRATEGIES = ("item_knn_bm25", "item_knn", "als")
 
 
 @dataclass(frozen=True)
 class TrainingConfig:
     """Hyperparameters of every strategy and the blend weights.
 
-    Strategy names: "item_knn", "item_knn_bm25", "ease", "content", "bought_together",
-    "popularity", "trending". Only strategies with a non-zero weight (overall or in a
-    segment) are trained. Defaults are the values chosen on validation splits carved from
-    MovieLens-100K training data (``manage.py evaluate_recommenders``). The default blend
-    is EASE alone: tuned hybrids were within noise of it on both benchmarks. Neighbour
-    lists cost n_items x neighbours x 8 bytes, so lower them for large catalogues.
+    Strategy names: "item_knn", "item_knn_bm25", "ease", "als", "content",
+    "bought_together", "popularity", "trending". Only strategies with a non-zero weight
+    (overall or in a segment) are trained. Above ``ease_max_dense_items`` items "ease" is
+    replaced by ``large_catalog_strategy`` (see ``resolve_strategy_weights``). Defaults
+    are the values chosen on validation splits carved from MovieLens-100K training data
+    (``manage.py evaluate_recommenders``). The default blend is EASE alone: tuned hybrids
+    were within noise of it on both benchmarks. Neighbour lists cost n_items x neighbours
+    x 8 bytes, so lower them for large catalogues.
     """
 
     strategy_weights: Mapping[str, float] = field(default_factory=lambda: {"ease": 1.0})
@@ -41,6 +47,13 @@ class TrainingConfig:
     ease_l2: float = 500.0
     ease_neighbours: int | None = None
     ease_max_dense_items: int = MAX_DENSE_ITEMS
+    large_catalog_strategy: str = "item_knn_bm25"
+    als_factors: int = 64
+    als_regularization: float = 50.0
+    als_alpha: float = 3.0
+    als_iterations: int = 15
+    als_bm25: bool = True
+    seed: int = 42
     content_neighbours: int = 400
     bought_together_neighbours: int = 50
     bought_together_normalisation: Normalisation = "cosine"
@@ -48,9 +61,31 @@ class TrainingConfig:
     trending_half_life_days: float = 14.0
     binary: bool = True
 
-    def active_strategies(self) -> set[str]:
+    def active_strategies(self, n_items: int | None = None) -> set[str]:
+        """Strategies with a weight anywhere; given the catalogue size, after the
+        large-catalogue substitution."""
         weights = [self.strategy_weights, *self.segment_weights.values()]
+        if n_items is not None:
+            weights = [resolve_strategy_weights(w, n_items, self) for w in weights]
         return {name for mapping in weights for name, w in mapping.items() if w}
+
+
+def resolve_strategy_weights(
+    weights: Mapping[str, float], n_items: int, config: TrainingConfig
+) -> dict[str, float]:
+    """The blend to train and serve for a catalogue of ``n_items``: EASE's dense n x n
+    inverse stops at ``config.ease_max_dense_items`` (3.2 GB at 20,000 items), so above
+    it "ease" is replaced by ``config.large_catalog_strategy`` (weights add up when the
+    blend already has it)."""
+    if n_items <= config.ease_max_dense_items or "ease" not in weights:
+        return dict(weights)
+    large = config.large_catalog_strategy
+    if large not in LARGE_CATALOG_STRATEGIES:
+        known = ", ".join(LARGE_CATALOG_STRATEGIES)
+        raise ValueError(f"unknown large_catalog_strategy {large!r}; one of {known}")
+    resolved = {name: w for name, w in weights.items() if name != "ease"}
+    resolved[large] = resolved.get(large, 0.0) + weights["ease"]
+    return resolved
 
 
 def train_model(
@@ -68,7 +103,8 @@ def train_model(
     segment) gives per-segment popularity fallbacks.
     """
     config = config or TrainingConfig()
-    active = config.active_strategies()
+    n_items = interactions.n_items
+    active = config.active_strategies(n_items)
     matrix = interactions.binary() if config.binary else interactions.matrix
     seconds: dict[str, float] = {}
     neighbours: dict[str, ItemNeighbours] = {}
@@ -80,8 +116,10 @@ def train_model(
         seconds[name] = time.perf_counter() - started
         if name in ITEM_VECTOR_STRATEGIES:
             vectors[name] = result
-        else:
+        elif isinstance(result, ItemNeighbours):
             neighbours[name] = for_serving(result)
+        else:
+            neighbours[name] = result
 
     started = time.perf_counter()
     popularity = scale_to_unit_max(item_popularity(interactions))
@@ -119,6 +157,19 @@ def train_model(
                 max_dense_items=config.ease_max_dense_items,
             ),
         )
+    if "als" in active:
+        timed(
+            "als",
+            lambda: train_als(
+                matrix,
+                factors=config.als_factors,
+                regularization=config.als_regularization,
+                alpha=config.als_alpha,
+                iterations=config.als_iterations,
+                bm25=config.als_bm25,
+                seed=config.seed,
+            ),
+        )
     if "content" in active:
         timed(
             "content",
@@ -145,10 +196,13 @@ def train_model(
         item_index=interactions.item_index,
         neighbours=neighbours,
         popularity=popularity,
-        strategy_weights=dict(config.strategy_weights),
+        strategy_weights=resolve_strategy_weights(config.strategy_weights, n_items, config),
         item_vectors=vectors,
         segment_popularity=by_segment,
-        segment_weights={s: dict(w) for s, w in config.segment_weights.items()},
+        segment_weights={
+            s: resolve_strategy_weights(w, n_items, config)
+            for s, w in config.segment_weights.items()
+        },
         training_seconds=seconds,
     )
 

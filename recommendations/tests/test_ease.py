@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from recommendations.engine.ease import ease_weights, train_ease
@@ -57,8 +58,6 @@ def test_dense_serving_keeps_every_weight_and_truncated_keeps_top_positive():
         assert truncated.of_item(item)[0].tolist() == best.tolist()
 
 
-def test_large_catalogue_falls_back_to_item_knn():
-    neighbours = train_ease(sp.csr_matrix(MATRIX), l2=2.0, n_neighbours=3, max_dense_items=4)
-
-    assert neighbours.indices is not None
-    assert np.all(neighbours.weights <= 1 + 1e-6)  # cosine, not EASE weights
+def test_a_catalogue_above_the_dense_limit_is_refused():
+    with pytest.raises(ValueError, match="limit is 4 items"):
+        train_ease(sp.csr_matrix(MATRIX), l2=2.0, n_neighbours=3, max_dense_items=4)
