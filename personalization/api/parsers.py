@@ -1,6 +1,10 @@
-"""A JSON parser that turns every malformed body into a 400 and an oversize one into a 413."""
+"""The API's one JSON parser (public and staff endpoints): a malformed body is a 400, an
+oversize one a 413, and so is a body no endpoint takes: a top-level value that is not an
+object, or a string that is not valid Unicode text (a lone surrogate, NUL), which would
+be stored and break every later read of it."""
 
 import json
+import re
 from typing import Any
 
 from django.conf import settings
@@ -8,7 +12,12 @@ from django.http.request import RawPostDataException
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
-from personalization.api.errors import PayloadTooLarge
+from personalization.api.errors import InvalidInput, PayloadTooLarge
+from tracking.event_validation import INVALID_TEXT, find_invalid_text
+
+# Only a `\u` escape of a surrogate or NUL can put invalid text into a parsed body (raw
+# UTF-8 is decoded strictly), so the walk over the parsed body runs only when one is there.
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
 
 
 def _reject_constant(name: str) -> None:
@@ -34,8 +43,16 @@ class SafeJSONParser(BaseParser):
         if len(body) > limit:
             raise PayloadTooLarge()
         try:
-            return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+            data = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"Body is not valid JSON: {str(exc)[:200]}") from exc
         except RecursionError as exc:
             raise ParseError("Body is nested too deeply.") from exc
+        if not isinstance(data, dict):
+            raise InvalidInput("The body must be a JSON object.", {"body": "must be an object"})
+        view = (parser_context or {}).get("view")
+        if _SUSPECT_ESCAPE.search(body) and not getattr(view, "checks_text_per_item", False):
+            path = find_invalid_text(data)
+            if path is not None:
+                raise InvalidInput(f"{path} {INVALID_TEXT}.", {path: INVALID_TEXT})
+        return data
