@@ -129,21 +129,28 @@ def shown(value: object, limit: int = 32) -> str:
     return str(value)[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def find_invalid_text(value: object, path: str = "body") -> str | None:
-    """The path of the first string (or object key) in parsed JSON that is not valid
-    Unicode text, or None."""
+def find_unstorable(value: object, path: str = "body") -> tuple[str, str] | None:
+    """The first value in parsed JSON that no read could survive, as (path, reason): a
+    string or key that is not valid Unicode text, a number that is not finite or beyond
+    2^53 in magnitude. None when there is none."""
     if isinstance(value, str):
-        return path if invalid_text(value) else None
+        return (path, INVALID_TEXT) if invalid_text(value) else None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value) or abs(value) > MAX_ABS_NUMBER:
+            return path, f"must be a finite number of at most {MAX_ABS_NUMBER} in magnitude"
+        return None
     if isinstance(value, dict):
         for key, item in value.items():
             if invalid_text(key):
-                return f"{path}.{shown(key)}"
-            found = find_invalid_text(item, f"{path}.{key}")
+                return f"{path}.{shown(key)}", INVALID_TEXT
+            found = find_unstorable(item, f"{path}.{key}")
             if found:
                 return found
     elif isinstance(value, list):
         for position, item in enumerate(value):
-            found = find_invalid_text(item, f"{path}[{position}]")
+            found = find_unstorable(item, f"{path}[{position}]")
             if found:
                 return found
     return None

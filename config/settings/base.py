@@ -404,6 +404,10 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "observability.cors.CorsMiddleware",
 )
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "observability.nul_guard.NulInUrlMiddleware",
+)
 MIDDLEWARE.append("observability.csp.ContentSecurityPolicyMiddleware")
 MIDDLEWARE.append("observability.privacy_signals.GlobalPrivacyControlMiddleware")
 

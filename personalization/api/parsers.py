@@ -1,10 +1,11 @@
 """The API's one JSON parser (public and staff endpoints): a malformed body is a 400, an
 oversize one a 413, and so is a body no endpoint takes: a top-level value that is not an
-object, or a string that is not valid Unicode text (a lone surrogate, NUL), which would
-be stored and break every later read of it."""
+object, a string that is not valid Unicode text (a lone surrogate, NUL) or a number that
+is not finite or beyond 2^53, any of which would be stored and break later reads. A view
+that checks these per item of a batch (events: one bad event is rejected in the report,
+the rest kept) sets `validates_each_item`."""
 
 import json
-import re
 from typing import Any
 
 from django.conf import settings
@@ -13,11 +14,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
 from personalization.api.errors import InvalidInput, PayloadTooLarge
-from tracking.event_validation import INVALID_TEXT, find_invalid_text
-
-# Only a `\u` escape of a surrogate or NUL can put invalid text into a parsed body (raw
-# UTF-8 is decoded strictly), so the walk over the parsed body runs only when one is there.
-_SUSPECT_ESCAPE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
+from tracking.event_validation import find_unstorable
 
 
 def _reject_constant(name: str) -> None:
@@ -51,8 +48,9 @@ class SafeJSONParser(BaseParser):
         if not isinstance(data, dict):
             raise InvalidInput("The body must be a JSON object.", {"body": "must be an object"})
         view = (parser_context or {}).get("view")
-        if _SUSPECT_ESCAPE.search(body) and not getattr(view, "checks_text_per_item", False):
-            path = find_invalid_text(data)
-            if path is not None:
-                raise InvalidInput(f"{path} {INVALID_TEXT}.", {path: INVALID_TEXT})
+        if not getattr(view, "validates_each_item", False):
+            found = find_unstorable(data)
+            if found is not None:
+                path, reason = found
+                raise InvalidInput(f"{path} {reason}.", {path: reason})
         return data

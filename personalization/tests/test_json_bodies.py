@@ -42,7 +42,7 @@ def test_a_non_object_body_is_a_400_on_public_endpoints(server_api_client, url):
 
 @pytest.mark.parametrize("escape", ["\\ud800", "\\udfff", "\\u0000"])
 def test_invalid_text_in_a_staff_body_is_a_400_naming_its_path(staff_client, escape):
-    raw = ('{"key": "s1", "name": "S", "kind": "static", "description": "a' + escape + '"}').encode()
+    raw = f'{{"key": "s1", "name": "S", "kind": "static", "description": "a{escape}"}}'.encode()
     response = send(staff_client, "post", "/api/v1/segments", raw)
     assert response.status_code == 400
     assert "body.description" in response.json()["error"]["fields"]
@@ -53,6 +53,15 @@ def test_a_surrogate_in_a_rule_is_refused_so_the_segment_reads_later(staff_clien
     rule = '{"field": "profile.attributes.city", "op": "eq", "value": "\\ud83d"}'
     raw = ('{"key": "s1", "name": "S", "kind": "rule", "rule": ' + rule + "}").encode()
     response = send(staff_client, "post", "/api/v1/segments", raw)
+    assert response.status_code == 400
+    assert "body.rule.value" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e999", str(2**64), "9007199254740993.5"])
+def test_a_non_finite_or_absurd_number_is_a_400_naming_its_path(staff_client, number):
+    rule = f'{{"events": {{"type": "purchase", "within": "7d"}}, "op": "gte", "value": {number}}}'
+    raw = f'{{"rule": {rule}}}'.encode()
+    response = send(staff_client, "post", "/api/v1/segments/preview", raw)
     assert response.status_code == 400
     assert "body.rule.value" in response.json()["error"]["fields"]
 

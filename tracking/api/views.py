@@ -46,8 +46,8 @@ class PublicApiView(APIView):
 
 class EventsApi(PublicApiView):
     throttle_scope = "events"
-    # Invalid text rejects the one event holding it (the report), not the whole batch.
-    checks_text_per_item = True
+    # An unstorable value rejects the one event holding it (the report), not the batch.
+    validates_each_item = True
 
     @extend_schema(
         request=EventBatchSerializer,
