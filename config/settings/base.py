@@ -482,6 +482,11 @@ PZ_TRIGGERS_ENTRY_LOOKBACK_SECONDS = 60 * 60
 PZ_TRIGGERS_ONSITE_TTL_SECONDS = 24 * 60 * 60
 # The placement where a trigger's pop-up replaces the placement's own content, once.
 PZ_POPUP_PLACEMENT = os.environ.get("PZ_POPUP_PLACEMENT", "site-popup")
+# Webhook targets (triggers/webhook_targets.py): https only unless this allows http (for
+# development); PZ_WEBHOOK_ALLOWED_HOSTS exempts hosts from the private-address check and
+# is for tests' local receivers only (deliberately not read from the environment).
+PZ_WEBHOOK_ALLOW_HTTP = env_bool("PZ_WEBHOOK_ALLOW_HTTP", False)
+PZ_WEBHOOK_ALLOWED_HOSTS: list[str] = []
 PZ_TRIGGERS_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("PZ_TRIGGERS_WEBHOOK_BACKOFF", "2"))
 PZ_TRIGGERS_SWEEP_BATCH = env_int("PZ_TRIGGERS_SWEEP_BATCH", 5000)
 PZ_TRIGGERS_CONVERSION_DAYS = 7
