@@ -436,7 +436,22 @@ PZ_CSP_POLICY = os.environ.get(
     "form-action 'self'; frame-ancestors 'self'",
 )
 PZ_CSP_REPORT_ONLY = env_bool("PZ_CSP_REPORT_ONLY", False)
-PZ_CSP_EXCLUDE_PREFIXES = ["/admin/", "/django-admin/", "/api/v1/docs/"]
+# The Wagtail and Django admins (observability/csp.py says why styles are inline there).
+PZ_CSP_ADMIN_POLICY = os.environ.get(
+    "PZ_CSP_ADMIN_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; "
+    "connect-src 'self'; frame-src 'self'; worker-src 'self' blob:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
+)
+PZ_CSP_ADMIN_PREFIXES = ["/admin/", "/django-admin/"]
+# Staff avatars are Wagtail's own default image: no request to Gravatar with a hash of
+# each staff member's e-mail address (and nothing the admin policy has to allow).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# The dashboard's "new Wagtail release" check calls releases.wagtail.org from the
+# browser; upgrades come through requirements.txt here, and the admin policy stays 'self'.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+PZ_CSP_EXCLUDE_PREFIXES = ["/api/v1/docs/"]
 # Sec-GPC: 1 / DNT: 1 mean "no tracking" unless the visitor explicitly consented.
 PZ_HONOUR_GPC = env_bool("PZ_HONOUR_GPC", True)
 
