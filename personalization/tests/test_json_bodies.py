@@ -90,3 +90,11 @@ def test_a_staff_body_above_djangos_own_limit_is_the_api_413(staff_client, setti
     response = send(staff_client, "post", "/api/v1/segments/preview", body.encode())
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
+
+
+@pytest.mark.parametrize("field", ["url", "referrer"])
+def test_decide_refuses_a_context_url_it_cannot_read(server_api_client, field):
+    body = {"visitor_id": "v1", "placements": ["home-hero"], "context": {field: "http://[::1/p"}}
+    response = send(server_api_client, "post", "/api/v1/decide", json.dumps(body).encode())
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]["context"]

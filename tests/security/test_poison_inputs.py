@@ -80,7 +80,19 @@ EVENT_PROPERTIES = {
     "placement": "home-hero",
     "strategy": "personal",
     "query": "tent",
+    "user_id": "c-1",
     "items": [{"product_id": "SKU-1", "quantity": 1, "price": 19.5}],
+}
+# Strings that must look real for the body to be accepted (so the poison is what fails).
+PLAUSIBLE_STRINGS = {
+    "country": "DE",
+    "device": "mobile",
+    "city": "Berlin",
+    "url": "/p/sku-1?utm_source=mail",
+    "referrer": "https://www.google.com/",
+    "locale": "de-DE",
+    "product_id": "SKU-1",
+    "session_id": "s-1",
 }
 READS = [
     f"/api/v1/visitors/{VICTIM}",
@@ -100,11 +112,12 @@ def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def plausible(schema: dict[str, Any], draw: Any, name: str = "") -> Any:
-    """A value of the schema that the endpoint would likely accept (enums drawn)."""
+def plausible(schema: dict[str, Any], choose: Any, name: str = "") -> Any:
+    """A value of the schema that the endpoint would likely accept; `choose` picks one
+    of an enum's values."""
     schema = _resolve(schema)
     if "enum" in schema:
-        return draw(st.sampled_from([v for v in schema["enum"] if v not in ("", None)]))
+        return choose([v for v in schema["enum"] if v not in ("", None)])
     if name == "visitor_id":
         return VICTIM
     if name == "timestamp" or schema.get("format") == "date-time":
@@ -115,12 +128,14 @@ def plausible(schema: dict[str, Any], draw: Any, name: str = "") -> Any:
         )
     if name == "properties":
         return dict(EVENT_PROPERTIES)
+    if name in PLAUSIBLE_STRINGS and schema.get("type") == "string":
+        return PLAUSIBLE_STRINGS[name]
     kind = schema.get("type")
     if kind == "object" or "properties" in schema:
         props = schema.get("properties", {})
-        return {key: plausible(sub, draw, key) for key, sub in props.items()}
+        return {key: plausible(sub, choose, key) for key, sub in props.items()}
     if kind == "array":
-        return [plausible(schema.get("items", {}), draw, name.rstrip("s"))]
+        return [plausible(schema.get("items", {}), choose, name.rstrip("s"))]
     if kind == "string":
         return {"uuid": str(uuid.uuid4()), "uri": "https://shop.example/p"}.get(
             schema.get("format", ""), "x"
@@ -304,7 +319,8 @@ def test_poison_is_refused_and_every_later_read_answers(method, path, operation,
             url += "?" + "&".join(f"{name}={query_poison}" for name in query)
         kwargs: dict[str, Any] = {}
         if body_schema is not None:
-            body = poisoned(plausible(body_schema, data.draw), pick, poison, key, add, twice)
+            base = plausible(body_schema, lambda values: data.draw(st.sampled_from(values)))
+            body = poisoned(base, pick, poison, key, add, twice)
             kwargs = {"data": encode(body), "content_type": "application/json"}
 
         response = getattr(client, method.lower())(url, **kwargs)
@@ -315,3 +331,56 @@ def test_poison_is_refused_and_every_later_read_answers(method, path, operation,
         assert_reads_answer(world)
 
     attack()
+
+
+def _request_body_schema(operation: dict[str, Any]) -> dict[str, Any] | None:
+    content = operation.get("requestBody", {}).get("content", {})
+    return content.get("application/json", {}).get("schema")
+
+
+def every_poisoning(body: Any) -> list[Any]:
+    """The body with each poison at each of its fields (replacing it), one body each."""
+    bodies = []
+    for path in nodes(body)[1:]:
+        for poison in POISON_VALUES:
+            bodies.append(
+                poisoned(copy.deepcopy(body), nodes(body).index(path), poison, "", False, False)
+            )
+    return bodies
+
+
+def test_every_field_of_every_public_body_takes_every_poison(world, request):
+    """Systematic where poison is stored: each public operation with a body gets each
+    poison at each field (an events batch carries one poisoned event per item, for every
+    event type); no 5xx, the error shape, and every read still answers."""
+    client = _server_client(request)
+    for method, path, operation in operations():
+        schema = _request_body_schema(operation)
+        if operation.get("security") or schema is None:
+            continue
+        if path == "/api/v1/events":
+            item_schema = _resolve(schema)["properties"]["events"]["items"]
+            types = _resolve(_resolve(item_schema)["properties"]["type"])["enum"]
+            items = [
+                poisoned_item
+                for event_type in types
+                for poisoned_item in every_poisoning(
+                    plausible(item_schema, lambda v, t=event_type: t)
+                )
+            ]
+            bodies = [{"events": items[i : i + 1000]} for i in range(0, len(items), 1000)]
+        else:
+            base = plausible(schema, lambda values: values[0])
+            accepted = getattr(client, method.lower())(
+                path, data=encode(base), content_type="application/json"
+            )
+            assert accepted.status_code < 300, (path, base, accepted.content[:300])
+            bodies = every_poisoning(base)
+        for body in bodies:
+            response = getattr(client, method.lower())(
+                path, data=encode(body), content_type="application/json"
+            )
+            assert response.status_code < 500, (path, body, response.content[:300])
+            if response.status_code >= 400:
+                assert_error_shape(response)
+    assert_reads_answer(world)
