@@ -21,8 +21,10 @@ from django.utils import timezone
 from tracking import profile_state, rfm
 from tracking.customer_keys import customer_key, known_visitor_id
 from tracking.event_validation import (
+    INVALID_TEXT,
     ValidationLimits,
     ValidEvent,
+    invalid_text,
     is_visitor_id,
     validate_batch,
 )
@@ -550,6 +552,8 @@ def _customer_row_attributes(row: dict[str, str]) -> dict[str, str]:
             )
         if len(value) > 100:
             raise ValueError(f"{column} is longer than 100 characters")
+        if invalid_text(value):
+            raise ValueError(f"{column} {INVALID_TEXT}")
         if column == "email":
             try:
                 validate_email(value)
