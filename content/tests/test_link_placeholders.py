@@ -64,7 +64,8 @@ def test_a_rendered_cta_never_links_to_a_payload_from_a_visitor_value(payload):
     assert "javascript:" not in fragment.html.lower() and 'href="//' not in fragment.html
 
 
-@pytest.mark.parametrize("payload", ACTIVE_OR_OFFSITE)
+# PostgreSQL cannot store a NUL at all, so that one is never a stored link.
+@pytest.mark.parametrize("payload", [p for p in ACTIVE_OR_OFFSITE if "\x00" not in p])
 def test_a_cta_stored_unsafe_renders_without_its_link(payload):
     # Stored without the block's form validation (an import, an old revision).
     hero = component("hero-y", cta_url=payload)
