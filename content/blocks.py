@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from wagtail import blocks
 from wagtail.images.blocks import ImageChooserBlock
 
+from content.placeholders import resolve, safe_url
+
 STRATEGIES = [
     ("personal", "Personal (from the visitor's interests)"),
     ("similar", "Similar to the product on the page"),
@@ -20,16 +22,17 @@ STRATEGIES = [
 
 
 class SafeUrlBlock(blocks.CharBlock):
-    """A link target: a site path or an http(s) URL, never `javascript:` and friends."""
+    """A link target: a site path or an http(s) URL, never `javascript:` and friends.
+    Checked as written here (placeholders at their defaults) and again after the
+    placeholders are filled in, when the component renders (`content.rendering`)."""
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
-        if value and not (
-            value.startswith("/")
-            and not value.startswith("//")
-            or value.startswith(("https://", "http://"))
-        ):
-            raise ValidationError("Use a path starting with / or an http(s):// address.")
+        if value and not safe_url(resolve(value, {}, escape=False, url=True).text):
+            raise ValidationError(
+                "Use a path starting with / (not //) or an http(s):// address, "
+                "without spaces or backslashes."
+            )
         return value
 
 

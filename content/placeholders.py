@@ -9,6 +9,7 @@ import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
 
 ALLOWED_TOKENS = frozenset(
     {
@@ -32,6 +33,12 @@ TOKEN = re.compile(
     r"\s*\}\}"
 )
 ANY_TEMPLATE_SYNTAX = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+# Whitespace and control characters are dropped by browsers inside URLs ("java\tscript:")
+# and a backslash counts as a slash ("/\\evil.example" is "//evil.example"): never in a link.
+_URL_UNSAFE_CHARS = re.compile(
+    r"[\x00-\x20\x7f-\x9f\\\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]"
+)
+_SAFE_SCHEMES = ("https", "http", "mailto", "tel")
 
 
 @dataclass
@@ -54,8 +61,12 @@ def visitor_values(
     }
 
 
-def resolve(text: str, values: Mapping[str, object], *, escape: bool) -> Rendered:
-    """Substitute whitelisted tokens; escape substituted values when `text` is HTML."""
+def resolve(
+    text: str, values: Mapping[str, object], *, escape: bool, url: bool = False
+) -> Rendered:
+    """Substitute whitelisted tokens; escape substituted values when `text` is HTML, and
+    percent-encode them when `text` is a link (a value is data, never a slash, a scheme
+    or a host). Use `safe_url` on a resolved link before it reaches an `href`."""
     unknown: list[str] = []
 
     def substitute(match: re.Match[str]) -> str:
@@ -66,6 +77,8 @@ def resolve(text: str, values: Mapping[str, object], *, escape: bool) -> Rendere
         if value in (None, ""):
             value = html.unescape(default) if default is not None else ""
         value = str(value)
+        if url:
+            return quote(value, safe="")
         return html.escape(value) if escape else value
 
     text = TOKEN.sub(substitute, text)
@@ -76,6 +89,32 @@ def resolve(text: str, values: Mapping[str, object], *, escape: bool) -> Rendere
 
     text = ANY_TEMPLATE_SYNTAX.sub(strip, text)
     return Rendered(text=text, unknown=unknown)
+
+
+def safe_url(url: str) -> str:
+    """The link if a browser can only follow it to a page, else "": a site path ("/x",
+    never "//host" or "/\\host"), a fragment, or an http(s), mailto or tel URL. Refused:
+    active schemes (`javascript:`, `data:`, `vbscript:`), protocol-relative links, and
+    whitespace, control or backslash characters anywhere (browsers drop or reinterpret
+    them, so they hide a scheme or a second slash)."""
+    if not isinstance(url, str) or not url or _URL_UNSAFE_CHARS.search(url):
+        return ""
+    if url.startswith("/"):
+        return url if not url.startswith("//") else ""
+    if url.startswith("#"):
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    scheme = parts.scheme.lower()
+    if scheme not in _SAFE_SCHEMES or not url[: len(scheme)].isascii():
+        return ""
+    if scheme in ("http", "https") and not (
+        url[len(scheme) :].startswith("://") and parts.hostname
+    ):
+        return ""
+    return url
 
 
 def unknown_tokens(text: str) -> list[str]:

@@ -4,7 +4,10 @@
   placements, experiments (and triggers once installed); view the rest of pz, including
   individual visitors (segment members, previews) but never erase them.
 - Analysts: view-only on every pz model except those holding individual visitor data
-  (the models of the GDPR registry, `tracking.visitor_data`): they read aggregates.
+  (the models of the GDPR registry, `tracking.visitor_data`): they read aggregates. They
+  lack the one "can view visitor data" permission
+  (`personalization.permissions.VISITOR_DATA_PERMISSION`), so small counts are suppressed
+  for them and member lists and trigger test-fires are closed, in the API and the admin.
 - Administrators: every permission, erasing visitors included.
 
 `ensure_staff_groups` is idempotent and sets each group's permissions to exactly these.

@@ -6,6 +6,7 @@ permission policy of the model."""
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -22,11 +23,13 @@ from wagtail.admin.views.generic.base import (
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.permissions import policy_registry
 
+from personalization.permissions import can_view_visitor_data, visible_count
 from segments import selectors, services
 from segments.clustering_service import ClusteringError
 from segments.clustering_tasks import run_clustering_task
 from segments.forms import OverlapForm
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
+from segments.suppression import visible_overlap
 from segments.tasks import recompute_segment_task
 from tracking.models import VisitorProfile
 
@@ -80,7 +83,11 @@ class RulePreviewView(PermissionCheckedMixin, View):
             )
         except services.SegmentError as exc:
             return JsonResponse({"error": str(exc), "fields": exc.fields}, status=400)
-        return JsonResponse({"count": count, "real_time_only": count is None})
+        real_time_only = count is None
+        count, suppressed = visible_count(count, request.user)
+        return JsonResponse(
+            {"count": count, "suppressed": suppressed, "real_time_only": real_time_only}
+        )
 
 
 class SegmentRecomputeView(PermissionCheckedMixin, BaseOperationView):
@@ -116,7 +123,8 @@ class MemberVisitorColumn(TitleColumn):
 
 
 class SegmentMembersView(PermissionCheckedMixin, BaseListingView):
-    """The current members of one segment, paginated."""
+    """The current members of one segment, paginated: individual visitors, so only for
+    roles that may view visitor data (as `GET /segments/{key}/members`)."""
 
     model = Segment
     any_permission_required = ["add", "change", "delete", "view"]
@@ -130,6 +138,16 @@ class SegmentMembersView(PermissionCheckedMixin, BaseListingView):
     def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         super().setup(request, *args, **kwargs)
         self.segment = get_object_or_404(Segment, pk=kwargs["pk"])
+
+    def user_has_permission(self, permission: str) -> bool:
+        return can_view_visitor_data(self.request.user) and super().user_has_permission(
+            permission
+        )
+
+    def user_has_any_permission(self, permissions: Any) -> bool:
+        return can_view_visitor_data(self.request.user) and super().user_has_any_permission(
+            permissions
+        )
 
     def get_base_queryset(self) -> QuerySet[SegmentMembership]:
         return members_with_profiles(self.segment)
@@ -187,8 +205,11 @@ class SegmentOverlapView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Temp
         if form.is_valid():
             first, second = form.cleaned_data["a"], form.cleaned_data["b"]
             context["first"], context["second"] = first, second
-            context["overlap"] = services.overlap(first=first, second=second)
-            context["jaccard_percent"] = round(context["overlap"]["jaccard"] * 100, 1)
+            overlap = services.overlap(first=first, second=second)
+            context["overlap"] = visible_overlap(overlap, self.request.user)
+            jaccard = context["overlap"]["jaccard"]
+            context["jaccard_percent"] = None if jaccard is None else round(jaccard * 100, 1)
+            context["minimum"] = settings.PZ_MIN_SEGMENT_SIZE
             context["real_time"] = [s for s in (first, second) if s.real_time_only]
         return context
 

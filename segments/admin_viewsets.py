@@ -21,6 +21,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.permissions import policy_registry, register_permission_policy
 
+from personalization.permissions import can_view_visitor_data, visible_count
 from segments import selectors, services
 from segments.admin_views import (
     RulePreviewView,
@@ -35,6 +36,7 @@ from segments.admin_views import (
 from segments.conditions import InvalidRule, describe_rule
 from segments.forms import OverlapForm, SegmentForm
 from segments.models import ClusteringRun, Segment
+from segments.suppression import visible_trend
 from tracking.admin_viewsets import ViewOnlyPermissionPolicy
 
 SPARKLINE_WIDTH = 64
@@ -53,8 +55,11 @@ class SizeColumn(Column):
 
     def get_cell_context_data(self, instance: Segment, parent_context: Any) -> dict[str, Any]:
         context = super().get_cell_context_data(instance, parent_context)
+        user = getattr(parent_context.get("request"), "user", None)
         context["too_small"] = selectors.too_small(instance)
         context["minimum"] = settings.PZ_MIN_SEGMENT_SIZE
+        context["size"], context["suppressed"] = visible_count(instance.size, user)
+        context["members_link"] = can_view_visitor_data(user)
         return context
 
 
@@ -69,6 +74,9 @@ class TrendColumn(Column):
         if snapshots is None:  # not prefetched: one query for this row
             snapshots = list(instance.snapshots.order_by("-computed_at")[:12])
         sizes = [snapshot.size for snapshot in reversed(snapshots)]
+        user = getattr(parent_context.get("request"), "user", None)
+        if any(visible_count(size, user)[1] for size in sizes):
+            sizes = []  # a small segment's history would tell its size
         context["sizes"] = sizes
         context["points"] = sparkline_points(sizes, SPARKLINE_WIDTH, SPARKLINE_HEIGHT)
         context["width"], context["height"] = SPARKLINE_WIDTH, SPARKLINE_HEIGHT
@@ -151,13 +159,15 @@ class SegmentInspectView(generic.InspectView):
 
     @cached_property
     def header_buttons(self) -> list[HeaderButton]:
-        buttons = [
-            HeaderButton(
-                "Members",
-                url=reverse("segments:members", args=[self.object.pk]),
-                icon_name="group",
+        buttons = []
+        if can_view_visitor_data(self.request.user):
+            buttons.append(
+                HeaderButton(
+                    "Members",
+                    url=reverse("segments:members", args=[self.object.pk]),
+                    icon_name="group",
+                )
             )
-        ]
         if self.recompute_allowed:
             buttons.append(
                 HeaderButton(
@@ -191,15 +201,22 @@ class SegmentInspectView(generic.InspectView):
             context["rule_text"] = describe_rule(segment.rule) if segment.rule else ""
         except InvalidRule as exc:
             context["rule_text"] = f"(invalid rule: {exc})"
-        context["trend"] = [
-            {**row, "at": parse_datetime(row["at"])}
-            for row in reversed(selectors.segment_trend(segment, limit=TREND_ROWS))
-        ]
-        context["members"] = [
-            (member, visitor_url(member.profile_pk))
-            for member in members_with_profiles(segment)[:MEMBERS_ON_INSPECT]
-        ]
-        context["members_count"] = selectors.segment_members(segment).count()
+        user = self.request.user
+        trend = visible_trend(selectors.segment_trend(segment, limit=TREND_ROWS), user)
+        context["trend"] = [{**row, "at": parse_datetime(row["at"])} for row in reversed(trend)]
+        context["can_view_visitors"] = can_view_visitor_data(user)
+        context["members"] = (
+            [
+                (member, visitor_url(member.profile_pk))
+                for member in members_with_profiles(segment)[:MEMBERS_ON_INSPECT]
+            ]
+            if context["can_view_visitors"]
+            else []
+        )
+        context["members_count"], _ = visible_count(
+            selectors.segment_members(segment).count(), user
+        )
+        context["size"], context["size_suppressed"] = visible_count(segment.size, user)
         context["too_small"] = selectors.too_small(segment)
         context["minimum"] = settings.PZ_MIN_SEGMENT_SIZE
         context["recompute_allowed"] = self.recompute_allowed

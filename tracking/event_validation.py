@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 EVENT_TYPES = frozenset(
     {
@@ -57,6 +58,17 @@ MAX_STRING = 1000
 MAX_CONTEXT_STRING = 2048
 MAX_LIST_ITEMS = 200
 MAX_DEPTH = 3
+# Bounds that keep sums finite and exact enough for every later read (API.md, Events):
+# any number in properties is at most 2^53 in magnitude, an amount of money (price,
+# revenue) is 0 to 1e9 in the shop's currency, a quantity 1 to 10,000.
+MAX_ABS_NUMBER = 2**53
+MAX_MONEY = 1_000_000_000
+MAX_QUANTITY = 10_000
+# Lone UTF-16 surrogates (JSON "\ud800") cannot be encoded as UTF-8 and NUL cannot be
+# stored by PostgreSQL: a string holding either breaks every later read of it.
+_INVALID_TEXT_RE = re.compile("[\x00\ud800-\udfff]")
+MONEY_PROPERTIES = ("price", "sale_price", "revenue")
+URL_CONTEXT_KEYS = frozenset({"url", "referrer"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +95,65 @@ class BatchValidation:
     rejected: list[dict[str, Any]]
 
 
+INVALID_TEXT = "must be valid Unicode text (no lone surrogates or NUL characters)"
+
+
 class _Invalid(Exception):
-    pass
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def invalid_text(value: str) -> bool:
+    """True for a string holding a lone surrogate or NUL (cheap for ASCII text)."""
+    if value.isascii():
+        return "\x00" in value
+    return _INVALID_TEXT_RE.search(value) is not None
+
+
+def parses_as_url(value: str) -> bool:
+    """A URL or path that `urlsplit` (the rules' and the recommender's reader) takes: it
+    raises only on brackets (IPv6 hosts) and on non-ASCII host names, so plain ASCII
+    without brackets, nearly every URL, needs no parse."""
+    if value.isascii() and "[" not in value and "]" not in value:
+        return True
+    try:
+        urlsplit(value)
+    except ValueError:
+        return False
+    return True
+
+
+def shown(value: object, limit: int = 32) -> str:
+    """Client input as it may appear in an error message: cut, invalid text escaped."""
+    return str(value)[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def find_unstorable(value: object, path: str = "body") -> tuple[str, str] | None:
+    """The first value in parsed JSON that no read could survive, as (path, reason): a
+    string or key that is not valid Unicode text, a number that is not finite or beyond
+    2^53 in magnitude. None when there is none."""
+    if isinstance(value, str):
+        return (path, INVALID_TEXT) if invalid_text(value) else None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value) or abs(value) > MAX_ABS_NUMBER:
+            return path, f"must be a finite number of at most {MAX_ABS_NUMBER} in magnitude"
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if invalid_text(key):
+                return f"{path}.{shown(key)}", INVALID_TEXT
+            found = find_unstorable(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            found = find_unstorable(item, f"{path}[{position}]")
+            if found:
+                return found
+    return None
 
 
 def is_visitor_id(value: object) -> bool:
@@ -101,28 +170,35 @@ def parse_timestamp(value: object) -> datetime:
         raise _Invalid("must be an ISO 8601 string with a time zone") from exc
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise _Invalid("must include a time zone (for example 'Z' or '+01:00')")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # year 1 or 9999 shifted by its offset
+        raise _Invalid("is out of the supported date range") from exc
 
 
 def _check_scalar(value: object, *, max_string: int = MAX_STRING) -> None:
     if value is None or isinstance(value, bool):
         return
-    if isinstance(value, int):
-        if abs(value) > 2**53:
-            raise _Invalid("integer out of range")
-        return
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise _Invalid("numbers must be finite")
-        return
     if isinstance(value, str):
         if len(value) > max_string:
             raise _Invalid(f"strings are limited to {max_string} characters")
+        if invalid_text(value):
+            raise _Invalid(INVALID_TEXT)
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_ABS_NUMBER:
+            raise _Invalid("integer out of range")
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value) or abs(value) > MAX_ABS_NUMBER:
+            raise _Invalid(f"numbers must be finite and at most {MAX_ABS_NUMBER} in magnitude")
         return
     raise _Invalid("unsupported value type")
 
 
 def _check_value(value: object, depth: int) -> None:
+    """Check nested property values. A failure names its path (`a.b[2]`), built only as
+    the error propagates, so valid events pay nothing for it."""
     if isinstance(value, dict):
         if depth >= MAX_DEPTH:
             raise _Invalid(f"nesting deeper than {MAX_DEPTH} levels")
@@ -131,24 +207,38 @@ def _check_value(value: object, depth: int) -> None:
         for key, item in value.items():
             if PROPERTY_KEY_RE.fullmatch(key) is None:
                 raise _Invalid(f"invalid key {key[:64]!r}")
-            _check_value(item, depth + 1)
+            try:
+                _check_value(item, depth + 1)
+            except _Invalid as exc:
+                exc.field = f".{key}{exc.field or ''}"
+                raise
     elif isinstance(value, list):
         if depth >= MAX_DEPTH:
             raise _Invalid(f"nesting deeper than {MAX_DEPTH} levels")
         if len(value) > MAX_LIST_ITEMS:
             raise _Invalid(f"lists are limited to {MAX_LIST_ITEMS} items")
-        for item in value:
-            _check_value(item, depth + 1)
+        for position, item in enumerate(value):
+            try:
+                _check_value(item, depth + 1)
+            except _Invalid as exc:
+                exc.field = f"[{position}]{exc.field or ''}"
+                raise
     else:
         _check_scalar(value)
 
 
-def _number(value: object, name: str, *, minimum: float = 0.0) -> float:
+def _money(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _Invalid(f"{name} must be a number")
-    if not math.isfinite(value) or value < minimum:
-        raise _Invalid(f"{name} must be a finite number >= {minimum:g}")
+    if not 0 <= value <= MAX_MONEY:  # also false for NaN
+        raise _Invalid(f"{name} must be a number from 0 to {MAX_MONEY:,}")
     return float(value)
+
+
+def _quantity(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_QUANTITY:
+        raise _Invalid(f"{name} must be an integer from 1 to {MAX_QUANTITY:,}")
+    return value
 
 
 def _identifier(value: object, name: str, max_length: int = 128) -> str:
@@ -165,11 +255,9 @@ def _check_line_item(item: object, position: int) -> None:
         raise _Invalid(f"items[{position}] must be an object")
     _identifier(item.get("product_id"), f"items[{position}].product_id")
     if "quantity" in item:
-        quantity = item["quantity"]
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-            raise _Invalid(f"items[{position}].quantity must be a positive integer")
+        _quantity(item["quantity"], f"items[{position}].quantity")
     if "price" in item:
-        _number(item["price"], f"items[{position}].price")
+        _money(item["price"], f"items[{position}].price")
 
 
 def _check_type_properties(event_type: str, props: dict[str, Any], errors: dict[str, str]) -> None:
@@ -181,18 +269,13 @@ def _check_type_properties(event_type: str, props: dict[str, Any], errors: dict[
         except _Invalid as exc:
             errors[f"properties.{name}"] = str(exc)
 
+    for name in MONEY_PROPERTIES:
+        if name in props:
+            check(name, lambda name=name: _money(props[name], name))
     if event_type in {"product_view", "add_to_cart", "remove_from_cart"}:
         check("product_id", lambda: _identifier(props.get("product_id"), "product_id"))
         if "quantity" in props:
-
-            def quantity() -> None:
-                value = props["quantity"]
-                if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 10_000:
-                    raise _Invalid("quantity must be an integer from 1 to 10000")
-
-            check("quantity", quantity)
-        if "price" in props:
-            check("price", lambda: _number(props["price"], "price"))
+            check("quantity", lambda: _quantity(props["quantity"], "quantity"))
     elif event_type == "search":
 
         def query() -> None:
@@ -203,7 +286,7 @@ def _check_type_properties(event_type: str, props: dict[str, Any], errors: dict[
         check("query", query)
     elif event_type == "purchase":
         check("order_id", lambda: _identifier(props.get("order_id"), "order_id"))
-        check("revenue", lambda: _number(props.get("revenue"), "revenue"))
+        check("revenue", lambda: _money(props.get("revenue"), "revenue"))
         if "items" in props:
 
             def items() -> None:
@@ -234,7 +317,7 @@ def validate_event(
     errors: dict[str, str] = {}
     unknown = [key for key in raw if key not in EVENT_KEYS]
     if unknown:
-        errors["event"] = f"unknown fields: {', '.join(sorted(str(k)[:32] for k in unknown)[:5])}"
+        errors["event"] = f"unknown fields: {', '.join(sorted(shown(k) for k in unknown)[:5])}"
 
     event_type = raw.get("type")
     if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
@@ -281,7 +364,7 @@ def validate_event(
         try:
             _check_value(properties, 0)
         except _Invalid as exc:
-            errors["properties"] = str(exc)
+            errors[f"properties{exc.field or ''}"] = str(exc)
         else:
             if isinstance(event_type, str) and event_type in EVENT_TYPES:
                 _check_type_properties(event_type, properties, errors)
@@ -293,12 +376,16 @@ def validate_event(
     else:
         for key, value in context.items():
             if key not in CONTEXT_KEYS:
-                errors[f"context.{str(key)[:32]}"] = "unknown context field"
+                errors[f"context.{shown(key)}"] = "unknown context field"
             elif key == "logged_in":
                 if not isinstance(value, bool):
                     errors["context.logged_in"] = "must be a boolean"
             elif not isinstance(value, str) or len(value) > MAX_CONTEXT_STRING:
                 errors[f"context.{key}"] = f"must be a string of at most {MAX_CONTEXT_STRING}"
+            elif invalid_text(value):
+                errors[f"context.{key}"] = INVALID_TEXT
+            elif key in URL_CONTEXT_KEYS and not parses_as_url(value):
+                errors[f"context.{key}"] = "must be a URL or a path"
         country = context.get("country")
         if isinstance(country, str) and not re.fullmatch(r"[A-Za-z]{2}", country):
             errors["context.country"] = "must be a two-letter ISO 3166 country code"

@@ -6,7 +6,9 @@ from django.db import models
 class Event(models.Model):
     """One tracked event as accepted by the ingest API; rows are never updated."""
 
-    event_id = models.UUIDField(null=True, blank=True, unique=True)
+    # Client-supplied; a resend of the same id by the same visitor is a no-op. Unique per
+    # visitor only: one visitor's id must never drop another visitor's event.
+    event_id = models.UUIDField(null=True, blank=True)
     visitor_id = models.CharField(max_length=64)
     session_id = models.CharField(max_length=128, blank=True, default="")
     type = models.CharField(max_length=32)
@@ -16,6 +18,11 @@ class Event(models.Model):
     context = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["visitor_id", "event_id"], name="event_visitor_event_id"
+            )
+        ]
         indexes = [
             models.Index(
                 fields=["visitor_id", "type", "timestamp"], name="event_visitor_type_time"

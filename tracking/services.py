@@ -23,9 +23,11 @@ from core.identity_tokens import identity_token_error
 from tracking import profile_state, rfm
 from tracking.customer_keys import customer_key, known_visitor_id
 from tracking.event_validation import (
+    INVALID_TEXT,
     BatchValidation,
     ValidationLimits,
     ValidEvent,
+    invalid_text,
     is_visitor_id,
     validate_batch,
 )
@@ -294,8 +296,9 @@ def replay_pending_announcements(*, limit: int = 200) -> int:
 
 def insert_events(events: list[ValidEvent], *, received_at: datetime) -> None:
     """Append events: PostgreSQL's COPY where available (3x a multi-row INSERT), else one
-    bulk INSERT. Duplicate event_ids were dropped under the profile locks; a concurrent
-    duplicate from another visitor makes COPY fail, and the INSERT path skips it."""
+    bulk INSERT. Duplicate (visitor, event_id) pairs were dropped under the profile locks;
+    should one still arrive (a stitch re-pointing events meanwhile), COPY fails as a whole
+    and the INSERT path skips just that row."""
     if connection.vendor == "postgresql":
         try:
             with transaction.atomic():
@@ -356,17 +359,24 @@ def write_profiles(profiles: list[VisitorProfile]) -> None:
 
 
 def _drop_duplicates(events: list[ValidEvent]) -> list[ValidEvent]:
-    """Events whose event_id was already stored, or repeats within the batch, are no-ops."""
-    ids = [e.event_id for e in events if e.event_id is not None]
-    if not ids:
+    """Events whose (visitor, event_id) was already stored, or repeats within the batch,
+    are no-ops; the same event_id from another visitor is another event."""
+    with_ids = [e for e in events if e.event_id is not None]
+    if not with_ids:
         return events
-    seen = set(Event.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
+    seen = set(
+        Event.objects.filter(
+            visitor_id__in={e.visitor_id for e in with_ids},
+            event_id__in={e.event_id for e in with_ids},
+        ).values_list("visitor_id", "event_id")
+    )
     fresh = []
     for event in events:
         if event.event_id is not None:
-            if event.event_id in seen:
+            key = (event.visitor_id, event.event_id)
+            if key in seen:
                 continue
-            seen.add(event.event_id)
+            seen.add(key)
         fresh.append(event)
     return fresh
 
@@ -396,6 +406,14 @@ def stitch_visitor(*, visitor_id: str, customer_key: str) -> VisitorProfile:
     profile_state.merge_into(merged, state_from_model(source))
     profile_state.refresh_rfm(merged, timezone.now(), rfm_cuts())
     _apply_to_model(target, merged)
+    # An event the client sent under both ids is one event: the target keeps its copy
+    # (event_id is unique per visitor, so re-pointing the source's copy would conflict).
+    Event.objects.filter(
+        visitor_id=source.visitor_id,
+        event_id__in=Event.objects.filter(
+            visitor_id=target.visitor_id, event_id__isnull=False
+        ).values("event_id"),
+    ).delete()
     Event.objects.filter(visitor_id=source.visitor_id).update(visitor_id=target.visitor_id)
     VisitorAlias.objects.filter(visitor_id=source.visitor_id).update(visitor_id=target.visitor_id)
     VisitorAlias.objects.update_or_create(
@@ -589,6 +607,8 @@ def _customer_row_attributes(row: dict[str, str]) -> dict[str, str]:
             )
         if len(value) > 100:
             raise ValueError(f"{column} is longer than 100 characters")
+        if invalid_text(value):
+            raise ValueError(f"{column} {INVALID_TEXT}")
         if column == "email":
             try:
                 validate_email(value)

@@ -8,6 +8,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import BaseOperationView, WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
+from personalization.permissions import can_view_visitor_data
 from triggers import selectors, services
 from triggers.models import Trigger
 
@@ -15,7 +16,9 @@ RECENT_FIRINGS = 20
 
 
 class TriggerDryRunView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
-    """GET ?visitor_id=...: what firing the trigger for that visitor now would do."""
+    """GET ?visitor_id=...: what firing the trigger for that visitor now would do. The
+    dry run (e-mail, first name) and the firing log (visitor ids) are individual visitors:
+    only roles that may view visitor data get them, like the API; others see the counts."""
 
     model = Trigger
     any_permission_required = ["change", "view"]
@@ -32,14 +35,16 @@ class TriggerDryRunView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        visitor_id = (self.request.GET.get("visitor_id") or "").strip()[:64]
+        allowed = can_view_visitor_data(self.request.user)
+        visitor_id = (self.request.GET.get("visitor_id") or "").strip()[:64] if allowed else ""
         context["trigger"] = self.trigger
+        context["can_view_visitors"] = allowed
         context["visitor_id"] = visitor_id
         context["report"] = (
             services.dry_run(trigger=self.trigger, visitor_id=visitor_id) if visitor_id else None
         )
         context["stats"] = selectors.trigger_stats([self.trigger.pk])[self.trigger.pk]
-        context["firings"] = selectors.firing_log(self.trigger)[:RECENT_FIRINGS]
+        context["firings"] = selectors.firing_log(self.trigger)[:RECENT_FIRINGS] if allowed else []
         return context
 
 

@@ -1,30 +1,77 @@
-"""Triggers' share of a visitor's data: the firing log, pending pop-ups, cap locks."""
+"""Triggers' share of a visitor's data: the firing log with what each firing rendered
+and sent (recipient, subject and body of an e-mail, a webhook's payload, the entry
+event's properties, the delivery outcome), dead letters, pending pop-ups, cap locks."""
 
 from typing import Any
 
 from tracking.visitor_data import VisitorDataSection, register_section
-from triggers.models import Firing, PendingMessage, TriggerVisitorLock
+from triggers.models import DeadLetter, Firing, PendingMessage, TriggerVisitorLock
+
+# What a firing's stored action holds about the visitor, by action type; the webhook
+# signature is left out (a keyed hash of the payload, no data of its own).
+SENT_FIELDS = ("type", "to", "subject", "body", "url", "component", "segment")
 
 
-def _export(ids: list[str]) -> list[dict[str, Any]]:
-    return [
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _sent(result: dict[str, Any]) -> dict[str, Any] | None:
+    action = result.get("action")
+    if not isinstance(action, dict):
+        return None
+    return {name: action[name] for name in SENT_FIELDS if name in action}
+
+
+def _export(ids: list[str]) -> dict[str, Any]:
+    firings = (
+        Firing.objects.filter(visitor_id__in=ids)
+        .select_related("trigger")
+        .order_by("created_at", "pk")
+    )
+    letters = {
+        letter.firing_id: letter
+        for letter in DeadLetter.objects.filter(firing__visitor_id__in=ids)
+    }
+    exported = []
+    for firing in firings:
+        letter = letters.get(firing.pk)
+        exported.append(
+            {
+                "trigger": firing.trigger.key,
+                "visitor_id": firing.visitor_id,
+                "status": firing.status,
+                "reason": firing.reason,
+                "created_at": _iso(firing.created_at),
+                "decided_at": _iso(firing.decided_at),
+                "delivered_at": _iso(firing.delivered_at),
+                "entry": (firing.result.get("entry") or None),
+                "sent": _sent(firing.result),
+                "delivery": firing.result.get("delivery"),
+                "dead_letter": (
+                    {"url": letter.url, "body": letter.body, "last_error": letter.last_error}
+                    if letter
+                    else None
+                ),
+            }
+        )
+    pending = [
         {
-            "trigger": row["trigger__key"],
-            "visitor_id": row["visitor_id"],
-            "status": row["status"],
-            "reason": row["reason"],
-            "created_at": row["created_at"].isoformat(),
-            "decided_at": row["decided_at"].isoformat() if row["decided_at"] else None,
+            "visitor_id": message.visitor_id,
+            "component": message.component.key,
+            "created_at": _iso(message.created_at),
+            "expires_at": _iso(message.expires_at),
         }
-        for row in Firing.objects.filter(visitor_id__in=ids)
-        .order_by("created_at")
-        .values("trigger__key", "visitor_id", "status", "reason", "created_at", "decided_at")
+        for message in PendingMessage.objects.filter(visitor_id__in=ids).select_related(
+            "component"
+        )
     ]
+    return {"firings": exported, "pending_messages": pending}
 
 
 def _erase(ids: list[str]) -> None:
     PendingMessage.objects.filter(visitor_id__in=ids).delete()
-    Firing.objects.filter(visitor_id__in=ids).delete()
+    Firing.objects.filter(visitor_id__in=ids).delete()  # cascades to dead letters
     TriggerVisitorLock.objects.filter(visitor_id__in=ids).delete()
 
 
@@ -32,7 +79,7 @@ def register_trigger_sections() -> None:
     register_section(
         VisitorDataSection(
             name="triggers",
-            models=(Firing, PendingMessage, TriggerVisitorLock),
+            models=(Firing, PendingMessage, TriggerVisitorLock, DeadLetter),
             export=_export,
             erase=_erase,
         )

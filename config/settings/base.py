@@ -218,7 +218,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Staff endpoints too: a 413 JSON for an oversize body, a 400 for a non-object body.
+    "DEFAULT_PARSER_CLASSES": ["personalization.api.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "personalization.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -449,6 +450,10 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "observability.cors.CorsMiddleware",
 )
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "observability.nul_guard.NulInUrlMiddleware",
+)
 MIDDLEWARE.append("observability.csp.ContentSecurityPolicyMiddleware")
 MIDDLEWARE.append("observability.privacy_signals.GlobalPrivacyControlMiddleware")
 
@@ -477,7 +482,22 @@ PZ_CSP_POLICY = os.environ.get(
     "form-action 'self'; frame-ancestors 'self'",
 )
 PZ_CSP_REPORT_ONLY = env_bool("PZ_CSP_REPORT_ONLY", False)
-PZ_CSP_EXCLUDE_PREFIXES = ["/admin/", "/django-admin/", "/api/v1/docs/"]
+# The Wagtail and Django admins (observability/csp.py says why styles are inline there).
+PZ_CSP_ADMIN_POLICY = os.environ.get(
+    "PZ_CSP_ADMIN_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; "
+    "connect-src 'self'; frame-src 'self'; worker-src 'self' blob:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
+)
+PZ_CSP_ADMIN_PREFIXES = ["/admin/", "/django-admin/"]
+# Staff avatars are Wagtail's own default image: no request to Gravatar with a hash of
+# each staff member's e-mail address (and nothing the admin policy has to allow).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# The dashboard's "new Wagtail release" check calls releases.wagtail.org from the
+# browser; upgrades come through requirements.txt here, and the admin policy stays 'self'.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+PZ_CSP_EXCLUDE_PREFIXES = ["/api/v1/docs/"]
 # Sec-GPC: 1 / DNT: 1 mean "no tracking" unless the visitor explicitly consented.
 PZ_HONOUR_GPC = env_bool("PZ_HONOUR_GPC", True)
 
@@ -523,6 +543,11 @@ PZ_TRIGGERS_ENTRY_LOOKBACK_SECONDS = 60 * 60
 PZ_TRIGGERS_ONSITE_TTL_SECONDS = 24 * 60 * 60
 # The placement where a trigger's pop-up replaces the placement's own content, once.
 PZ_POPUP_PLACEMENT = os.environ.get("PZ_POPUP_PLACEMENT", "site-popup")
+# Webhook targets (triggers/webhook_targets.py): https only unless this allows http (for
+# development); PZ_WEBHOOK_ALLOWED_HOSTS exempts hosts from the private-address check and
+# is for tests' local receivers only (deliberately not read from the environment).
+PZ_WEBHOOK_ALLOW_HTTP = env_bool("PZ_WEBHOOK_ALLOW_HTTP", False)
+PZ_WEBHOOK_ALLOWED_HOSTS: list[str] = []
 PZ_TRIGGERS_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("PZ_TRIGGERS_WEBHOOK_BACKOFF", "2"))
 PZ_TRIGGERS_SWEEP_BATCH = env_int("PZ_TRIGGERS_SWEEP_BATCH", 5000)
 PZ_TRIGGERS_CONVERSION_DAYS = 7

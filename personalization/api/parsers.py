@@ -1,4 +1,9 @@
-"""A JSON parser that turns every malformed body into a 400 and an oversize one into a 413."""
+"""The API's one JSON parser (public and staff endpoints): a malformed body is a 400, an
+oversize one a 413, and so is a body no endpoint takes: a top-level value that is not an
+object, a string that is not valid Unicode text (a lone surrogate, NUL) or a number that
+is not finite or beyond 2^53, any of which would be stored and break later reads. A view
+that checks these per item of a batch (events: one bad event is rejected in the report,
+the rest kept) sets `validates_each_item`."""
 
 import json
 from typing import Any
@@ -8,7 +13,8 @@ from django.http.request import RawPostDataException
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
-from personalization.api.errors import PayloadTooLarge
+from personalization.api.errors import InvalidInput, PayloadTooLarge
+from tracking.event_validation import find_unstorable
 
 
 def _reject_constant(name: str) -> None:
@@ -34,8 +40,17 @@ class SafeJSONParser(BaseParser):
         if len(body) > limit:
             raise PayloadTooLarge()
         try:
-            return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+            data = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"Body is not valid JSON: {str(exc)[:200]}") from exc
         except RecursionError as exc:
             raise ParseError("Body is nested too deeply.") from exc
+        if not isinstance(data, dict):
+            raise InvalidInput("The body must be a JSON object.", {"body": "must be an object"})
+        view = (parser_context or {}).get("view")
+        if not getattr(view, "validates_each_item", False):
+            found = find_unstorable(data)
+            if found is not None:
+                path, reason = found
+                raise InvalidInput(f"{path} {reason}.", {path: reason})
+        return data

@@ -1,16 +1,24 @@
 from rest_framework import serializers
 
 from tracking.api.serializers import VISITOR_ID_PATTERN, CallerIdentityFields
+from tracking.event_validation import parses_as_url
 
 PLACEMENT_KEY_PATTERN = r"\A[A-Za-z0-9_-]{1,100}\Z"
+
+
+def readable_url(value: str) -> str:
+    """A URL or path the rules can read (the same check as an event's context.url)."""
+    if not parses_as_url(value):
+        raise serializers.ValidationError("must be a URL or a path")
+    return value
 
 
 class DecideContextSerializer(serializers.Serializer):
     device = serializers.CharField(required=False, max_length=32)
     country = serializers.RegexField(r"\A[A-Za-z]{2}\Z", required=False)
     city = serializers.CharField(required=False, max_length=100)
-    url = serializers.CharField(required=False, max_length=2048)
-    referrer = serializers.CharField(required=False, max_length=2048)
+    url = serializers.CharField(required=False, max_length=2048, validators=[readable_url])
+    referrer = serializers.CharField(required=False, max_length=2048, validators=[readable_url])
     local_time = serializers.DateTimeField(required=False)
     locale = serializers.CharField(required=False, max_length=16)
     logged_in = serializers.BooleanField(required=False)

@@ -1,12 +1,21 @@
 from rest_framework import serializers
 
+from personalization.permissions import visible_count
 from segments.models import Segment
 
 
 class SegmentListSerializer(serializers.ModelSerializer):
+    """A segment as the requesting user may see it: pass `context={"request": request}`;
+    without a request, sizes below the minimum are suppressed."""
+
     parent = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
     updated_at = serializers.SerializerMethodField()
     too_small = serializers.SerializerMethodField()
+    size = serializers.SerializerMethodField()
+    suppressed = serializers.SerializerMethodField(
+        help_text="True when `size` is null because it is below PZ_MIN_SEGMENT_SIZE and "
+        "the caller may not view visitor data."
+    )
 
     class Meta:
         model = Segment
@@ -15,6 +24,7 @@ class SegmentListSerializer(serializers.ModelSerializer):
             "name",
             "kind",
             "size",
+            "suppressed",
             "updated_at",
             "description",
             "parent",
@@ -27,6 +37,16 @@ class SegmentListSerializer(serializers.ModelSerializer):
     def get_updated_at(self, segment: Segment) -> str:
         latest = max(filter(None, [segment.updated_at, segment.last_computed_at]))
         return latest.isoformat()
+
+    def _size(self, segment: Segment) -> tuple[int | None, bool]:
+        request = self.context.get("request")
+        return visible_count(segment.size, request.user if request else None)
+
+    def get_size(self, segment: Segment) -> int | None:
+        return self._size(segment)[0]
+
+    def get_suppressed(self, segment: Segment) -> bool:
+        return self._size(segment)[1]
 
     def get_too_small(self, segment: Segment) -> bool:
         from segments.selectors import too_small

@@ -11,7 +11,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from personalization.api.errors import InvalidInput
-from personalization.permissions import HasModelPermissions, permission_codename
+from personalization.permissions import (
+    VISITOR_DATA_PERMISSION,
+    HasModelPermissions,
+    visible_count,
+)
 from segments import selectors, services
 from segments.api.serializers import (
     MemberSerializer,
@@ -21,8 +25,8 @@ from segments.api.serializers import (
     SegmentListSerializer,
 )
 from segments.models import Segment
+from segments.suppression import visible_overlap, visible_trend
 from segments.tasks import recompute_segment_task
-from tracking.models import VisitorProfile
 
 MEMBERS_PAGE_SIZE = 100
 
@@ -57,7 +61,9 @@ class SegmentListApi(SegmentApiView):
     @extend_schema(responses=SegmentListSerializer(many=True), summary="List segments")
     def get(self, request: Request) -> Response:
         segments = Segment.objects.select_related("parent").order_by("key")
-        return Response(SegmentListSerializer(segments, many=True).data)
+        return Response(
+            SegmentListSerializer(segments, many=True, context={"request": request}).data
+        )
 
     @extend_schema(
         request=SegmentInputSerializer,
@@ -70,15 +76,18 @@ class SegmentListApi(SegmentApiView):
         if Segment.objects.filter(key=serializer.validated_data["key"]).exists():
             raise InvalidInput("A segment with this key exists.", {"key": "already exists"})
         segment = _save(serializer.validated_data, request.user)
-        return Response(SegmentDetailSerializer(segment).data, status=status.HTTP_201_CREATED)
+        return Response(
+            SegmentDetailSerializer(segment, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class SegmentDetailApi(SegmentApiView):
     @extend_schema(responses=SegmentDetailSerializer, summary="A segment with its rule")
     def get(self, request: Request, key: str) -> Response:
         segment = get_object_or_404(Segment, key=key)
-        data = SegmentDetailSerializer(segment).data
-        data["trend"] = selectors.segment_trend(segment)
+        data = SegmentDetailSerializer(segment, context={"request": request}).data
+        data["trend"] = visible_trend(selectors.segment_trend(segment), request.user)
         return Response(data)
 
     @extend_schema(request=SegmentInputSerializer, responses=SegmentDetailSerializer)
@@ -86,9 +95,8 @@ class SegmentDetailApi(SegmentApiView):
         segment = get_object_or_404(Segment, key=key)
         serializer = SegmentInputSerializer(data={**request.data, "key": key})
         serializer.is_valid(raise_exception=True)
-        return Response(
-            SegmentDetailSerializer(_save(serializer.validated_data, request.user, segment)).data
-        )
+        saved = _save(serializer.validated_data, request.user, segment)
+        return Response(SegmentDetailSerializer(saved, context={"request": request}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, key: str) -> Response:
@@ -102,7 +110,7 @@ class SegmentDetailApi(SegmentApiView):
 
 class SegmentMembersApi(SegmentApiView):
     # Members are individual visitors: analysts, who see aggregates only, are refused.
-    extra_permissions = (permission_codename(VisitorProfile, "view"),)
+    extra_permissions = (VISITOR_DATA_PERMISSION,)
 
     @extend_schema(
         parameters=[OpenApiParameter("page", int, description="1-based page of 100 members")],
@@ -166,7 +174,11 @@ class RulePreviewApi(SegmentApiView):
             )
         except services.SegmentError as exc:
             raise InvalidInput(str(exc), exc.fields) from exc
-        return Response({"count": count, "real_time_only": count is None})
+        real_time_only = count is None
+        count, suppressed = visible_count(count, request.user)
+        return Response(
+            {"count": count, "suppressed": suppressed, "real_time_only": real_time_only}
+        )
 
 
 class SegmentOverlapApi(SegmentApiView):
@@ -178,4 +190,4 @@ class SegmentOverlapApi(SegmentApiView):
     def get(self, request: Request) -> Response:
         first = get_object_or_404(Segment, key=request.query_params.get("a", ""))
         second = get_object_or_404(Segment, key=request.query_params.get("b", ""))
-        return Response(services.overlap(first=first, second=second))
+        return Response(visible_overlap(services.overlap(first=first, second=second), request.user))

@@ -213,11 +213,12 @@ def test_the_form_carries_the_rule_builder(admin_client):
 def test_preview_counts_a_rule_and_flags_real_time_rules(admin_client, shoppers):
     response = preview(admin_client, {"rule": CART_RULE})
     assert response.status_code == 200
-    assert response.json() == {"count": 2, "real_time_only": False}
+    assert response.json() == {"count": 2, "suppressed": False, "real_time_only": False}
 
     segment_save(key="carters", name="Carters", rule=CART_RULE)
     assert preview(admin_client, {"rule": PURCHASE_RULE, "parent": "carters"}).json() == {
         "count": 0,
+        "suppressed": False,
         "real_time_only": False,
     }
     context_rule = {"field": "context.device", "op": "eq", "value": "mobile"}

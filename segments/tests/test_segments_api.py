@@ -102,6 +102,7 @@ def test_preview_counts_before_saving(staff_client):
     ingest_events([make_event("add_to_cart", visitor_id="v1"), make_event(visitor_id="v2")])
     assert post(staff_client, "/api/v1/segments/preview", {"rule": CART_RULE}).json() == {
         "count": 1,
+        "suppressed": False,
         "real_time_only": False,
     }
     context_rule = {"field": "context.device", "op": "eq", "value": "mobile"}

@@ -39,6 +39,8 @@ ERRORS = {
 
 class EventsApi(PublicApiView):
     throttle_scope = "events"
+    # An unstorable value rejects the one event holding it (the report), not the batch.
+    validates_each_item = True
 
     def requested_visitor_ids(self, request: Request) -> list[Any]:
         events = request.data.get("events") if isinstance(request.data, dict) else None

@@ -1,5 +1,6 @@
 """Each per-event validation rule of the ingest API, on the pure validator."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -48,11 +49,11 @@ def test_valid_event_is_normalised_to_utc_and_upper_country():
         ({"event_id": "not-a-uuid"}, "event_id"),
         ({"session_id": "bad session!"}, "session_id"),
         ({"properties": []}, "properties"),
-        ({"properties": {"product_id": "SKU-1", "note": "x" * 1001}}, "properties"),
-        ({"properties": {"product_id": "SKU-1", "a": {"b": {"c": {"d": 1}}}}}, "properties"),
+        ({"properties": {"product_id": "SKU-1", "note": "x" * 1001}}, "properties.note"),
+        ({"properties": {"product_id": "SKU-1", "a": {"b": {"c": {"d": 1}}}}}, "properties.a.b.c"),
         ({"properties": {"product_id": "SKU-1", "bad key!": 1}}, "properties"),
-        ({"properties": {"product_id": "SKU-1", "n": float("nan")}}, "properties"),
-        ({"properties": {"product_id": "SKU-1", "o": object()}}, "properties"),
+        ({"properties": {"product_id": "SKU-1", "n": float("nan")}}, "properties.n"),
+        ({"properties": {"product_id": "SKU-1", "o": object()}}, "properties.o"),
         ({"properties": {"category": "x"}}, "properties.product_id"),
         ({"properties": {"product_id": "SKU-1", "price": -1}}, "properties.price"),
         ({"properties": {"product_id": "SKU-1", "quantity": 0}}, "properties.quantity"),
@@ -65,6 +66,76 @@ def test_valid_event_is_normalised_to_utc_and_upper_country():
 )
 def test_each_invalid_field_is_named(overrides, field):
     assert field in errors_of(event(**overrides))
+
+
+POISON = [
+    # Finite but absurd numbers: summed into a profile they overflow to inf.
+    (
+        {"type": "purchase", "properties": {"order_id": "o1", "revenue": 1e308}},
+        "properties.revenue",
+    ),
+    (
+        {"type": "purchase", "properties": {"order_id": "o1", "revenue": 1e9 + 1}},
+        "properties.revenue",
+    ),
+    ({"properties": {"product_id": "SKU-1", "price": 1e300}}, "properties.price"),
+    ({"properties": {"product_id": "SKU-1", "sale_price": -0.5}}, "properties.sale_price"),
+    ({"properties": {"product_id": "SKU-1", "quantity": 10_001}}, "properties.quantity"),
+    ({"properties": {"product_id": "SKU-1", "score": 1e200}}, "properties.score"),
+    ({"properties": {"product_id": "SKU-1", "tags": [1, -1e300]}}, "properties.tags[1]"),
+    (
+        {
+            "type": "purchase",
+            "properties": {
+                "order_id": "o1",
+                "revenue": 5,
+                "items": [{"product_id": "a", "price": 2e9}],
+            },
+        },
+        "properties.items",
+    ),
+    # Text no UTF-8 encoder or PostgreSQL column takes.
+    (
+        {"type": "click", "properties": {"placement": "hero", "strategy": "\ud800"}},
+        "properties.strategy",
+    ),
+    ({"properties": {"product_id": "SKU-1", "nested": {"x": "a\udfffb"}}}, "properties.nested.x"),
+    ({"properties": {"product_id": "SKU-1\x00"}}, "properties.product_id"),
+    ({"context": {"city": "Berlin\ud83d"}}, "context.city"),
+    ({"context": {"url": "/p\x00"}}, "context.url"),
+    # Times whose conversion to UTC leaves the calendar.
+    ({"timestamp": "0001-01-01T00:00:00+01:00"}, "timestamp"),
+    ({"timestamp": "9999-12-31T23:59:59-01:00"}, "timestamp"),
+    ({"timestamp": "9999-12-31T23:59:59Z"}, "timestamp"),
+    # URLs urlsplit cannot read.
+    ({"context": {"url": "http://[::1/p"}}, "context.url"),
+    ({"context": {"referrer": "https://exa\uff0fmple.com]/"}}, "context.referrer"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "field"), POISON)
+def test_poison_values_are_rejected_naming_their_field(overrides, field):
+    assert field in errors_of(event(**overrides))
+
+
+def test_a_valid_surrogate_pair_and_an_unbracketed_url_are_accepted():
+    result = validate_event(
+        event(
+            properties={"product_id": "SKU-1", "name": "tent \U0001f3d5"},
+            context={"url": "/p?q=[1]x"},
+        ),
+        0,
+        now=NOW,
+    )
+    assert isinstance(result, ValidEvent)
+
+
+def test_an_error_key_never_echoes_invalid_text():
+    errors = errors_of(event(context={"\ud800x": "1"}, **{"\udfff": 1}))
+    # As the API renders it: UTF-8 without ASCII escapes raises on a lone surrogate.
+    rendered = json.dumps(errors, ensure_ascii=False).encode("utf-8")
+    assert "context.\\ud800x" in errors
+    assert b"unknown fields" in rendered
 
 
 def test_timestamps_in_the_future_or_too_old_are_rejected():

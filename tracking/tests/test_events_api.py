@@ -79,7 +79,7 @@ def test_missing_visitor_id_uses_the_cookie_visitor(client):
         ("[" * 50_000 + "]" * 50_000, "body"),
         ('{"events": NaN}', "body"),
         (b"\xff\xfe\x00", "body"),
-        ("[]", "events"),
+        ("[]", "body"),  # not an object: the parser refuses it on every endpoint
         ("{}", "events"),
         ('{"events": {"type": "page_view"}}', "events"),
         ('{"events": "' + "x" * 10_000 + '"}', "events"),

@@ -120,3 +120,16 @@ def test_email_and_first_name_are_imported_and_a_bad_email_is_reported():
     assert report.errors == [(3, "email is not an email address (got 'not-an-address')")]
     profile = VisitorProfile.objects.get(attributes__email="ada@example.com")
     assert profile.attributes["first_name"] == "Ada"
+
+
+def test_a_nul_in_a_crm_value_rejects_its_row_and_keeps_the_export_readable() -> None:
+    from tracking.services import export_visitor
+
+    report = import_customer_attributes(
+        io.StringIO("customer_id,city,first_name\nC-1,Leeds,Ada\nC-2,Le\x00eds,Bob\n")
+    )
+    assert report.imported == 1
+    assert [line for line, _ in report.errors] == [3]
+    assert "city must be valid Unicode text" in report.errors[0][1]
+    assert not VisitorProfile.objects.filter(attributes__first_name="Bob").exists()
+    export_visitor(visitor_id=profile_of("C-1").visitor_id)

@@ -166,3 +166,22 @@ def test_pending_announcements_are_exported_and_erased_per_visitor(staff_client,
     shared.refresh_from_db()
     assert shared.visitor_ids == ["bystander"]  # the other visitor's work still replays
     assert not PendingAnnouncement.objects.filter(pk=own.pk).exists()
+
+
+def test_rows_hanging_off_visitor_data_are_covered_too():
+    """A model whose rows belong to a covered row (a dead letter of a firing) holds the
+    same visitor's data: it is registered, so staff permissions and the export see it."""
+    from django.apps import apps
+
+    from tracking.visitor_data import registered_sections
+
+    covered = {model for section in registered_sections() for model in section.models}
+    dependent = {
+        model
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if (field.many_to_one or field.one_to_one)
+        and field.concrete
+        and field.related_model in covered
+    }
+    assert dependent <= covered, dependent - covered

@@ -7,7 +7,6 @@ and the at-most-once firing), `actions` (what a firing does and its delivery) an
 
 from triggers.matching import Entry
 from triggers.services.actions import (
-    DeliveryError,
     DeliveryOutcome,
     deliver,
     onsite_message_shown,
@@ -22,6 +21,7 @@ from triggers.services.configuration import (
     trigger_errors,
     trigger_set_enabled,
     trigger_snapshot,
+    webhook_policy,
 )
 from triggers.services.decisions import (
     FactsCache,
@@ -44,7 +44,6 @@ from triggers.services.occurrences import (
 
 __all__ = [
     "AUDITED_FIELDS",
-    "DeliveryError",
     "DeliveryOutcome",
     "Entry",
     "FactsCache",
@@ -71,4 +70,5 @@ __all__ = [
     "trigger_set_enabled",
     "trigger_snapshot",
     "webhook_body",
+    "webhook_policy",
 ]

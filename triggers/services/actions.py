@@ -5,8 +5,6 @@ retries and a dead letter."""
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from content.placeholders import resolve, visitor_values
-from triggers import matching
+from triggers import matching, webhook_targets
 from triggers.matching import Entry
 from triggers.models import (
     DeadLetter,
@@ -29,6 +27,7 @@ from triggers.models import (
 from triggers.selectors import (
     ONSITE_CACHE_PREFIX,
 )
+from triggers.services.configuration import webhook_policy
 
 
 @dataclass(frozen=True)
@@ -38,8 +37,14 @@ class DeliveryOutcome:
     error: str = ""
 
 
-class DeliveryError(Exception):
-    pass
+def delivery_error(exc: Exception) -> str:
+    """What is stored and shown of a failed delivery: a generic class, never text from
+    the far side (no port-scan oracle, no echo of an internal response)."""
+    if isinstance(exc, webhook_targets.TargetRefused):
+        return f"refused: {exc}"
+    if isinstance(exc, webhook_targets.DeliveryFailed):
+        return str(exc)
+    return type(exc).__name__
 
 
 def email_address(profile_entry: dict[str, Any] | None) -> str:
@@ -206,8 +211,12 @@ def deliver(*, firing_id: int, attempt: int, now: datetime | None = None) -> Del
         else:
             result = {"status_code": _post_webhook(trigger, action["body"].encode())}
     except Exception as exc:  # noqa: BLE001 - any failure of the channel is recorded
-        error = f"{type(exc).__name__}: {exc}"[:1000]
-        last = trigger.action == Trigger.Action.EMAIL or attempt >= trigger.webhook_max_attempts
+        error = delivery_error(exc)[:1000]
+        last = (
+            trigger.action == Trigger.Action.EMAIL
+            or isinstance(exc, webhook_targets.TargetRefused)  # refused again on a retry
+            or attempt >= min(trigger.webhook_max_attempts, webhook_targets.MAX_ATTEMPTS)
+        )
         if not last:
             Firing.objects.filter(pk=firing.pk).update(reason=f"attempt {attempt}: {error}"[:200])
             return DeliveryOutcome(
@@ -239,22 +248,14 @@ def deliver(*, firing_id: int, attempt: int, now: datetime | None = None) -> Del
 
 
 def _post_webhook(trigger: Trigger, body: bytes) -> int:
-    if not trigger.webhook_url.startswith(("http://", "https://")):
-        raise DeliveryError("only http(s) URLs are called")
-    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+    return webhook_targets.post_json(
         trigger.webhook_url,
-        data=body,
-        method="POST",
-        headers={
+        body,
+        {
             "Content-Type": "application/json",
             "User-Agent": "pz-triggers",
             matching.SIGNATURE_HEADER: matching.sign(trigger.webhook_secret, body),
         },
+        policy=webhook_policy(),
+        timeout=trigger.webhook_timeout_seconds,
     )
-    try:
-        with urllib.request.urlopen(  # noqa: S310 - scheme checked above
-            request, timeout=trigger.webhook_timeout_seconds
-        ) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"HTTP {exc.code}") from exc

@@ -5,19 +5,32 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 from personalization.audit import record_change, snapshot
 from segments.conditions import (
+    context_fields,
     validate_rule,
 )
+from segments.sql import NotMaterializable
+from triggers import webhook_targets
 from triggers.models import (
     Trigger,
 )
 from triggers.selectors import (
     ENTRY_TYPES_CACHE_KEY,
 )
+
+
+def webhook_policy() -> webhook_targets.TargetPolicy:
+    """The deployment's webhook target policy (see `triggers.webhook_targets`)."""
+    return webhook_targets.TargetPolicy(
+        allow_http=settings.PZ_WEBHOOK_ALLOW_HTTP,
+        allowed_hosts=frozenset(settings.PZ_WEBHOOK_ALLOWED_HOSTS),
+    )
 
 
 def trigger_errors(trigger: Trigger) -> dict[str, str]:
@@ -31,6 +44,10 @@ def trigger_errors(trigger: Trigger) -> dict[str, str]:
         rule_errors = validate_rule(trigger.conditions)
         if rule_errors:
             errors["conditions"] = "; ".join(f"{e.path or 'rule'}: {e.reason}" for e in rule_errors)
+        elif trigger.kind == Trigger.Kind.SWEEP:
+            problem = sweep_conditions_problem(trigger.conditions)
+            if problem:
+                errors["conditions"] = problem
     if (trigger.quiet_start_hour is None) != (trigger.quiet_end_hour is None):
         errors["quiet_end_hour"] = "Give both ends of the quiet hours, or neither."
     action = trigger.action
@@ -44,6 +61,16 @@ def trigger_errors(trigger: Trigger) -> dict[str, str]:
     if action == Trigger.Action.WEBHOOK:
         if not trigger.webhook_url:
             errors["webhook_url"] = "Give the URL to call."
+        else:
+            try:
+                webhook_targets.check_target(trigger.webhook_url, webhook_policy())
+            except webhook_targets.TargetRefused as exc:
+                errors["webhook_url"] = str(exc)
+        low, high = webhook_targets.MIN_TIMEOUT_SECONDS, webhook_targets.MAX_TIMEOUT_SECONDS
+        if not low <= trigger.webhook_timeout_seconds <= high:
+            errors["webhook_timeout_seconds"] = f"Give {low:g} to {high:g} seconds."
+        if not 1 <= trigger.webhook_max_attempts <= webhook_targets.MAX_ATTEMPTS:
+            errors["webhook_max_attempts"] = f"Give 1 to {webhook_targets.MAX_ATTEMPTS} attempts."
         if not trigger.webhook_secret:
             errors["webhook_secret"] = "Give a secret to sign the body with."  # noqa: S105 - a message
     if action in (Trigger.Action.SEGMENT_ADD, Trigger.Action.SEGMENT_REMOVE):
@@ -52,6 +79,26 @@ def trigger_errors(trigger: Trigger) -> dict[str, str]:
         elif trigger.segment.kind != "static":
             errors["segment"] = "Only static segments take explicit members."
     return errors
+
+
+def sweep_conditions_problem(conditions: Any) -> str:
+    """Why a sweep cannot evaluate these conditions, or "": a sweep runs on a schedule,
+    with no request, so it can only read what is stored (compiled to SQL)."""
+    from segments.models import Segment
+    from segments.selectors import sql_compiler
+
+    rules = dict(Segment.objects.filter(kind=Segment.Kind.RULE).values_list("key", "rule"))
+    fields = context_fields(conditions, rules=rules)
+    if fields:
+        return (
+            "A sweep runs without a request, so its conditions cannot read the request "
+            f"context ({', '.join(sorted(fields))}); use an event trigger for those."
+        )
+    try:
+        sql_compiler(timezone.now()).compile(conditions)
+    except NotMaterializable as exc:
+        return f"A sweep can only use conditions on stored data: {exc}"
+    return ""
 
 
 def forget_trigger_catalog() -> None:

@@ -3,6 +3,7 @@ the delayed checks of waiting ones, the sweep of overdue ones and time-based swe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -22,6 +23,8 @@ from triggers.selectors import (
     ONSITE_CACHE_PREFIX,
 )
 from triggers.services.decisions import Occurrence, decide_occurrences
+
+logger = logging.getLogger(__name__)
 
 
 def handle_ingested(
@@ -190,33 +193,43 @@ def process_due_firings(*, now: datetime | None = None, limit: int = 500) -> int
 def run_sweeps(*, now: datetime | None = None) -> int:
     """Time-based triggers (lapsed customers): the conditions, compiled to SQL, pick the
     candidates; they are then decided like event occurrences. A visitor's occurrence is
-    their last activity, so a quiet visitor is not asked again every run."""
-    from segments.selectors import sql_compiler
-
+    their last activity, so a quiet visitor is not asked again every run. Each trigger
+    runs in its own savepoint: one that fails (conditions saved before they were checked,
+    a database error) is logged and skipped, and the others still run."""
     now = now or timezone.now()
     fired = 0
     triggers = Trigger.objects.filter(enabled=True, kind=Trigger.Kind.SWEEP).select_related(
         "popup", "email_template", "segment"
     )
     for trigger in triggers:
-        condition = sql_compiler(now).compile(trigger.conditions)
-        candidates = (
-            VisitorProfile.objects.filter(condition)
-            .order_by("visitor_id")
-            .values_list("visitor_id", "last_seen")[: settings.PZ_TRIGGERS_SWEEP_BATCH]
-        )
-        occurrences = [
-            Occurrence(
-                trigger,
-                visitor_id,
-                f"sweep:{last_seen:%Y%m%dT%H%M%S}" if last_seen else "sweep:never",
-                None,
-            )
-            for visitor_id, last_seen in candidates
-        ]
-        decided = decide_occurrences(occurrences=occurrences, now=now)
-        fired += sum(1 for firing in decided if firing.status == Firing.Status.FIRED)
+        try:
+            with transaction.atomic():
+                fired += _sweep(trigger, now)
+        except Exception:  # noqa: BLE001 - one broken trigger must not stop the others
+            logger.exception("sweep of trigger %s failed; the others still run", trigger.key)
     return fired
+
+
+def _sweep(trigger: Trigger, now: datetime) -> int:
+    from segments.selectors import sql_compiler
+
+    condition = sql_compiler(now).compile(trigger.conditions)
+    candidates = (
+        VisitorProfile.objects.filter(condition)
+        .order_by("visitor_id")
+        .values_list("visitor_id", "last_seen")[: settings.PZ_TRIGGERS_SWEEP_BATCH]
+    )
+    occurrences = [
+        Occurrence(
+            trigger,
+            visitor_id,
+            f"sweep:{last_seen:%Y%m%dT%H%M%S}" if last_seen else "sweep:never",
+            None,
+        )
+        for visitor_id, last_seen in candidates
+    ]
+    decided = decide_occurrences(occurrences=occurrences, now=now)
+    return sum(1 for firing in decided if firing.status == Firing.Status.FIRED)
 
 
 def move_visitor(*, source_visitor_id: str, target_visitor_id: str) -> None:

@@ -151,3 +151,38 @@ def test_list_counts_conversions_in_a_constant_number_of_queries(admin_client):
         page = admin_client.get("/admin/triggers/")
     assert page.content.count(b"1 (100%)") == 5
     assert len(five.captured_queries) == len(one.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://169.254.169.254/latest/meta-data/", b"must not point at a link-local address"),
+        ("https://127.0.0.1:8000/admin/", b"must not point at a loopback address"),
+        ("http://hooks.example.com/cart", b"Only https URLs are called"),
+    ],
+)
+def test_the_form_refuses_an_internal_or_plain_http_webhook_target(admin_client, url, message):
+    response = admin_client.post("/admin/triggers/new/", _form(webhook_url=url))
+    assert response.status_code == 200
+    assert message in response.content
+    assert not Trigger.objects.exists()
+
+
+def test_the_form_bounds_webhook_timeout_and_attempts(admin_client):
+    response = admin_client.post(
+        "/admin/triggers/new/", _form(webhook_timeout_seconds=3600, webhook_max_attempts=1000)
+    )
+    assert b"Give 0.5 to 10 seconds" in response.content
+    assert b"Give 1 to 10 attempts" in response.content
+    assert not Trigger.objects.exists()
+
+
+def test_the_form_refuses_a_sweep_that_reads_the_request_context(admin_client):
+    conditions = '{"all": [{"field": "profile.orders", "op": "gte", "value": 1},'
+    conditions += ' {"field": "context.device", "op": "eq", "value": "mobile"}]}'
+    response = admin_client.post(
+        "/admin/triggers/new/", _form(kind="sweep", entry_event="", conditions=conditions)
+    )
+    assert response.status_code == 200
+    assert b"cannot read the request context (context.device)" in response.content
+    assert not Trigger.objects.exists()
