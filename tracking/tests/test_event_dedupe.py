@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from tracking.customer_keys import customer_key
 from tracking.models import Event, VisitorProfile
 from tracking.services import ingest_events, stitch_visitor
 from tracking.tests.factories import iso, make_event
@@ -56,10 +57,10 @@ def test_a_resend_by_the_same_visitor_is_still_a_no_op():
 @pytest.mark.django_db
 def test_stitching_two_visitors_that_share_an_event_id_keeps_one_copy(settings):
     ingest_events([purchase("known")], now=NOW)
-    stitch_visitor(visitor_id="known", customer_id="c-1")
+    stitch_visitor(visitor_id="known", customer_key=customer_key("c-1", settings.PZ_CUSTOMER_ID_PEPPER))
     ingest_events([purchase("anon"), purchase("anon", event_id=str(uuid.uuid4()))], now=NOW)
 
-    stitch_visitor(visitor_id="anon", customer_id="c-1")
+    stitch_visitor(visitor_id="anon", customer_key=customer_key("c-1", settings.PZ_CUSTOMER_ID_PEPPER))
 
     assert list(Event.objects.values_list("visitor_id", flat=True).distinct()) == ["known"]
     assert Event.objects.filter(event_id=SHARED_ID).count() == 1
