@@ -145,7 +145,7 @@ def test_the_arm_is_shown_and_exposure_logged_once(hero):
     again = decide(visitor_id="v1", placement_keys=["home-hero"], context={}).placements[
         "home-hero"
     ]
-    assert first.experiment == again.experiment and first.reason == "experiment:hero-test"
+    assert first.experiment == again.experiment and first.reason.label == "experiment:hero-test"
     assert first.variant == first.experiment["arm"]
     assert Exposure.objects.filter(visitor_id="v1").count() == 1
 
@@ -241,7 +241,7 @@ def test_promoting_the_winner_makes_it_the_default_and_stops_the_test(hero, staf
     shown = decide(visitor_id="anyone", placement_keys=["home-hero"], context={}).placements[
         "home-hero"
     ]
-    assert (shown.variant, shown.reason) == ("b", "fallback")
+    assert (shown.variant, shown.reason.label) == ("b", "fallback")
 
 
 def test_layer_makes_experiments_exclusive(hero):
