@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from content.placeholders import visitor_values
 from content.rendering import Fragment, render_component
-from experiments.selectors import ExperimentCatalog, assignment_for, experiment_catalog
+from experiments.selectors import Assignment, assignments_for, experiment_catalog
 from experiments.services import record_exposures
 from personalization import reasons
 from personalization.reasons import DecisionReason
@@ -209,8 +209,8 @@ def decide(
         decision.placements = dict.fromkeys(keys)
         return decision
 
-    experiments = _experiment_catalog(segments)
-    exposures: list[tuple[int, str]] = []
+    assignments = _experiment_assignments(segments, keys, targeting, forced_segments)
+    exposures: list[Assignment] = []
     chosen = []
     for key in keys:
         config = catalog.placements.get(key)
@@ -227,15 +227,14 @@ def decide(
             continue
         variant, reason = choose_variant(config.variants, targeting, facts, now)
         experiment = None
-        if experiments is not None and segments.bucketing_id and forced_segments is None:
-            assignment = assignment_for(experiments, key, segments.bucketing_id, targeting)
-            arm_variant = next(
-                (v for v in config.variants if assignment and v.key == assignment.variant), None
-            )
-            if assignment and arm_variant:
-                variant, reason = arm_variant, DecisionReason.experiment_arm(assignment.key)
-                experiment = {"key": assignment.key, "arm": assignment.arm}
-                exposures.append((assignment.experiment_id, assignment.arm))
+        assignment = assignments.get(key)
+        arm_variant = next(
+            (v for v in config.variants if assignment and v.key == assignment.variant), None
+        )
+        if assignment and arm_variant:
+            variant, reason = arm_variant, DecisionReason.experiment_arm(assignment.key)
+            experiment = {"key": assignment.key, "arm": assignment.arm}
+            exposures.append(assignment)
         component = component_for_locale(config, variant, locale) if variant else None
         if variant is None or component is None:
             decision.placements[key] = None
@@ -311,18 +310,34 @@ def _triggered_popup(segments: VisitorSegments, visitor_id: str | None) -> Any:
     return component
 
 
-def _experiment_catalog(segments: VisitorSegments) -> ExperimentCatalog | None:
-    """Running experiments, when the visitor may be tracked (exposures are tracking)."""
-    if not segments.tracking_allowed:
-        return None
+def _experiment_assignments(
+    segments: VisitorSegments,
+    keys: list[str],
+    targeting: frozenset[str],
+    forced_segments: list[str] | None,
+) -> dict[str, Assignment]:
+    """The visitor's experiment arms by placement, when they may be tracked (exposures are
+    tracking) and this is no staff preview. Without the experiments or the visitor's
+    exposures (a database outage), no arm: the targeted content is shown."""
+    visitor_id, bucketing_id = segments.canonical_visitor_id, segments.bucketing_id
+    if not segments.tracking_allowed or not visitor_id or not bucketing_id:
+        return {}
+    if forced_segments is not None:
+        return {}
     try:
-        return experiment_catalog(segments.config_version)
+        return assignments_for(
+            experiment_catalog(segments.config_version),
+            keys,
+            bucketing_id=bucketing_id,
+            visitor_id=visitor_id,
+            segments=targeting,
+        )
     except DatabaseError:
         logger.warning("experiments unavailable; showing targeted content", exc_info=True)
-        return None
+        return {}
 
 
-def _log_exposures(visitor_id: str, exposures: list[tuple[int, str]], now: datetime) -> None:
+def _log_exposures(visitor_id: str, exposures: list[Assignment], now: datetime) -> None:
     try:
         record_exposures(visitor_id, exposures, now)
     except DatabaseError:

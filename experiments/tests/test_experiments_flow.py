@@ -8,29 +8,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from content.tests.factories import component, placement
 from experiments.models import Experiment, Exposure
 from experiments.services import compute_results, experiment_create, experiment_start
 from personalization.services import decide
 from tracking.services import ingest_events, known_profile
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def hero():
-    placement(
-        "home-hero",
-        [
-            {"key": "a", "component": component("hero-a", heading="A"), "is_fallback": True},
-            {
-                "key": "b",
-                "component": component("hero-b", heading="B"),
-                "priority": 10,
-                "context_rule": {"field": "context.device", "op": "eq", "value": "never"},
-            },
-        ],
-    )
 
 
 def start(key: str = "hero-test", **kwargs) -> Experiment:
