@@ -196,6 +196,8 @@ def assignments_for(
         for key in placements
         if (experiment := enrolment_for(catalog, key, bucketing_id, segments)) is not None
     }
+    if not enrolments:
+        return {}
     exposed = exposed_arms(visitor_id, {e.id for e in enrolments.values()})
     assignments = {
         key: arm_for_visitor(experiment, bucketing_id, exposed)

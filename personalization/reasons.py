@@ -5,6 +5,7 @@ code ever splits a label to learn which segment or experiment chose a variant.""
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 
 class ReasonKind(StrEnum):
@@ -32,17 +33,22 @@ class DecisionReason:
         if (self.kind == ReasonKind.EXPERIMENT) != bool(self.experiment):
             raise ValueError(f"a {self.kind} reason has the wrong experiment: {self.experiment}")
 
-    @classmethod
-    def segment(cls, key: str) -> "DecisionReason":
-        return cls(ReasonKind.SEGMENT, segments=(key,))
+    # Reasons are immutable values from a small set (the segments and experiments of
+    # the catalog): decisions reuse one instance per key instead of building one each.
+    @staticmethod
+    @lru_cache(maxsize=4096)
+    def segment(key: str) -> "DecisionReason":
+        return DecisionReason(ReasonKind.SEGMENT, segments=(key,))
 
-    @classmethod
-    def all_segments(cls, keys: frozenset[str] | set[str]) -> "DecisionReason":
-        return cls(ReasonKind.SEGMENTS, segments=tuple(sorted(keys)))
+    @staticmethod
+    @lru_cache(maxsize=4096)
+    def all_segments(keys: frozenset[str]) -> "DecisionReason":
+        return DecisionReason(ReasonKind.SEGMENTS, segments=tuple(sorted(keys)))
 
-    @classmethod
-    def experiment_arm(cls, key: str) -> "DecisionReason":
-        return cls(ReasonKind.EXPERIMENT, experiment=key)
+    @staticmethod
+    @lru_cache(maxsize=4096)
+    def experiment_arm(key: str) -> "DecisionReason":
+        return DecisionReason(ReasonKind.EXPERIMENT, experiment=key)
 
     @property
     def label(self) -> str:

@@ -27,7 +27,7 @@ def test_labels_are_the_api_strings():
             reasons.DEFAULT,
             reasons.CONTEXT,
             DecisionReason.segment("outdoor-fans"),
-            DecisionReason.all_segments({"vip", "berlin"}),
+            DecisionReason.all_segments(frozenset({"vip", "berlin"})),
             DecisionReason.experiment_arm("hero-test"),
             reasons.TRIGGER,
         )
