@@ -412,7 +412,7 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
     decision = _get(client, paths["personalized"]).wsgi_request.pz_decision
     chosen = {key: p.variant if p else None for key, p in decision.placements.items()}
     if sorted(chosen) != sorted(PLACEMENTS) or not all(
-        p and p.reason.startswith("segment") for p in decision.placements.values()
+        p and p.reason.segments for p in decision.placements.values()
     ):
         raise AssertionError(f"the personalized page should show targeted variants: {chosen}")
     if hasattr(_get(client, paths["static"]).wsgi_request, "pz_decision"):
@@ -521,7 +521,7 @@ def _static_source(source: str) -> str:
     fallback = decide(visitor_id=None, placement_keys=keys, context={}, forced_segments=[])
     html = {}
     for key, placement in fallback.placements.items():
-        assert placement is not None and placement.reason == "fallback", (key, placement)  # noqa: S101
+        assert placement is not None and placement.reason.label == "fallback", (key, placement)  # noqa: S101
         # Inlined as template source: keep Django from reading braces in the content.
         html[key] = "{% verbatim %}" + placement.html + "{% endverbatim %}"
     return TAG_RE.sub(lambda match: html[match.group(1)], source)

@@ -18,7 +18,7 @@ from wagtail.admin.views.generic.base import BaseOperationView, WagtailAdminTemp
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
 from experiments import services, statistics
-from experiments.forms import CalculatorForm, TrafficForm
+from experiments.forms import CalculatorForm, PromoteForm, TrafficForm
 from experiments.models import Experiment, ResultSnapshot
 
 CHART_WIDTH = 560
@@ -114,6 +114,75 @@ def arm_rows(report: dict[str, Any], variants: dict[str, str]) -> list[dict[str,
     return rows
 
 
+def _points(value: float | None, signed: bool = True) -> str:
+    """An absolute difference of two rates in percentage points."""
+    if value is None:
+        return "–"
+    return f"{value * 100:+.2f} pts" if signed else f"{value * 100:.2f}"
+
+
+def guardrail_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's guardrails formatted for their table: per arm the share of visitors
+    with the event, its change from the control (always-valid interval) and the verdict."""
+    guardrails = []
+    for guardrail in report.get("guardrails") or []:
+        moves = "rises" if guardrail.get("harm") == "increase" else "drops"
+        arms = []
+        for arm in guardrail.get("arms", []):
+            control = arm.get("is_control")
+            # an unbounded interval: no variance yet (no events, or no visitors)
+            measured = arm.get("difference_low") is not None
+            arms.append(
+                {
+                    "key": arm["key"],
+                    "is_control": control,
+                    "visitors": arm["visitors"],
+                    "exposures": arm["exposures"],
+                    "rate": _percent(arm.get("rate")),
+                    "rate_ci": _interval(arm.get("rate_low"), arm.get("rate_high")),
+                    "difference": "control"
+                    if control
+                    else _points(arm.get("difference") if measured else None),
+                    "difference_ci": ""
+                    if control or not measured
+                    else f"[{_points(arm.get('difference_low'))}, "
+                    f"{_points(arm.get('difference_high'))}]",
+                    "always_valid_p": _p(arm.get("always_valid_p")),
+                    "harmed": arm.get("harmed", False),
+                    "measured": measured,
+                }
+            )
+        guardrails.append(
+            {
+                "event": guardrail["event"],
+                "harm_text": f"harmed if it {moves}",
+                "harmed_arms": guardrail.get("harmed_arms", []),
+                "arms": arms,
+            }
+        )
+    return guardrails
+
+
+def allocation_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """An adaptive experiment's allocation periods: from when, the weights as shares of
+    new visitors, and how many visitors each arm got in that period."""
+    rows = []
+    for period in report.get("allocations") or []:
+        weights = period.get("weights") or {}
+        total = sum(weights.values()) or 1
+        rows.append(
+            {
+                "number": period["number"],
+                "started_at": parse_datetime(period.get("started_at") or ""),
+                "shares": ", ".join(f"{k} {w / total:.0%}" for k, w in weights.items()),
+                "exposures": ", ".join(
+                    f"{k} {n:,}" for k, n in (period.get("exposures") or {}).items()
+                ),
+            }
+        )
+    return rows
+
+
 def line_chart(
     series: dict[str, list[tuple[datetime, float]]],
     *,
@@ -190,6 +259,12 @@ def report_context(experiment: Experiment) -> dict[str, Any]:
         return {"snapshot": None, "arms": list(experiment.arms.all())}
     report = snapshot.report
     control = report.get("control", "")
+    winner = (
+        snapshot.decision.removeprefix("winner:") if snapshot.decision.startswith("winner:") else ""
+    )
+    rows = arm_rows(report, variants)
+    for row in rows:
+        row["harms"] = services.harmed_guardrails(report, row["key"])
     return {
         "snapshot": snapshot,
         "report": report,
@@ -197,10 +272,12 @@ def report_context(experiment: Experiment) -> dict[str, Any]:
         "srm": report.get("srm") or {},
         "decision": snapshot.decision,
         "decision_text": explain_decision(snapshot.decision, control),
-        "winner_arm": snapshot.decision.removeprefix("winner:")
-        if snapshot.decision.startswith("winner:")
-        else "",
-        "rows": arm_rows(report, variants),
+        "winner_arm": winner,
+        "winner_harms": services.harmed_guardrails(report, winner) if winner else [],
+        "period_weighted": report.get("estimator") == statistics.PERIOD_WEIGHTED,
+        "rows": rows,
+        "guardrails": guardrail_rows(report),
+        "allocations": allocation_rows(report),
         "charts": history_charts(experiment),
         "arms": list(experiment.arms.all()),
     }
@@ -300,32 +377,59 @@ class ExperimentTrafficView(ExperimentObjectPageMixin, FormView):
         return redirect("experiments:inspect", self.object.pk)
 
 
-class ExperimentPromoteView(ExperimentObjectPageMixin, TemplateView):
-    """GET asks for confirmation, POST promotes the arm's variant to the placement
-    default, publishes the placement and stops the experiment."""
+class ExperimentPromoteView(ExperimentObjectPageMixin, FormView):
+    """GET asks for confirmation, showing the arm's guardrails; POST promotes the arm's
+    variant to the placement default, publishes the placement and stops the experiment.
+    An arm that harms a guardrail needs a reason, which the audit log keeps."""
 
+    form_class = PromoteForm
     template_name = "experiments/admin/experiment_promote.html"
     page_title = "Promote winner"
 
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        self.arm = get_object_or_404(self.object.arms, key=kwargs["arm"])
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["arm"] = get_object_or_404(self.object.arms, key=self.kwargs["arm"])
+        snapshot = self.object.snapshots.order_by("-computed_at").first()
+        report = snapshot.report if snapshot else {}
+        context["arm"] = self.arm
+        context["snapshot"] = snapshot
+        context["harms"] = services.harmed_guardrails(report, self.arm.key)
+        context["guardrails"] = [
+            {**guardrail, "arm": next(a for a in guardrail["arms"] if a["key"] == self.arm.key)}
+            for guardrail in guardrail_rows(report)
+            if any(a["key"] == self.arm.key for a in guardrail["arms"])
+        ]
+        form = context["form"]
+        context["needs_reason"] = bool(context["harms"]) or bool(form.errors.get("override_reason"))
         return context
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        arm = self.kwargs["arm"]
+    def form_valid(self, form: PromoteForm) -> HttpResponse:
         try:
             placement = services.promote_winner(
-                experiment=self.object, arm_key=arm, user=request.user
+                experiment=self.object,
+                arm_key=self.arm.key,
+                user=self.request.user,
+                override_reason=form.cleaned_data["override_reason"],
             )
         except services.ExperimentError as exc:
-            messages.error(request, f"'{self.object}': {exc}")
-        else:
-            messages.success(
-                request,
-                f"Arm {arm} promoted: its variant is now the default of '{placement}', "
-                "published, and the experiment stopped.",
-            )
+            if "override_reason" in exc.fields:
+                form.add_error("override_reason", str(exc))
+                return self.form_invalid(form)
+            messages.error(self.request, f"'{self.object}': {exc}")
+            return redirect("experiments:inspect", self.object.pk)
+        overridden = (
+            " over a harmed guardrail (reason logged)"
+            if form.cleaned_data["override_reason"].strip()
+            else ""
+        )
+        messages.success(
+            self.request,
+            f"Arm {self.arm.key} promoted{overridden}: its variant is now the default of "
+            f"'{placement}', published, and the experiment stopped.",
+        )
         return redirect("experiments:inspect", self.object.pk)
 
 

@@ -8,10 +8,12 @@ A visitor's bucketing id is hashed with a per-experiment salt. Three independent
 - arm: `hash(seed, "arm", id)` picks an arm by cumulative weight.
 Because enrolment and arm use separate hashes, raising the traffic only adds visitors and
 never moves an enrolled one; lowering it only removes visitors. Changing weights would
-reshuffle arms, so a running experiment's weights are immutable (restart with a new seed).
+reshuffle arms, so a visitor's arm is fixed at first exposure (sticky bucketing, read
+from the stored exposure): an adaptive experiment's new weights only place visitors who
+were never shown it. Fixed-weight experiments cannot change weights while running.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from hashlib import blake2b
 
@@ -39,6 +41,7 @@ class ExperimentSpec:
     layer_seed: str | None = None
     layer_start: int = 0  # the experiment's slice of its layer: [start, end) in buckets
     layer_end: int = BUCKETS
+    allocation: int = 0  # the allocation period the weights belong to (adaptive experiments)
 
     @property
     def cumulative(self) -> tuple[tuple[int, str], ...]:
@@ -69,9 +72,53 @@ def arm_for(spec: ExperimentSpec, bucketing_id: str) -> str:
     return spec.arms[-1].key
 
 
-def assign(spec: ExperimentSpec, bucketing_id: str) -> str | None:
-    """The visitor's arm, or None when not enrolled."""
-    return arm_for(spec, bucketing_id) if enrolled(spec, bucketing_id) else None
+def assign(spec: ExperimentSpec, bucketing_id: str, exposed_arm: str | None = None) -> str | None:
+    """The visitor's arm, or None when not enrolled: the arm of their first exposure when
+    they have one (still an arm of the experiment), else by the current weights."""
+    if not enrolled(spec, bucketing_id):
+        return None
+    if exposed_arm is not None and any(arm.key == exposed_arm for arm in spec.arms):
+        return exposed_arm
+    return arm_for(spec, bucketing_id)
+
+
+# Adaptive allocation keeps every arm at this share or more, so each period compares all
+# arms, and opens a new period only when some arm's share moves by at least this step.
+ADAPTIVE_FLOOR = 0.05
+ADAPTIVE_STEP = 0.05
+WEIGHT_SCALE = 1000
+
+
+def thompson_weights(
+    chance_best: Mapping[str, float], floor: float = ADAPTIVE_FLOOR
+) -> dict[str, int]:
+    """Integer weights (summing to about WEIGHT_SCALE) from each arm's chance of being best,
+    with every arm kept at `floor` or more."""
+    floor = min(floor, 1 / len(chance_best))
+    total = sum(chance_best.values())
+    spare = 1 - floor * len(chance_best)
+    return {
+        key: max(
+            1,
+            round(
+                (floor + spare * (share / total if total else 1 / len(chance_best))) * WEIGHT_SCALE
+            ),
+        )
+        for key, share in chance_best.items()
+    }
+
+
+def shares(weights: Mapping[str, float]) -> dict[str, float]:
+    total = sum(weights.values())
+    return {key: weight / total for key, weight in weights.items()}
+
+
+def needs_reallocation(
+    current: Mapping[str, float], proposed: Mapping[str, float], step: float = ADAPTIVE_STEP
+) -> bool:
+    """Whether `proposed` moves some arm's share of new visitors by `step` or more."""
+    before, after = shares(current), shares(proposed)
+    return any(abs(after[key] - before.get(key, 0.0)) >= step for key in after)
 
 
 def free_layer_slice(taken: Sequence[tuple[int, int]], width: int) -> tuple[int, int] | None:

@@ -45,6 +45,11 @@ def parse_arms(text: str) -> list[dict[str, Any]]:
     return arms
 
 
+def guardrail_choice(event: str) -> tuple[str, str]:
+    moves = "rises" if services.guardrail_harm(event) == "increase" else "drops"
+    return event, f"{event} (harmed if it {moves})"
+
+
 def placement_variants() -> dict[str, list[str]]:
     """Variant keys by placement pk, for the arms hint next to the placement picker."""
     variants: dict[str, list[str]] = {}
@@ -91,10 +96,21 @@ class ExperimentCreateForm(ServiceErrorMixin, WagtailAdminModelForm):
     )
     adaptive = forms.BooleanField(
         required=False,
-        label="Adaptive allocation (not for inference)",
+        label="Adaptive allocation",
         help_text=(
-            "Thompson sampling sends more traffic to the arm doing best. The results are "
-            "biased: use it to earn, not to learn which arm is better."
+            "Thompson sampling sends more new visitors to the arm doing best (every arm keeps "
+            "at least 5%). Visitors keep the arm they first saw; the report weights each "
+            "allocation period by its share of visitors, so its comparisons stay fair."
+        ),
+    )
+    guardrail_events = forms.MultipleChoiceField(
+        required=False,
+        label="Guardrail metrics",
+        widget=forms.CheckboxSelectMultiple,
+        choices=[guardrail_choice(event) for event in sorted(EVENT_TYPES)],
+        help_text=(
+            "Events an arm must not make worse: the share of visitors with the event after "
+            "first seeing the arm. An arm that harms one cannot be promoted without a reason."
         ),
     )
 
@@ -113,6 +129,7 @@ class ExperimentCreateForm(ServiceErrorMixin, WagtailAdminModelForm):
             "layer_key",
             "minimum_detectable_effect",
             "adaptive",
+            "guardrail_events",
         ]
         widgets = {"hypothesis": forms.Textarea(attrs={"rows": 2})}
 
@@ -147,6 +164,7 @@ class ExperimentCreateForm(ServiceErrorMixin, WagtailAdminModelForm):
             hypothesis=data.get("hypothesis") or "",
             minimum_detectable_effect=data["minimum_detectable_effect"],
             adaptive=data["adaptive"],
+            guardrail_events=list(data.get("guardrail_events") or []),
         )
         return self.instance
 
@@ -215,6 +233,16 @@ class TrafficForm(forms.Form):
         min_value=0.0001,
         max_value=1,
         help_text="Share of eligible visitors, 0 to 1. Enrolled visitors keep their arm.",
+    )
+
+
+class PromoteForm(forms.Form):
+    override_reason = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Reason for promoting despite the harmed guardrail",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept in the audit log with your name.",
     )
 
 

@@ -50,7 +50,10 @@ class Experiment(models.Model):
     minimum_detectable_effect = models.FloatField(default=0.1)
     adaptive = models.BooleanField(
         default=False,
-        help_text="Thompson-sampling allocation. Not for inference: results are biased.",
+        help_text=(
+            "Thompson-sampling allocation: new visitors follow each arm's chance of being "
+            "best; exposed visitors keep their arm. Results are period-weighted."
+        ),
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -83,13 +86,39 @@ class Arm(models.Model):
         return f"{self.experiment_id}:{self.key}"
 
 
+class Allocation(models.Model):
+    """An adaptive experiment's arm weights for the visitors first exposed from
+    `started_at` on. Period 0 is the arms' configured weights and has no row; each
+    re-weighting opens the next number. Visitors keep the arm of their first exposure,
+    so a period's weights only ever apply to the visitors who arrived in it."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="allocations")
+    number = models.PositiveIntegerField()
+    weights = models.JSONField(help_text="Arm key -> weight.")
+    started_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["experiment", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "number"], name="one_allocation_number_per_experiment"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment_id}:{self.number}"
+
+
 class Exposure(models.Model):
-    """The first time a visitor was shown an arm (logged when shown, not when assigned)."""
+    """The first time a visitor was shown an arm (logged when shown, not when assigned).
+    The arm is the visitor's for the rest of the experiment (sticky bucketing)."""
 
     experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="exposures")
     arm = models.CharField(max_length=50)
     visitor_id = models.CharField(max_length=64)
     first_exposed_at = models.DateTimeField()
+    # The allocation period in force at first exposure (0: the configured weights).
+    allocation = models.IntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [

@@ -1,14 +1,20 @@
 """Running experiments compiled per process (rebuilt when the configuration version
 changes), and the request-time arm lookup the decision makes."""
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db.models import JSONField, OuterRef, Subquery
 
-from experiments.assignment import ArmSpec, ExperimentSpec, assign, in_holdout
-from experiments.models import Experiment
+from experiments.assignment import ArmSpec, ExperimentSpec, assign, enrolled, in_holdout
+from experiments.models import Allocation, Experiment, Exposure
 from personalization.config_version import CompiledCatalog
+
+EXPOSED_PREFIX = "exposed:"
+EXPOSED_TTL_SECONDS = 60 * 60 * 24 * 30
 
 
 @dataclass(frozen=True)
@@ -29,22 +35,28 @@ class ExperimentCatalog:
 
 def _load(version: Any) -> ExperimentCatalog:
     by_placement: dict[str, list[RunningExperiment]] = {}
+    latest = Allocation.objects.filter(experiment=OuterRef("pk")).order_by("-number")
     running = (
         Experiment.objects.filter(status=Experiment.Status.RUNNING)
         .select_related("placement", "layer")
         .prefetch_related("arms", "segments")
+        .annotate(
+            allocation_number=Subquery(latest.values("number")[:1]),
+            allocation_weights=Subquery(latest.values("weights")[:1], output_field=JSONField()),
+        )
     )
     for experiment in running:
         arms = list(experiment.arms.all())
-        weights = adaptive_weights(experiment) if experiment.adaptive else None
+        weights = (experiment.adaptive and experiment.allocation_weights) or {}
         spec = ExperimentSpec(
             key=experiment.key,
             seed=experiment.seed,
-            arms=tuple(ArmSpec(arm.key, (weights or {}).get(arm.key, arm.weight)) for arm in arms),
+            arms=tuple(ArmSpec(arm.key, weights.get(arm.key, arm.weight)) for arm in arms),
             traffic=experiment.traffic,
             layer_seed=experiment.layer.seed if experiment.layer else None,
             layer_start=experiment.layer_start or 0,
             layer_end=experiment.layer_end or 0,
+            allocation=(experiment.adaptive and experiment.allocation_number) or 0,
         )
         by_placement.setdefault(experiment.placement.key, []).append(
             RunningExperiment(
@@ -62,19 +74,25 @@ def _load(version: Any) -> ExperimentCatalog:
     )
 
 
-def adaptive_weights(experiment: Experiment) -> dict[str, int] | None:
-    """Thompson-sampling allocation: each arm's share is its posterior chance of being best
-    in the latest results (not for inference: adaptively allocated data is biased)."""
-    snapshot = experiment.snapshots.order_by("-computed_at").first()
-    if snapshot is None:
-        return None
-    arms = snapshot.report.get("arms", [])
-    best = {
-        arm["key"]: arm.get("chance_best") for arm in arms if arm.get("chance_best") is not None
-    }
-    if not best:
-        return None
-    return {key: max(1, round(share * 1000)) for key, share in best.items()}
+def current_weights(experiment: Experiment) -> tuple[int, dict[str, int]]:
+    """The allocation period new visitors are placed by, and its weights: the latest
+    re-weighting of an adaptive experiment, else the arms' configured weights (period 0)."""
+    latest = experiment.allocations.order_by("-number").first() if experiment.adaptive else None
+    if latest is not None:
+        return latest.number, dict(latest.weights)
+    return 0, dict(experiment.arms.values_list("key", "weight"))
+
+
+def allocation_history(experiment: Experiment) -> list[Allocation]:
+    """Every allocation period with its weights, period 0 (the configured weights, from
+    the start) first; unsaved rows stand for period 0."""
+    configured = Allocation(
+        experiment=experiment,
+        number=0,
+        weights=dict(experiment.arms.values_list("key", "weight")),
+        started_at=experiment.started_at or experiment.created_at,
+    )
+    return [configured, *experiment.allocations.order_by("number")]
 
 
 _catalog = CompiledCatalog("experiments", _load)
@@ -91,12 +109,14 @@ class Assignment:
     key: str
     arm: str
     variant: str
+    allocation: int = 0  # the period the arm was drawn in (recorded at first exposure)
+    exposed: bool = False  # shown before: nothing to record
 
 
-def assignment_for(
+def enrolment_for(
     catalog: ExperimentCatalog, placement: str, bucketing_id: str, segments: frozenset[str]
-) -> Assignment | None:
-    """The arm this visitor sees on this placement, if an experiment enrols them."""
+) -> RunningExperiment | None:
+    """The experiment that enrols this visitor on this placement, if any."""
     candidates = catalog.by_placement.get(placement)
     if not candidates:
         return None
@@ -109,7 +129,78 @@ def assignment_for(
     for experiment in candidates:
         if experiment.segments and not experiment.segments & segments:
             continue
-        arm = assign(experiment.spec, bucketing_id)
-        if arm is not None:
-            return Assignment(experiment.id, experiment.key, arm, experiment.variants[arm])
+        if enrolled(experiment.spec, bucketing_id):
+            return experiment
     return None
+
+
+def exposure_cache_key(experiment_id: int, visitor_id: str) -> str:
+    return f"{EXPOSED_PREFIX}{experiment_id}:{visitor_id}"
+
+
+def exposed_arms(visitor_id: str, experiment_ids: Iterable[int]) -> dict[int, str]:
+    """The arm of this visitor's first exposure, by experiment. The cache holds it per
+    visitor and experiment (filled at first exposure); the exposure rows are the truth on
+    a miss (evicted, cleared, or the cache down), read in one query and cached again."""
+    keys = {exposure_cache_key(pk, visitor_id): pk for pk in experiment_ids}
+    if not keys:
+        return {}
+    arms = {keys[key]: arm for key, arm in cache.get_many(list(keys)).items()}
+    missing = [pk for pk in keys.values() if pk not in arms]
+    if missing:
+        stored = dict(
+            Exposure.objects.filter(visitor_id=visitor_id, experiment_id__in=missing).values_list(
+                "experiment_id", "arm"
+            )
+        )
+        if stored:
+            cache.set_many(
+                {exposure_cache_key(pk, visitor_id): arm for pk, arm in stored.items()},
+                EXPOSED_TTL_SECONDS,
+            )
+        arms.update(stored)
+    return arms
+
+
+def arm_for_visitor(
+    experiment: RunningExperiment, bucketing_id: str, exposed: Mapping[int, str]
+) -> Assignment | None:
+    """The arm an enrolled visitor sees: the one of their first exposure, else one drawn
+    by the current weights (to be recorded as their exposure)."""
+    first = exposed.get(experiment.id)
+    arm = assign(experiment.spec, bucketing_id, first)
+    if arm is None:
+        return None
+    return Assignment(
+        experiment.id,
+        experiment.key,
+        arm,
+        experiment.variants[arm],
+        allocation=experiment.spec.allocation,
+        exposed=arm == first,
+    )
+
+
+def assignments_for(
+    catalog: ExperimentCatalog,
+    placements: Sequence[str],
+    *,
+    bucketing_id: str,
+    visitor_id: str,
+    segments: frozenset[str],
+) -> dict[str, Assignment]:
+    """The arms this visitor sees on these placements, by placement: experiments enrol by
+    hash, arms stick to the visitor's exposures (one cache read for all of them)."""
+    enrolments = {
+        key: experiment
+        for key in placements
+        if (experiment := enrolment_for(catalog, key, bucketing_id, segments)) is not None
+    }
+    if not enrolments:
+        return {}
+    exposed = exposed_arms(visitor_id, {e.id for e in enrolments.values()})
+    assignments = {
+        key: arm_for_visitor(experiment, bucketing_id, exposed)
+        for key, experiment in enrolments.items()
+    }
+    return {key: assignment for key, assignment in assignments.items() if assignment}

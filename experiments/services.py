@@ -4,8 +4,8 @@ import secrets
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -14,8 +14,20 @@ from django.utils import timezone
 
 from content.models import Placement
 from experiments import statistics
-from experiments.assignment import BUCKETS, free_layer_slice
-from experiments.models import Arm, Experiment, Exposure, Layer, ResultSnapshot
+from experiments.assignment import (
+    BUCKETS,
+    free_layer_slice,
+    needs_reallocation,
+    thompson_weights,
+)
+from experiments.models import Allocation, Arm, Experiment, Exposure, Layer, ResultSnapshot
+from experiments.selectors import (
+    EXPOSED_TTL_SECONDS,
+    Assignment,
+    allocation_history,
+    current_weights,
+    exposure_cache_key,
+)
 from personalization.audit import record_change, snapshot
 from personalization.config_version import bump_config_version
 from segments.models import Segment
@@ -23,6 +35,8 @@ from tracking.event_validation import EVENT_TYPES
 
 # The fields the audit log shows before and after a lifecycle change.
 AUDITED_FIELDS = ("status", "traffic", "winner", "started_at", "stopped_at")
+# Results older than this are recomputed before a running experiment's are read.
+RESULTS_MAX_AGE = timedelta(seconds=60)
 
 
 def _audit_state(experiment: Experiment) -> dict[str, Any]:
@@ -274,18 +288,24 @@ def experiment_set_weights(
     )
 
 
-def record_exposures(visitor_id: str, assignments: Iterable[tuple[int, str]], now: datetime) -> int:
-    """Log the first exposure per visitor and experiment; repeats cost one cache check."""
+def record_exposures(visitor_id: str, assignments: Iterable[Assignment], now: datetime) -> int:
+    """Log the first exposure per visitor and experiment, with its arm and allocation
+    period, and cache the arm (what `exposed_arms` reads); assignments the visitor was
+    already shown are skipped. A concurrent first request of the same visitor loses the
+    cache's `add` (or the unique constraint) and writes nothing."""
     fresh = []
-    for experiment_id, arm in assignments:
-        marker = f"exposed:{experiment_id}:{visitor_id}"
-        if cache.add(marker, arm, 60 * 60 * 24 * 30) is not False:
+    for assignment in assignments:
+        if assignment.exposed:
+            continue
+        marker = exposure_cache_key(assignment.experiment_id, visitor_id)
+        if cache.add(marker, assignment.arm, EXPOSED_TTL_SECONDS) is not False:
             fresh.append(
                 Exposure(
-                    experiment_id=experiment_id,
-                    arm=arm,
+                    experiment_id=assignment.experiment_id,
+                    arm=assignment.arm,
                     visitor_id=visitor_id,
                     first_exposed_at=now,
+                    allocation=assignment.allocation,
                 )
             )
     if fresh:
@@ -293,13 +313,49 @@ def record_exposures(visitor_id: str, assignments: Iterable[tuple[int, str]], no
     return len(fresh)
 
 
+def harmed_guardrails(report: dict[str, Any], arm_key: str) -> list[str]:
+    """The guardrail events this arm harms in a results report."""
+    return [
+        guardrail["event"]
+        for guardrail in report.get("guardrails") or []
+        if arm_key in guardrail.get("harmed_arms", [])
+    ]
+
+
+def current_results(
+    experiment: Experiment, *, refresh: bool = False, max_age: timedelta = RESULTS_MAX_AGE
+) -> ResultSnapshot:
+    """The latest results; recomputed first when there are none, or when a running
+    experiment's are older than `max_age` (or `refresh` asks for it)."""
+    latest = experiment.snapshots.order_by("-computed_at").first()
+    running = experiment.status == Experiment.Status.RUNNING
+    stale = latest is None or timezone.now() - latest.computed_at > max_age
+    if latest is None or (running and (stale or refresh)):
+        latest = compute_results(experiment_id=experiment.pk)
+    return latest
+
+
 @transaction.atomic
-def promote_winner(*, experiment: Experiment, arm_key: str, user: Any = None) -> Placement:
+def promote_winner(
+    *, experiment: Experiment, arm_key: str, user: Any = None, override_reason: str = ""
+) -> Placement:
     """Make the winning arm's variant the placement's default (its fallback, shown to
-    everyone no other variant targets), publish that, and stop the experiment."""
+    everyone no other variant targets), publish that, and stop the experiment. An arm
+    that harms a guardrail in the current results is refused unless `override_reason`
+    says why; the override is logged with the promotion, by `user`."""
     arm = experiment.arms.filter(key=arm_key).first()
     if arm is None:
         raise ExperimentError("Unknown arm.", {"arm": arm_key})
+    harmed = harmed_guardrails(current_results(experiment).report, arm_key)
+    override_reason = override_reason.strip()
+    if harmed and not override_reason:
+        events = ", ".join(harmed)
+        raise ExperimentError(
+            f"Arm {arm_key} harms the guardrail metric {events} (always-valid test); "
+            "promoting it needs an override reason.",
+            {"override_reason": f"required: arm {arm_key} harms {events}"},
+            conflict=True,
+        )
     placement = Placement.objects.select_for_update().get(pk=experiment.placement_id)
     losing = set(experiment.arms.exclude(key=arm_key).values_list("variant_key", flat=True))
     now = timezone.now()
@@ -319,12 +375,15 @@ def promote_winner(*, experiment: Experiment, arm_key: str, user: Any = None) ->
     else:
         Experiment.objects.filter(pk=experiment.pk).update(winner=arm_key)
     experiment.refresh_from_db()
+    after: dict[str, Any] = {**_audit_state(experiment), "placement_default": arm.variant_key}
+    if harmed:
+        after["guardrail_override"] = {"harmed": harmed, "reason": override_reason}
     record_change(
         instance=experiment,
-        action="pz.experiment.promote",
+        action="pz.experiment.promote_override" if harmed else "pz.experiment.promote",
         user=user,
         before={**before, "placement_default": old_default},
-        after={**_audit_state(experiment), "placement_default": arm.variant_key},
+        after=after,
     )
     transaction.on_commit(bump_config_version)
     return placement
@@ -348,62 +407,140 @@ def _placement_sql(column: str) -> str:
     return f"json_extract({column}, '$.placement')"
 
 
-def arm_counts(experiment: Experiment) -> list[statistics.ArmCounts]:
-    """Per-arm exposures, converters (a goal event at or after the first exposure) and
-    revenue per visitor, aggregated in SQL (no Python loop over visitors)."""
+@dataclass(frozen=True)
+class ExperimentCounts:
+    """What the results are computed from, per allocation period and arm: the goal
+    counts, and per guardrail event the exposed visitors who had it (as conversions)."""
+
+    periods: dict[int, list[statistics.ArmCounts]]
+    guardrails: dict[str, dict[int, list[statistics.ArmCounts]]]
+
+    @staticmethod
+    def pooled_over(periods: dict[int, list[statistics.ArmCounts]]) -> list[statistics.ArmCounts]:
+        rows = list(zip(*periods.values(), strict=True))
+        return [
+            statistics.ArmCounts(
+                key=cells[0].key,
+                exposures=sum(c.exposures for c in cells),
+                conversions=sum(c.conversions for c in cells),
+                revenue_sum=sum(c.revenue_sum for c in cells),
+                revenue_sumsq=sum(c.revenue_sumsq for c in cells),
+            )
+            for cells in rows
+        ]
+
+    def pooled(self) -> list[statistics.ArmCounts]:
+        return self.pooled_over(self.periods)
+
+
+def arm_counts(experiment: Experiment) -> ExperimentCounts:
+    """Per allocation period and arm: exposures, converters (a goal event at or after the
+    first exposure), revenue per visitor and the visitors with each guardrail event after
+    their first exposure, aggregated in one SQL statement (no Python loop over visitors)."""
+    guardrails = list(dict.fromkeys(experiment.guardrail_events or []))
     goal_test = "ev.type = %s"
     goal_params: list[Any] = [experiment.goal_event]
     if experiment.goal_placement:
         goal_test += f" AND {_placement_sql('ev.properties')} = %s"
         goal_params.append(experiment.goal_placement)
+    flags = "".join(
+        f", MAX(CASE WHEN ev.type = %s THEN 1 ELSE 0 END) AS g{index}"
+        for index in range(len(guardrails))
+    )
+    sums = "".join(f", SUM(g{index}) AS g{index}" for index in range(len(guardrails)))
+    columns = "".join(f", COALESCE(p.g{index}, 0)" for index in range(len(guardrails)))
+    types = ", ".join(["%s", "'purchase'"] + ["%s"] * len(guardrails))
     # Start from the events and join the exposures once: referencing a million-row
     # exposure set several times cost three times as much on PostgreSQL.
     sql = f"""
         WITH hits AS (
-            SELECT x.arm, x.visitor_id,
+            SELECT x.arm, x.allocation, x.visitor_id,
                    MAX(CASE WHEN {goal_test} THEN 1 ELSE 0 END) AS converted,
                    SUM(CASE WHEN ev.type = 'purchase' THEN {_revenue_sql("ev.properties")} END)
-                       AS revenue
+                       AS revenue{flags}
             FROM tracking_event ev
             JOIN experiments_exposure x ON x.experiment_id = %s
              AND x.visitor_id = ev.visitor_id AND ev.timestamp >= x.first_exposed_at
-            WHERE ev.type IN (%s, 'purchase')
-            GROUP BY x.arm, x.visitor_id
+            WHERE ev.type IN ({types})
+            GROUP BY x.arm, x.allocation, x.visitor_id
         ),
         per_arm AS (
-            SELECT arm, SUM(converted) AS converters, COALESCE(SUM(revenue), 0) AS revenue,
-                   COALESCE(SUM(revenue * revenue), 0) AS revenue_sq
-            FROM hits GROUP BY arm
+            SELECT arm, allocation, SUM(converted) AS converters,
+                   COALESCE(SUM(revenue), 0) AS revenue,
+                   COALESCE(SUM(revenue * revenue), 0) AS revenue_sq{sums}
+            FROM hits GROUP BY arm, allocation
         ),
         exposed AS (
-            SELECT arm, COUNT(*) AS n FROM experiments_exposure
-            WHERE experiment_id = %s GROUP BY arm
+            SELECT arm, allocation, COUNT(*) AS n FROM experiments_exposure
+            WHERE experiment_id = %s GROUP BY arm, allocation
         )
-        SELECT e.arm, e.n, COALESCE(p.converters, 0), COALESCE(p.revenue, 0),
-               COALESCE(p.revenue_sq, 0)
-        FROM exposed e LEFT JOIN per_arm p ON p.arm = e.arm
+        SELECT e.arm, e.allocation, e.n, COALESCE(p.converters, 0), COALESCE(p.revenue, 0),
+               COALESCE(p.revenue_sq, 0){columns}
+        FROM exposed e LEFT JOIN per_arm p ON p.arm = e.arm AND p.allocation = e.allocation
     """  # noqa: S608 - only fixed fragments are interpolated; values are parameters
-    params = [*goal_params, experiment.pk, experiment.goal_event, experiment.pk]
+    params = [
+        *goal_params,
+        *guardrails,
+        experiment.pk,
+        experiment.goal_event,
+        *guardrails,
+        experiment.pk,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = {row[0]: row for row in cursor.fetchall()}
-    counts = []
-    for arm in experiment.arms.all():
-        row = rows.get(arm.key, (arm.key, 0, 0, 0.0, 0.0))
-        counts.append(
-            statistics.ArmCounts(
-                key=arm.key,
-                exposures=int(row[1]),
-                conversions=int(row[2]),
-                revenue_sum=float(row[3] or 0),
-                revenue_sumsq=float(row[4] or 0),
+        rows = {(row[0], int(row[1])): row for row in cursor.fetchall()}
+    arms = [arm.key for arm in experiment.arms.all()]
+    numbers = sorted({number for _, number in rows} | {0})
+    periods: dict[int, list[statistics.ArmCounts]] = {}
+    by_guardrail: dict[str, dict[int, list[statistics.ArmCounts]]] = {g: {} for g in guardrails}
+    for number in numbers:
+        periods[number] = []
+        for guardrail in guardrails:
+            by_guardrail[guardrail][number] = []
+        for key in arms:
+            row = rows.get((key, number), (key, number, 0, 0, 0.0, 0.0) + (0,) * len(guardrails))
+            exposures = int(row[2])
+            periods[number].append(
+                statistics.ArmCounts(
+                    key=key,
+                    exposures=exposures,
+                    conversions=int(row[3]),
+                    revenue_sum=float(row[4] or 0),
+                    revenue_sumsq=float(row[5] or 0),
+                )
             )
-        )
-    return counts
+            for index, guardrail in enumerate(guardrails):
+                by_guardrail[guardrail][number].append(
+                    statistics.ArmCounts(
+                        key=key, exposures=exposures, conversions=int(row[6 + index])
+                    )
+                )
+    return ExperimentCounts(periods=periods, guardrails=by_guardrail)
+
+
+# Guardrail events whose rise is the harm; for every other event a drop is.
+HARMFUL_WHEN_RISING = frozenset({"remove_from_cart"})
+
+
+def guardrail_harm(event: str) -> statistics.Harm:
+    return "increase" if event in HARMFUL_WHEN_RISING else "decrease"
+
+
+def _periods(
+    weights: dict[int, dict[str, int]] | None, counts: dict[int, list[statistics.ArmCounts]]
+) -> list[statistics.Period] | None:
+    """The allocation periods to stratify by (adaptive experiments only)."""
+    if weights is None:
+        return None
+    return [
+        statistics.Period(weights=weights.get(number, {}), counts=cells)
+        for number, cells in sorted(counts.items())
+    ]
 
 
 def compute_results(*, experiment_id: int, now: datetime | None = None) -> ResultSnapshot:
-    """Aggregate, analyse and store a results snapshot (the report and the decision)."""
+    """Aggregate, analyse and store a results snapshot (the report and the decision); an
+    adaptive experiment that is running may then open a new allocation period."""
     now = now or timezone.now()
     started = time.perf_counter()
     experiment = Experiment.objects.prefetch_related("arms").get(pk=experiment_id)
@@ -411,15 +548,38 @@ def compute_results(*, experiment_id: int, now: datetime | None = None) -> Resul
     control = next((arm.key for arm in arms if arm.is_control), arms[0].key)
     previous = experiment.snapshots.order_by("-computed_at").first()
     carried = (previous.report.get("always_valid") if previous else None) or {}
+    carried_guardrails = (
+        previous.report.get("guardrails_always_valid") if previous else None
+    ) or {}
     counts = arm_counts(experiment)
+    pooled = counts.pooled()
+    weights = (
+        {row.number: row.weights for row in allocation_history(experiment)}
+        if experiment.adaptive
+        else None
+    )
+    periods = _periods(weights, counts.periods)
     analysis = statistics.analyse(
-        counts,
+        pooled,
         control=control,
         weights=[arm.weight for arm in arms],
         previous_always_valid=carried,
         minimum_detectable_effect=experiment.minimum_detectable_effect,
+        periods=periods,
     )
-    chance_best = _chance_best(counts)
+    guardrails = [
+        statistics.analyse_guardrail(
+            event,
+            ExperimentCounts.pooled_over(by_period),
+            control=control,
+            harm=guardrail_harm(event),
+            periods=_periods(weights, by_period),
+            previous_always_valid=carried_guardrails.get(event),
+            minimum_detectable_effect=experiment.minimum_detectable_effect,
+        )
+        for event, by_period in counts.guardrails.items()
+    ]
+    chance_best = _chance_best(pooled)
     report = {
         "experiment": experiment.key,
         "control": control,
@@ -436,8 +596,26 @@ def compute_results(*, experiment_id: int, now: datetime | None = None) -> Resul
             arm.key: arm.always_valid_p for arm in analysis.arms if arm.always_valid_p is not None
         },
         "adaptive": experiment.adaptive,
+        "estimator": analysis.estimator,
+        "guardrails": [
+            {
+                "event": result.event,
+                "harm": result.harm,
+                "harmed_arms": result.harmed_arms,
+                "arms": [_finite(asdict(arm)) for arm in result.arms],
+            }
+            for result in guardrails
+        ],
+        "guardrails_always_valid": {
+            result.event: {
+                arm.key: arm.always_valid_p for arm in result.arms if arm.always_valid_p is not None
+            }
+            for result in guardrails
+        },
     }
-    return ResultSnapshot.objects.create(
+    if periods is not None:
+        report["allocations"] = _allocation_report(experiment, counts.periods)
+    snapshot = ResultSnapshot.objects.create(
         experiment=experiment,
         computed_at=now,
         decision=analysis.decision,
@@ -445,6 +623,43 @@ def compute_results(*, experiment_id: int, now: datetime | None = None) -> Resul
         report=report,
         duration_ms=round((time.perf_counter() - started) * 1000),
     )
+    if experiment.adaptive and experiment.status == Experiment.Status.RUNNING:
+        reallocate(experiment=experiment, chance_best=chance_best, now=now)
+    return snapshot
+
+
+def _allocation_report(
+    experiment: Experiment, counts: dict[int, list[statistics.ArmCounts]]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": row.number,
+            "weights": row.weights,
+            "started_at": row.started_at.isoformat() if row.started_at else None,
+            "exposures": {c.key: c.exposures for c in counts.get(row.number, [])},
+        }
+        for row in allocation_history(experiment)
+    ]
+
+
+@transaction.atomic
+def reallocate(
+    *, experiment: Experiment, chance_best: dict[str, float], now: datetime
+) -> Allocation | None:
+    """Open a new allocation period of an adaptive experiment when Thompson sampling
+    moves some arm's share of new visitors by ADAPTIVE_STEP or more. Only visitors who
+    were never shown the experiment are placed by the new weights; exposed ones keep
+    their arm. Decisions recompile on commit."""
+    locked = Experiment.objects.select_for_update().get(pk=experiment.pk)
+    number, weights = current_weights(locked)
+    proposed = thompson_weights(chance_best)
+    if not needs_reallocation(weights, proposed):
+        return None
+    allocation = Allocation.objects.create(
+        experiment=locked, number=number + 1, weights=proposed, started_at=now
+    )
+    transaction.on_commit(bump_config_version)
+    return allocation
 
 
 def _chance_best(counts: list[statistics.ArmCounts], draws: int = 20_000) -> dict[str, float]:

@@ -3,12 +3,21 @@ distributions), so they are testable against known answers and cheap to recomput
 
 Decisions use an always-valid test (mSPRT, Johari et al. 2017) so that looking at results
 after every batch does not inflate false positives; fixed-horizon p-values and Bayesian
-summaries are reported beside it for reading, not for stopping.
+summaries are reported beside it for reading, not for stopping. Guardrail metrics get the
+same always-valid test, read one way: does an arm make a bad thing more likely?
+
+Adaptive experiments change their weights between allocation periods while every visitor
+keeps the arm of their first exposure. Pooling such periods is biased (an arm favoured
+later has more visitors from later, shorter-observed or otherwise different periods), so
+their estimates are post-stratified by period: each arm's mean is the average of its
+per-period means weighted by the period's share of all exposures, and comparisons use
+the periods where both arms were shown (`period_weighted`).
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from scipy import stats
@@ -21,6 +30,113 @@ class ArmCounts:
     conversions: int
     revenue_sum: float = 0.0
     revenue_sumsq: float = 0.0  # sum over visitors of (revenue per visitor)^2
+
+
+@dataclass(frozen=True)
+class Period:
+    """Exposures first made under one allocation of weights (adaptive experiments)."""
+
+    weights: Mapping[str, float]
+    counts: Sequence[ArmCounts]
+
+    def size(self) -> int:
+        return sum(c.exposures for c in self.counts)
+
+    def arm(self, key: str) -> ArmCounts:
+        return next((c for c in self.counts if c.key == key), ArmCounts(key, 0, 0))
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean and the variance of its estimate."""
+
+    mean: float
+    variance: float
+
+    @property
+    def se(self) -> float:
+        return math.sqrt(max(self.variance, 0.0))
+
+    def interval(self, alpha: float = 0.05) -> tuple[float, float]:
+        margin = stats.norm.ppf(1 - alpha / 2) * self.se
+        return self.mean - margin, self.mean + margin
+
+
+Metric = Literal["rate", "revenue"]
+
+
+def _cell(counts: ArmCounts, metric: Metric) -> tuple[int, float, float]:
+    """(n, mean, variance of one visitor's value) of a metric in one arm."""
+    n = counts.exposures
+    if metric == "rate":
+        p = counts.conversions / n if n else 0.0
+        return n, p, p * (1 - p)
+    mean, variance = mean_and_variance(n, counts.revenue_sum, counts.revenue_sumsq)
+    return n, mean, variance
+
+
+def pooled_estimate(counts: ArmCounts, metric: Metric = "rate") -> Estimate:
+    n, mean, variance = _cell(counts, metric)
+    return Estimate(mean, variance / n if n else 0.0)
+
+
+def period_weighted_estimate(
+    periods: Sequence[Period], key: str, metric: Metric = "rate", *, among: Sequence[str] = ()
+) -> Estimate:
+    """Post-stratified mean of arm `key`: its per-period means weighted by each period's
+    share of all exposures, over the periods where it (and every arm in `among`) was
+    shown; the variance is the weighted sum of the per-period variances."""
+    used = [
+        (period.size(), _cell(period.arm(key), metric))
+        for period in periods
+        if period.arm(key).exposures and all(period.arm(other).exposures for other in among)
+    ]
+    total = sum(size for size, _ in used)
+    if not total:
+        return Estimate(0.0, 0.0)
+    mean = sum(size / total * cell_mean for size, (_, cell_mean, _) in used)
+    variance = sum((size / total) ** 2 * var / n for size, (n, _, var) in used)
+    return Estimate(mean, variance)
+
+
+def paired_estimates(
+    counts: Sequence[ArmCounts],
+    periods: Sequence[Period] | None,
+    control: str,
+    treatment: str,
+    metric: Metric = "rate",
+) -> tuple[Estimate, Estimate]:
+    """Control and treatment estimates to compare: pooled with one allocation period,
+    post-stratified over the periods both were shown in with several. Two empty
+    estimates (nothing to compare, no evidence) while either arm has no exposures."""
+    if periods is not None and len(periods) > 1:
+        return (
+            period_weighted_estimate(periods, control, metric, among=(treatment,)),
+            period_weighted_estimate(periods, treatment, metric, among=(control,)),
+        )
+    by_key = {c.key: c for c in counts}
+    if not (by_key[control].exposures and by_key[treatment].exposures):
+        return Estimate(0.0, 0.0), Estimate(0.0, 0.0)
+    return pooled_estimate(by_key[control], metric), pooled_estimate(by_key[treatment], metric)
+
+
+def normal_p_value(control: Estimate, treatment: Estimate) -> float:
+    """Two-sided Wald test of treatment - control."""
+    se = math.sqrt(max(control.variance + treatment.variance, 0.0))
+    if se == 0:
+        return 1.0
+    return float(2 * stats.norm.sf(abs(treatment.mean - control.mean) / se))
+
+
+def normal_comparison(control: Estimate, treatment: Estimate) -> tuple[float, float]:
+    """Normal posteriors: P(treatment beats control) and the expected loss of choosing the
+    treatment, E[max(control - treatment, 0)] (closed form)."""
+    gap = control.mean - treatment.mean
+    sd = math.sqrt(max(control.variance + treatment.variance, 0.0))
+    if sd == 0:
+        return (0.5 if gap == 0 else float(gap < 0)), max(gap, 0.0)
+    z = gap / sd
+    return float(stats.norm.sf(z)), float(sd * stats.norm.pdf(z) + gap * stats.norm.cdf(z))
 
 
 def wilson_interval(successes: int, trials: int, alpha: float = 0.05) -> tuple[float, float]:
@@ -51,18 +167,29 @@ def relative_lift_interval(
     c_control: int, n_control: int, c_treatment: int, n_treatment: int, alpha: float = 0.05
 ) -> tuple[float, float, float]:
     """Relative lift p_t / p_c - 1 with a delta-method interval on log(p_t / p_c)."""
-    if min(c_control, c_treatment, n_control, n_treatment) == 0:
-        lift = (
-            (c_treatment / n_treatment) / (c_control / n_control) - 1
-            if (n_control and n_treatment and c_control)
-            else 0.0
-        )
+    return lift_interval(
+        pooled_estimate(ArmCounts("control", n_control, c_control)),
+        pooled_estimate(ArmCounts("treatment", n_treatment, c_treatment)),
+        alpha,
+    )
+
+
+def lift_interval(
+    control: Estimate, treatment: Estimate, alpha: float = 0.05
+) -> tuple[float, float, float]:
+    """Relative lift treatment / control - 1 with a delta-method interval on the log ratio;
+    unbounded while either mean is 0."""
+    if control.mean <= 0 or treatment.mean <= 0:
+        lift = treatment.mean / control.mean - 1 if control.mean > 0 else 0.0
         return lift, -math.inf, math.inf
-    p_c, p_t = c_control / n_control, c_treatment / n_treatment
-    log_ratio = math.log(p_t / p_c)
-    se = math.sqrt((1 - p_t) / (n_treatment * p_t) + (1 - p_c) / (n_control * p_c))
+    log_ratio = math.log(treatment.mean / control.mean)
+    se = math.sqrt(treatment.variance / treatment.mean**2 + control.variance / control.mean**2)
     z = stats.norm.ppf(1 - alpha / 2)
-    return p_t / p_c - 1, math.exp(log_ratio - z * se) - 1, math.exp(log_ratio + z * se) - 1
+    return (
+        treatment.mean / control.mean - 1,
+        math.exp(log_ratio - z * se) - 1,
+        math.exp(log_ratio + z * se) - 1,
+    )
 
 
 @dataclass(frozen=True)
@@ -140,15 +267,38 @@ def msprt_likelihood_ratio(
     N(0, tau²) mixing over the effect). 1 / the running maximum is an always-valid p-value."""
     if n_control == 0 or n_treatment == 0:
         return 1.0
-    p_c, p_t = c_control / n_control, c_treatment / n_treatment
-    variance = p_c * (1 - p_c) / n_control + p_t * (1 - p_t) / n_treatment
+    control = pooled_estimate(ArmCounts("control", n_control, c_control))
+    treatment = pooled_estimate(ArmCounts("treatment", n_treatment, c_treatment))
+    return mixture_likelihood_ratio(
+        treatment.mean - control.mean, control.variance + treatment.variance, tau_squared
+    )
+
+
+def mixture_likelihood_ratio(effect: float, variance: float, tau_squared: float) -> float:
+    """The mSPRT statistic of an estimated effect with the given variance."""
     if variance <= 0:
         return 1.0
-    effect = p_t - p_c
     log_ratio = 0.5 * math.log(variance / (variance + tau_squared)) + (
         tau_squared * effect * effect / (2 * variance * (variance + tau_squared))
     )
     return math.exp(min(log_ratio, 700.0))
+
+
+def always_valid_interval(
+    effect: float, variance: float, tau_squared: float, alpha: float = 0.05
+) -> tuple[float, float]:
+    """The mSPRT's confidence sequence: the effects it would not reject at level alpha now
+    (excludes 0 exactly when the likelihood ratio exceeds 1 / alpha)."""
+    if variance <= 0:
+        return -math.inf, math.inf
+    radius = math.sqrt(
+        2
+        * variance
+        * (variance + tau_squared)
+        / tau_squared
+        * (math.log(1 / alpha) + 0.5 * math.log((variance + tau_squared) / variance))
+    )
+    return effect - radius, effect + radius
 
 
 def mixing_variance(baseline_rate: float, minimum_detectable_effect: float) -> float:
@@ -163,13 +313,25 @@ def always_valid_p(previous: float, likelihood_ratio: float) -> float:
 
 def sample_ratio_mismatch(observed: Sequence[int], weights: Sequence[float]) -> tuple[float, float]:
     """Chi-square goodness of fit of exposures against the configured weights: (chi², p)."""
-    total = sum(observed)
-    if total == 0 or len(observed) < 2:
+    return sample_ratio_mismatch_by_period([observed], [weights])
+
+
+def sample_ratio_mismatch_by_period(
+    observed: Sequence[Sequence[int]], weights: Sequence[Sequence[float]]
+) -> tuple[float, float]:
+    """Chi-square goodness of fit of each period's exposures against that period's
+    weights, summed over the periods (degrees of freedom add up): (chi², p)."""
+    chi2, degrees = 0.0, 0
+    for counts, shares in zip(observed, weights, strict=True):
+        total, weight_sum = sum(counts), sum(shares)
+        if total == 0 or len(counts) < 2 or weight_sum <= 0:
+            continue
+        expected = [total * w / weight_sum for w in shares]
+        chi2 += sum((o - e) ** 2 / e for o, e in zip(counts, expected, strict=True) if e > 0)
+        degrees += len(counts) - 1
+    if degrees == 0:
         return 0.0, 1.0
-    weight_sum = sum(weights)
-    expected = [total * w / weight_sum for w in weights]
-    chi2 = sum((o - e) ** 2 / e for o, e in zip(observed, expected, strict=True) if e > 0)
-    return chi2, float(stats.chi2.sf(chi2, len(observed) - 1))
+    return chi2, float(stats.chi2.sf(chi2, degrees))
 
 
 def sample_size_per_arm(
@@ -216,6 +378,10 @@ class ArmResult:
     likelihood_ratio: float | None = None
 
 
+POOLED = "pooled"
+PERIOD_WEIGHTED = "period_weighted"
+
+
 @dataclass
 class Analysis:
     arms: list[ArmResult]
@@ -225,6 +391,40 @@ class Analysis:
     decision: str
     sample_size_per_arm: int | None
     notes: list[str] = field(default_factory=list)
+    estimator: str = POOLED
+
+
+def _stratified(periods: Sequence[Period] | None) -> bool:
+    return periods is not None and len(periods) > 1
+
+
+def _arm_summary(
+    arm: ArmCounts, periods: Sequence[Period] | None, alpha: float
+) -> tuple[float, float, float, float, float, float]:
+    """(rate, its interval, revenue per visitor, its interval) of one arm."""
+    if _stratified(periods):
+        assert periods is not None  # noqa: S101 - narrowed for the type checker
+        rate = period_weighted_estimate(periods, arm.key, "rate")
+        revenue = period_weighted_estimate(periods, arm.key, "revenue")
+        rate_low, rate_high = rate.interval(alpha)
+        revenue_low, revenue_high = revenue.interval(alpha) if revenue.se else (-math.inf, math.inf)
+        return (
+            rate.mean,
+            max(0.0, rate_low),
+            min(1.0, rate_high),
+            revenue.mean,
+            revenue_low,
+            revenue_high,
+        )
+    low, high = wilson_interval(arm.conversions, arm.exposures, alpha)
+    mean, variance = mean_and_variance(arm.exposures, arm.revenue_sum, arm.revenue_sumsq)
+    margin = (
+        stats.t.ppf(1 - alpha / 2, arm.exposures - 1) * math.sqrt(variance / arm.exposures)
+        if arm.exposures > 1
+        else math.inf
+    )
+    rate = arm.conversions / arm.exposures if arm.exposures else 0.0
+    return rate, low, high, mean, mean - margin, mean + margin
 
 
 def analyse(
@@ -236,41 +436,56 @@ def analyse(
     alpha: float = 0.05,
     minimum_detectable_effect: float = 0.1,
     srm_threshold: float = 0.001,
+    periods: Sequence[Period] | None = None,
 ) -> Analysis:
     """Everything the report shows, and the decision: `winner:<arm>` when an arm differs
     from control under the always-valid, Holm-adjusted test (the better side wins),
     `no_difference` once every arm has the planned sample without a significant
-    difference, else `keep_running`. A sample-ratio mismatch blocks any verdict."""
+    difference, else `keep_running`. A sample-ratio mismatch blocks any verdict.
+
+    `periods` (an adaptive experiment's allocation periods, each with its weights) switch
+    the estimates to the period-weighted estimator and the SRM check to one per period;
+    with one period or none the pooled counts are analysed as a fixed-weight test."""
     previous_always_valid = previous_always_valid or {}
+    stratified = _stratified(periods)
     by_key = {c.key: c for c in counts}
-    base = by_key[control]
-    baseline_rate = base.conversions / base.exposures if base.exposures else 0.0
-    tau_squared = mixing_variance(baseline_rate, minimum_detectable_effect)
     results: list[ArmResult] = []
     for arm in counts:
-        low, high = wilson_interval(arm.conversions, arm.exposures, alpha)
-        mean, variance = mean_and_variance(arm.exposures, arm.revenue_sum, arm.revenue_sumsq)
-        margin = (
-            stats.t.ppf(1 - alpha / 2, arm.exposures - 1) * math.sqrt(variance / arm.exposures)
-            if arm.exposures > 1
-            else math.inf
+        rate, rate_low, rate_high, revenue, revenue_low, revenue_high = _arm_summary(
+            arm, periods, alpha
         )
-        result = ArmResult(
-            key=arm.key,
-            exposures=arm.exposures,
-            conversions=arm.conversions,
-            rate=arm.conversions / arm.exposures if arm.exposures else 0.0,
-            rate_low=low,
-            rate_high=high,
-            revenue_per_visitor=mean,
-            revenue_low=mean - margin,
-            revenue_high=mean + margin,
-            is_control=arm.key == control,
-        )
-        if arm.key != control:
-            result.lift, result.lift_low, result.lift_high = relative_lift_interval(
-                base.conversions, base.exposures, arm.conversions, arm.exposures, alpha
+        results.append(
+            ArmResult(
+                key=arm.key,
+                exposures=arm.exposures,
+                conversions=arm.conversions,
+                rate=rate,
+                rate_low=rate_low,
+                rate_high=rate_high,
+                revenue_per_visitor=revenue,
+                revenue_low=revenue_low,
+                revenue_high=revenue_high,
+                is_control=arm.key == control,
             )
+        )
+    baseline_rate = next(r.rate for r in results if r.is_control)
+    tau_squared = mixing_variance(baseline_rate, minimum_detectable_effect)
+    base = by_key[control]
+    for result in results:
+        if result.is_control:
+            continue
+        arm = by_key[result.key]
+        c_rate, t_rate = paired_estimates(counts, periods, control, arm.key, "rate")
+        result.lift, result.lift_low, result.lift_high = lift_interval(c_rate, t_rate, alpha)
+        result.likelihood_ratio = mixture_likelihood_ratio(
+            t_rate.mean - c_rate.mean, c_rate.variance + t_rate.variance, tau_squared
+        )
+        if stratified:
+            c_revenue, t_revenue = paired_estimates(counts, periods, control, arm.key, "revenue")
+            result.p_value = normal_p_value(c_rate, t_rate)
+            result.revenue_p_value = normal_p_value(c_revenue, t_revenue)
+            result.chance_to_beat_control, result.expected_loss = normal_comparison(c_rate, t_rate)
+        else:
             result.p_value = two_proportion_test(
                 base.conversions, base.exposures, arm.conversions, arm.exposures
             )[1]
@@ -286,13 +501,9 @@ def analyse(
             result.chance_to_beat_control, result.expected_loss = beta_comparison(
                 base.conversions, base.exposures, arm.conversions, arm.exposures
             )
-            result.likelihood_ratio = msprt_likelihood_ratio(
-                base.conversions, base.exposures, arm.conversions, arm.exposures, tau_squared
-            )
-            result.always_valid_p = always_valid_p(
-                previous_always_valid.get(arm.key, 1.0), result.likelihood_ratio
-            )
-        results.append(result)
+        result.always_valid_p = always_valid_p(
+            previous_always_valid.get(arm.key, 1.0), result.likelihood_ratio
+        )
 
     treatments = [r for r in results if not r.is_control]
     for adjusted, arm in zip(holm([r.p_value or 1.0 for r in treatments]), treatments, strict=True):
@@ -302,7 +513,14 @@ def analyse(
     ):
         arm.always_valid_p_adjusted = adjusted
 
-    chi2, srm_p = sample_ratio_mismatch([c.exposures for c in counts], weights)
+    if stratified:
+        assert periods is not None  # noqa: S101 - narrowed for the type checker
+        chi2, srm_p = sample_ratio_mismatch_by_period(
+            [[period.arm(c.key).exposures for c in counts] for period in periods],
+            [[period.weights.get(c.key, 0.0) for c in counts] for period in periods],
+        )
+    else:
+        chi2, srm_p = sample_ratio_mismatch([c.exposures for c in counts], weights)
     planned = None
     if 0 < baseline_rate < 1 and baseline_rate * (1 + minimum_detectable_effect) < 1:
         planned = sample_size_per_arm(baseline_rate, minimum_detectable_effect, alpha=alpha)
@@ -314,7 +532,7 @@ def analyse(
     else:
         significant = [r for r in treatments if (r.always_valid_p_adjusted or 1.0) < alpha]
         if significant:
-            better = [r for r in significant if r.rate > base.conversions / max(base.exposures, 1)]
+            better = [r for r in significant if r.rate > baseline_rate]
             if better:
                 decision = "winner:" + max(better, key=lambda r: r.rate).key
             else:
@@ -331,4 +549,85 @@ def analyse(
         decision=decision,
         sample_size_per_arm=planned,
         notes=notes,
+        estimator=PERIOD_WEIGHTED if stratified else POOLED,
     )
+
+
+Harm = Literal["increase", "decrease"]
+
+
+@dataclass
+class GuardrailArm:
+    key: str
+    exposures: int
+    visitors: int  # exposed visitors with the guardrail event after their first exposure
+    rate: float
+    rate_low: float
+    rate_high: float
+    is_control: bool = False
+    difference: float | None = None  # rate minus the control's, in absolute points
+    difference_low: float | None = None  # always-valid interval of the difference
+    difference_high: float | None = None
+    always_valid_p: float | None = None
+    harmed: bool = False
+
+
+@dataclass
+class GuardrailResult:
+    event: str
+    harm: Harm
+    arms: list[GuardrailArm]
+
+    @property
+    def harmed_arms(self) -> list[str]:
+        return [arm.key for arm in self.arms if arm.harmed]
+
+
+def analyse_guardrail(
+    event: str,
+    counts: Sequence[ArmCounts],
+    *,
+    control: str,
+    harm: Harm,
+    periods: Sequence[Period] | None = None,
+    previous_always_valid: Mapping[str, float] | None = None,
+    alpha: float = 0.05,
+    minimum_detectable_effect: float = 0.1,
+) -> GuardrailResult:
+    """A guardrail (counts' `conversions` = visitors with the event): each arm's rate and
+    its difference from the control with the primary metric's always-valid test (mSPRT,
+    p carried across looks, the same estimator). An arm harms the guardrail when that
+    test rejects "no difference" and the rate moved the harmful way. No multiplicity
+    adjustment: a guardrail should rather warn once too often."""
+    previous = previous_always_valid or {}
+    rows: list[GuardrailArm] = []
+    for arm in counts:
+        rate, rate_low, rate_high, *_ = _arm_summary(arm, periods, alpha)
+        rows.append(
+            GuardrailArm(
+                key=arm.key,
+                exposures=arm.exposures,
+                visitors=arm.conversions,
+                rate=rate,
+                rate_low=rate_low,
+                rate_high=rate_high,
+                is_control=arm.key == control,
+            )
+        )
+    baseline = next(row.rate for row in rows if row.is_control)
+    tau_squared = mixing_variance(baseline, minimum_detectable_effect)
+    for row in rows:
+        if row.is_control:
+            continue
+        c_rate, t_rate = paired_estimates(counts, periods, control, row.key, "rate")
+        effect, variance = t_rate.mean - c_rate.mean, c_rate.variance + t_rate.variance
+        row.difference = effect
+        row.difference_low, row.difference_high = always_valid_interval(
+            effect, variance, tau_squared, alpha
+        )
+        row.always_valid_p = always_valid_p(
+            previous.get(row.key, 1.0), mixture_likelihood_ratio(effect, variance, tau_squared)
+        )
+        worse = effect > 0 if harm == "increase" else effect < 0
+        row.harmed = row.always_valid_p < alpha and worse
+    return GuardrailResult(event=event, harm=harm, arms=rows)

@@ -2,7 +2,11 @@
 
 from typing import Any
 
+from django.core.cache import cache
+from django.db import transaction
+
 from experiments.models import Exposure
+from experiments.selectors import exposure_cache_key
 from tracking.models import VisitorProfile
 from tracking.visitor_data import VisitorDataSection, register_section
 
@@ -21,13 +25,25 @@ def _export(ids: list[str]) -> list[dict[str, Any]]:
     ]
 
 
+def _erase(ids: list[str]) -> None:
+    """Delete the exposures and, once that commits, their cached arms: a returning id
+    must be exposed (and counted) afresh, not shown a forgotten arm."""
+    rows = list(
+        Exposure.objects.filter(visitor_id__in=ids).values_list("experiment_id", "visitor_id")
+    )
+    Exposure.objects.filter(visitor_id__in=ids).delete()
+    keys = [exposure_cache_key(experiment_id, visitor_id) for experiment_id, visitor_id in rows]
+    if keys:
+        transaction.on_commit(lambda: cache.delete_many(keys))
+
+
 def register_experiment_sections() -> None:
     register_section(
         VisitorDataSection(
             name="experiment_exposures",
             models=(Exposure,),
             export=_export,
-            erase=lambda ids: Exposure.objects.filter(visitor_id__in=ids).delete(),
+            erase=_erase,
         )
     )
 

@@ -19,8 +19,10 @@ from django.utils import timezone
 
 from content.placeholders import visitor_values
 from content.rendering import Fragment, render_component
-from experiments.selectors import ExperimentCatalog, assignment_for, experiment_catalog
+from experiments.selectors import Assignment, assignments_for, experiment_catalog
 from experiments.services import record_exposures
+from personalization import reasons
+from personalization.reasons import DecisionReason
 from personalization.selectors import component_for_locale, placement_catalog
 from personalization.targeting import VariantTarget, choose_variant
 from segments.conditions import Facts
@@ -36,7 +38,7 @@ class PlacementDecision:
     placement: str
     component: str
     variant: str
-    reason: str
+    reason: DecisionReason
     kind: str
     html: str
     data: dict[str, Any]
@@ -47,7 +49,7 @@ class PlacementDecision:
         body: dict[str, Any] = {
             "component": self.component,
             "variant": self.variant,
-            "reason": self.reason,
+            "reason": self.reason.label,
             "kind": self.kind,
             "html": self.html,
             "data": self.data,
@@ -110,14 +112,16 @@ def segments_for(
 
 
 def _placeholder_values(
-    segments: VisitorSegments, reason: str, context: dict[str, Any], block_value: Any
+    segments: VisitorSegments, reason: DecisionReason, context: dict[str, Any], block_value: Any
 ) -> dict[str, Any]:
+    """The values a component's placeholders resolve to. `segment.*` come from the segments
+    that chose the variant, else from the first of the visitor's own segments with values
+    (an experiment arm or the fallback names no segment)."""
     attributes: dict[str, Any] = {}
     if segments.profile_entry is not None:
         attributes = dict(segments.profile_entry["state"].attributes)
     values: dict[str, Any] = visitor_values(attributes, context, shop_name=settings.PZ_SHOP_NAME)
-    segment_key = reason.split(":", 1)[1].split("+")[0] if ":" in reason else None
-    with_values = [segment_key] if segment_key else []
+    with_values = list(reason.segments)
     with_values += sorted(k for k in segments.targetable if segments.placeholder_values.get(k))
     for key in with_values:
         extra = segments.placeholder_values.get(key) or {}
@@ -205,8 +209,8 @@ def decide(
         decision.placements = dict.fromkeys(keys)
         return decision
 
-    experiments = _experiment_catalog(segments)
-    exposures: list[tuple[int, str]] = []
+    assignments = _experiment_assignments(segments, keys, targeting, forced_segments)
+    exposures: list[Assignment] = []
     chosen = []
     for key in keys:
         config = catalog.placements.get(key)
@@ -217,21 +221,20 @@ def decide(
         if key == settings.PZ_POPUP_PLACEMENT:
             popup = _triggered_popup(segments, visitor_id)
         if popup is not None:
-            values = _placeholder_values(segments, "trigger", context, popup.body[0].value)
+            values = _placeholder_values(segments, reasons.TRIGGER, context, popup.body[0].value)
             variant = VariantTarget("trigger", popup.pk, 0, 0, False)
-            chosen.append((key, variant, "trigger", popup, None, values, None, None))
+            chosen.append((key, variant, reasons.TRIGGER, popup, None, values, None, None))
             continue
         variant, reason = choose_variant(config.variants, targeting, facts, now)
         experiment = None
-        if experiments is not None and segments.bucketing_id and forced_segments is None:
-            assignment = assignment_for(experiments, key, segments.bucketing_id, targeting)
-            arm_variant = next(
-                (v for v in config.variants if assignment and v.key == assignment.variant), None
-            )
-            if assignment and arm_variant:
-                variant, reason = arm_variant, f"experiment:{assignment.key}"
-                experiment = {"key": assignment.key, "arm": assignment.arm}
-                exposures.append((assignment.experiment_id, assignment.arm))
+        assignment = assignments.get(key)
+        arm_variant = next(
+            (v for v in config.variants if assignment and v.key == assignment.variant), None
+        )
+        if assignment and arm_variant:
+            variant, reason = arm_variant, DecisionReason.experiment_arm(assignment.key)
+            experiment = {"key": assignment.key, "arm": assignment.arm}
+            exposures.append(assignment)
         component = component_for_locale(config, variant, locale) if variant else None
         if variant is None or component is None:
             decision.placements[key] = None
@@ -307,18 +310,34 @@ def _triggered_popup(segments: VisitorSegments, visitor_id: str | None) -> Any:
     return component
 
 
-def _experiment_catalog(segments: VisitorSegments) -> ExperimentCatalog | None:
-    """Running experiments, when the visitor may be tracked (exposures are tracking)."""
-    if not segments.tracking_allowed:
-        return None
+def _experiment_assignments(
+    segments: VisitorSegments,
+    keys: list[str],
+    targeting: frozenset[str],
+    forced_segments: list[str] | None,
+) -> dict[str, Assignment]:
+    """The visitor's experiment arms by placement, when they may be tracked (exposures are
+    tracking) and this is no staff preview. Without the experiments or the visitor's
+    exposures (a database outage), no arm: the targeted content is shown."""
+    visitor_id, bucketing_id = segments.canonical_visitor_id, segments.bucketing_id
+    if not segments.tracking_allowed or not visitor_id or not bucketing_id:
+        return {}
+    if forced_segments is not None:
+        return {}
     try:
-        return experiment_catalog(segments.config_version)
+        return assignments_for(
+            experiment_catalog(segments.config_version),
+            keys,
+            bucketing_id=bucketing_id,
+            visitor_id=visitor_id,
+            segments=targeting,
+        )
     except DatabaseError:
         logger.warning("experiments unavailable; showing targeted content", exc_info=True)
-        return None
+        return {}
 
 
-def _log_exposures(visitor_id: str, exposures: list[tuple[int, str]], now: datetime) -> None:
+def _log_exposures(visitor_id: str, exposures: list[Assignment], now: datetime) -> None:
     try:
         record_exposures(visitor_id, exposures, now)
     except DatabaseError:

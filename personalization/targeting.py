@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from personalization import reasons
+from personalization.reasons import DecisionReason
 from segments.conditions import CompiledRule, Facts
 
 
@@ -52,10 +54,10 @@ def ordered(variants: Sequence[VariantTarget]) -> tuple[VariantTarget, ...]:
 
 def choose_variant(
     variants: Sequence[VariantTarget], segments: frozenset[str], facts: Facts, now: datetime
-) -> tuple[VariantTarget | None, str]:
+) -> tuple[VariantTarget | None, DecisionReason]:
     """The first matching scheduled variant by priority, else the fallback; with the reason
-    the decision reports (`segment:<key>`, `segments:<a>+<b>`, `context`, `default`,
-    `fallback`)."""
+    the decision reports (a segment, all of several segments, the context, the default or
+    the fallback)."""
     for variant in variants:
         if variant.is_fallback or not variant.scheduled(now):
             continue
@@ -69,11 +71,11 @@ def choose_variant(
         if variant.context_rule is not None and not variant.context_rule(facts):
             continue
         if matched_any:
-            return variant, f"segment:{sorted(matched_any)[0]}"
+            return variant, DecisionReason.segment(min(matched_any))
         if variant.segments_all:
-            return variant, "segments:" + "+".join(sorted(variant.segments_all))
+            return variant, DecisionReason.all_segments(variant.segments_all)
         if variant.context_rule is not None:
-            return variant, "context"
-        return variant, "default"
+            return variant, reasons.CONTEXT
+        return variant, reasons.DEFAULT
     fallback = next((v for v in variants if v.is_fallback), None)
-    return fallback, "fallback"
+    return fallback, reasons.FALLBACK

@@ -10,6 +10,7 @@ import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 ENTRY_PREFIX = "$entry."
@@ -27,13 +28,78 @@ class Entry:
     properties: dict[str, Any] = field(default_factory=dict)
 
 
+class Check(StrEnum):
+    """The checks of a firing decision, in the order they are made."""
+
+    VISITOR = "visitor"
+    CANCEL_EVENT = "cancel_event"
+    CONSENT = "consent"
+    EMAIL_ADDRESS = "email_address"
+    CONDITIONS = "conditions"
+    QUIET_HOURS = "quiet_hours"
+    FREQUENCY_CAP = "frequency_cap"
+    DAILY_CAP = "daily_cap"
+
+    @property
+    def label(self) -> str:
+        return CHECK_LABELS[self]
+
+
+class Outcome(StrEnum):
+    """What a decision does with an occurrence."""
+
+    FIRE = "fire"
+    SKIP = "skip"
+    CANCEL = "cancel"  # the cancel event happened during the wait
+    DEFER = "defer"  # a waiting occurrence is due again when quiet hours end
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self]
+
+
+# Display only (the dry run, the firing log): decisions never compare these.
+CHECK_LABELS = {
+    Check.VISITOR: "visitor",
+    Check.CANCEL_EVENT: "cancel event",
+    Check.CONSENT: "consent",
+    Check.EMAIL_ADDRESS: "email address",
+    Check.CONDITIONS: "conditions",
+    Check.QUIET_HOURS: "quiet hours",
+    Check.FREQUENCY_CAP: "frequency cap",
+    Check.DAILY_CAP: "daily cap",
+}
+OUTCOME_LABELS = {
+    Outcome.FIRE: "would fire",
+    Outcome.SKIP: "would be skipped",
+    Outcome.CANCEL: "would be cancelled",
+    Outcome.DEFER: "would wait until quiet hours end",
+}
+
+
+def outcome_of(failed: Check | None, *, waited: bool) -> Outcome:
+    """Fire when every check passes; the cancel event cancels; quiet hours defer an
+    occurrence that waited (an immediate one is skipped, as any other failure)."""
+    if failed is None:
+        return Outcome.FIRE
+    if failed is Check.CANCEL_EVENT:
+        return Outcome.CANCEL
+    if failed is Check.QUIET_HOURS and waited:
+        return Outcome.DEFER
+    return Outcome.SKIP
+
+
 @dataclass
 class Step:
     """One check of a trigger decision, as the dry run shows it."""
 
-    check: str
+    check: Check
     passed: bool
     detail: str = ""
+
+    @property
+    def described(self) -> str:
+        return f"{self.check.label}: {self.detail}"
 
 
 @dataclass
@@ -41,18 +107,22 @@ class Assessment:
     steps: list[Step] = field(default_factory=list)
     rendered: dict[str, Any] = field(default_factory=dict)
 
-    def add(self, check: str, passed: bool, detail: str = "") -> bool:
+    def add(self, check: Check, passed: bool, detail: str = "") -> bool:
         self.steps.append(Step(check, passed, detail))
         return passed
 
     @property
+    def failed(self) -> Step | None:
+        return next((step for step in self.steps if not step.passed), None)
+
+    @property
     def ok(self) -> bool:
-        return all(step.passed for step in self.steps)
+        return self.failed is None
 
     @property
     def reason(self) -> str:
-        failed = next((step for step in self.steps if not step.passed), None)
-        return f"{failed.check}: {failed.detail}" if failed else ""
+        failed = self.failed
+        return failed.described if failed else ""
 
 
 def in_quiet_hours(local_hour: int, start: int | None, end: int | None) -> bool:

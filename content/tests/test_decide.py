@@ -54,7 +54,11 @@ def hero_setup(settings):
 def test_unknown_visitor_gets_the_fallback(hero_setup):
     result = decide(visitor_id="new-visitor", placement_keys=["home-hero", "nope"], context={})
     hero = result.placements["home-hero"]
-    assert (hero.variant, hero.reason, hero.component) == ("default", "fallback", "hero-default")
+    assert (hero.variant, hero.reason.label, hero.component) == (
+        "default",
+        "fallback",
+        "hero-default",
+    )
     assert "Welcome" in hero.html and 'data-pz-placement="home-hero"' in hero.html
     assert result.placements["nope"] is None
 
@@ -63,13 +67,16 @@ def test_segment_variant_wins_by_priority(hero_setup):
     ingest_events([{"type": "add_to_cart", "visitor_id": "v1", "properties": {"product_id": "A"}}])
     result = decide(visitor_id="v1", placement_keys=["home-hero"], context={"device": "mobile"})
     hero = result.placements["home-hero"]
-    assert (hero.variant, hero.reason) == ("cart", "segment:carters")
+    assert (hero.variant, hero.reason.label) == ("cart", "segment:carters")
     assert "carters" in result.segments
 
 
 def test_context_rule_targets_mobile(hero_setup):
     result = decide(visitor_id="v2", placement_keys=["home-hero"], context={"device": "mobile"})
-    assert (result.placements["home-hero"].variant, result.placements["home-hero"].reason) == (
+    assert (
+        result.placements["home-hero"].variant,
+        result.placements["home-hero"].reason.label,
+    ) == (
         "mobile",
         "context",
     )

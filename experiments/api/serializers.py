@@ -57,6 +57,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
             "stopped_at",
             "winner",
             "minimum_detectable_effect",
+            "guardrail_events",
         ]
 
     def get_arms(self, experiment: Experiment) -> list[dict]:
@@ -79,3 +80,10 @@ class TrafficSerializer(serializers.Serializer):
 
 class PromoteSerializer(serializers.Serializer):
     arm = serializers.SlugField(max_length=50)
+    override_reason = serializers.CharField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why to promote an arm that harms a guardrail metric (required then; logged).",
+    )

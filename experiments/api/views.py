@@ -1,9 +1,6 @@
 """Staff API of experiments (../shared/API.md): create, start, stop, results."""
 
-from datetime import timedelta
-
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException
@@ -23,10 +20,10 @@ from experiments.models import Experiment
 from personalization.api.errors import InvalidInput
 from personalization.permissions import HasModelPermissions, permission_codename
 
-RESULTS_MAX_AGE = timedelta(seconds=60)
 
+class Conflict(InvalidInput):
+    """A refused state change (409) naming the fields involved, in the API's error shape."""
 
-class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
 
@@ -40,9 +37,7 @@ class ExperimentApiView(APIView):
 
 def _refused(exc: services.ExperimentError) -> APIException:
     if exc.conflict:
-        conflict = Conflict(str(exc))
-        conflict.fields = exc.fields  # type: ignore[attr-defined]
-        return conflict
+        return Conflict(str(exc), exc.fields, code="conflict")
     return InvalidInput(str(exc), exc.fields)
 
 
@@ -165,7 +160,10 @@ class ExperimentPromoteApi(ExperimentApiView):
         serializer.is_valid(raise_exception=True)
         try:
             services.promote_winner(
-                experiment=experiment, arm_key=serializer.validated_data["arm"], user=request.user
+                experiment=experiment,
+                arm_key=serializer.validated_data["arm"],
+                user=request.user,
+                override_reason=serializer.validated_data["override_reason"],
             )
         except services.ExperimentError as exc:
             raise _refused(exc) from exc
@@ -181,14 +179,9 @@ class ExperimentResultsApi(ExperimentApiView):
     )
     def get(self, request: Request, key: str) -> Response:
         experiment = get_object_or_404(Experiment, key=key)
-        latest = experiment.snapshots.order_by("-computed_at").first()
-        stale = latest is None or timezone.now() - latest.computed_at > RESULTS_MAX_AGE
-        if experiment.status == Experiment.Status.RUNNING and (
-            stale or request.query_params.get("refresh")
-        ):
-            latest = services.compute_results(experiment_id=experiment.pk)
-        elif latest is None:
-            latest = services.compute_results(experiment_id=experiment.pk)
+        latest = services.current_results(
+            experiment, refresh=bool(request.query_params.get("refresh"))
+        )
         report = dict(latest.report)
         report["status"] = experiment.status
         report["srm_flag"] = report["srm"]["flag"]

@@ -10,7 +10,6 @@ from django.test import Client
 from django.utils import timezone
 
 from content.models import Placement
-from content.tests.factories import component, placement
 from experiments.models import Experiment, Exposure
 from experiments.services import compute_results, experiment_create, experiment_start
 
@@ -23,22 +22,6 @@ def admin_client(django_user_model) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def hero() -> Placement:
-    return placement(
-        "home-hero",
-        [
-            {"key": "a", "component": component("hero-a", heading="A"), "is_fallback": True},
-            {
-                "key": "b",
-                "component": component("hero-b", heading="B"),
-                "priority": 10,
-                "context_rule": {"field": "context.device", "op": "eq", "value": "never"},
-            },
-        ],
-    )
 
 
 def draft(key: str = "hero-test") -> Experiment:
@@ -90,10 +73,14 @@ def test_the_list_shows_status_traffic_and_latest_decision(admin_client, hero):
 
 
 def test_creating_through_the_form_calls_the_service(admin_client, hero):
-    response = admin_client.post("/admin/experiments/new/", form_data(hero))
+    response = admin_client.post(
+        "/admin/experiments/new/",
+        form_data(hero, guardrail_events=["remove_from_cart", "add_to_cart"]),
+    )
 
     assert response.status_code == 302, response.content.decode()[:3000]
     experiment = Experiment.objects.get(key="hero-test")
+    assert experiment.guardrail_events == ["remove_from_cart", "add_to_cart"]
     assert response["Location"] == f"/admin/experiments/inspect/{experiment.pk}/"
     assert experiment.status == Experiment.Status.DRAFT and experiment.traffic == 0.5
     arms = list(experiment.arms.values_list("key", "variant_key", "weight", "is_control"))
@@ -103,7 +90,8 @@ def test_creating_through_the_form_calls_the_service(admin_client, hero):
 def test_the_create_form_lists_the_placements_variants(admin_client, hero):
     html = admin_client.get("/admin/experiments/new/").content.decode()
 
-    assert "data-experiment-variants" in html and "not for inference" in html
+    assert "data-experiment-variants" in html and "Adaptive allocation" in html
+    assert "remove_from_cart (harmed if it rises)" in html
     assert "experiments/arms-hint.js" in html
 
 

@@ -8,29 +8,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from content.tests.factories import component, placement
 from experiments.models import Experiment, Exposure
 from experiments.services import compute_results, experiment_create, experiment_start
 from personalization.services import decide
 from tracking.services import ingest_events, known_profile
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def hero():
-    placement(
-        "home-hero",
-        [
-            {"key": "a", "component": component("hero-a", heading="A"), "is_fallback": True},
-            {
-                "key": "b",
-                "component": component("hero-b", heading="B"),
-                "priority": 10,
-                "context_rule": {"field": "context.device", "op": "eq", "value": "never"},
-            },
-        ],
-    )
 
 
 def start(key: str = "hero-test", **kwargs) -> Experiment:
@@ -145,7 +128,7 @@ def test_the_arm_is_shown_and_exposure_logged_once(hero):
     again = decide(visitor_id="v1", placement_keys=["home-hero"], context={}).placements[
         "home-hero"
     ]
-    assert first.experiment == again.experiment and first.reason == "experiment:hero-test"
+    assert first.experiment == again.experiment and first.reason.label == "experiment:hero-test"
     assert first.variant == first.experiment["arm"]
     assert Exposure.objects.filter(visitor_id="v1").count() == 1
 
@@ -241,7 +224,7 @@ def test_promoting_the_winner_makes_it_the_default_and_stops_the_test(hero, staf
     shown = decide(visitor_id="anyone", placement_keys=["home-hero"], context={}).placements[
         "home-hero"
     ]
-    assert (shown.variant, shown.reason) == ("b", "fallback")
+    assert (shown.variant, shown.reason.label) == ("b", "fallback")
 
 
 def test_layer_makes_experiments_exclusive(hero):

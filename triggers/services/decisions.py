@@ -26,7 +26,7 @@ from tracking.models import Event
 from tracking.profile_state import profile_document
 from tracking.selectors import consent_of, get_profile_entry, profile_settings
 from triggers import matching
-from triggers.matching import Entry
+from triggers.matching import Check, Entry, Outcome
 from triggers.models import (
     Firing,
     Trigger,
@@ -241,7 +241,9 @@ def assess(
     profile_entry = facts.profile_entry(visitor_id)
     if (
         not result.add(
-            "visitor", profile_entry is not None, "known profile" if profile_entry else "no profile"
+            Check.VISITOR,
+            profile_entry is not None,
+            "known profile" if profile_entry else "no profile",
         )
         and not full
     ):
@@ -249,16 +251,16 @@ def assess(
     if trigger.cancel_event and entry is not None:
         cancelled = facts.cancelled(trigger, visitor_id, entry.timestamp)
         detail = f"{trigger.cancel_event} since the entry event" if cancelled else "none"
-        if not result.add("cancel event", not cancelled, detail) and not full:
+        if not result.add(Check.CANCEL_EVENT, not cancelled, detail) and not full:
             return result
     consent = consent_of(profile_entry)[trigger.consent]
-    if not result.add("consent", consent, f"{trigger.consent} consent") and not full:
+    if not result.add(Check.CONSENT, consent, f"{trigger.consent} consent") and not full:
         return result
     if trigger.action == Trigger.Action.EMAIL:
         address = email_address(profile_entry)
         if (
             not result.add(
-                "email address",
+                Check.EMAIL_ADDRESS,
                 bool(address),
                 address or "not a known visitor with an email address",
             )
@@ -274,13 +276,13 @@ def assess(
         )
         visitor_facts = facts.facts(visitor_id, with_segments=with_segments)
         holds = compiled_conditions(trigger, rule)(visitor_facts)
-        if not result.add("conditions", holds, "hold" if holds else "do not hold") and not full:
+        if not result.add(Check.CONDITIONS, holds, "hold" if holds else "do not hold") and not full:
             return result
     elif profile_entry is not None:
-        result.add("conditions", True, "none")
+        result.add(Check.CONDITIONS, True, "none")
     local = now.astimezone(store_zone())
     quiet = matching.in_quiet_hours(local.hour, trigger.quiet_start_hour, trigger.quiet_end_hour)
-    if not result.add("quiet hours", not quiet, f"local time {local:%H:%M}") and not full:
+    if not result.add(Check.QUIET_HOURS, not quiet, f"local time {local:%H:%M}") and not full:
         return result
     allowed = matching.frequency_allows(
         facts.fired_times(trigger, visitor_id),
@@ -289,13 +291,13 @@ def assess(
         trigger.frequency_cap_seconds,
     )
     detail = f"{trigger.frequency_cap_count} per {trigger.frequency_cap_seconds}s"
-    if not result.add("frequency cap", allowed, detail) and not full:
+    if not result.add(Check.FREQUENCY_CAP, allowed, detail) and not full:
         return result
     if trigger.daily_cap is not None:
         fired = facts.daily_fired(trigger, local.date())
         if (
             not result.add(
-                "daily cap", fired < trigger.daily_cap, f"{fired} of {trigger.daily_cap} today"
+                Check.DAILY_CAP, fired < trigger.daily_cap, f"{fired} of {trigger.daily_cap} today"
             )
             and not full
         ):
@@ -330,11 +332,22 @@ def dry_run(*, trigger: Trigger, visitor_id: str, now: datetime | None = None) -
         if row:
             entry = Entry(row[0], row[1], row[2] or {})
     assessment = assess(trigger=trigger, visitor_id=visitor_id, entry=entry, now=now, full=True)
+    failed = assessment.failed
+    outcome = matching.outcome_of(failed.check if failed else None, waited=trigger.wait_seconds > 0)
     return {
         "would_fire": assessment.ok,
+        "outcome": outcome,
         "reason": assessment.reason,
         "entry_event": entry.event_pk if entry else None,
-        "steps": [step.__dict__ for step in assessment.steps],
+        "steps": [
+            {
+                "check": step.check,
+                "label": step.check.label,
+                "passed": step.passed,
+                "detail": step.detail,
+            }
+            for step in assessment.steps
+        ],
         "action": assessment.rendered,
     }
 
@@ -411,7 +424,7 @@ def decide_occurrences(
             now=now,
             facts=facts,
         )
-        failed = next((step for step in assessment.steps if not step.passed), None)
+        failed = assessment.failed
         if occurrence.pending is not None or failed is None:
             candidates.append((occurrence, failed))
     if not candidates:
@@ -445,7 +458,8 @@ def decide_occurrences(
                 if firing is None or firing.status != Firing.Status.PENDING:
                     continue
                 firing.trigger = trigger  # the loaded trigger, not a query per row
-                if failed is not None and failed.check == "quiet hours":
+                checked = failed.check if failed else None
+                if matching.outcome_of(checked, waited=True) is Outcome.DEFER:
                     firing.due_at = matching.quiet_hours_end(
                         now.astimezone(store_zone()),
                         trigger.quiet_start_hour,
@@ -475,17 +489,16 @@ def decide_occurrences(
                     trigger.frequency_cap_count,
                     trigger.frequency_cap_seconds,
                 ):
-                    failed = matching.Step("frequency cap", False, "reached")
+                    failed = matching.Step(Check.FREQUENCY_CAP, False, "reached")
                 elif trigger.daily_cap is not None and slots.get(trigger.pk, 0) <= 0:
-                    failed = matching.Step("daily cap", False, "reached")
+                    failed = matching.Step(Check.DAILY_CAP, False, "reached")
             firing.decided_at = now
             if failed is not None:
+                outcome = matching.outcome_of(failed.check, waited=occurrence.pending is not None)
                 firing.status = (
-                    Firing.Status.CANCELLED
-                    if failed.check == "cancel event"
-                    else Firing.Status.SKIPPED
+                    Firing.Status.CANCELLED if outcome is Outcome.CANCEL else Firing.Status.SKIPPED
                 )
-                firing.reason = f"{failed.check}: {failed.detail}"[:200]
+                firing.reason = failed.described[:200]
                 continue
             if trigger.daily_cap is not None:
                 slots[trigger.pk] -= 1

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from content.tests.factories import component, placement
 from triggers import services
+from triggers.matching import Check, Outcome
 from triggers.models import Firing, PendingMessage, Trigger, TriggerDayCount, TriggerVisitorLock
 from triggers.selectors import pending_onsite_message
 from triggers.tests.factories import email_trigger, ingest, known_visitor
@@ -24,7 +25,8 @@ def test_dry_run_shows_checks_and_the_rendered_email_without_side_effects(
 
     report = services.dry_run(trigger=trigger, visitor_id="v1")
 
-    assert [step["check"] for step in report["steps"]] == [
+    assert [step["check"] for step in report["steps"]] == list(Check)
+    assert [step["label"] for step in report["steps"]] == [
         "visitor",
         "cancel event",
         "consent",
@@ -46,7 +48,7 @@ def test_dry_run_reports_why_it_would_not_fire():
     known_visitor()
     trigger = email_trigger(wait_seconds=0)
     report = services.dry_run(trigger=trigger, visitor_id="v1")  # empty cart, no entry
-    assert not report["would_fire"]
+    assert not report["would_fire"] and report["outcome"] is Outcome.SKIP
     assert report["reason"] == "conditions: do not hold"
 
 
