@@ -33,6 +33,7 @@ from segments.admin_views import (
     with_recent_sizes,
 )
 from segments.conditions import InvalidRule, describe_rule
+from segments.field_registry import current_registry
 from segments.forms import OverlapForm, SegmentForm
 from segments.models import ClusteringRun, Segment
 from tracking.admin_viewsets import ViewOnlyPermissionPolicy
@@ -188,7 +189,9 @@ class SegmentInspectView(generic.InspectView):
         context = super().get_context_data(**kwargs)
         segment = self.object
         try:
-            context["rule_text"] = describe_rule(segment.rule) if segment.rule else ""
+            context["rule_text"] = (
+                describe_rule(segment.rule, registry=current_registry()) if segment.rule else ""
+            )
         except InvalidRule as exc:
             context["rule_text"] = f"(invalid rule: {exc})"
         context["trend"] = [

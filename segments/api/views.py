@@ -20,6 +20,7 @@ from segments.api.serializers import (
     SegmentInputSerializer,
     SegmentListSerializer,
 )
+from segments.field_registry import current_registry
 from segments.models import Segment
 from segments.tasks import recompute_segment_task
 from tracking.models import VisitorProfile
@@ -179,3 +180,14 @@ class SegmentOverlapApi(SegmentApiView):
         first = get_object_or_404(Segment, key=request.query_params.get("a", ""))
         second = get_object_or_404(Segment, key=request.query_params.get("b", ""))
         return Response(services.overlap(first=first, second=second))
+
+
+class RuleFieldsApi(SegmentApiView):
+    """What rules may read: the rule builder's vocabulary, for headless admin tools."""
+
+    @extend_schema(
+        responses=dict,
+        summary="The fields, event types and order-line properties rules may use",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(current_registry().as_json())

@@ -12,6 +12,7 @@ from personalization.audit import record_change, snapshot
 from segments.conditions import (
     validate_rule,
 )
+from segments.field_registry import current_registry
 from triggers.models import (
     Trigger,
 )
@@ -28,7 +29,7 @@ def trigger_errors(trigger: Trigger) -> dict[str, str]:
     if trigger.kind == Trigger.Kind.SWEEP and not trigger.conditions:
         errors["conditions"] = "A sweep needs conditions that pick its visitors."
     if trigger.conditions:
-        rule_errors = validate_rule(trigger.conditions)
+        rule_errors = validate_rule(trigger.conditions, registry=current_registry())
         if rule_errors:
             errors["conditions"] = "; ".join(f"{e.path or 'rule'}: {e.reason}" for e in rule_errors)
     if (trigger.quiet_start_hour is None) != (trigger.quiet_end_hour is None):
