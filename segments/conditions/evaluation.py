@@ -139,26 +139,37 @@ def _any_of(children: tuple[CompiledRule, ...]) -> CompiledRule:
 
 
 def _field_leaf(field: Field, test: Predicate) -> CompiledRule:
+    source = field.source
+    keys = getattr(field.read, "path_keys", None)
+    if keys is not None and len(keys) <= 2:
+        return _path_leaf(source, keys, test)
     read = field.read
     assert read is not None  # noqa: S101 - every registered field has its getter
-    source = field.source
-    if source == "context":
 
-        def context_leaf(facts: Facts) -> bool:
-            return test(read(facts.context))
+    def read_leaf(facts: Facts) -> bool:
+        return test(read(getattr(facts, source)))
 
-        return context_leaf
-    if source == "profile":
+    return read_leaf
 
-        def profile_leaf(facts: Facts) -> bool:
-            return test(read(facts.profile))
 
-        return profile_leaf
+def _path_leaf(source: str, keys: tuple[str, ...], test: Predicate) -> CompiledRule:
+    """The registry getter of a plain path, inlined: a leaf is one or two dict lookups."""
+    if len(keys) == 1:
+        (key,) = keys
+        if source == "context":
+            return lambda facts: test(facts.context.get(key))
+        if source == "profile":
+            return lambda facts: test(facts.profile.get(key))
+        return lambda facts: test(facts.attributes.get(key))
+    first, second = keys
 
-    def attributes_leaf(facts: Facts) -> bool:
-        return test(read(facts.attributes))
+    def two_keys(facts: Facts) -> bool:
+        inner = getattr(facts, source).get(first)
+        if type(inner) is dict or isinstance(inner, Mapping):
+            return test(inner.get(second))
+        return test(None)
 
-    return attributes_leaf
+    return two_keys
 
 
 def _events_leaf(spec: Mapping[str, Any], test: Predicate) -> CompiledRule:

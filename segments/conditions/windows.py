@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
@@ -38,11 +38,21 @@ WindowValue = int | float | None
 
 @dataclass(frozen=True, slots=True)
 class WhereClause:
-    """One ``where`` test: ``properties.<property_name> <op> <value>`` (lists as tuples)."""
+    """One ``where`` test: ``properties.<property_name> <op> <value>`` (lists as tuples).
+
+    ``value_types`` keeps ``true`` and ``1`` apart (equal in Python, not in a rule), so
+    windows that differ only so never share a cache entry.
+    """
 
     property_name: str
     op: str
     value: Any
+    value_types: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        value = self.value
+        kinds = tuple(map(type, value)) if isinstance(value, tuple) else type(value)
+        object.__setattr__(self, "value_types", kinds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,21 +126,10 @@ def line_reader(keys: tuple[str, ...]) -> Callable[[Any], Any]:
 WindowComputation = Callable[[Iterable[Any]], "WindowValue"]
 
 
-def _type_key(value: Any) -> Any:
-    """Types of a where value: ``True == 1`` in Python, but not in a rule."""
-    if isinstance(value, tuple):
-        return tuple(type(item) for item in value)
-    return type(value)
-
-
-def window_key(window: EventWindow) -> tuple[EventWindow, tuple[Any, ...]]:
-    """A key of ``window`` that tells ``true`` and ``1`` apart, for caches."""
-    return window, tuple(_type_key(clause.value) for clause in window.where)
-
-
 @lru_cache(maxsize=2048)
-def _compile_window(key: tuple[EventWindow, tuple[Any, ...]]) -> WindowComputation:
-    window = key[0]
+def compile_window(window: EventWindow) -> WindowComputation:
+    """``events' properties -> the window's value`` (the events already in its time
+    range and of its type); compiled once per distinct window and cached."""
     event_tests: list[tuple[tuple[str, ...], Predicate]] = []
     line_tests: dict[str, list[tuple[Callable[[Any], Any], Predicate]]] = {}
     for clause in window.where:
@@ -179,12 +178,6 @@ def _compile_window(key: tuple[EventWindow, tuple[Any, ...]]) -> WindowComputati
     return over_lines
 
 
-def compile_window(window: EventWindow) -> WindowComputation:
-    """``events' properties -> the window's value`` (the events already in its time
-    range and of its type); compiled once per distinct window and cached."""
-    return _compile_window(window_key(window))
-
-
 def aggregate(agg: str, values: Iterable[Any]) -> WindowValue:
     """Aggregate a kept event's property values; non-numbers are skipped."""
     numbers = [value for value in values if type(value) in NUMBER_TYPES]
@@ -231,7 +224,7 @@ class InMemoryEventWindows:
             if not isinstance(timestamp, datetime) or timestamp.tzinfo is None:
                 raise ValueError("event timestamps must be aware datetimes")
             self._by_type[event["type"]].append((timestamp, event.get("properties") or {}))
-        self._memo: dict[tuple[EventWindow, tuple[Any, ...]], WindowValue] = {}
+        self._memo: dict[EventWindow, WindowValue] = {}
 
     def window_value(
         self,
@@ -241,10 +234,10 @@ class InMemoryEventWindows:
         agg: str,
         property_name: str | None,
     ) -> WindowValue:
-        key = window_key(EventWindow(event_type, where, within_seconds, agg, property_name))
-        if key not in self._memo:
-            self._memo[key] = self._compute(key[0])
-        return self._memo[key]
+        window = EventWindow(event_type, where, within_seconds, agg, property_name)
+        if window not in self._memo:
+            self._memo[window] = self._compute(window)
+        return self._memo[window]
 
     def _compute(self, window: EventWindow) -> WindowValue:
         start = self.now - timedelta(seconds=window.within_seconds)

@@ -576,6 +576,18 @@ def test_in_memory_windows_are_memoized_per_window() -> None:
     assert windows.window_value("product_view", (), 3600, "count", None) == first == 5
 
 
+def test_windows_that_differ_only_by_true_and_1_are_not_confused() -> None:
+    events = [event("click", 1, flag=True), event("click", 2, flag=1), event("click", 3, flag=1)]
+    windows = InMemoryEventWindows(events, now=NOW)
+
+    def count(value: Any) -> int | float | None:
+        return windows.window_value(
+            "click", (WhereClause("flag", "eq", value),), 3600, "count", None
+        )
+
+    assert (count(True), count(1), count(True)) == (1, 2, 1)
+
+
 def test_in_memory_windows_need_aware_times() -> None:
     with pytest.raises(ValueError, match="aware"):
         InMemoryEventWindows([], now=datetime(2026, 1, 1))  # noqa: DTZ001

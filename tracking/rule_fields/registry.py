@@ -144,23 +144,32 @@ SqlSource = Column | JsonKey | VendorSql | Timestamp | DaysSince | DecayedScore 
 
 
 def path_reader(keys: tuple[str, ...]) -> Reader:
-    """A getter of ``keys`` inside a mapping: None when a step is missing (SQL NULL)."""
+    """A getter of ``keys`` inside a mapping: None when a step is missing (SQL NULL).
+
+    The getter carries its keys as ``path_keys``, so an evaluator may inline the lookup.
+    """
     if len(keys) == 1:
         (key,) = keys
 
-        def read_one(source: Mapping[str, Any]) -> Any:
+        def read(source: Mapping[str, Any]) -> Any:
             return source.get(key)
 
-        return read_one
-    if len(keys) == 2:
+    elif len(keys) == 2:
         first, second = keys
 
-        def read_two(source: Mapping[str, Any]) -> Any:
+        def read(source: Mapping[str, Any]) -> Any:
             inner = source.get(first)
-            return inner.get(second) if isinstance(inner, Mapping) else None
+            if type(inner) is dict or isinstance(inner, Mapping):
+                return inner.get(second)
+            return None
 
-        return read_two
-    return lambda source: resolve_path(source, keys)
+    else:
+
+        def read(source: Mapping[str, Any]) -> Any:
+            return resolve_path(source, keys)
+
+    read.path_keys = keys  # type: ignore[attr-defined]
+    return read
 
 
 @dataclass(frozen=True, slots=True)
