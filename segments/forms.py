@@ -12,6 +12,7 @@ from segments import services
 from segments.conditions.language import AGGREGATES, EVENT_LEAF_OPS, OPS
 from segments.field_registry import current_registry
 from segments.models import Segment
+from tracking.profile_state import category_levels
 
 MAX_CATEGORY_SUGGESTIONS = 60
 
@@ -24,12 +25,8 @@ def _category_suggestions() -> list[str]:
         .values_list("category", flat=True)
         .distinct()[:MAX_CATEGORY_SUGGESTIONS]
     )
-    keys: dict[str, None] = {}
-    for category in categories:
-        parts = [part for part in (category or "").strip().lower().split("/") if part]
-        for depth in range(len(parts)):
-            keys.setdefault("/".join(parts[: depth + 1]), None)
-    return list(keys)
+    # The keys interest is stored under: each category and its parents, lower case.
+    return list(dict.fromkeys(level for c in categories for level in category_levels(c)))
 
 
 class RuleBuilderWidget(forms.Textarea):

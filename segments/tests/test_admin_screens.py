@@ -214,6 +214,9 @@ def test_the_rule_builder_offers_the_registry_with_labels_and_named_choices(admi
     import json
     import re
 
+    from catalog.models import Product
+
+    Product.objects.create(product_id="L1", title="Lamp", category="Home/Lighting", price=9)
     html = admin_client.get("/admin/segments/new/").content.decode()
     found = re.search(r'<script id="[^"]*-vocabulary" type="application/json">(.*?)</script>', html)
     vocabulary = json.loads(found.group(1))
@@ -229,6 +232,8 @@ def test_the_rule_builder_offers_the_registry_with_labels_and_named_choices(admi
     assert fields["attributes.email"]["ops"] == ["exists"]
     assert "profile.visitor_id" not in fields  # valid in rules, not offered
     families = {family["prefix"]: family for family in vocabulary["families"]}
+    interest = [key["value"] for key in families["profile.interest."]["keys"]]
+    assert interest == ["home", "home/lighting"]  # the catalog's, as interest stores them
     counters = families["profile.counters."]
     assert {"value": "purchase", "label": "Purchase"} in counters["keys"]
     assert {"value": "purchase", "label": "Purchase"} in vocabulary["event_types"]

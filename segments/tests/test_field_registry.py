@@ -250,3 +250,12 @@ def test_recency_beyond_the_calendar_compiles_without_overflow():
     )
     condition = compiler._days_since("last_purchase_at", "lt", 2**52)
     assert list(members_queryset(condition).values_list("visitor_id", flat=True)) == ["v1"]
+
+
+def test_server_rendered_pages_give_rules_their_language(rf, settings):
+    from personalization.request_decisions import request_context
+
+    settings.LANGUAGE_CODE = "de"
+    context = request_context(rf.get("/p/sku-1", HTTP_USER_AGENT="Mozilla/5.0"))
+    field = BUILTIN_REGISTRY.lookup("context.locale")
+    assert field.read(context) == "de"  # type: ignore[union-attr]
