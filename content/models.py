@@ -196,12 +196,13 @@ class PlacementVariant(Orderable, ClusterableModel):
 
     def clean(self) -> None:
         from segments.conditions import validate_rule
+        from segments.field_registry import current_registry
 
         super().clean()
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The schedule must end after it starts."})
         if self.context_rule:
-            errors = validate_rule(self.context_rule)
+            errors = validate_rule(self.context_rule, registry=current_registry())
             if errors:
                 raise ValidationError(
                     {"context_rule": f"{errors[0].path or '(root)'}: {errors[0].reason}"}

@@ -17,6 +17,7 @@ from tracking.profile_state import referrer_host
 TABLET_RE = re.compile(r"iPad|Tablet|PlayBook|Silk", re.IGNORECASE)
 MOBILE_RE = re.compile(r"Mobi|iPhone|iPod|Android|BlackBerry|Opera Mini|IEMobile", re.IGNORECASE)
 REGION_RE = re.compile(r"[A-Za-z]{2}")
+MAX_LOCALE = 35  # BCP 47 tags are short; a longer one is not a language
 
 
 def device_from_user_agent(user_agent: str) -> str:
@@ -84,10 +85,14 @@ def rule_context(
     query: Mapping[str, str],
     logged_in: bool,
     local_time: datetime,
+    locale: str | None = None,
 ) -> dict[str, Any]:
-    """The request context segment rules and variant targets read (`context.*`)."""
+    """The request context segment rules and variant targets read (`context.*`, the
+    fields of `tracking.rule_fields`); `locale` is the page's language."""
     context = event_context(meta, url=path, logged_in=logged_in)
     context["path"] = path[:MAX_CONTEXT_STRING]
+    if locale:
+        context["locale"] = locale[:MAX_LOCALE]
     host = referrer_host(context.get("referrer"))
     if host:
         context["referrer_host"] = host

@@ -24,6 +24,7 @@ def request_context(request: HttpRequest) -> dict[str, Any]:
             query=request.GET,
             logged_in=bool(getattr(request, "user", None) and request.user.is_authenticated),
             local_time=timezone.localtime(),
+            locale=getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE,
         )
         product_id = getattr(request, "pz_product_id", None)
         if product_id:

@@ -9,7 +9,9 @@ from typing import Any
 from content.models import Component, Placement
 from personalization.config_version import CompiledCatalog
 from personalization.targeting import VariantTarget, ordered
-from segments.conditions import compile_rule
+from segments.conditions import CompiledRule, InvalidRule, compile_rule
+from segments.field_registry import registry_for
+from tracking.rule_fields import FieldRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,7 @@ class PlacementCatalog:
 
 
 def _load(version: Any) -> PlacementCatalog:
+    registry = registry_for(version)
     placements = (
         Placement.objects.filter(live=True)
         .prefetch_related(
@@ -53,9 +56,7 @@ def _load(version: Any) -> PlacementCatalog:
                     segments_any=frozenset(s.key for s in variant.segments_any.all()),
                     segments_all=frozenset(s.key for s in variant.segments_all.all()),
                     segments_none=frozenset(s.key for s in variant.segments_none.all()),
-                    context_rule=compile_rule(variant.context_rule)
-                    if variant.context_rule
-                    else None,
+                    context_rule=_context_rule(variant, registry),
                     starts_at=variant.starts_at,
                     ends_at=variant.ends_at,
                 )
@@ -79,6 +80,23 @@ def _load(version: Any) -> PlacementCatalog:
             {v.component_id: translations.get(v.component_id, {}) for v in config.variants}
         )
     return PlacementCatalog(version=version, placements=configs)
+
+
+def _never(facts: object) -> bool:
+    return False
+
+
+def _context_rule(variant: Any, registry: FieldRegistry) -> CompiledRule | None:
+    """The variant's compiled context rule. A stored rule the field registry no longer
+    accepts fails closed (the variant is not shown) and is logged, rather than taking
+    every placement down; editing the variant reports the error by node path."""
+    if not variant.context_rule:
+        return None
+    try:
+        return compile_rule(variant.context_rule, registry=registry)
+    except InvalidRule as error:
+        logger.error("variant %s is never shown: its context rule is not valid: %s", variant, error)
+        return _never
 
 
 _catalog = CompiledCatalog("placements", _load)

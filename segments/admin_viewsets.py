@@ -34,6 +34,7 @@ from segments.admin_views import (
     with_recent_sizes,
 )
 from segments.conditions import InvalidRule, describe_rule
+from segments.field_registry import current_registry
 from segments.forms import OverlapForm, SegmentForm
 from segments.models import ClusteringRun, Segment
 from segments.suppression import visible_trend
@@ -198,7 +199,9 @@ class SegmentInspectView(generic.InspectView):
         context = super().get_context_data(**kwargs)
         segment = self.object
         try:
-            context["rule_text"] = describe_rule(segment.rule) if segment.rule else ""
+            context["rule_text"] = (
+                describe_rule(segment.rule, registry=current_registry()) if segment.rule else ""
+            )
         except InvalidRule as exc:
             context["rule_text"] = f"(invalid rule: {exc})"
         user = self.request.user

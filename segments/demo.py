@@ -96,6 +96,28 @@ DEMO_SEGMENTS: list[dict[str, Any]] = [
         "rule": {"field": "profile.interest.seasonal/christmas", "op": "gte", "value": 2},
     },
     {
+        "key": "lighting-buyers",
+        "name": "Bought lighting in the last 90 days",
+        "description": "At least one order in the last 90 days with a home/lighting line.",
+        "rule": _events(
+            "purchase", "90d", "gte", 1, where={"items.category": {"eq": "home/lighting"}}
+        ),
+    },
+    {
+        "key": "lighting-big-spenders",
+        "name": "Spent 100+ on lighting (90 days)",
+        "description": "Lighting lines (price x quantity) worth 100 or more in the last 90 days.",
+        "rule": _events(
+            "purchase",
+            "90d",
+            "gte",
+            100,
+            where={"items.category": {"eq": "home/lighting"}},
+            agg="sum",
+            property="items.line_revenue",
+        ),
+    },
+    {
         "key": "uk-champions",
         "name": "UK champions",
         "description": "Champions whose last known country is the UK (refines Champions).",

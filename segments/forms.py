@@ -9,87 +9,24 @@ from wagtail.admin.forms import WagtailAdminModelForm
 
 from catalog.models import Product
 from segments import services
-from segments.conditions.language import (
-    AGGREGATES,
-    CONTEXT_FIELD_TYPES,
-    CONTEXT_FIELDS,
-    EVENT_LEAF_OPS,
-    EVENT_TYPES,
-    OPS,
-)
+from segments.conditions.language import AGGREGATES, EVENT_LEAF_OPS, OPS
+from segments.field_registry import current_registry
 from segments.models import Segment
+from tracking.profile_state import category_levels
 
-# Paths a marketer reaches for first; the field input accepts any other path too.
-PROFILE_FIELDS = (
-    "profile.orders",
-    "profile.revenue",
-    "profile.average_order_value",
-    "profile.sessions",
-    "profile.events",
-    "profile.engagement",
-    "profile.known",
-    "profile.first_seen",
-    "profile.last_seen",
-    "profile.rfm.recency_days",
-    "profile.rfm.frequency",
-    "profile.rfm.monetary",
-    "profile.rfm.r",
-    "profile.rfm.f",
-    "profile.rfm.m",
-    "profile.rfm.score",
-    "profile.rfm.label",
-    "profile.flags.cart_abandoned",
-    "profile.flags.high_intent",
-    "profile.cart.items",
-    "profile.cart.value",
-    "profile.last_context.country",
-    "profile.last_context.device",
-    "attributes.loyalty_tier",
-    "attributes.age_band",
-)
-# Value types the builder picks for a new leaf on these paths (text otherwise).
-NUMERIC_PREFIXES = (
-    "profile.orders",
-    "profile.revenue",
-    "profile.average_order_value",
-    "profile.sessions",
-    "profile.events",
-    "profile.engagement",
-    "profile.rfm.recency_days",
-    "profile.rfm.frequency",
-    "profile.rfm.monetary",
-    "profile.rfm.r",
-    "profile.rfm.f",
-    "profile.rfm.m",
-    "profile.cart.",
-    "profile.interest.",
-    "profile.counters.",
-)
-BOOLEAN_PREFIXES = ("profile.flags.", "profile.known")
 MAX_CATEGORY_SUGGESTIONS = 60
 
 
-def _field_suggestions() -> list[str]:
+def _category_suggestions() -> list[str]:
+    """Catalog categories and their parents, as interest keys (interest keys are lower case
+    and a parent category collects its children's interest)."""
     categories = (
         Product.objects.order_by("category")
         .values_list("category", flat=True)
         .distinct()[:MAX_CATEGORY_SUGGESTIONS]
     )
-    return [
-        *PROFILE_FIELDS,
-        *(f"profile.interest.{category}" for category in categories),
-        *(f"profile.counters.{event_type}" for event_type in sorted(EVENT_TYPES)),
-        *(f"context.{name}" for name in sorted(CONTEXT_FIELDS)),
-        "context.query.",
-    ]
-
-
-def _value_types() -> dict[str, Any]:
-    return {
-        "numeric": NUMERIC_PREFIXES,
-        "boolean": BOOLEAN_PREFIXES,
-        "exact": {f"context.{name}": kind for name, kind in CONTEXT_FIELD_TYPES.items()},
-    }
+    # The keys interest is stored under: each category and its parents, lower case.
+    return list(dict.fromkeys(level for c in categories for level in category_levels(c)))
 
 
 class RuleBuilderWidget(forms.Textarea):
@@ -115,14 +52,15 @@ class RuleBuilderWidget(forms.Textarea):
         widget_id = context["widget"]["attrs"].get("id", name)
         context["widget"]["builder_id"] = f"{widget_id}-builder"
         context["widget"]["vocabulary_id"] = f"{widget_id}-builder-vocabulary"
+        registry = current_registry().as_json(
+            key_suggestions={"profile.interest.": _category_suggestions()}
+        )
         context["widget"]["vocabulary"] = {
-            "previewUrl": preview_url,
+            **registry,
+            "preview_url": preview_url,
             "ops": list(OPS),
-            "eventLeafOps": [op for op in OPS if op in EVENT_LEAF_OPS],
-            "eventTypes": sorted(EVENT_TYPES),
+            "event_leaf_ops": [op for op in OPS if op in EVENT_LEAF_OPS],
             "aggregates": list(AGGREGATES),
-            "fields": _field_suggestions(),
-            "valueTypes": _value_types(),
             "segments": [{"key": key, "name": label} for key, label in self.segments],
         }
         return context

@@ -5,6 +5,7 @@ profile and the visitor's recent events) and, on a miss of the recent events, on
 query. Compiled rules live in a per-process catalog rebuilt when the version changes.
 """
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,11 +22,13 @@ from segments.conditions import (
     CompiledRule,
     Facts,
     InMemoryEventWindows,
+    InvalidRule,
     compile_rule,
     dependency_order,
     evaluate_segments,
     event_windows,
 )
+from segments.field_registry import current_registry, registry_for
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from segments.sql import SqlRuleCompiler
 from tracking.models import Event
@@ -40,6 +43,7 @@ from tracking.selectors import (
 
 RECENT_PREFIX = "segments:recent:"
 RECENT_TTL_SECONDS = 60 * 60
+logger = logging.getLogger(__name__)
 
 
 def effective_rule(segment: Segment) -> Any:
@@ -61,6 +65,7 @@ def sql_compiler(now: datetime) -> SqlRuleCompiler:
         settings=profile_settings(),
         rule_segments={s.key: effective_rule(s) for s in segments if s.kind == Segment.Kind.RULE},
         materialized_segments={s.key: s.pk for s in segments if s.kind != Segment.Kind.RULE},
+        registry=current_registry(),
     )
 
 
@@ -81,11 +86,24 @@ class SegmentCatalog:
     placeholder_values: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+def _compiled_rules(rule_sources: dict[str, Any], version: Any) -> dict[str, CompiledRule]:
+    """Each rule compiled against the version's field registry, dependencies first. A
+    stored rule the registry no longer accepts (a custom attribute was removed) is left
+    out and logged, so one stale segment cannot take every decision down."""
+    registry = registry_for(version)
+    rules = {}
+    for key in dependency_order(rule_sources):
+        try:
+            rules[key] = compile_rule(rule_sources[key], registry=registry)
+        except InvalidRule as error:
+            logger.error("segment %s is left out: its rule is no longer valid: %s", key, error)
+    return rules
+
+
 def load_catalog(version: Any) -> SegmentCatalog:
     segments = list(Segment.objects.filter(is_active=True).select_related("parent"))
     rule_sources = {s.key: effective_rule(s) for s in segments if s.kind == Segment.Kind.RULE}
-    ordered = dependency_order(rule_sources)
-    rules = {key: compile_rule(rule_sources[key]) for key in ordered}
+    rules = _compiled_rules(rule_sources, version)
     windows: dict[str, int] = {}
     for rule in rule_sources.values():
         for window in event_windows(rule):

@@ -1,5 +1,6 @@
 """Writes of segments: create/update with validation, materialization, refresh, static lists."""
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from segments.conditions import (
     uses_context,
     validate_rule,
 )
+from segments.field_registry import current_registry
 from segments.memberships import materialize_segments, replace_memberships
 from segments.models import Segment, SegmentMembership
 from segments.selectors import (
@@ -31,6 +33,7 @@ from segments.selectors import (
 from segments.sql import NotMaterializable
 from tracking.models import VisitorProfile
 
+logger = logging.getLogger(__name__)
 # The fields the audit log shows before and after a change.
 AUDITED_FIELDS = (
     "name",
@@ -73,9 +76,10 @@ def _rule_error_fields(errors: list[RuleError]) -> dict[str, Any]:
 
 
 def check_segment_rule(*, key: str, rule: Any, parent_key: str | None = None) -> list[RuleError]:
-    """Validate a rule for segment `key`: the language, references to unknown segments,
-    and cycles through references or the parent chain."""
-    errors = validate_rule(rule)
+    """Validate a rule for segment `key`: the language and the field registry, references
+    to unknown segments, and cycles through references or the parent chain."""
+    registry = current_registry()
+    errors = validate_rule(rule, registry=registry)
     if errors:
         return errors
     known = dict(Segment.objects.exclude(key=key).values_list("key", "rule"))
@@ -87,6 +91,12 @@ def check_segment_rule(*, key: str, rule: Any, parent_key: str | None = None) ->
     for reference in sorted(referenced_segments(rule)):
         if reference not in known and reference != key:
             return [RuleError(_path_of_segment(rule, reference), f"unknown segment '{reference}'")]
+        stale = (
+            validate_rule(known.get(reference), registry=registry) if known.get(reference) else []
+        )
+        if stale:
+            reason = f"segment '{reference}' has a rule that is no longer valid ({stale[0]})"
+            return [RuleError(_path_of_segment(rule, reference), reason)]
     graph = {
         other: _with_parent(other_rule, parents.get(other)) for other, other_rule in known.items()
     }
@@ -128,6 +138,8 @@ def _real_time_only(segment: Segment) -> bool:
         sql_compiler(timezone.now()).compile(rule)
     except NotMaterializable:
         return True
+    except InvalidRule:
+        return False  # a stale referenced rule; recomputation reports and skips it
     return False
 
 
@@ -250,11 +262,12 @@ def recompute_segments(
         if missing:
             raise Segment.DoesNotExist(f"no segment with id {missing[0]}")
         compiler = sql_compiler(now)
-        conditions = {
-            segment: compiler.compile(effective_rule(segment))
-            for segment in segments.values()
-            if _materializable(segment)
-        }
+        conditions = {}
+        for segment in segments.values():
+            if _materializable(segment):
+                condition = _stored_condition(compiler, segment)
+                if condition is not None:
+                    conditions[segment] = condition
         counts = materialize_segments(conditions=conditions, now=now) if conditions else {}
         # Segments computed together share the pass's time.
         duration_ms = int((time.perf_counter() - started) * 1000)
@@ -275,6 +288,18 @@ def recompute_segments(
                 )
             )
     return results
+
+
+def _stored_condition(compiler: Any, segment: Segment) -> Any:
+    """The SQL condition of a stored rule; None (logged, members kept) when the field
+    registry no longer accepts it, so other segments of the pass are still computed."""
+    try:
+        return compiler.compile(effective_rule(segment))
+    except InvalidRule as error:
+        logger.error(
+            "segment %s is not recomputed: its rule is no longer valid: %s", segment.key, error
+        )
+        return None
 
 
 def _materializable(segment: Segment) -> bool:
@@ -316,7 +341,9 @@ def refresh_visitor_memberships(
     compiler = sql_compiler(now)
     changes = {}
     for segment in segments:
-        condition = compiler.compile(effective_rule(segment))
+        condition = _stored_condition(compiler, segment)
+        if condition is None:
+            continue
         members = VisitorProfile.objects.filter(condition, visitor_id__in=ids).values_list(
             "visitor_id", flat=True
         )
@@ -396,7 +423,7 @@ def overlap(*, first: Segment, second: Segment) -> dict[str, Any]:
 
 def preview_count(*, rule: Any, parent_key: str | None = None) -> int | None:
     """How many visitors a rule would match now (None when it is real-time only)."""
-    errors = validate_rule(rule)
+    errors = validate_rule(rule, registry=current_registry())
     if errors:
         raise SegmentError("The rule is not valid.", _rule_error_fields(errors))
     full_rule = _with_parent(rule, parent_key)

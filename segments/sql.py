@@ -7,12 +7,20 @@ true or false (never SQL NULL), which makes `not` a simple complement. Event win
 become `visitor_id [NOT] IN (SELECT ... GROUP BY visitor_id HAVING ...)` sub-queries,
 which PostgreSQL hashes once instead of probing per profile.
 
+Which SQL reads a field comes from the field registry (`tracking.rule_fields`): each
+field's `sql` source (a column, a JSON key, an SQL expression per vendor, a timestamp, a
+decayed score, a clock-relative flag) maps to one method here. A `where` over order lines
+(`items.category`) becomes `EXISTS` over the event's lines (`jsonb_array_elements` on
+PostgreSQL, `json_each` on SQLite), inside the one statement of the segment.
+
 Rules whose leaves need the request context cannot be materialized; compiling them
 raises `NotMaterializable`, and such segments are evaluated at request time only.
 """
 
+import json
 import math
 import operator
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,14 +46,28 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, StrIndex, Substr
+from django.db.models.functions import Cast, Coalesce, StrIndex, Substr
 
+from segments.conditions import InvalidRule, RuleError
 from segments.conditions.operators import compile_predicate, parse_rule_temporal
-from segments.conditions.paths import split_path
-from segments.conditions.windows import window_from_spec
+from segments.conditions.windows import line_path, window_from_spec
 from tracking import decay
 from tracking.models import Event, VisitorProfile
 from tracking.profile_state import ProfileSettings
+from tracking.rule_fields import (
+    BUILTIN_REGISTRY,
+    DERIVED_LINE_PROPERTIES,
+    ClockFlag,
+    Column,
+    DaysSince,
+    DecayedScore,
+    Field,
+    FieldRegistry,
+    JsonKey,
+    Timestamp,
+    VendorSql,
+)
+from tracking.rule_fields.paths import split_path
 
 
 class NotMaterializable(ValueError):
@@ -55,6 +77,9 @@ class NotMaterializable(ValueError):
 
 ALWAYS = Q(pk__isnull=False)
 NEVER = Q(pk__isnull=True)
+# Recency bounds beyond this many days all mean "before any stored purchase"; clamping
+# keeps `now - days` inside the calendar.
+MAX_DAYS_BACK = 700_000
 
 
 def _truth(condition: Q) -> Q:
@@ -75,7 +100,7 @@ class JsonPath(Expression):
         "WHEN 'array' THEN 'array' WHEN 'object' THEN 'object' END"
     )
 
-    def __init__(self, column: str, keys: tuple[str, ...], kind: str):
+    def __init__(self, column: "str | Expression", keys: tuple[str, ...], kind: str):
         output = {
             "type": CharField(),
             "text": CharField(),
@@ -83,7 +108,7 @@ class JsonPath(Expression):
             "boolean": BooleanField(),
         }[kind]
         super().__init__(output_field=output)
-        self.column, self.keys, self.kind = F(column), tuple(keys), kind
+        self.column, self.keys, self.kind = _source(column), tuple(keys), kind
 
     def get_source_expressions(self) -> list[Any]:
         return [self.column]
@@ -134,9 +159,9 @@ class JsonArrayContains(Expression):
     conditional = True
     output_field = BooleanField()
 
-    def __init__(self, column: str, keys: tuple[str, ...], value: Any):
+    def __init__(self, column: "str | Expression", keys: tuple[str, ...], value: Any):
         super().__init__(output_field=BooleanField())
-        self.column, self.keys, self.value = F(column), tuple(keys), value
+        self.column, self.keys, self.value = _source(column), tuple(keys), value
 
     def get_source_expressions(self) -> list[Any]:
         return [self.column]
@@ -148,8 +173,6 @@ class JsonArrayContains(Expression):
         raise NotSupportedError(f"JSON rule fields are not supported on {connection.vendor}")
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        import json
-
         column, params = compiler.compile(self.column)
         return (
             f"COALESCE(jsonb_typeof({column} #> %s) = 'array' "
@@ -174,6 +197,145 @@ class JsonArrayContains(Expression):
         )
 
 
+def _source(column: "str | Expression") -> Any:
+    """A column by name, or an expression (such as the order line being tested)."""
+    return F(column) if isinstance(column, str) else column
+
+
+class VendorExpression(Expression):
+    """An `SqlSource.VendorSql` template of the field registry: `{name}` placeholders are
+    filled with the given expressions (profile columns, or the order line)."""
+
+    def __init__(self, sql: VendorSql, sources: Mapping[str, Any], output_field: Any):
+        super().__init__(output_field=output_field)
+        self.sql = sql
+        self.names = sorted(sources)
+        self.sources = [sources[name] for name in self.names]
+
+    def get_source_expressions(self) -> list[Any]:
+        return self.sources
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        self.sources = list(exprs)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        compiled = {
+            name: compiler.compile(source)
+            for name, source in zip(self.names, self.sources, strict=True)
+        }
+        parts, params = [], []
+        for literal, name, _, _ in string.Formatter().parse(self.sql.for_vendor(connection.vendor)):
+            parts.append(literal)
+            if name is not None:
+                sql, source_params = compiled[name]
+                parts.append(f"({sql})")
+                params.extend(source_params)
+        # Parenthesized whole, so `x IS NOT NULL` stays one operand of the lookup around it.
+        return f"({''.join(parts)})", params
+
+
+def _template_sources(sql: VendorSql) -> set[str]:
+    names = set()
+    for vendor_sql in (sql.postgresql, sql.sqlite):
+        names |= {name for _, name, _, _ in string.Formatter().parse(vendor_sql) if name}
+    return names
+
+
+class LineElement(Expression):
+    """The order line being tested inside `AnyLine`/`LineAggregate` (a JSON object)."""
+
+    def __init__(self) -> None:
+        super().__init__(output_field=CharField())
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        raise NotSupportedError(f"order-line rules are not supported on {connection.vendor}")
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return "pz_line.value", []
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        # json_each gives a text element unquoted, which JSON functions cannot parse.
+        return "(CASE WHEN pz_line.type = 'object' THEN pz_line.value END)", []
+
+
+class _OverLines(Expression):
+    """SQL over the elements of the list property `list_name` of an event's properties:
+    `condition` (a `Q` over `LineElement`) filters them."""
+
+    def __init__(self, list_name: str, condition: Q | None, output_field: Any) -> None:
+        super().__init__(output_field=output_field)
+        self.list_name = list_name
+        self.properties = F("properties")
+        self.condition = condition
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.properties, self.condition]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        self.properties, self.condition = exprs
+
+    def lines(self, compiler: Any, connection: Any) -> tuple[str, str, list[Any]]:
+        """(FROM clause, guard condition, params) of the lines."""
+        properties, params = compiler.compile(self.properties)
+        if connection.vendor == "postgresql":
+            lines = (
+                f"jsonb_array_elements(CASE WHEN jsonb_typeof({properties} -> %s) = 'array' "
+                f"THEN {properties} -> %s END) AS pz_line(value)"
+            )
+            return lines, "", [*params, self.list_name, *params, self.list_name]
+        if connection.vendor == "sqlite":
+            path = f'$."{self.list_name}"'
+            lines = f"json_each({properties}, %s) AS pz_line"
+            guard = f"json_type({properties}, %s) = 'array'"
+            return lines, guard, [*params, path, *params, path]
+        raise NotSupportedError(f"order-line rules are not supported on {connection.vendor}")
+
+    def where(self, compiler: Any, connection: Any, guard: str) -> tuple[str, list[Any]]:
+        tests, params = [guard] if guard else [], []
+        if self.condition is not None:
+            sql, params = compiler.compile(self.condition)
+            tests.append(f"({sql})")
+        return (" WHERE " + " AND ".join(tests) if tests else ""), list(params)
+
+
+class AnyLine(_OverLines):
+    """True when some line passes `condition`: "bought from category X"."""
+
+    conditional = True
+
+    def __init__(self, list_name: str, condition: Q) -> None:
+        super().__init__(list_name, condition, BooleanField())
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lines, guard, params = self.lines(compiler, connection)
+        where, where_params = self.where(compiler, connection, guard)
+        return f"EXISTS (SELECT 1 FROM {lines}{where})", [*params, *where_params]  # noqa: S608
+
+
+class LineAggregate(_OverLines):
+    """SUM/MAX/MIN of `value` (an expression over `LineElement`) over the lines passing
+    `condition` (every line when None): one event's share of an `items.*` aggregate."""
+
+    def __init__(self, list_name: str, agg: str, value: Any, condition: Q | None) -> None:
+        super().__init__(list_name, condition, FloatField())
+        self.agg = {"sum": "SUM", "max": "MAX", "min": "MIN"}[agg]
+        self.value = value
+
+    def get_source_expressions(self) -> list[Any]:
+        return [*super().get_source_expressions(), self.value]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        super().set_source_expressions(exprs[:2])
+        self.value = exprs[2]
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        value, value_params = compiler.compile(self.value)
+        lines, guard, params = self.lines(compiler, connection)
+        where, where_params = self.where(compiler, connection, guard)
+        sql = f"(SELECT {self.agg}({value}) FROM {lines}{where})"  # noqa: S608
+        return sql, [*value_params, *params, *where_params]
+
+
 @dataclass(frozen=True)
 class TypedValue:
     """What a rule path means in SQL. `static_type` is set when the SQL type is fixed (a
@@ -184,11 +346,10 @@ class TypedValue:
     text: Any = None
     number: Any = None
     boolean: Any = None
-    json: tuple[str, tuple[str, ...]] | None = None
-    datetime_column: str | None = None
+    json: "tuple[str | Expression, tuple[str, ...]] | None" = None
 
 
-def _json_value(column: str, keys: tuple[str, ...]) -> TypedValue:
+def _json_value(column: "str | Expression", keys: tuple[str, ...]) -> TypedValue:
     """A value inside a JSON column; its type is read per row (see `_json_compare`)."""
     return TypedValue(
         present=_annotated_notnull(JsonPath(column, keys, "type")), json=(column, keys)
@@ -208,6 +369,23 @@ def _expression(expr: Any, kind: str, present: Q = ALWAYS) -> TypedValue:
     return TypedValue(present=present, static_type=kind, **{attr: expr})
 
 
+_OUTPUTS = {"number": FloatField, "string": CharField, "boolean": BooleanField}
+
+
+def _vendor_value(sql: VendorSql, kind: str, sources: Mapping[str, Any]) -> TypedValue:
+    """A registry `VendorSql` expression as a typed value; SQL NULL is missing."""
+    expr = VendorExpression(sql, sources, _OUTPUTS[kind]())
+    return _expression(expr, kind, _annotated_notnull(expr))
+
+
+def _line_value(keys: tuple[str, ...]) -> TypedValue:
+    """A property of the order line being tested: stored (typed per row) or derived."""
+    if len(keys) == 1 and keys[0] in DERIVED_LINE_PROPERTIES:
+        _, sql = DERIVED_LINE_PROPERTIES[keys[0]]
+        return _vendor_value(sql, "number", {"line": LineElement()})
+    return _json_value(LineElement(), keys)
+
+
 class SqlRuleCompiler:
     """Compiles validated rules to `Q` objects over `VisitorProfile`, at a fixed `now`."""
 
@@ -218,9 +396,11 @@ class SqlRuleCompiler:
         settings: ProfileSettings,
         rule_segments: Mapping[str, Any],
         materialized_segments: Mapping[str, int],
+        registry: FieldRegistry = BUILTIN_REGISTRY,
     ):
         self.now = now
         self.cfg = settings
+        self.registry = registry
         self.rule_segments = rule_segments  # key -> effective rule
         self.materialized_segments = materialized_segments  # key -> segment pk
         self._stack: list[str] = []
@@ -261,95 +441,34 @@ class SqlRuleCompiler:
 
     # ---- field leaves -------------------------------------------------------------
     def _field(self, field_name: str, op: str, expected: Any) -> Q:
-        namespace, *path = split_path(field_name)
-        if namespace == "context":
-            raise NotMaterializable(f"{field_name} is only known at request time")
-        if namespace == "attributes":
-            return self._compare(_json_value("attributes", tuple(path)), op, expected)
-        return self._profile_field(tuple(path), op, expected)
+        field = self.registry.lookup(field_name)
+        if isinstance(field, str):
+            # A stored rule whose field left the registry (e.g. a removed custom attribute).
+            raise InvalidRule([RuleError("field", field)])
+        return self._read(field, op, expected)
 
-    def _profile_field(self, path: tuple[str, ...], op: str, expected: Any) -> Q:
-        head, rest = (path[0], path[1:]) if path else ("", ())
-        json_columns = {
-            "counters": "counters",
-            "attributes": "attributes",
-            "last_context": "last_context",
-        }
-        if head in json_columns and rest:
-            return self._compare(_json_value(json_columns[head], rest), op, expected)
-        if head == "interest" and len(rest) >= 1:
-            if len(rest) > 1:
-                return self._compare_missing(op, expected)
-            return self._decayed(
-                ("interest", rest), None, op, expected, self.cfg.interest_half_life_days
+    def _read(self, field: Field, op: str, expected: Any) -> Q:
+        source = field.sql
+        if source is None:
+            raise NotMaterializable(f"{field.path} is only known at request time")
+        if isinstance(source, Column):
+            return self._compare(
+                _column(source.column, field.type, nullable=source.nullable), op, expected
             )
-        if head == "engagement" and not rest:
-            return self._decayed(
-                None, "engagement_log2", op, expected, self.cfg.engagement_half_life_days
-            )
-        if head == "rfm" and len(rest) == 1:
-            return self._rfm(rest[0], op, expected)
-        if head == "flags" and len(rest) == 1:
-            return self._flag(rest[0], op, expected)
-        if head == "cart" and len(rest) == 1 and rest[0] in {"items", "value", "updated_at"}:
-            value = {
-                "items": _column("cart_items", "number", nullable=False),
-                "value": _column("cart_value", "number", nullable=False),
-                "updated_at": None,
-            }[rest[0]]
-            if value is None:
-                return self._datetime_column("last_cart_at", op, expected)
-            return self._compare(value, op, expected)
-        if rest:
-            if head in {
-                "visitor_id",
-                "known",
-                "first_seen",
-                "last_seen",
-                "sessions",
-                "events",
-                "orders",
-                "revenue",
-                "average_order_value",
-            }:
-                return self._compare_missing(op, expected)  # a scalar has no sub-keys
-            if head in {
-                "counters",
-                "interest",
-                "rfm",
-                "flags",
-                "cart",
-                "last_context",
-                "attributes",
-            }:
-                raise NotMaterializable(f"profile.{'.'.join(path)} cannot be compiled to SQL")
-            return self._compare_missing(op, expected)
-        scalars: dict[str, TypedValue] = {
-            "visitor_id": _column("visitor_id", "string", nullable=False),
-            "known": _expression(_truth(Q(customer_key__isnull=False)), "boolean"),
-            "sessions": _column("sessions", "number", nullable=False),
-            "events": _column("events_count", "number", nullable=False),
-            "orders": _column("orders", "number", nullable=False),
-            "revenue": _column("revenue", "number", nullable=False),
-            "average_order_value": _expression(
-                Case(
-                    When(orders__gt=0, then=F("revenue") / Cast("orders", FloatField())),
-                    default=Value(0.0),
-                    output_field=FloatField(),
-                ),
-                "number",
-            ),
-        }
-        if head in scalars:
-            return self._compare(scalars[head], op, expected)
-        if head in {"first_seen", "last_seen"}:
-            return self._datetime_column(head, op, expected)
-        if head in {"counters", "interest", "rfm", "flags", "cart", "last_context", "attributes"}:
-            raise NotMaterializable(f"profile.{head} as a whole cannot be compiled to SQL")
-        return self._compare_missing(op, expected)
-
-    def _compare_missing(self, op: str, expected: Any) -> Q:
-        return ALWAYS if compile_predicate(op, expected)(None) else NEVER
+        if isinstance(source, JsonKey):
+            return self._compare(_json_value(source.column, source.keys), op, expected)
+        if isinstance(source, VendorSql):
+            columns = {name: F(name) for name in _template_sources(source)}
+            return self._compare(_vendor_value(source, field.type, columns), op, expected)
+        if isinstance(source, Timestamp):
+            return self._datetime_column(source.column, op, expected)
+        if isinstance(source, DaysSince):
+            return self._days_since(source.column, op, expected)
+        if isinstance(source, DecayedScore):
+            return self._decayed(source, op, expected)
+        if isinstance(source, ClockFlag):
+            return self._flag(source.name, op, expected)
+        raise TypeError(f"{field.path}: no SQL for {source!r}")
 
     # ---- typed comparison -----------------------------------------------------------
     def _compare(self, value: TypedValue, op: str, expected: Any) -> Q:
@@ -454,23 +573,20 @@ class SqlRuleCompiler:
     def _age(self, half_life_days: float) -> float:
         return (self.now - decay.EPOCH).total_seconds() / (half_life_days * 86400.0)
 
-    def _decayed(
-        self,
-        json: tuple[str, tuple[str, ...]] | None,
-        column: str | None,
-        op: str,
-        expected: Any,
-        half_life_days: float,
-    ) -> Q:
+    def _decayed(self, source: DecayedScore, op: str, expected: Any) -> Q:
         """Compare a decayed score with a constant through its stored log2 value."""
-        if json is not None:
-            stored: Any = JsonPath(json[0], json[1], "number")
+        if source.keys:
+            stored: Any = JsonPath(source.column, source.keys, "number")
             present = _annotated_notnull(stored)
-            always_present = False
         else:
-            stored = F(column)
-            present = Q(**{f"{column}__isnull": False})
-            always_present = True  # engagement shows 0.0 when nothing was stored
+            stored = F(source.column)
+            present = Q(**{f"{source.column}__isnull": False})
+        # Engagement shows 0.0 when nothing was stored; an interest key may be missing.
+        always_present = source.zero_when_missing
+        half_life_days = {
+            "interest": self.cfg.interest_half_life_days,
+            "engagement": self.cfg.engagement_half_life_days,
+        }[source.half_life]
         age = self._age(half_life_days)
 
         def bound(threshold: float) -> float:
@@ -512,59 +628,32 @@ class SqlRuleCompiler:
         zero_matches = compile_predicate(op, expected)(0.0)
         return stored_q | (~present & (ALWAYS if zero_matches else NEVER))
 
-    def _rfm(self, name: str, op: str, expected: Any) -> Q:
-        if name == "recency_days":
-            return self._recency(op, expected)
-        values = {
-            "frequency": _column("orders", "number", nullable=False),
-            "monetary": _column("revenue", "number", nullable=False),
-            "r": _column("rfm_r", "number"),
-            "f": _column("rfm_f", "number"),
-            "m": _column("rfm_m", "number"),
-            "score": _expression(
-                Concat(
-                    Cast("rfm_r", CharField()),
-                    Cast("rfm_f", CharField()),
-                    Cast("rfm_m", CharField()),
-                    output_field=CharField(),
-                ),
-                "string",
-                Q(rfm_r__isnull=False),
-            ),
-            "label": _expression(_rfm_label_expression(), "string", Q(rfm_r__isnull=False)),
-        }
-        if name not in values:
-            return self._compare_missing(op, expected)
-        return self._compare(values[name], op, expected)
-
-    def _recency(self, op: str, expected: Any) -> Q:
-        """recency_days = max(now - last_purchase_at, 0) in days; missing without purchase."""
-        present = Q(last_purchase_at__isnull=False)
+    def _days_since(self, column: str, op: str, expected: Any) -> Q:
+        """days = max(now - column, 0) in days; missing while the column is NULL."""
+        present = Q(**{f"{column}__isnull": False})
         if op == "exists":
             return present if expected else ~present
 
-        def days_ago(days: float) -> datetime:
-            return self.now - timedelta(days=days)
+        def at(lookup: str, days: float) -> Q:
+            return Q(**{f"{column}__{lookup}": self.now - timedelta(days=min(days, MAX_DAYS_BACK))})
 
         def matches(cmp: str, bound: Any) -> Q:
             if type(bound) not in (int, float):
                 return NEVER
             if cmp == "gt":
-                return present if bound < 0 else Q(last_purchase_at__lt=days_ago(bound))
+                return present if bound < 0 else at("lt", bound)
             if cmp == "gte":
-                return present if bound <= 0 else Q(last_purchase_at__lte=days_ago(bound))
+                return present if bound <= 0 else at("lte", bound)
             if cmp == "lt":
-                return NEVER if bound <= 0 else Q(last_purchase_at__gt=days_ago(bound))
+                return NEVER if bound <= 0 else at("gt", bound)
             if cmp == "lte":
-                if bound < 0:
-                    return NEVER
-                return Q(last_purchase_at__gte=days_ago(bound))
+                return NEVER if bound < 0 else at("gte", bound)
             # eq
             if bound < 0:
                 return NEVER
             if bound == 0:
-                return Q(last_purchase_at__gte=self.now)
-            return Q(last_purchase_at=days_ago(bound))
+                return at("gte", 0)
+            return at("exact", bound)
 
         if op in {"eq", "in"}:
             result = NEVER
@@ -572,7 +661,7 @@ class SqlRuleCompiler:
                 result |= matches("eq", option)
             return result
         if op in {"ne", "not_in"}:
-            positive = self._recency("eq" if op == "ne" else "in", expected)
+            positive = self._days_since(column, "eq" if op == "ne" else "in", expected)
             return present & ~_truth(positive)
         if op in {"lt", "lte", "gt", "gte"}:
             return matches(op, expected)
@@ -605,10 +694,8 @@ class SqlRuleCompiler:
             else:
                 engaged = ALWAYS
             condition = has_cart & (_truth(checkout_pending) | _truth(engaged))
-        elif name == "known":
-            condition = Q(customer_key__isnull=False)
         else:
-            return self._compare_missing(op, expected)
+            raise TypeError(f"no SQL for the clock flag {name!r}")
         return self._compare(_expression(_truth(condition), "boolean"), op, expected)
 
     def _datetime_column(self, column: str, op: str, expected: Any) -> Q:
@@ -645,19 +732,33 @@ class SqlRuleCompiler:
             timestamp__gte=self.now - timedelta(seconds=window.within_seconds),
             timestamp__lte=self.now,
         )
+        line_tests: dict[str, Q] = {}
         for clause in window.where:
-            keys = split_path(clause.property_name)
-            events = events.filter(
-                self._json_compare(
-                    _json_value("properties", keys), clause.op, _listed(clause.value)
-                )
-            )
+            through = line_path(clause.property_name)
+            if through is None:
+                value = _json_value("properties", split_path(clause.property_name))
+                events = events.filter(self._compare(value, clause.op, _listed(clause.value)))
+            else:
+                list_name, keys = through
+                test = self._compare(_line_value(keys), clause.op, _listed(clause.value))
+                earlier = line_tests.get(list_name)
+                line_tests[list_name] = test if earlier is None else earlier & test
+        # Some one line passes every test on its list: "bought from category X".
+        for list_name, test in line_tests.items():
+            events = events.filter(AnyLine(list_name, test))
         if window.agg == "count":
             # COUNT(*), not COUNT(id): the covering (type, timestamp) index answers it alone.
             aggregate: Any = Count("*")
         else:
-            number = JsonPath("properties", split_path(window.property_name or ""), "number")
-            aggregate = {"sum": Sum, "max": Max, "min": Min}[window.agg](number)
+            target = line_path(window.property_name or "")
+            if target is None:
+                value = JsonPath("properties", split_path(window.property_name or ""), "number")
+            else:
+                # Each event's lines (those passing the tests) aggregated first, then events.
+                list_name, keys = target
+                number = _line_value(keys).number or JsonPath(LineElement(), keys, "number")
+                value = LineAggregate(list_name, window.agg, number, line_tests.get(list_name))
+            aggregate = {"sum": Sum, "max": Max, "min": Min}[window.agg](value)
             if window.agg == "sum":
                 aggregate = Coalesce(aggregate, Value(0.0), output_field=FloatField())
         grouped = events.order_by().values("visitor_id").annotate(window_value=aggregate)
@@ -734,25 +835,6 @@ def _annotated_notnull(expr: Any) -> Q:
 
 def _array_contains(column: str, keys: tuple[str, ...], expected: Any) -> Q:
     return Q(JsonArrayContains(column, keys, expected))
-
-
-def _rfm_label_expression() -> Case:
-    """SQL mirror of `tracking.rfm.label` (first match wins)."""
-
-    def label(name: str, **lookups: int) -> When:
-        return When(Q(**lookups), then=Value(name))
-
-    return Case(
-        label("champions", rfm_r__gte=4, rfm_f__gte=4, rfm_m__gte=4),
-        label("lapsed_high_value", rfm_r__lte=2, rfm_m__gte=4),
-        label("at_risk", rfm_r__lte=2, rfm_f__gte=3),
-        label("loyal", rfm_f__gte=3, rfm_r__gte=3),
-        label("new", rfm_r__gte=4, rfm_f__lte=2),
-        label("hibernating", rfm_r__lte=2),
-        When(rfm_r__isnull=False, then=Value("needs_attention")),
-        default=Value(None),
-        output_field=CharField(),
-    )
 
 
 def members_queryset(compiled: Q) -> QuerySet[VisitorProfile]:

@@ -38,6 +38,7 @@ from tracking.models import (
     VisitorAlias,
     VisitorProfile,
 )
+from tracking.rule_fields import CUSTOMER_ATTRIBUTE_COLUMNS
 from tracking.selectors import (
     RFM_CUTS_CACHE_KEY,
     STATE_FIELDS,
@@ -573,17 +574,6 @@ def known_profile(customer_id: str) -> VisitorProfile:
             visitor_id=vid, defaults={"bucketing_id": vid, "customer_key": key}
         )
     return profile
-
-
-CUSTOMER_ATTRIBUTE_COLUMNS = {
-    "age_band": {"18-24", "25-34", "35-44", "45-54", "55-64", "65+"},
-    "gender": {"female", "male", "other", "unknown"},
-    "city": None,
-    "loyalty_tier": {"none", "bronze", "silver", "gold", "platinum"},
-    # For triggers' emails and greetings; personal data, exported and erased with the profile.
-    "email": None,
-    "first_name": None,
-}
 
 
 @dataclass

@@ -42,6 +42,16 @@ def create_builtin_triggers(*, enabled: bool = False) -> list[Trigger]:
             "also liked these.",
         },
     )
+    lighting_email, _ = EmailTemplate.objects.update_or_create(
+        key="lighting-ideas",
+        defaults={
+            "name": "Lighting ideas",
+            "subject": "Make the most of your new lights",
+            "body": 'Hi {{ visitor.first_name|default:"there" }},\n\nthank you for your lighting '
+            "order. Bulbs, shades and candles that go with it are waiting at "
+            "{{ shop.name }}.\n\n{{ shop.name }}",
+        },
+    )
     popup = _popup()
     specs = [
         {
@@ -101,6 +111,27 @@ def create_builtin_triggers(*, enabled: bool = False) -> list[Trigger]:
             "quiet_end_hour": 8,
             "action": Trigger.Action.EMAIL,
             "email_template": winback_email,
+        },
+        {
+            "key": "lighting-buyers",
+            "name": "Bought lighting: matching bulbs and decor",
+            "entry_event": "purchase",
+            "wait_seconds": 60 * 60,
+            # An order with at least one lighting line (any line of the order matches).
+            "conditions": {
+                "events": {
+                    "type": "purchase",
+                    "where": {"items.category": {"eq": "home/lighting"}},
+                    "within": "1d",
+                },
+                "op": "gte",
+                "value": 1,
+            },
+            "frequency_cap_seconds": 30 * DAY,
+            "quiet_start_hour": 22,
+            "quiet_end_hour": 8,
+            "action": Trigger.Action.EMAIL,
+            "email_template": lighting_email,
         },
         {
             "key": "post-purchase-cross-sell",

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from segments.conditions import CompiledRule, compile_rule
+from segments.field_registry import current_registry
 from tracking.models import Event
 from triggers.models import Firing, PendingMessage, Trigger
 
@@ -45,7 +46,7 @@ def compiled_conditions(trigger: Trigger, rule: Any) -> CompiledRule:
     if compiled is None:
         if len(_compiled) > 10_000:
             _compiled.clear()
-        compiled = _compiled[key] = compile_rule(rule)
+        compiled = _compiled[key] = compile_rule(rule, registry=current_registry())
     return compiled
 
 

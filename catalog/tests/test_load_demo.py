@@ -65,9 +65,10 @@ def test_creates_products_and_known_customers() -> None:
         "repeat-category-browsing",
         "search-without-click",
         "lapsed-customer",
+        "lighting-buyers",
         "post-purchase-cross-sell",
     }
-    assert "triggers: 5 built-in (5 enabled)" in output
+    assert "triggers: 6 built-in (6 enabled)" in output
     assert profile_of("17850").attributes["email"] == "customer-17850@example.com"
 
 

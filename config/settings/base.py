@@ -324,6 +324,9 @@ PZ_MIN_SEGMENT_SIZE = env_int("PZ_MIN_SEGMENT_SIZE", 50)
 # Seconds to wait (and coalesce) before refreshing memberships of visitors who just acted.
 PZ_SEGMENT_REFRESH_DEBOUNCE_SECONDS = env_int("PZ_SEGMENT_REFRESH_DEBOUNCE_SECONDS", 2)
 PZ_RECENT_EVENTS_LIMIT = 1000
+# Dotted paths of functions returning a `tracking.rule_fields.Extension`: fields (custom
+# customer attributes) and event types rules may use beyond the built-in ones.
+PZ_RULE_FIELD_PROVIDERS: list[str] = []
 CELERY_BEAT_SCHEDULE.update(
     {
         "recompute-due-segments": {

@@ -1,7 +1,12 @@
 from rest_framework import serializers
 
 from personalization.permissions import visible_count
+from segments.api.rule_docs import rule_fields_markdown
 from segments.models import Segment
+from tracking.rule_fields import BUILTIN_REGISTRY
+
+# The built-in fields; deployments with field providers list theirs at /api/v1/rule-fields.
+RULE_HELP = rule_fields_markdown(BUILTIN_REGISTRY)
 
 
 class SegmentListSerializer(serializers.ModelSerializer):
@@ -69,7 +74,7 @@ class SegmentInputSerializer(serializers.Serializer):
     key = serializers.SlugField(max_length=100)
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=Segment.Kind.values, default=Segment.Kind.RULE)
-    rule = serializers.JSONField(required=False, allow_null=True, default=None)
+    rule = serializers.JSONField(required=False, allow_null=True, default=None, help_text=RULE_HELP)
     parent = serializers.SlugField(max_length=100, required=False, allow_null=True, default=None)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     recompute_every_minutes = serializers.IntegerField(
@@ -82,7 +87,7 @@ class SegmentInputSerializer(serializers.Serializer):
 
 
 class RulePreviewSerializer(serializers.Serializer):
-    rule = serializers.JSONField()
+    rule = serializers.JSONField(help_text=RULE_HELP)
     parent = serializers.SlugField(max_length=100, required=False, allow_null=True, default=None)
 
 

@@ -3,6 +3,7 @@ from django.urls import path
 from segments.api import views
 
 urlpatterns = [
+    path("rule-fields", views.RuleFieldsApi.as_view(), name="api-rule-fields"),
     path("segments", views.SegmentListApi.as_view(), name="api-segments"),
     path("segments/preview", views.RulePreviewApi.as_view(), name="api-segment-preview"),
     path("segments/overlap", views.SegmentOverlapApi.as_view(), name="api-segment-overlap"),

@@ -24,6 +24,7 @@ from segments.api.serializers import (
     SegmentInputSerializer,
     SegmentListSerializer,
 )
+from segments.field_registry import current_registry
 from segments.models import Segment
 from segments.suppression import visible_overlap, visible_trend
 from segments.tasks import recompute_segment_task
@@ -191,3 +192,14 @@ class SegmentOverlapApi(SegmentApiView):
         first = get_object_or_404(Segment, key=request.query_params.get("a", ""))
         second = get_object_or_404(Segment, key=request.query_params.get("b", ""))
         return Response(visible_overlap(services.overlap(first=first, second=second), request.user))
+
+
+class RuleFieldsApi(SegmentApiView):
+    """What rules may read: the rule builder's vocabulary, for headless admin tools."""
+
+    @extend_schema(
+        responses=dict,
+        summary="The fields, event types and order-line properties rules may use",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(current_registry().as_json())

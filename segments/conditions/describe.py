@@ -1,17 +1,19 @@
 """One-line, human-readable rendering of a rule for the admin.
 
 ``{"all": [{"field": "profile.flags.cart_abandoned", "op": "eq", "value": true}, ...]}``
-reads ``cart abandoned = true AND count(product_view where category startswith
-"outdoor/") in last 1h >= 3``.
+reads ``Abandoned a cart = true AND count(product_view where category startswith
+"outdoor/") in last 1h >= 3``: fields by their registry labels, choices by name
+(``Country = "Germany"`` for ``"DE"``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from .language import EVENT_TYPES
+from tracking.rule_fields import BUILTIN_REGISTRY, Field, FieldRegistry
+
 from .validation import check_rule
 
 OP_SYMBOLS: dict[str, str] = {
@@ -26,44 +28,40 @@ OP_SYMBOLS: dict[str, str] = {
     "contains": "contains",
     "startswith": "startswith",
 }
-# Path prefixes that add nothing for a reader of the admin.
-_SILENT_PREFIXES = ("profile.flags.", "profile.", "context.")
 
 
-def describe_rule(rule: object, *, event_types: Collection[str] = EVENT_TYPES) -> str:
+def describe_rule(rule: object, *, registry: FieldRegistry = BUILTIN_REGISTRY) -> str:
     """Render a valid rule on one line; raises ``InvalidRule`` for an invalid one."""
-    check_rule(rule, event_types=event_types)
-    return _describe(rule, nested=False)
+    check_rule(rule, registry=registry)
+    return _describe(rule, registry, nested=False)
 
 
-def _describe(node: Mapping[str, Any], *, nested: bool) -> str:
+def _describe(node: Mapping[str, Any], registry: FieldRegistry, *, nested: bool) -> str:
     for kind, joiner in (("all", " AND "), ("any", " OR ")):
         if kind in node:
             children = node[kind]
-            text = joiner.join(_describe(child, nested=True) for child in children)
+            text = joiner.join(_describe(child, registry, nested=True) for child in children)
             return f"({text})" if nested and len(children) > 1 else text
     if "not" in node:
         inner = node["not"]
         if "segment" in inner:
             return f"not in segment {_literal(inner['segment'])}"
-        return f"NOT {_describe(inner, nested=True)}"
+        return f"NOT {_describe(inner, registry, nested=True)}"
     if "segment" in node:
         return f"in segment {_literal(node['segment'])}"
     if "field" in node:
-        return _comparison(_field_label(node["field"]), node["op"], node["value"])
+        field = registry.lookup(node["field"])
+        assert isinstance(field, Field)  # noqa: S101 - the rule was validated
+        return _comparison(field.label, node["op"], _named(field, node["value"]))
     return _comparison(_window_label(node["events"]), node["op"], node["value"])
 
 
-def _field_label(field: str) -> str:
-    if field.startswith("attributes."):
-        return "attribute " + field.removeprefix("attributes.").replace("_", " ")
-    if field.startswith("context.query."):
-        return "query parameter " + field.removeprefix("context.query.")
-    for prefix in _SILENT_PREFIXES:
-        if field.startswith(prefix):
-            field = field.removeprefix(prefix)
-            break
-    return field.replace(".", " ").replace("_", " ")
+def _named(field: Field, value: Any) -> Any:
+    """Choice values by their names: "DE" reads "Germany"."""
+    if isinstance(value, list):
+        return [_named(field, item) for item in value]
+    label = field.choice_label(value)
+    return value if label is None else label
 
 
 def _window_label(spec: Mapping[str, Any]) -> str:

@@ -1,8 +1,10 @@
 """Real-time evaluation: compile a rule once into closures, then test visitors fast.
 
 ``compile_rule`` validates and builds a tree of small functions, so a request pays
-only for lookups and comparisons. Value semantics live in ``operators`` and window
-semantics in ``windows``; see ``README.md`` for the missing-value rule.
+only for lookups and comparisons: each field leaf holds its registered getter, looked
+up once when the rule is compiled (once per configuration version), not per request.
+Value semantics live in ``operators`` and window semantics in ``windows``; see
+``README.md`` for the missing-value rule.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from tracking.rule_fields import BUILTIN_REGISTRY, Field, FieldRegistry
+
 from .errors import InvalidRule, RuleError
-from .language import EVENT_TYPES
 from .operators import Predicate, compile_predicate
-from .paths import resolve_path, split_path
 from .validation import check_rule
 from .windows import NO_EVENTS, EventWindows, window_from_spec
 
@@ -47,15 +49,16 @@ class Facts:
         return key in segments
 
 
-def compile_rule(rule: object, *, event_types: Collection[str] = EVENT_TYPES) -> CompiledRule:
-    """Validate ``rule`` (raising ``InvalidRule``) and return ``facts -> bool``."""
-    check_rule(rule, event_types=event_types)
-    return _compile_node(rule)
+def compile_rule(rule: object, *, registry: FieldRegistry = BUILTIN_REGISTRY) -> CompiledRule:
+    """Validate ``rule`` against ``registry`` (raising ``InvalidRule``) and return
+    ``facts -> bool``."""
+    check_rule(rule, registry=registry)
+    return _compile_node(rule, registry)
 
 
-def evaluate(rule: object, facts: Facts, *, event_types: Collection[str] = EVENT_TYPES) -> bool:
+def evaluate(rule: object, facts: Facts, *, registry: FieldRegistry = BUILTIN_REGISTRY) -> bool:
     """Validate, compile and evaluate in one go; hot paths should keep the compiled rule."""
-    return compile_rule(rule, event_types=event_types)(facts)
+    return compile_rule(rule, registry=registry)(facts)
 
 
 def evaluate_segments(rules: Mapping[str, CompiledRule], facts: Facts) -> list[str]:
@@ -88,19 +91,22 @@ def evaluate_segments(rules: Mapping[str, CompiledRule], facts: Facts) -> list[s
     return [key for key in rules if in_segment(key)]
 
 
-def _compile_node(node: Any) -> CompiledRule:
+def _compile_node(node: Any, registry: FieldRegistry) -> CompiledRule:
     if "all" in node:
-        return _all_of(tuple(_compile_node(child) for child in node["all"]))
+        return _all_of(tuple(_compile_node(child, registry) for child in node["all"]))
     if "any" in node:
-        return _any_of(tuple(_compile_node(child) for child in node["any"]))
+        return _any_of(tuple(_compile_node(child, registry) for child in node["any"]))
     if "not" in node:
-        inner = _compile_node(node["not"])
+        inner = _compile_node(node["not"], registry)
         return lambda facts: not inner(facts)
     if "segment" in node:
         key = node["segment"]
         return lambda facts: facts.in_segment(key)
     if "field" in node:
-        return _field_leaf(node["field"], compile_predicate(node["op"], node["value"]))
+        found = registry.lookup(node["field"])
+        if isinstance(found, str):  # unreachable after validation
+            raise InvalidRule([RuleError("field", found)])
+        return _field_leaf(found, compile_predicate(node["op"], node["value"]))
     if "events" in node:
         return _events_leaf(node["events"], compile_predicate(node["op"], node["value"]))
     raise InvalidRule([RuleError("", "not a condition")])  # unreachable after validation
@@ -132,22 +138,38 @@ def _any_of(children: tuple[CompiledRule, ...]) -> CompiledRule:
     return any_of
 
 
-def _field_leaf(field_name: str, test: Predicate) -> CompiledRule:
-    namespace, *path = split_path(field_name)
-    keys = tuple(path)
-    # Specialized by namespace and a one-key path: the common leaf skips the loop.
-    if namespace == "context" and len(keys) == 1:
-        key = keys[0]
+def _field_leaf(field: Field, test: Predicate) -> CompiledRule:
+    source = field.source
+    keys = getattr(field.read, "path_keys", None)
+    if keys is not None and len(keys) <= 2:
+        return _path_leaf(source, keys, test)
+    read = field.read
+    assert read is not None  # noqa: S101 - every registered field has its getter
 
-        def context_leaf(facts: Facts) -> bool:
-            return test(facts.context.get(key))
+    def read_leaf(facts: Facts) -> bool:
+        return test(read(getattr(facts, source)))
 
-        return context_leaf
-    if namespace == "profile":
-        return lambda facts: test(resolve_path(facts.profile, keys))
-    if namespace == "attributes":
-        return lambda facts: test(resolve_path(facts.attributes, keys))
-    return lambda facts: test(resolve_path(facts.context, keys))
+    return read_leaf
+
+
+def _path_leaf(source: str, keys: tuple[str, ...], test: Predicate) -> CompiledRule:
+    """The registry getter of a plain path, inlined: a leaf is one or two dict lookups."""
+    if len(keys) == 1:
+        (key,) = keys
+        if source == "context":
+            return lambda facts: test(facts.context.get(key))
+        if source == "profile":
+            return lambda facts: test(facts.profile.get(key))
+        return lambda facts: test(facts.attributes.get(key))
+    first, second = keys
+
+    def two_keys(facts: Facts) -> bool:
+        inner = getattr(facts, source).get(first)
+        if type(inner) is dict or isinstance(inner, Mapping):
+            return test(inner.get(second))
+        return test(None)
+
+    return two_keys
 
 
 def _events_leaf(spec: Mapping[str, Any], test: Predicate) -> CompiledRule:

@@ -1,14 +1,16 @@
 """The vocabulary and limits of the segment condition language, in one place.
 
 Validation, evaluation, description and any SQL compiler read these names so they
-can never disagree about what the language contains.
+can never disagree about what the language contains. The fields themselves (paths,
+types, ops, choices) are in the registry, `tracking.rule_fields`.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
-from tracking.event_validation import EVENT_TYPES as TRACKED_EVENT_TYPES
+from tracking.rule_fields import BUILTIN_REGISTRY
 
 GROUP_KINDS = ("all", "any")
 NODE_KINDS = ("all", "any", "not", "segment", "field", "events")
@@ -30,37 +32,11 @@ EVENT_LEAF_OPS = frozenset(OPS) - {"contains", "startswith"}
 
 AGGREGATES = ("count", "sum", "max", "min")
 
-# One vocabulary of event types for ingest and rules (tracking.event_validation is pure).
-EVENT_TYPES = TRACKED_EVENT_TYPES
+# The built-in event types (ingest's vocabulary); a registry may add custom ones.
+EVENT_TYPES = BUILTIN_REGISTRY.event_type_names
 
-NAMESPACES = ("profile", "attributes", "context")
-CONTEXT_FIELDS = frozenset(
-    {
-        "device",
-        "country",
-        "city",
-        "referrer_host",
-        "utm_source",
-        "utm_campaign",
-        "utm_medium",
-        "local_hour",
-        "local_weekday",
-        "logged_in",
-        "url",
-        "path",
-    }
-)
-# ``context.query.<param>``: one request query parameter, by name.
-CONTEXT_QUERY = "query"
-# Context fields with a fixed type; the others are strings.
-CONTEXT_FIELD_TYPES: dict[str, str] = {
-    "local_hour": "number",  # 0-23 in the visitor's zone
-    "local_weekday": "number",  # ISO 8601: 1 = Monday ... 7 = Sunday
-    "logged_in": "bool",
-}
-
-# A dotted path part: profile keys such as ``interest.outdoor/tents`` need ``/``.
-FIELD_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-/:]*", re.ASCII)
+# Which fields exist, with their types, ops and choices: the registry in
+# `tracking.rule_fields`, which callers pass to validation and compilation.
 SEGMENT_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*", re.ASCII)
 
 # Limits keep hostile or accidental input cheap to validate, store and evaluate.
@@ -74,3 +50,7 @@ MAX_WHERE_PROPERTIES = 10
 MAX_ERRORS = 50
 # Integers beyond this lose precision as JSON doubles, in browsers and in SQL.
 MAX_SAFE_INTEGER = 2**53
+# Dates a rule may compare with: wide enough for any shop, narrow enough that date
+# arithmetic (a UTC day's end, a time zone shift) never leaves the calendar.
+EARLIEST_RULE_DATE = date(1900, 1, 1)
+LATEST_RULE_DATE = date(2999, 12, 31)

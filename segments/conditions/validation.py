@@ -2,26 +2,36 @@
 
 ``validate_rule`` accepts any Python value and never raises: hostile input is bounded
 by the limits in ``language`` (depth, node count, list and string lengths), and work
-stops after ``MAX_ERRORS`` errors.
+stops after ``MAX_ERRORS`` errors. Fields are checked against the field registry: an
+unknown field, an op the field does not take, a value of the wrong type, outside the
+field's choices or bounds, or a date out of range is an error naming the node.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from datetime import UTC, date, datetime
 from typing import Any
+
+from tracking.rule_fields import (
+    BOOLEAN,
+    BUILTIN_REGISTRY,
+    DATE,
+    FIELD_PART,
+    NUMBER,
+    STRING,
+    Field,
+    FieldRegistry,
+)
 
 from .durations import InvalidDuration, parse_duration
 from .errors import InvalidRule, RuleError
 from .language import (
     AGGREGATES,
-    CONTEXT_FIELD_TYPES,
-    CONTEXT_FIELDS,
-    CONTEXT_QUERY,
+    EARLIEST_RULE_DATE,
     EVENT_LEAF_OPS,
     EVENT_SPEC_KEYS,
-    EVENT_TYPES,
-    FIELD_PART,
+    LATEST_RULE_DATE,
     LIST_OPS,
     MAX_DEPTH,
     MAX_ERRORS,
@@ -32,7 +42,6 @@ from .language import (
     MAX_SEGMENT_KEY_LENGTH,
     MAX_STRING_LENGTH,
     MAX_WHERE_PROPERTIES,
-    NAMESPACES,
     NODE_KEYS,
     NODE_KINDS,
     OPS,
@@ -42,9 +51,10 @@ from .language import (
 from .operators import parse_rule_temporal
 
 
-def validate_rule(rule: object, *, event_types: Collection[str] = EVENT_TYPES) -> list[RuleError]:
-    """Return every problem in ``rule`` (empty when valid); never raises."""
-    validator = _RuleValidator(event_types)
+def validate_rule(rule: object, *, registry: FieldRegistry = BUILTIN_REGISTRY) -> list[RuleError]:
+    """Return every problem in ``rule`` (empty when valid); never raises. ``registry``
+    says which fields and event types exist (the built-in ones unless given)."""
+    validator = _RuleValidator(registry)
     try:
         validator.check_node(rule, "", depth=1)
     except _StopValidating:
@@ -52,9 +62,9 @@ def validate_rule(rule: object, *, event_types: Collection[str] = EVENT_TYPES) -
     return validator.errors
 
 
-def check_rule(rule: object, *, event_types: Collection[str] = EVENT_TYPES) -> None:
+def check_rule(rule: object, *, registry: FieldRegistry = BUILTIN_REGISTRY) -> None:
     """Raise ``InvalidRule`` (carrying path and reason) unless ``rule`` is valid."""
-    errors = validate_rule(rule, event_types=event_types)
+    errors = validate_rule(rule, registry=registry)
     if errors:
         raise InvalidRule(errors)
 
@@ -84,9 +94,27 @@ def _describe_type(value: object) -> str:
     return type(value).__name__
 
 
+# How a type is named in errors ("expected a number, got a string").
+_TYPE_NAMES = {STRING: "text", NUMBER: "a number", BOOLEAN: "true or false", DATE: "a date"}
+# Closed choices longer than this are not all listed in an error.
+_CHOICES_LISTED = 12
+
+
+def _choice_hint(field: Field, value: object) -> str:
+    """A near miss among the field's choices: a code in the wrong case, or a name."""
+    if not isinstance(value, str):
+        return ""
+    wanted = value.strip().casefold()
+    for choice in field.choices:
+        if wanted in (str(choice.value).casefold(), choice.label.casefold()):
+            return f"; did you mean {choice.value!r} ({choice.label})?"
+    return ""
+
+
 class _RuleValidator:
-    def __init__(self, event_types: Collection[str]) -> None:
-        self.event_types = event_types
+    def __init__(self, registry: FieldRegistry) -> None:
+        self.registry = registry
+        self.event_types = registry.event_type_names
         self.errors: list[RuleError] = []
         self.nodes = 0
 
@@ -152,25 +180,26 @@ class _RuleValidator:
             )
 
     def check_field_leaf(self, node: dict[str, Any], path: str) -> None:
-        field_type = self.check_field_name(node["field"], _key(path, "field"))
-        op = self.check_op(node, path, allowed=frozenset(OPS))
-        if op is None:
-            return
-        if field_type == "bool" and op not in ("eq", "ne", "exists"):
-            self.error(_key(path, "op"), f"{node['field']} is true or false: use eq, ne or exists")
-            return
-        if field_type == "number" and op in ("contains", "startswith"):
-            self.error(_key(path, "op"), f"{node['field']} is a number: {op} does not apply")
-            return
-        self.check_value(node, path, op, expected_type=field_type)
+        field = self.check_field_name(node["field"], _key(path, "field"))
+        allowed = frozenset(field.ops) if field else frozenset(OPS)
+        op = self.check_op(node, path, allowed=allowed, field=field)
+        if op is not None:
+            self.check_value(node, path, op, field=field)
 
     def check_events_leaf(self, node: dict[str, Any], path: str) -> None:
         self.check_event_spec(node["events"], _key(path, "events"))
         op = self.check_op(node, path, allowed=EVENT_LEAF_OPS)
         if op is not None:
-            self.check_value(node, path, op, expected_type="number")
+            self.check_value(node, path, op, expected_type=NUMBER)
 
-    def check_op(self, node: dict[str, Any], path: str, *, allowed: frozenset[str]) -> str | None:
+    def check_op(
+        self,
+        node: dict[str, Any],
+        path: str,
+        *,
+        allowed: frozenset[str],
+        field: Field | None = None,
+    ) -> str | None:
         op_path = _key(path, "op")
         if "op" not in node:
             self.error(op_path, "missing: every comparison needs an op")
@@ -181,69 +210,91 @@ class _RuleValidator:
             return None
         if op not in allowed:
             choices = ", ".join(sorted(allowed))
-            self.error(op_path, f"{op} does not apply here; use one of: {choices}")
+            if field is None:
+                self.error(op_path, f"{op} does not apply here; use one of: {choices}")
+            elif field.type == BOOLEAN:
+                self.error(op_path, f"{field.path} is true or false: use {choices}")
+            else:
+                kind = _TYPE_NAMES[field.type]
+                self.error(
+                    op_path, f"{field.path} is {kind}: {op} does not apply; use one of: {choices}"
+                )
             return None
         return op
 
     def check_value(
-        self, node: dict[str, Any], path: str, op: str, *, expected_type: str | None
+        self,
+        node: dict[str, Any],
+        path: str,
+        op: str,
+        *,
+        field: Field | None = None,
+        expected_type: str | None = None,
     ) -> None:
         value_path = _key(path, "value")
         if "value" not in node:
             self.error(value_path, "missing: every comparison needs a value")
             return
-        self.check_op_value(op, node["value"], value_path, expected_type=expected_type)
+        if field is not None:
+            expected_type = field.type
+        self.check_op_value(op, node["value"], value_path, expected_type=expected_type, field=field)
 
     # --- fields ----------------------------------------------------------------
 
-    def check_field_name(self, field: object, path: str) -> str | None:
-        """Check a ``namespace.dotted.path`` and return its fixed type, if it has one."""
-        if not isinstance(field, str):
-            self.error(path, f"expected a field name string, got {_describe_type(field)}")
+    def check_field_name(self, name: object, path: str) -> Field | None:
+        """The registered field named ``name``, or None after reporting why it is not."""
+        if not isinstance(name, str):
+            self.error(path, f"expected a field name string, got {_describe_type(name)}")
             return None
-        if len(field) > MAX_FIELD_LENGTH:
+        if len(name) > MAX_FIELD_LENGTH:
             self.error(path, f"field names are at most {MAX_FIELD_LENGTH} characters")
             return None
-        namespace, _, rest = field.partition(".")
-        if namespace not in NAMESPACES:
-            self.error(path, "a field starts with profile., attributes. or context.")
+        if not name:
+            self.error(path, "missing: choose the field to compare")
             return None
-        parts = rest.split(".")
-        if not all(FIELD_PART.fullmatch(part) for part in parts):
-            self.error(path, f"{field!r} is not a dotted field path")
+        found = self.registry.lookup(name)
+        if isinstance(found, str):
+            self.error(path, found)
             return None
-        if namespace != "context":
-            return None
-        if parts[0] == CONTEXT_QUERY and len(parts) == 2:
-            return "string"
-        if len(parts) == 1 and parts[0] in CONTEXT_FIELDS:
-            return CONTEXT_FIELD_TYPES.get(parts[0], "string")
-        known = ", ".join(sorted(CONTEXT_FIELDS))
-        self.error(path, f"unknown context field; use one of: {known}, query.<param>")
-        return None
+        return found
 
     # --- values ----------------------------------------------------------------
 
     def check_op_value(
-        self, op: str, value: object, path: str, *, expected_type: str | None
+        self,
+        op: str,
+        value: object,
+        path: str,
+        *,
+        expected_type: str | None,
+        field: Field | None = None,
     ) -> None:
         if op == "exists":
             if not isinstance(value, bool):
                 self.error(path, f"exists takes true or false, got {_describe_type(value)}")
         elif op in LIST_OPS:
-            self.check_list_value(op, value, path, expected_type=expected_type)
+            self.check_list_value(op, value, path, expected_type=expected_type, field=field)
         elif op in ORDERING_OPS:
-            self.check_ordering_value(op, value, path, expected_type=expected_type)
-        elif op == "startswith":
+            self.check_ordering_value(op, value, path, expected_type=expected_type, field=field)
+        elif op == "startswith" or (op == "contains" and field is not None):
+            # Text ops on a field take text; `contains` on an untyped event property may
+            # also test a list for a number or boolean (below).
             if not isinstance(value, str) or not value:
-                got = _describe_type(value)
-                self.error(path, f"startswith takes a non-empty string, got {got}")
+                self.error(path, f"{op} takes a non-empty string, got {_describe_type(value)}")
             else:
                 self.check_string_length(value, path)
         else:
-            self.check_scalar(op, value, path, expected_type=expected_type)
+            self.check_scalar(op, value, path, expected_type=expected_type, field=field)
 
-    def check_scalar(self, op: str, value: object, path: str, *, expected_type: str | None) -> bool:
+    def check_scalar(
+        self,
+        op: str,
+        value: object,
+        path: str,
+        *,
+        expected_type: str | None,
+        field: Field | None = None,
+    ) -> bool:
         if value is None:
             self.error(path, f"{op} needs a value; to test for a missing value use exists")
             return False
@@ -253,23 +304,45 @@ class _RuleValidator:
         if not self.check_type(value, path, expected_type):
             return False
         if isinstance(value, str):
-            return self.check_string_length(value, path)
-        return self.check_number_range(value, path)
+            if not self.check_string_length(value, path):
+                return False
+        elif not self.check_number_range(value, path, field=field):
+            return False
+        return self.check_choice(value, path, field)
 
     def check_type(self, value: object, path: str, expected_type: str | None) -> bool:
         is_bool = isinstance(value, bool)
         matches = {
             None: True,
-            "string": isinstance(value, str),
-            "bool": is_bool,
-            "number": isinstance(value, int | float) and not is_bool,
-        }[expected_type]
+            STRING: isinstance(value, str),
+            BOOLEAN: is_bool,
+            NUMBER: isinstance(value, int | float) and not is_bool,
+        }.get(expected_type, False)
         if not matches:
             self.error(path, f"expected {expected_type}, got {_describe_type(value)}")
         return matches
 
+    def check_choice(self, value: object, path: str, field: Field | None) -> bool:
+        if field is None or not field.closed or field.choice_label(value) is not None:
+            return True
+        if len(field.choices) <= _CHOICES_LISTED:
+            listed = ", ".join(repr(choice.value) for choice in field.choices)
+            where = f"use one of: {listed}"
+        else:
+            sample = ", ".join(repr(choice.value) for choice in field.choices[:3])
+            where = f"use one of its {len(field.choices)} codes, such as {sample}"
+        hint = _choice_hint(field, value)
+        self.error(path, f"{value!r} is not a choice of {field.path}{hint or '; ' + where}")
+        return False
+
     def check_list_value(
-        self, op: str, value: object, path: str, *, expected_type: str | None
+        self,
+        op: str,
+        value: object,
+        path: str,
+        *,
+        expected_type: str | None,
+        field: Field | None = None,
     ) -> None:
         if not isinstance(value, list) or not value:
             self.error(path, f"{op} takes a non-empty list, got {_describe_type(value)}")
@@ -278,24 +351,28 @@ class _RuleValidator:
             self.error(path, f"lists hold at most {MAX_LIST_LENGTH} values")
             return
         for index, item in enumerate(value):
-            if not self.check_scalar(op, item, f"{path}[{index}]", expected_type=expected_type):
+            item_path = f"{path}[{index}]"
+            if not self.check_scalar(op, item, item_path, expected_type=expected_type, field=field):
                 return
 
     def check_ordering_value(
-        self, op: str, value: object, path: str, *, expected_type: str | None
+        self,
+        op: str,
+        value: object,
+        path: str,
+        *,
+        expected_type: str | None,
+        field: Field | None = None,
     ) -> None:
         is_number = isinstance(value, int | float) and not isinstance(value, bool)
-        if is_number and expected_type != "string":
-            self.check_number_range(value, path)
+        if is_number and expected_type in (None, NUMBER):
+            self.check_number_range(value, path, field=field)
             return
-        if (
-            expected_type in (None, "string")
-            and isinstance(value, str)
-            and len(value) <= MAX_STRING_LENGTH
-            and parse_rule_temporal(value) is not None
-        ):
-            return
-        wanted = {"number": "a number", "string": "an ISO date"}.get(
+        if expected_type in (None, DATE) and isinstance(value, str):
+            if len(value) <= MAX_STRING_LENGTH and parse_rule_temporal(value) is not None:
+                self.check_date_range(value, path)
+                return
+        wanted = {NUMBER: "a number", DATE: "an ISO date"}.get(
             expected_type or "", "a number or an ISO date"
         )
         self.error(
@@ -304,18 +381,48 @@ class _RuleValidator:
             f"got {_describe_type(value)}",
         )
 
+    def check_date_range(self, value: str, path: str) -> bool:
+        moment = parse_rule_temporal(value)
+        try:
+            day = moment.astimezone(UTC).date() if isinstance(moment, datetime) else moment
+        except OverflowError:  # year 1 or 9999 shifted past the calendar's edge
+            day = None
+        if not isinstance(day, date) or not EARLIEST_RULE_DATE <= day <= LATEST_RULE_DATE:
+            self.error(
+                path,
+                f"dates lie between {EARLIEST_RULE_DATE.isoformat()} and "
+                f"{LATEST_RULE_DATE.isoformat()} (UTC)",
+            )
+            return False
+        return True
+
     def check_string_length(self, value: str, path: str) -> bool:
         if len(value) > MAX_STRING_LENGTH:
             self.error(path, f"strings are at most {MAX_STRING_LENGTH} characters")
             return False
         return True
 
-    def check_number_range(self, value: int | float, path: str) -> bool:
+    def check_number_range(
+        self, value: int | float, path: str, *, field: Field | None = None
+    ) -> bool:
         if isinstance(value, float) and not math.isfinite(value):
             self.error(path, "numbers must be finite")
             return False
         if abs(value) > MAX_SAFE_INTEGER:
             self.error(path, f"numbers must lie within ±{MAX_SAFE_INTEGER}")
+            return False
+        if field is None:
+            return True
+        low, high = field.minimum, field.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            unit = f" {field.unit}" if field.unit else ""
+            if high is None:
+                bounds = f"at least {low:g}"
+            elif low is None:
+                bounds = f"at most {high:g}"
+            else:
+                bounds = f"from {low:g} to {high:g}"
+            self.error(path, f"{field.path} is {bounds}{unit}, got {value!r}")
             return False
         return True
 
@@ -370,9 +477,8 @@ class _RuleValidator:
         if not isinstance(name, str):
             self.error(path, f"expected a property name string, got {_describe_type(name)}")
             return False
-        if len(name) > MAX_FIELD_LENGTH or not all(
-            FIELD_PART.fullmatch(part) for part in name.split(".")
-        ):
+        parts = name.split(".")
+        if len(name) > MAX_FIELD_LENGTH or not all(FIELD_PART.fullmatch(part) for part in parts):
             self.error(path, f"{name[:40]!r} is not a property name (dotted for nested ones)")
             return False
         return True
@@ -397,4 +503,5 @@ class _RuleValidator:
                 if not isinstance(op, str) or op not in OPS:
                     self.error(_key(property_path, op), f"unknown op; use one of: {', '.join(OPS)}")
                     continue
+                # Event properties are free-form (`$entry.` values of triggers too): untyped.
                 self.check_op_value(op, value, _key(property_path, op), expected_type=None)

@@ -8,33 +8,51 @@ Window semantics, which a SQL compiler must reproduce:
 - an event is in the window when ``now - within <= timestamp <= now`` (both ends in);
 - ``where`` keeps events whose ``properties`` pass every ``{op: value}`` test, with the
   same op semantics as fields (see ``operators``);
+- a ``where`` path through a list property (``items.category``: the order lines) tests
+  the list's elements: the event is kept when ANY one line passes every ``items.*`` test;
 - ``count`` counts the kept events (0 when none); ``sum`` adds the numeric values of
   ``property`` (0 when none, like ``COALESCE(SUM(..), 0)``); ``max``/``min`` are missing
   (``None``) when no kept event has a numeric ``property``. Non-numeric values are skipped.
+  An ``items.<name>`` property aggregates over the lines that passed the ``items.*``
+  tests (every line when there are none) of the kept events; ``items.line_revenue`` is
+  a line's price x quantity (see ``tracking.rule_fields.builtin.line_revenue``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
+
+from tracking.rule_fields import DERIVED_LINE_PROPERTIES, LIST_PROPERTIES
+from tracking.rule_fields.paths import resolve_path, split_path
 
 from .durations import parse_duration
 from .operators import NUMBER_TYPES, Predicate, compile_predicate
-from .paths import resolve_path, split_path
 
 WindowValue = int | float | None
 
 
 @dataclass(frozen=True, slots=True)
 class WhereClause:
-    """One ``where`` test: ``properties.<property_name> <op> <value>`` (lists as tuples)."""
+    """One ``where`` test: ``properties.<property_name> <op> <value>`` (lists as tuples).
+
+    ``value_types`` keeps ``true`` and ``1`` apart (equal in Python, not in a rule), so
+    windows that differ only so never share a cache entry.
+    """
 
     property_name: str
     op: str
     value: Any
+    value_types: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        value = self.value
+        kinds = tuple(map(type, value)) if isinstance(value, tuple) else type(value)
+        object.__setattr__(self, "value_types", kinds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,17 +107,75 @@ def window_from_spec(spec: Mapping[str, Any]) -> EventWindow:
     )
 
 
-def where_predicate(where: tuple[WhereClause, ...]) -> Predicate:
-    """Compile ``where`` into one test of an event's ``properties`` mapping."""
-    tests = tuple(
-        (split_path(clause.property_name), compile_predicate(clause.op, clause.value))
-        for clause in where
-    )
+def line_path(property_name: str) -> tuple[str, tuple[str, ...]] | None:
+    """``("items", ("category",))`` for ``items.category``, a property of each element of
+    a list property; None for a property of the event itself."""
+    head, dot, rest = property_name.partition(".")
+    if dot and head in LIST_PROPERTIES:
+        return head, split_path(rest)
+    return None
 
-    def predicate(properties: Any) -> bool:
-        return all(test(resolve_path(properties, keys)) for keys, test in tests)
 
-    return predicate
+def line_reader(keys: tuple[str, ...]) -> Callable[[Any], Any]:
+    """Read ``keys`` of one line; a derived line property (``line_revenue``) is computed."""
+    if len(keys) == 1 and keys[0] in DERIVED_LINE_PROPERTIES:
+        return DERIVED_LINE_PROPERTIES[keys[0]][0]
+    return lambda line: resolve_path(line, keys)
+
+
+WindowComputation = Callable[[Iterable[Any]], "WindowValue"]
+
+
+@lru_cache(maxsize=2048)
+def compile_window(window: EventWindow) -> WindowComputation:
+    """``events' properties -> the window's value`` (the events already in its time
+    range and of its type); compiled once per distinct window and cached."""
+    event_tests: list[tuple[tuple[str, ...], Predicate]] = []
+    line_tests: dict[str, list[tuple[Callable[[Any], Any], Predicate]]] = {}
+    for clause in window.where:
+        predicate = compile_predicate(clause.op, clause.value)
+        through = line_path(clause.property_name)
+        if through is None:
+            event_tests.append((split_path(clause.property_name), predicate))
+        else:
+            line_tests.setdefault(through[0], []).append((line_reader(through[1]), predicate))
+    target = line_path(window.property_name) if window.property_name else None
+
+    def lines_passing(properties: Any, list_name: str) -> list[Any]:
+        lines = properties.get(list_name) if isinstance(properties, Mapping) else None
+        if type(lines) is not list:
+            return []
+        tests = line_tests.get(list_name, ())
+        return [line for line in lines if all(test(read(line)) for read, test in tests)]
+
+    def kept(properties: Any) -> bool:
+        for keys, test in event_tests:
+            if not test(resolve_path(properties, keys)):
+                return False
+        return all(lines_passing(properties, list_name) for list_name in line_tests)
+
+    if window.agg == "count":
+        return lambda events: sum(1 for properties in events if kept(properties))
+    if target is None:
+        keys = split_path(window.property_name or "")
+        return lambda events: aggregate(
+            window.agg, (resolve_path(p, keys) for p in events if kept(p))
+        )
+    list_name, line_keys = target
+    read_line = line_reader(line_keys)
+
+    def over_lines(events: Iterable[Any]) -> WindowValue:
+        return aggregate(
+            window.agg,
+            (
+                read_line(line)
+                for properties in events
+                if kept(properties)
+                for line in lines_passing(properties, list_name)
+            ),
+        )
+
+    return over_lines
 
 
 def aggregate(agg: str, values: Iterable[Any]) -> WindowValue:
@@ -165,16 +241,11 @@ class InMemoryEventWindows:
 
     def _compute(self, window: EventWindow) -> WindowValue:
         start = self.now - timedelta(seconds=window.within_seconds)
-        matches = where_predicate(window.where)
-        kept = [
+        return compile_window(window)(
             properties
             for timestamp, properties in self._by_type.get(window.event_type, ())
-            if start <= timestamp <= self.now and matches(properties)
-        ]
-        if window.agg == "count":
-            return len(kept)
-        keys = split_path(window.property_name or "")
-        return aggregate(window.agg, (resolve_path(properties, keys) for properties in kept))
+            if start <= timestamp <= self.now
+        )
 
 
 class PrecomputedEventWindows:

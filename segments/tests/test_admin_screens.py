@@ -205,9 +205,40 @@ def test_the_form_carries_the_rule_builder(admin_client):
 
     assert "segments/rule-builder.js" in html
     assert "data-rule-builder" in html
-    assert '"previewUrl": "/admin/segments/preview/"' in html
+    assert '"preview_url": "/admin/segments/preview/"' in html
     assert "profile.rfm.recency_days" in html
     assert '"key": "vip"' in html
+
+
+def test_the_rule_builder_offers_the_registry_with_labels_and_named_choices(admin_client):
+    import json
+    import re
+
+    from catalog.models import Product
+
+    Product.objects.create(product_id="L1", title="Lamp", category="Home/Lighting", price=9)
+    html = admin_client.get("/admin/segments/new/").content.decode()
+    found = re.search(r'<script id="[^"]*-vocabulary" type="application/json">(.*?)</script>', html)
+    vocabulary = json.loads(found.group(1))
+
+    assert vocabulary["groups"] == ["Profile", "Behaviour", "Customer attributes", "Context"]
+    fields = {field["path"]: field for field in vocabulary["fields"]}
+    assert fields["profile.rfm.recency_days"]["label"] == "Days since the last purchase"
+    assert fields["profile.rfm.recency_days"]["unit"] == "days"
+    country = fields["context.country"]
+    assert (country["group"], country["closed"]) == ("Context", True)
+    assert {"value": "DE", "label": "Germany"} in country["choices"]
+    assert fields["attributes.loyalty_tier"]["group"] == "Customer attributes"
+    assert fields["attributes.email"]["ops"] == ["exists"]
+    assert "profile.visitor_id" not in fields  # valid in rules, not offered
+    families = {family["prefix"]: family for family in vocabulary["families"]}
+    interest = [key["value"] for key in families["profile.interest."]["keys"]]
+    assert interest == ["home", "home/lighting"]  # the catalog's, as interest stores them
+    counters = families["profile.counters."]
+    assert {"value": "purchase", "label": "Purchase"} in counters["keys"]
+    assert {"value": "purchase", "label": "Purchase"} in vocabulary["event_types"]
+    lines = {p["path"]: p for p in vocabulary["event_properties"]}
+    assert lines["items.category"]["label"] == "Order line: category"
 
 
 def test_preview_counts_a_rule_and_flags_real_time_rules(admin_client, shoppers):
@@ -257,7 +288,7 @@ def test_the_detail_page_describes_the_rule_and_lists_members(admin_client, shop
 
     html = admin_client.get(f"/admin/segments/inspect/{segment.pk}/").content.decode()
 
-    assert "cart items &gt; 0" in html
+    assert "Items in the cart &gt; 0" in html  # the field by its registry label
     assert f'href="/admin/visitors/inspect/{profile.pk}/"' in html
     assert "v1" in html and "v2" in html and "v3" not in html
     assert "Size over time" in html

@@ -31,7 +31,7 @@ RULES = {
             {"field": "profile.revenue", "op": "gt", "value": 100},
         ]
     },
-    "gold": {"field": "attributes.tier", "op": "in", "value": ["gold", "platinum"]},
+    "gold": {"field": "attributes.loyalty_tier", "op": "in", "value": ["gold", "platinum"]},
     "mobile": {"field": "profile.last_context.device", "op": "eq", "value": "mobile"},
     "viewers": {
         "events": {"type": "product_view", "within": "7d"},
@@ -84,10 +84,10 @@ def _event(visitor_id: str, event_type: str, days_ago: float, **properties) -> N
 
 @pytest.fixture
 def shoppers() -> list[Segment]:
-    _profile("a", orders=3, revenue=240.0, attributes={"tier": "gold"})
+    _profile("a", orders=3, revenue=240.0, attributes={"loyalty_tier": "gold"})
     _profile("b", orders=1, revenue=20.0, last_context={"device": "mobile"})
-    _profile("c", last_context={"device": "desktop"}, attributes={"tier": "silver"})
-    _profile("d", orders=2, revenue=90.0, attributes={"tier": "platinum"})
+    _profile("c", last_context={"device": "desktop"}, attributes={"loyalty_tier": "silver"})
+    _profile("d", orders=2, revenue=90.0, attributes={"loyalty_tier": "platinum"})
     _profile("e")
     for days_ago in (1, 2, 3):
         _event("a", "product_view", days_ago, category="kitchen/knives")

@@ -29,27 +29,43 @@ API_EXAMPLE = {
 
 def test_api_example() -> None:
     assert describe_rule(API_EXAMPLE) == (
-        'cart abandoned = true AND count(product_view where category startswith "outdoor/") '
+        'Abandoned a cart = true AND count(product_view where category startswith "outdoor/") '
         "in last 1h >= 3 AND sum(revenue of purchase) in last 365d > 500 "
-        'AND device in ["mobile", "tablet"] AND not in segment "vip"'
+        'AND Device in ["Mobile", "Tablet"] AND not in segment "vip"'
     )
 
 
 @pytest.mark.parametrize(
     ("rule", "text"),
     [
-        ({"field": "profile.rfm.recency_days", "op": "lte", "value": 7}, "rfm recency days <= 7"),
+        (
+            {"field": "profile.rfm.recency_days", "op": "lte", "value": 7},
+            "Days since the last purchase <= 7",
+        ),
         (
             {"field": "attributes.loyalty_tier", "op": "ne", "value": "gold"},
-            'attribute loyalty tier != "gold"',
+            'Loyalty tier != "Gold"',
         ),
         (
             {"field": "context.query.utm_term", "op": "contains", "value": "tent"},
-            'query parameter utm_term contains "tent"',
+            'Query parameter utm_term contains "tent"',
         ),
-        ({"field": "profile.email", "op": "exists", "value": True}, "email is set"),
-        ({"field": "profile.email", "op": "exists", "value": False}, "email is not set"),
-        ({"field": "context.country", "op": "not_in", "value": ["DE"]}, 'country not in ["DE"]'),
+        (
+            {"field": "attributes.email", "op": "exists", "value": True},
+            "E-mail address on file is set",
+        ),
+        (
+            {"field": "attributes.email", "op": "exists", "value": False},
+            "E-mail address on file is not set",
+        ),
+        (
+            {"field": "context.country", "op": "not_in", "value": ["DE", "AT"]},
+            'Country not in ["Germany", "Austria"]',
+        ),
+        (
+            {"field": "profile.counters.add_to_cart", "op": "gte", "value": 2},
+            "Add to cart events (all time) >= 2",
+        ),
         ({"segment": "vip"}, 'in segment "vip"'),
         (
             {"any": [{"segment": "a"}, {"all": [{"segment": "b"}, {"segment": "c"}]}]},

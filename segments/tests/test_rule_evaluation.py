@@ -12,24 +12,30 @@ from segments.conditions import (
     InvalidRule,
     PrecomputedEventWindows,
     WhereClause,
-    compile_rule,
-    evaluate,
     evaluate_segments,
 )
+from segments.conditions import compile_rule as compile_with
+from segments.conditions import evaluate as evaluate_with
+from segments.tests.registries import TEST_REGISTRY
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 PROFILE = {
-    "rfm": {"recency_days": 3, "frequency": 5, "monetary": 812.5},
+    "rfm": {"recency_days": 3, "frequency": 5, "monetary": 812.5, "label": "loyal"},
     "interest": {"outdoor": 0.8, "outdoor/tents": 0.4},
-    "flags": {"cart_abandoned": True, "churn_risk": False},
-    "counters": {"product_view": 42},
-    "tier": "gold",
-    "tags": ["b2b", "newsletter", 7],
-    "email": None,
+    "flags": {"cart_abandoned": True, "high_intent": False},
+    "counters": {"product_view": 42, "search": "7"},  # a stored string is not a number
+    "last_context": {"country": "DE", "city": 10115},
     "last_seen": "2026-11-25T18:30:00Z",
     "first_seen": "2025-01-10",
+}
+ATTRIBUTES = {
+    "tier": "gold",
     "zip": "10115",
+    "age": 41,
+    "vip": 1,  # stored 1, not true
+    "loyalty_tier": "gold",
+    "email": None,  # JSON null counts as missing
 }
 CONTEXT = {
     "device": "mobile",
@@ -42,14 +48,15 @@ CONTEXT = {
 
 
 def facts(**overrides: Any) -> Facts:
-    return Facts(
-        **{
-            "profile": PROFILE,
-            "attributes": {"age": 41, "segment_code": "B"},
-            "context": CONTEXT,
-            **overrides,
-        }
-    )
+    return Facts(**{"profile": PROFILE, "attributes": ATTRIBUTES, "context": CONTEXT, **overrides})
+
+
+def evaluate(rule: Any, the_facts: Facts) -> bool:
+    return evaluate_with(rule, the_facts, registry=TEST_REGISTRY)
+
+
+def compile_rule(rule: Any) -> Any:
+    return compile_with(rule, registry=TEST_REGISTRY)
 
 
 def check(field: str, op: str, value: Any, the_facts: Facts | None = None) -> bool:
@@ -63,13 +70,13 @@ def check(field: str, op: str, value: Any, the_facts: Facts | None = None) -> bo
     ("field", "op", "value", "expected"),
     [
         ("profile.flags.cart_abandoned", "eq", True, True),
-        ("profile.flags.churn_risk", "eq", True, False),
-        ("profile.tier", "eq", "gold", True),
-        ("profile.tier", "eq", "Gold", False),
-        ("profile.rfm.recency_days", "eq", 3, True),
-        ("profile.rfm.recency_days", "eq", 3.0, True),
+        ("profile.flags.high_intent", "eq", True, False),
+        ("attributes.tier", "eq", "gold", True),
+        ("attributes.tier", "eq", "Gold", False),
+        ("profile.rfm.frequency", "eq", 5, True),
+        ("profile.rfm.frequency", "eq", 5.0, True),
         ("profile.rfm.monetary", "ne", 812.5, False),
-        ("profile.tier", "ne", "silver", True),
+        ("attributes.tier", "ne", "silver", True),
         ("profile.rfm.recency_days", "lt", 7, True),
         ("profile.rfm.recency_days", "lt", 3, False),
         ("profile.rfm.recency_days", "lte", 3, True),
@@ -78,24 +85,21 @@ def check(field: str, op: str, value: Any, the_facts: Facts | None = None) -> bo
         ("profile.interest.outdoor", "gt", 0.5, True),
         ("profile.interest.outdoor/tents", "gt", 0.5, False),
         ("profile.counters.product_view", "gte", 40, True),
-        ("profile.tier", "in", ["silver", "gold"], True),
-        ("profile.tier", "in", ["silver"], False),
+        ("attributes.tier", "in", ["silver", "gold"], True),
+        ("attributes.tier", "in", ["silver"], False),
         ("profile.rfm.frequency", "in", [1, 5.0], True),
-        ("profile.tier", "not_in", ["silver"], True),
-        ("profile.tier", "not_in", ["gold"], False),
-        ("profile.tags", "contains", "b2b", True),
-        ("profile.tags", "contains", "b2", False),  # list membership, not substring
-        ("profile.tags", "contains", 7, True),
-        ("profile.tags", "contains", "7", False),
-        ("profile.tier", "contains", "ol", True),
-        ("profile.tier", "contains", "OL", False),  # case-sensitive
-        ("profile.zip", "contains", 10, False),  # a number is not a substring
-        ("profile.tier", "startswith", "go", True),
-        ("profile.tier", "startswith", "old", False),
-        ("profile.tier", "exists", True, True),
-        ("profile.tier", "exists", False, False),
+        ("attributes.tier", "not_in", ["silver"], True),
+        ("attributes.tier", "not_in", ["gold"], False),
+        ("attributes.tier", "contains", "ol", True),
+        ("attributes.tier", "contains", "OL", False),  # case-sensitive
+        ("attributes.tier", "startswith", "go", True),
+        ("attributes.tier", "startswith", "old", False),
+        ("attributes.tier", "exists", True, True),
+        ("attributes.tier", "exists", False, False),
         ("attributes.age", "gte", 18, True),
-        ("attributes.segment_code", "eq", "B", True),
+        ("attributes.loyalty_tier", "eq", "gold", True),
+        ("profile.rfm.label", "eq", "loyal", True),
+        ("profile.last_context.country", "in", ["DE", "AT"], True),
         ("context.device", "in", ["mobile", "tablet"], True),
         ("context.local_hour", "gte", 18, True),
         ("context.logged_in", "eq", False, True),
@@ -113,27 +117,66 @@ def test_ops_on_present_values(field: str, op: str, value: Any, expected: bool) 
 @pytest.mark.parametrize(
     ("field", "op", "value", "expected"),
     [
-        ("profile.zip", "eq", 10115, False),  # "10115" is a string
-        ("profile.zip", "ne", 10115, True),  # present and not equal
-        ("profile.zip", "gt", 100, False),
-        ("profile.tier", "lt", 5, False),
-        ("profile.flags.cart_abandoned", "eq", 1, False),  # true is not 1
-        ("profile.flags.churn_risk", "eq", 0, False),
-        ("profile.rfm.frequency", "eq", True, False),
-        ("profile.rfm.recency_days", "in", [True, "3"], False),
-        ("profile.flags.cart_abandoned", "in", [1], False),
-        ("profile.flags.cart_abandoned", "in", [True], True),
-        ("profile.flags.cart_abandoned", "gte", 1, False),
-        ("profile.rfm", "eq", "x", False),  # an object is never equal to a scalar
-        ("profile.rfm", "ne", "x", True),
-        ("profile.rfm", "contains", "frequency", False),  # objects are not searched
-        ("profile.tags", "startswith", "b2b", False),
-        ("profile.rfm.recency_days", "startswith", "3", False),
-        ("profile.rfm.recency_days", "contains", 3, False),
+        # A stored value of another type than the field's (older data, a loose import).
+        ("attributes.vip", "eq", True, False),  # 1 is not true
+        ("attributes.vip", "ne", True, True),  # present and not equal
+        ("profile.counters.search", "gte", 7, False),  # "7" is a string
+        ("profile.counters.search", "eq", 7, False),
+        ("profile.counters.search", "in", [7], False),
+        ("profile.last_context.city", "eq", "10115", False),
+        ("profile.last_context.city", "contains", "101", False),  # a number is not text
+        ("profile.last_context.city", "startswith", "1", False),
+        ("profile.last_context.city", "ne", "Berlin", True),
     ],
 )
 def test_mismatched_types_are_false(field: str, op: str, value: Any, expected: bool) -> None:
     assert check(field, op, value) is expected
+
+
+def where(value: Any, op: str, expected: Any) -> bool:
+    """An untyped event property (free-form, as ingest keeps them) tested by `where`."""
+    one = {"type": "search", "timestamp": NOW, "properties": {"p": value}}
+    rule = {
+        "events": {"type": "search", "within": "1h", "where": {"p": {op: expected}}},
+        "op": "eq",
+        "value": 1,
+    }
+    return evaluate(rule, facts(events=InMemoryEventWindows([one], now=NOW)))
+
+
+@pytest.mark.parametrize(
+    ("value", "op", "expected", "result"),
+    [
+        ("10115", "eq", 10115, False),  # "10115" is a string
+        ("10115", "ne", 10115, True),  # present and not equal
+        ("10115", "gt", 100, False),
+        ("gold", "lt", 5, False),
+        (True, "eq", 1, False),  # true is not 1
+        (False, "eq", 0, False),
+        (5, "eq", True, False),
+        (3, "in", [True, "3"], False),
+        (True, "in", [1], False),
+        (True, "in", [True], True),
+        (True, "gte", 1, False),
+        ({"a": 1}, "eq", "x", False),  # an object is never equal to a scalar
+        ({"a": 1}, "ne", "x", True),
+        ({"frequency": 1}, "contains", "frequency", False),  # objects are not searched
+        (["b2b", "newsletter", 7], "contains", "b2b", True),  # list membership
+        (["b2b", "newsletter", 7], "contains", "b2", False),  # not a substring
+        (["b2b", "newsletter", 7], "contains", 7, True),
+        (["b2b", "newsletter", 7], "contains", "7", False),
+        (["b2b"], "startswith", "b2b", False),
+        ("10115", "contains", 10, False),  # a number is not a substring
+        (3, "startswith", "3", False),
+        (3, "contains", 3, False),
+        ("gold", "lt", "2026-01-01", False),  # not a date
+        (3, "lt", "2026-01-01", False),
+    ],
+)
+def test_untyped_event_properties_compare_typed(
+    value: Any, op: str, expected: Any, result: bool
+) -> None:
+    assert where(value, op, expected) is result
 
 
 # --- dates -------------------------------------------------------------------------
@@ -149,8 +192,6 @@ def test_mismatched_types_are_false(field: str, op: str, value: Any, expected: b
         ("profile.last_seen", "lt", "2026-11-25T19:30:00+01:00", False),
         ("profile.first_seen", "lt", "2025-01-10T00:00:01Z", True),  # a date is midnight UTC
         ("profile.first_seen", "gte", "2025-01-10", True),
-        ("profile.tier", "lt", "2026-01-01", False),  # not a date
-        ("profile.rfm.recency_days", "lt", "2026-01-01", False),
     ],
 )
 def test_ordering_with_iso_dates(field: str, op: str, value: Any, expected: bool) -> None:
@@ -158,69 +199,80 @@ def test_ordering_with_iso_dates(field: str, op: str, value: Any, expected: bool
 
 
 def test_python_date_objects_compare_like_their_iso_strings() -> None:
-    profile = {"at": datetime(2026, 11, 25, 23, 30, tzinfo=UTC), "on": date(2026, 11, 25)}
-    given = Facts(profile=profile)
-    assert check("profile.at", "lt", "2026-11-26", given)
-    assert check("profile.on", "lt", "2026-11-25T00:00:01Z", given)
-    naive = Facts(profile={"at": datetime(2026, 11, 25, 23, 30)})  # noqa: DTZ001 (stored UTC)
-    assert check("profile.at", "gt", "2026-11-25T23:00:00Z", naive)
-    edge = Facts(profile={"at": "0001-01-01T00:00:00+01:00"})
-    assert not check("profile.at", "lt", "2026-01-01", edge)
+    def signed_up(value: Any) -> Facts:
+        return Facts(attributes={"signed_up": value})
+
+    at = signed_up(datetime(2026, 11, 25, 23, 30, tzinfo=UTC))
+    assert check("attributes.signed_up", "lt", "2026-11-26", at)
+    on = signed_up(date(2026, 11, 25))
+    assert check("attributes.signed_up", "lt", "2026-11-25T00:00:01Z", on)
+    naive = signed_up(datetime(2026, 11, 25, 23, 30))  # noqa: DTZ001 (stored UTC)
+    assert check("attributes.signed_up", "gt", "2026-11-25T23:00:00Z", naive)
+    edge = signed_up("0001-01-01T00:00:00+01:00")
+    assert not check("attributes.signed_up", "lt", "2026-01-01", edge)
+    assert not check("attributes.signed_up", "lt", "2026-01-01", signed_up("soon"))
 
 
 # --- the missing-value rule --------------------------------------------------------
 
 
-MISSING_FIELDS = [
-    "profile.nope",
-    "profile.email",  # JSON null counts as missing
-    "profile.rfm.nope",
-    "profile.tier.deeper",
-    "profile.tags.0",  # lists are not indexed
-    "attributes.nope",
-    "context.city",
-    "context.query.nope",
-]
-OPS_AND_VALUES = [
-    ("eq", "x"),
-    ("ne", "x"),
-    ("ne", 0),
-    ("lt", 1),
-    ("lte", 1),
-    ("gt", -1),
-    ("gte", "2020-01-01"),
-    ("in", ["x", "y"]),
-    ("in", [1, 2]),
-    ("not_in", ["x"]),
-    ("contains", "x"),
-    ("startswith", "x"),
-    ("exists", True),
-]
+MISSING_FIELDS = {
+    "profile.engagement": 1,  # not in the document at all
+    "profile.rfm.r": 1,
+    "profile.interest.kitchen": 1,
+    "profile.last_context.device": "mobile",
+    "profile.cart.updated_at": "2020-01-01",
+    "attributes.email": "exists only",  # JSON null counts as missing
+    "attributes.zip": "x",
+    "context.city": "x",
+    "context.query.nope": "x",
+}
 
 
-def is_number_value(value: Any) -> bool:
-    values = value if isinstance(value, list) else [value]
-    return any(isinstance(item, int) for item in values)
+def ops_and_values(field: str, sample: Any) -> list[tuple[str, Any]]:
+    """Every op the field takes, with a value of its type."""
+    from tracking.rule_fields import NUMBER
+
+    found = TEST_REGISTRY.lookup(field)
+    assert not isinstance(found, str), found
+    values: dict[str, Any] = {
+        "eq": sample,
+        "ne": sample,
+        "in": [sample],
+        "not_in": [sample],
+        "contains": "x",
+        "startswith": "x",
+        "lt": sample,
+        "lte": sample,
+        # A comparison with the field's lowest bound still fails on a missing value.
+        "gt": (found.minimum if found.minimum is not None else -1)
+        if found.type == NUMBER
+        else sample,
+        "gte": sample,
+        "exists": True,
+    }
+    return [(op, values[op]) for op in found.ops]
 
 
 @pytest.mark.parametrize(
     ("field", "op", "value"),
     [
         (field, op, value)
-        for field in MISSING_FIELDS
-        for op, value in OPS_AND_VALUES
-        # context fields here are strings, so validation refuses numbers for them
-        if not (field.startswith("context.") and is_number_value(value))
+        for field, sample in MISSING_FIELDS.items()
+        for op, value in ops_and_values(field, sample)
     ],
 )
 def test_a_missing_field_makes_every_op_false(field: str, op: str, value: Any) -> None:
-    assert check(field, op, value) is False
+    the_facts = facts(profile={"counters": {}}, attributes={"email": None}, context={})
+    assert check(field, op, value, the_facts) is False
 
 
 @pytest.mark.parametrize("field", MISSING_FIELDS)
 def test_a_missing_field_only_satisfies_exists_false(field: str) -> None:
-    assert check(field, "exists", False) is True
-    assert evaluate({"not": {"field": field, "op": "eq", "value": "x"}}, facts()) is True
+    the_facts = facts(profile={}, attributes={"email": None}, context={})
+    assert check(field, "exists", False, the_facts) is True
+    positive = {"field": field, "op": "exists", "value": True}
+    assert evaluate({"not": positive}, the_facts) is True
 
 
 def test_empty_facts_are_all_missing() -> None:
@@ -231,8 +283,8 @@ def test_empty_facts_are_all_missing() -> None:
 # --- boolean structure -------------------------------------------------------------
 
 
-TRUE = {"field": "profile.tier", "op": "eq", "value": "gold"}
-FALSE = {"field": "profile.tier", "op": "eq", "value": "silver"}
+TRUE = {"field": "attributes.tier", "op": "eq", "value": "gold"}
+FALSE = {"field": "attributes.tier", "op": "eq", "value": "silver"}
 
 
 @pytest.mark.parametrize(
@@ -414,6 +466,88 @@ def test_event_windows(spec: dict, op: str, value: Any) -> None:
     assert window_value(spec, op, value) is True
 
 
+# --- order lines: a `where` over `items.*` ------------------------------------------------
+
+
+def order(days_ago: float, *lines: Any, revenue: float = 0) -> dict:
+    return event("purchase", 60 * 24 * days_ago, revenue=revenue, items=list(lines))
+
+
+def line(category: Any, price: Any = 10, quantity: Any = None, **more: Any) -> dict:
+    fields = {"product_id": "SKU", "category": category, "price": price, **more}
+    if quantity is not None:
+        fields["quantity"] = quantity
+    return fields
+
+
+ORDERS = [
+    order(1, line("home/lighting", 20, 2), line("kitchen", 5), revenue=45),
+    order(10, line("home/lighting", 15, 1), revenue=15),
+    order(30, line("kitchen", 7, 3), line("garden", 2.5, 4), revenue=31),
+    order(40, revenue=99),  # no lines at all
+    event("purchase", 60 * 24 * 50, revenue=12, items="not a list"),
+    order(60, "not an object", line("home/lighting", "free"), line(None, 4)),
+    order(200, line("home/lighting", 100, 1), revenue=100),  # outside 90d
+]
+
+
+def lines_rule(op: str = "gte", value: Any = 1, **spec: Any) -> bool:
+    rule = {"events": {"type": "purchase", "within": "90d", **spec}, "op": op, "value": value}
+    return evaluate(rule, facts(events=InMemoryEventWindows(ORDERS, now=NOW)))
+
+
+LIGHTING = {"items.category": {"eq": "home/lighting"}}
+
+
+@pytest.mark.parametrize(
+    ("spec", "op", "value"),
+    [
+        # count: orders with at least one matching line
+        ({"where": LIGHTING}, "eq", 3),
+        ({"where": {"items.category": {"startswith": "home/"}}}, "eq", 3),
+        ({"where": {"items.category": {"in": ["garden", "kitchen"]}}}, "eq", 2),
+        # one line must pass every items.* test: no lighting line costs under 15
+        ({"where": {**LIGHTING, "items.price": {"lt": 15}}}, "eq", 0),
+        ({"where": {**LIGHTING, "items.price": {"gte": 15}}}, "eq", 2),
+        ({"where": {**LIGHTING, "items.quantity": {"gte": 2}}}, "eq", 1),
+        # line and event tests together
+        ({"where": {**LIGHTING, "revenue": {"gt": 20}}}, "eq", 1),
+        ({"where": {"items.category": {"exists": False}}}, "eq", 1),  # the non-object line
+        ({"where": {"items.price": {"exists": True}}}, "eq", 4),
+        # sum/max/min of items.<property> over the matching lines of matching orders
+        ({"where": LIGHTING, "agg": "sum", "property": "items.line_revenue"}, "eq", 55),
+        ({"where": LIGHTING, "agg": "sum", "property": "items.price"}, "eq", 35),
+        ({"where": LIGHTING, "agg": "max", "property": "items.line_revenue"}, "eq", 40),
+        ({"where": LIGHTING, "agg": "min", "property": "items.price"}, "eq", 15),
+        ({"agg": "sum", "property": "items.quantity"}, "eq", 10),  # missing ones count 0
+        ({"agg": "sum", "property": "items.line_revenue"}, "eq", 40 + 5 + 15 + 21 + 10 + 4),
+        ({"agg": "max", "property": "items.price"}, "eq", 20),
+        ({"where": {"items.line_revenue": {"gte": 21}}}, "eq", 2),
+        # an order's own property, for orders with a matching line
+        ({"where": LIGHTING, "agg": "sum", "property": "revenue"}, "eq", 60),
+        (
+            {"where": {"items.category": {"eq": "toys"}}, "agg": "max", "property": "items.price"},
+            "exists",
+            False,
+        ),
+    ],
+)
+def test_where_over_order_lines(spec: dict, op: str, value: Any) -> None:
+    assert lines_rule(op, value, **spec) is True
+
+
+def test_line_revenue_is_price_times_quantity() -> None:
+    from tracking.rule_fields.builtin import line_revenue
+
+    assert line_revenue({"price": 19.5, "quantity": 3}) == 58.5
+    assert line_revenue({"price": 4}) == 4  # a line without a quantity counts once
+    assert line_revenue({"price": 4, "quantity": None}) == 4
+    assert line_revenue({"price": "4", "quantity": 2}) is None
+    assert line_revenue({"price": 4, "quantity": "2"}) is None
+    assert line_revenue({"price": True}) is None
+    assert line_revenue("not a line") is None
+
+
 @pytest.mark.parametrize("op", ["eq", "ne", "lt", "gt", "lte", "gte"])
 def test_max_of_an_empty_window_is_missing(op: str) -> None:
     spec = {"type": "purchase", "within": "1h", "agg": "max", "property": "revenue"}
@@ -442,6 +576,18 @@ def test_in_memory_windows_are_memoized_per_window() -> None:
     assert windows.window_value("product_view", (), 3600, "count", None) == first == 5
 
 
+def test_windows_that_differ_only_by_true_and_1_are_not_confused() -> None:
+    events = [event("click", 1, flag=True), event("click", 2, flag=1), event("click", 3, flag=1)]
+    windows = InMemoryEventWindows(events, now=NOW)
+
+    def count(value: Any) -> int | float | None:
+        return windows.window_value(
+            "click", (WhereClause("flag", "eq", value),), 3600, "count", None
+        )
+
+    assert (count(True), count(1), count(True)) == (1, 2, 1)
+
+
 def test_in_memory_windows_need_aware_times() -> None:
     with pytest.raises(ValueError, match="aware"):
         InMemoryEventWindows([], now=datetime(2026, 1, 1))  # noqa: DTZ001
@@ -468,7 +614,7 @@ def test_precomputed_windows_answer_by_window_and_refuse_unknown_ones() -> None:
 
 def test_compile_rule_refuses_invalid_rules() -> None:
     with pytest.raises(InvalidRule) as caught:
-        compile_rule({"all": [TRUE, {"field": "profile.x", "op": "like", "value": "a"}]})
+        compile_rule({"all": [TRUE, {"field": "profile.orders", "op": "like", "value": "a"}]})
     assert caught.value.path == "all[1].op"
 
 

@@ -1,14 +1,13 @@
 """Property tests: valid rules never make validation or evaluation raise, and junk only
 ever yields the documented error type."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from segments.conditions import (
-    EVENT_TYPES,
     Facts,
     InMemoryEventWindows,
     InvalidRule,
@@ -23,16 +22,19 @@ from segments.conditions import (
     uses_context,
     validate_rule,
 )
-from segments.conditions.language import (
-    CONTEXT_FIELD_TYPES,
-    CONTEXT_FIELDS,
-    EVENT_LEAF_OPS,
-    MAX_DEPTH,
-    OPS,
-)
+from segments.conditions.language import EVENT_LEAF_OPS, MAX_DEPTH, OPS
+from segments.tests.registries import TEST_REGISTRY
+from tracking.rule_fields import BEHAVIOUR, BOOLEAN, DATE, NUMBER, Column, Field
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-NAMES = ["tier", "score", "tags", "rfm", "recency_days", "outdoor", "price", "category", "at"]
+REGISTRY = TEST_REGISTRY
+FIELDS = REGISTRY.concrete_fields()
+EVENT_TYPES = sorted(REGISTRY.event_type_names)
+# Keys the generated facts use: every part of a registered path, plus a few others.
+NAMES = sorted(
+    {part for item in FIELDS for part in item.path.split(".")[1:]}
+    | {"price", "quantity", "category", "items", "at", "tags"}
+)
 SEGMENT_KEYS = ["vip", "outdoor-fans", "churned"]
 
 numbers = st.one_of(
@@ -40,51 +42,66 @@ numbers = st.one_of(
     st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False),
 )
 iso_dates = st.one_of(
-    st.dates().map(lambda day: day.isoformat()),
-    st.datetimes(timezones=st.just(UTC)).map(lambda moment: moment.isoformat()),
+    st.dates(min_value=date(1900, 1, 2), max_value=date(2999, 12, 30)).map(
+        lambda day: day.isoformat()
+    ),
+    st.datetimes(
+        min_value=datetime(1900, 1, 2), max_value=datetime(2999, 12, 30), timezones=st.just(UTC)
+    ).map(lambda moment: moment.isoformat()),
 )
 short_text = st.text(max_size=12)
 scalars = st.one_of(short_text, st.booleans(), numbers)
-SCALARS_BY_TYPE = {None: scalars, "string": short_text, "number": numbers, "bool": st.booleans()}
-OPS_BY_TYPE = {
-    None: list(OPS),
-    "string": list(OPS),
-    "number": [op for op in OPS if op not in ("contains", "startswith")],
-    "bool": ["eq", "ne", "exists"],
-}
 
 
-def values_for(op: str, value_type: str | None) -> st.SearchStrategy[Any]:
+def field_values(field: Field) -> st.SearchStrategy[Any]:
+    """Valid values of the field: its choices when closed, within its bounds."""
+    if field.closed:
+        return st.sampled_from([choice.value for choice in field.choices])
+    if field.type == NUMBER:
+        low = field.minimum if field.minimum is not None else -(10**6)
+        high = field.maximum if field.maximum is not None else 10**6
+        return st.one_of(
+            st.integers(int(low), int(high)),
+            st.floats(low, high, allow_nan=False, allow_infinity=False),
+        )
+    if field.type == BOOLEAN:
+        return st.booleans()
+    if field.type == DATE:
+        return iso_dates
+    return short_text
+
+
+def values_for(op: str, field: Field | None) -> st.SearchStrategy[Any]:
+    """Values for `op` on the field (untyped event properties when None)."""
     if op == "exists":
         return st.booleans()
-    if op in ("in", "not_in"):
-        return st.lists(SCALARS_BY_TYPE[value_type], min_size=1, max_size=5)
-    if op in ("lt", "lte", "gt", "gte"):
-        return {"number": numbers, "string": iso_dates}.get(
-            value_type, st.one_of(numbers, iso_dates)
-        )
-    if op == "startswith":
+    if op == "startswith" or (op == "contains" and field is not None):
         return st.text(min_size=1, max_size=12)
-    return SCALARS_BY_TYPE[value_type]
+    if field is None:
+        if op in ("in", "not_in"):
+            return st.lists(scalars, min_size=1, max_size=5)
+        if op in ("lt", "lte", "gt", "gte"):
+            return st.one_of(numbers, iso_dates)
+        return scalars
+    if op in ("in", "not_in"):
+        return st.lists(field_values(field), min_size=1, max_size=5)
+    return field_values(field)
 
 
 @st.composite
 def field_leaves(draw: st.DrawFn) -> dict:
-    namespace = draw(st.sampled_from(["profile", "attributes", "context"]))
-    if namespace == "context":
-        name = draw(st.sampled_from([*sorted(CONTEXT_FIELDS), "query.q"]))
-        value_type = CONTEXT_FIELD_TYPES.get(name, "string")
-    else:
-        name = ".".join(draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3)))
-        value_type = None
-    op = draw(st.sampled_from(OPS_BY_TYPE[value_type]))
-    return {"field": f"{namespace}.{name}", "op": op, "value": draw(values_for(op, value_type))}
+    field = draw(st.sampled_from(FIELDS))
+    if field.path.startswith("context.query."):
+        field = REGISTRY.lookup("context.query." + draw(st.sampled_from(NAMES)))
+    op = draw(st.sampled_from(field.ops))
+    return {"field": field.path, "op": op, "value": draw(values_for(op, field))}
 
 
 @st.composite
 def where_clauses(draw: st.DrawFn) -> dict:
     where = {}
-    for name in draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True)):
+    names = st.sampled_from([*NAMES, "items.category", "items.price", "items.line_revenue"])
+    for name in draw(st.lists(names, min_size=1, max_size=3, unique=True)):
         ops = draw(st.lists(st.sampled_from(OPS), min_size=1, max_size=2, unique=True))
         where[name] = {op: draw(values_for(op, None)) for op in ops}
     return where
@@ -95,19 +112,22 @@ def event_leaves(draw: st.DrawFn) -> dict:
     amount = draw(st.integers(1, 60))
     unit = draw(st.sampled_from("smhdw"))
     spec: dict[str, Any] = {
-        "type": draw(st.sampled_from(sorted(EVENT_TYPES))),
+        "type": draw(st.sampled_from(EVENT_TYPES)),
         "within": f"{amount}{unit}",
     }
     agg = draw(st.sampled_from([None, "count", "sum", "max", "min"]))
     if agg is not None:
         spec["agg"] = agg
     if agg not in (None, "count"):
-        spec["property"] = draw(st.sampled_from(NAMES))
+        spec["property"] = draw(st.sampled_from([*NAMES, "items.price", "items.line_revenue"]))
     if draw(st.booleans()):
         spec["where"] = draw(where_clauses())
     op = draw(st.sampled_from(sorted(EVENT_LEAF_OPS)))
-    return {"events": spec, "op": op, "value": draw(values_for(op, "number"))}
+    return {"events": spec, "op": op, "value": draw(values_for(op, AGGREGATE))}
 
+
+# An aggregate is an unbounded number (a stand-in field, for `values_for` only).
+AGGREGATE = Field("profile.aggregate", NUMBER, "Aggregate", BEHAVIOUR, Column("aggregate"))
 
 leaves = st.one_of(
     field_leaves(),
@@ -157,9 +177,7 @@ events = st.lists(
 
 @st.composite
 def visitor_facts(draw: st.DrawFn) -> Facts:
-    context = draw(
-        st.dictionaries(st.sampled_from(sorted(CONTEXT_FIELDS)), json_values, max_size=6)
-    )
+    context = draw(st.dictionaries(st.sampled_from(NAMES), json_values, max_size=6))
     context["query"] = draw(st.one_of(objects, json_values))
     return Facts(
         profile=draw(objects),
@@ -176,10 +194,12 @@ def test_generated_valid_rules_validate_and_evaluate_without_raising(
     rule: dict, the_facts: Facts
 ) -> None:
     assume(depth(rule) <= MAX_DEPTH)
-    assert validate_rule(rule) == []
-    assert isinstance(evaluate(rule, the_facts), bool)
-    assert compile_rule(rule)(the_facts) is evaluate(rule, the_facts)
-    assert isinstance(describe_rule(rule), str)
+    assert validate_rule(rule, registry=REGISTRY) == []
+    assert isinstance(evaluate(rule, the_facts, registry=REGISTRY), bool)
+    assert compile_rule(rule, registry=REGISTRY)(the_facts) is evaluate(
+        rule, the_facts, registry=REGISTRY
+    )
+    assert isinstance(describe_rule(rule, registry=REGISTRY), str)
     referenced_segments(rule)
     uses_context(rule)
     event_windows(rule)
@@ -189,7 +209,9 @@ def test_generated_valid_rules_validate_and_evaluate_without_raising(
 @given(rule=valid_rules, the_facts=visitor_facts())
 def test_not_is_the_exact_complement(rule: dict, the_facts: Facts) -> None:
     assume(depth(rule) < MAX_DEPTH)
-    assert evaluate({"not": rule}, the_facts) is not evaluate(rule, the_facts)
+    assert evaluate({"not": rule}, the_facts, registry=REGISTRY) is not evaluate(
+        rule, the_facts, registry=REGISTRY
+    )
 
 
 RULE_WORDS = [
@@ -243,15 +265,15 @@ junk = st.recursive(
 @settings(max_examples=500, deadline=None)
 @given(rule=junk)
 def test_junk_only_ever_yields_rule_errors(rule: Any) -> None:
-    errors = validate_rule(rule)
+    errors = validate_rule(rule, registry=REGISTRY)
     assert all(isinstance(error, RuleError) for error in errors)
     try:
-        check_rule(rule)
+        check_rule(rule, registry=REGISTRY)
     except InvalidRule as error:
         assert error.errors == tuple(errors)
     else:
         assert errors == []
-        evaluate(rule, Facts())
+        evaluate(rule, Facts(), registry=REGISTRY)
     referenced_segments(rule)
     uses_context(rule)
     event_windows(rule)
@@ -281,8 +303,8 @@ def test_a_valid_rule_with_junk_planted_only_yields_rule_errors(
 ) -> None:
     container, key = data.draw(st.sampled_from(positions(rule)))
     container[key] = data.draw(junk)
-    errors = validate_rule(rule)
+    errors = validate_rule(rule, registry=REGISTRY)
     assert all(isinstance(error, RuleError) for error in errors)
     if not errors:
-        evaluate(rule, data.draw(visitor_facts()))
-        describe_rule(rule)
+        evaluate(rule, data.draw(visitor_facts()), registry=REGISTRY)
+        describe_rule(rule, registry=REGISTRY)

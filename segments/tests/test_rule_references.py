@@ -26,7 +26,7 @@ def refs(*keys: str) -> dict:
     return {"any": [seg(key) for key in keys]} if keys else CONTEXT_FREE
 
 
-CONTEXT_FREE = {"field": "profile.tier", "op": "eq", "value": "gold"}
+CONTEXT_FREE = {"field": "attributes.loyalty_tier", "op": "eq", "value": "gold"}
 ON_MOBILE = {"field": "context.device", "op": "eq", "value": "mobile"}
 VIEWS_1H = {
     "events": {

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from segments.conditions import EVENT_TYPES, InvalidRule, check_rule, validate_rule
+from segments.conditions import InvalidRule, check_rule, validate_rule
 from segments.conditions.language import (
     MAX_DEPTH,
     MAX_ERRORS,
@@ -13,6 +13,8 @@ from segments.conditions.language import (
     MAX_NODES,
     MAX_STRING_LENGTH,
 )
+from segments.tests.registries import TEST_REGISTRY
+from tracking.rule_fields import BUILTIN_REGISTRY
 
 API_EXAMPLE = {
     "all": [
@@ -37,11 +39,14 @@ API_EXAMPLE = {
 }
 
 
+RECENCY = "profile.rfm.recency_days"
+
+
 def paths(rule: Any, **kwargs: Any) -> list[str]:
     return [error.path for error in validate_rule(rule, **kwargs)]
 
 
-def field(name: str = "profile.rfm.recency_days", op: str = "lt", value: Any = 30) -> dict:
+def field(name: str = "profile.orders", op: str = "lt", value: Any = 30) -> dict:
     return {"field": name, "op": op, "value": value}
 
 
@@ -60,8 +65,19 @@ def window(op: str = "gte", value: Any = 1, **spec: Any) -> dict:
         field(),
         {"segment": "vip"},
         {"not": {"not": {"segment": "a_b-1"}}},
-        {"any": [field("attributes.tier", "eq", "gold"), field("attributes.age", "gte", 18.5)]},
+        {
+            "any": [
+                field("attributes.loyalty_tier", "eq", "gold"),
+                field("profile.orders", "gte", 2),
+            ]
+        },
         field("profile.interest.outdoor/tents", "gt", 0.5),
+        field("profile.counters.purchase", "gte", 2),
+        field("profile.rfm.label", "in", ["champions", "loyal"]),
+        field("profile.last_context.country", "not_in", ["DE", "AT"]),
+        field("attributes.email", "exists", False),
+        field("context.country", "eq", "DE"),
+        field("context.locale", "startswith", "de"),
         field("context.query.utm_term", "eq", "boots"),
         field("context.local_hour", "in", [18, 19, 20]),
         field("context.local_weekday", "gte", 6),
@@ -71,11 +87,19 @@ def window(op: str = "gte", value: Any = 1, **spec: Any) -> dict:
         field("profile.last_seen", "gte", "2026-11-01"),
         field("profile.last_seen", "lt", "2026-11-26T10:00:00Z"),
         field("profile.last_seen", "lt", "2026-11-26T10:00:00+01:00"),
-        field("profile.tags", "contains", "b2b"),
-        field("profile.email", "exists", False),
-        field("profile.score", "ne", 0),
-        field("profile.country", "not_in", ["DE", "AT"]),
+        field("profile.first_seen", "gte", "1900-01-01"),
+        field("profile.cart.updated_at", "lt", "2999-12-31T23:59:59Z"),
+        field("profile.engagement", "gte", 2.5),
         window(agg="max", property="price", op="gte", value=100),
+        window(type="purchase", where={"items.category": {"eq": "home/lighting"}}),
+        window(
+            type="purchase",
+            where={"items.category": {"startswith": "home/"}, "items.price": {"gte": 5}},
+            agg="sum",
+            property="items.line_revenue",
+            op="gt",
+            value=100,
+        ),
         window(agg="min", property="cart.total", op="exists", value=True),
         window(op="in", value=[1, 2, 3]),
         window(where={"price": {"gte": 10, "lt": 100}, "brand": {"in": ["acme"]}}),
@@ -124,7 +148,7 @@ def test_node_shape_errors(rule: Any, path: str, reason: str) -> None:
         ({"not": field(), "why": 1}, "why"),
         ({"segment": "vip", "weight": 2}, "weight"),
         ({**field(), "negate": True}, "negate"),
-        ({**window(), "field": "profile.x"}, ""),  # two kinds is a shape error
+        ({**window(), "field": "profile.orders"}, ""),  # two kinds is a shape error
         ({**window(), "extra": 1}, "extra"),
         (window(window="1h"), "events.window"),
         ({"all": [{"any": [{**field(), "colour": "red"}]}]}, "all[0].any[0].colour"),
@@ -148,10 +172,18 @@ def test_unknown_keys_are_errors(rule: Any, path: str) -> None:
         (field(name="profile..x"), "not a dotted field path"),
         (field(name="profile.a b"), "not a dotted field path"),
         (field(name="profile." + "a" * 200), "at most 200 characters"),
-        (field(name="context.browser"), "unknown context field"),
-        (field(name="context.device.kind"), "unknown context field"),
-        (field(name="context.query"), "unknown context field"),
-        (field(name="context.query.a.b"), "unknown context field"),
+        (field(name="profile.foo"), "unknown field profile.foo"),
+        (field(name="profile.rfm.recency_day"), "did you mean profile.rfm.recency_days?"),
+        (field(name="profile.tags"), "unknown field profile.tags"),
+        (field(name="profile.cart.lines"), "unknown field profile.cart.lines"),
+        (field(name="profile.interest"), "needs a category: profile.interest.<category>"),
+        (field(name="profile.interest.Outdoor"), "interest category is lower case"),
+        (field(name="profile.counters.wishlist_add"), "unknown event type 'wishlist_add'"),
+        (field(name="attributes.tier"), "unknown field attributes.tier"),
+        (field(name="context.browser"), "unknown field context.browser"),
+        (field(name="context.device.kind"), "unknown field context.device.kind"),
+        (field(name="context.query"), "needs a query parameter"),
+        (field(name="context.query.a.b"), "is not a query parameter"),
     ],
 )
 def test_field_name_errors(leaf: dict, reason: str) -> None:
@@ -160,11 +192,38 @@ def test_field_name_errors(leaf: dict, reason: str) -> None:
     assert reason in errors[0].reason
 
 
+def test_an_unknown_field_is_named_by_its_node_path() -> None:
+    rule = {"all": [field(), field(), field("profile.foo", "eq", 1)]}
+    assert [str(error) for error in validate_rule(rule)] == [
+        "all[2].field: unknown field profile.foo"
+    ]
+
+
+def test_custom_fields_and_event_types_come_from_the_registry() -> None:
+    rule = {
+        "all": [
+            field("attributes.tier", "eq", "gold"),
+            field("attributes.age", "gte", 18.5),
+            field("attributes.signed_up", "gte", "2026-01-01"),
+            field("profile.counters.wishlist_add", "gte", 1),
+            window(type="wishlist_add"),
+        ]
+    }
+    assert validate_rule(rule, registry=TEST_REGISTRY) == []
+    assert paths(rule, registry=BUILTIN_REGISTRY) == [
+        "all[0].field",
+        "all[1].field",
+        "all[2].field",
+        "all[3].field",
+        "all[4].events.type",
+    ]
+
+
 @pytest.mark.parametrize(
     ("leaf", "path", "reason"),
     [
-        ({"field": "profile.x", "value": 1}, "op", "missing"),
-        ({"field": "profile.x", "op": "eq"}, "value", "missing"),
+        ({"field": "profile.orders", "value": 1}, "op", "missing"),
+        ({"field": "profile.orders", "op": "eq"}, "value", "missing"),
         (field(op="equals"), "op", "unknown op"),
         (field(op=None), "op", "unknown op"),
         (field(op=["eq"]), "op", "unknown op"),
@@ -173,36 +232,80 @@ def test_field_name_errors(leaf: dict, reason: str) -> None:
         (field(op="eq", value={"a": 1}), "value", "string, number or boolean"),
         (field(op="ne", value=float("nan")), "value", "finite"),
         (field(op="eq", value=2**60), "value", "within"),
-        (field(op="eq", value="x" * (MAX_STRING_LENGTH + 1)), "value", "at most"),
-        (field(op="lt", value="soon"), "value", "a number or an ISO date"),
-        (field(op="lt", value="2026-11-26T10:00:00"), "value", "ISO date"),  # no zone
-        (field(op="lt", value="2026-02-30"), "value", "ISO date"),
-        (field(op="gt", value=True), "value", "a number or an ISO date"),
-        (field(op="gte", value=[1]), "value", "a number or an ISO date"),
+        (field("context.city", "eq", "x" * (MAX_STRING_LENGTH + 1)), "value", "at most"),
+        (field(op="lt", value="soon"), "value", "lt takes a number"),
+        (field(op="lt", value="2026-11-26"), "value", "lt takes a number"),
+        (field("profile.last_seen", "lt", "soon"), "value", "takes an ISO date"),
+        (field("profile.last_seen", "lt", "2026-11-26T10:00:00"), "value", "ISO date"),  # no zone
+        (field("profile.last_seen", "lt", "2026-02-30"), "value", "ISO date"),
+        (field("profile.last_seen", "gt", 5), "value", "takes an ISO date"),
+        (field(op="gt", value=True), "value", "gt takes a number"),
+        (field(op="gte", value=[1]), "value", "takes a number"),
         (field(op="lte", value=float("inf")), "value", "finite"),
         (field(op="in", value=[]), "value", "non-empty list"),
-        (field(op="in", value="DE"), "value", "non-empty list"),
+        (field("context.country", "in", "DE"), "value", "non-empty list"),
         (field(op="not_in", value=[1] * (MAX_LIST_LENGTH + 1)), "value", "at most"),
-        (field(op="in", value=["a", ["b"]]), "value[1]", "string, number or boolean"),
-        (field(op="not_in", value=["a", None]), "value[1]", "use exists"),
-        (field(op="contains", value=["a"]), "value", "string, number or boolean"),
-        (field(op="startswith", value=""), "value", "non-empty string"),
-        (field(op="startswith", value=1), "value", "non-empty string"),
+        (field("context.city", "in", ["a", ["b"]]), "value[1]", "string, number or boolean"),
+        (field("context.city", "not_in", ["a", None]), "value[1]", "use exists"),
+        (field("context.city", "contains", ["a"]), "value", "contains takes a non-empty string"),
+        (field("context.city", "startswith", ""), "value", "non-empty string"),
+        (field("context.city", "startswith", 1), "value", "non-empty string"),
         (field(op="exists", value="yes"), "value", "true or false"),
         (field(op="exists", value=1), "value", "true or false"),
         (field("context.local_hour", "startswith", "1"), "op", "is a number"),
         (field("context.local_hour", "eq", "18"), "value", "expected number"),
         (field("context.local_weekday", "lt", "2026-01-01"), "value", "takes a number"),
         (field("context.local_hour", "in", [18, "19"]), "value[1]", "expected number"),
+        (field("context.local_hour", "eq", 24), "value", "from 0 to 23"),
+        (field("context.local_weekday", "in", [6, 8]), "value[1]", "from 1 to 7"),
         (field("context.logged_in", "gt", 0), "op", "true or false"),
-        (field("context.logged_in", "eq", 1), "value", "expected bool"),
+        (field("context.logged_in", "eq", 1), "value", "expected boolean"),
         (field("context.device", "eq", 1), "value", "expected string"),
-        (field("context.query.page", "gt", 2), "value", "takes an ISO date"),
+        (field("context.device", "eq", "phone"), "value", "not a choice of context.device"),
+        (field("context.country", "eq", "Germany"), "value", "did you mean 'DE' (Germany)?"),
+        (field("context.country", "in", ["DE", "de"]), "value[1]", "did you mean 'DE'"),
+        (field("context.query.page", "gt", 2), "op", "is text: gt does not apply"),
+        (field("context.path", "lt", "2026-01-01"), "op", "is text: lt does not apply"),
+        (field("profile.rfm.label", "eq", "vip"), "value", "not a choice of profile.rfm.label"),
+        (field("profile.rfm.r", "eq", 6), "value", "from 1 to 5"),
+        (field("profile.last_seen", "eq", "2026-01-01"), "op", "is a date: eq does not apply"),
+        (field("profile.orders", "contains", 1), "op", "is a number: contains does not apply"),
+        (field(RECENCY, "eq", 3), "op", "eq does not apply; use one of: exists, gt"),
+        (field("profile.interest.home", "in", [1]), "op", "in does not apply"),
+        (field("profile.known", "gt", 0), "op", "is true or false"),
+        (field("attributes.email", "eq", "a@example.com"), "op", "use one of: exists"),
+        (field("attributes.loyalty_tier", "eq", "diamond"), "value", "use one of: 'none'"),
     ],
 )
 def test_field_leaf_errors(leaf: dict, path: str, reason: str) -> None:
     errors = validate_rule({"all": [field(), field(), leaf]})
     assert [e.path for e in errors] == [f"all[2].{path}"]
+    assert reason in errors[0].reason
+
+
+# --- bounds (these were 500s in SQL before) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("leaf", "reason"),
+    [
+        (field(RECENCY, "gt", 2**52), "from 0 to 36500 days"),
+        (field(RECENCY, "lte", 1e12), "from 0 to 36500 days"),
+        (field(RECENCY, "gte", 2**53), "from 0 to 36500 days"),
+        (field(RECENCY, "gt", 2**53 + 1), "within"),
+        (field(RECENCY, "lt", -1), "from 0 to 36500 days"),
+        (field(op="in", value=[1, float("inf")]), "finite"),
+        (field("profile.orders", "gte", -1), "at least 0"),
+        (field("profile.first_seen", "lte", "9999-12-31"), "dates lie between"),
+        (field("profile.first_seen", "gt", "9999-12-31T23:59:59+00:00"), "dates lie between"),
+        (field("profile.first_seen", "gt", "0001-01-01T00:00:00+05:00"), "dates lie between"),
+        (field("profile.last_seen", "lt", "1900-01-01T01:00:00+02:00"), "dates lie between"),
+        (window(where={"at": {"lt": "0001-01-01"}}), "dates lie between"),
+    ],
+)
+def test_numbers_and_dates_out_of_range_are_errors(leaf: dict, reason: str) -> None:
+    errors = validate_rule({"all": [field(), leaf]})
+    assert len(errors) == 1 and errors[0].path.startswith("all[1].")
     assert reason in errors[0].reason
 
 
@@ -266,11 +369,10 @@ def test_events_leaf_errors(leaf: dict, path: str, reason: str) -> None:
     assert reason in errors[0].reason
 
 
-def test_event_types_come_from_the_given_allow_list() -> None:
+def test_event_types_come_from_the_registry() -> None:
     leaf = window(type="wishlist_add")
     assert paths(leaf) == ["events.type"]
-    assert validate_rule(leaf, event_types=EVENT_TYPES | {"wishlist_add"}) == []
-    assert paths(window(), event_types={"purchase"}) == ["events.type"]
+    assert validate_rule(leaf, registry=TEST_REGISTRY) == []
 
 
 # --- limits ------------------------------------------------------------------------

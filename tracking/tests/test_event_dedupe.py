@@ -56,11 +56,12 @@ def test_a_resend_by_the_same_visitor_is_still_a_no_op():
 
 @pytest.mark.django_db
 def test_stitching_two_visitors_that_share_an_event_id_keeps_one_copy(settings):
+    key = customer_key("c-1", settings.PZ_CUSTOMER_ID_PEPPER)
     ingest_events([purchase("known")], now=NOW)
-    stitch_visitor(visitor_id="known", customer_key=customer_key("c-1", settings.PZ_CUSTOMER_ID_PEPPER))
+    stitch_visitor(visitor_id="known", customer_key=key)
     ingest_events([purchase("anon"), purchase("anon", event_id=str(uuid.uuid4()))], now=NOW)
 
-    stitch_visitor(visitor_id="anon", customer_key=customer_key("c-1", settings.PZ_CUSTOMER_ID_PEPPER))
+    stitch_visitor(visitor_id="anon", customer_key=key)
 
     assert list(Event.objects.values_list("visitor_id", flat=True).distinct()) == ["known"]
     assert Event.objects.filter(event_id=SHARED_ID).count() == 1

@@ -15,6 +15,7 @@ from segments.conditions import (
     context_fields,
     validate_rule,
 )
+from segments.field_registry import current_registry
 from segments.sql import NotMaterializable
 from triggers import webhook_targets
 from triggers.models import (
@@ -41,7 +42,7 @@ def trigger_errors(trigger: Trigger) -> dict[str, str]:
     if trigger.kind == Trigger.Kind.SWEEP and not trigger.conditions:
         errors["conditions"] = "A sweep needs conditions that pick its visitors."
     if trigger.conditions:
-        rule_errors = validate_rule(trigger.conditions)
+        rule_errors = validate_rule(trigger.conditions, registry=current_registry())
         if rule_errors:
             errors["conditions"] = "; ".join(f"{e.path or 'rule'}: {e.reason}" for e in rule_errors)
         elif trigger.kind == Trigger.Kind.SWEEP:

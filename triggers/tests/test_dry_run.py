@@ -109,7 +109,7 @@ def test_builtin_templates_are_valid_and_idempotent():
     first = create_builtin_triggers(enabled=True)
     again = create_builtin_triggers(enabled=True)
     assert [t.pk for t in first] == [t.pk for t in again]
-    assert len(first) == 5
+    assert len(first) == 6
     for trigger in again:
         errors = services.trigger_errors(trigger)
         if trigger.action == Trigger.Action.ONSITE:

@@ -6,6 +6,11 @@
  * membership), writes the canonical JSON into the form's textarea on every change, and
  * asks the admin preview endpoint how many visitors match (debounced). "Edit JSON" shows
  * the textarea itself; without JavaScript the textarea is all there is.
+ *
+ * Fields come from the field registry (tracking.rule_fields, sent as the vocabulary):
+ * a searchable picker grouped Profile / Behaviour / Customer attributes / Context shows
+ * their labels, and values are typed by the field: choices by name ("Germany", stored as
+ * "DE"), numbers with their unit, dates with a date input, yes/no for true/false.
  */
 (function () {
   "use strict";
@@ -15,10 +20,13 @@
     in: "is one of", not_in: "is none of", contains: "contains",
     startswith: "starts with", exists: "exists",
   };
+  var DATE_OP_LABELS = { lt: "before", lte: "on or before", gt: "after", gte: "on or after", exists: "exists" };
+  var AGG_LABELS = { count: "Number of", sum: "Sum of", max: "Largest", min: "Smallest" };
   var GROUP_LABELS = { all: "ALL of", any: "ANY of", not: "NOT" };
   var TYPE_LABELS = { text: "text", number: "number", bool: "yes/no" };
   var LIST_OPS = ["in", "not_in"];
   var PREVIEW_DELAY_MS = 450;
+  var ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
   var numberFormat = new Intl.NumberFormat("en");
 
   function el(tag, attrs, children) {
@@ -48,7 +56,11 @@
     return path ? path + "." + part : part;
   }
 
-  /* ---- values: the UI keeps text plus a type; JSON gets typed values ---- */
+  function isList(op) {
+    return LIST_OPS.indexOf(op) >= 0;
+  }
+
+  /* ---- values: untyped inputs keep text plus a type; JSON gets typed values ---- */
 
   function typeOfValue(value) {
     if (Array.isArray(value)) return value.length ? typeOfValue(value[0]) : "text";
@@ -74,13 +86,101 @@
 
   function convertValue(text, type, op) {
     if (op === "exists") return text !== "false";
-    if (LIST_OPS.indexOf(op) >= 0) {
+    if (isList(op)) {
       return String(text).split(",").map(function (part) { return part.trim(); })
         .filter(function (part) { return part !== ""; })
         .map(function (part) { return convertOne(part, type); });
     }
     return convertOne(text, type);
   }
+
+  /** The input type of a registry type, for typed values. */
+  function inputType(fieldType) {
+    return fieldType === "number" ? "number" : fieldType === "boolean" ? "bool" : "text";
+  }
+
+  /** A value fitting `op` after the op changed: lists hold scalars, exists a boolean. */
+  function reshape(value, op) {
+    if (op === "exists") return typeof value === "boolean" ? value : true;
+    if (isList(op)) {
+      if (Array.isArray(value)) return value;
+      return value === "" || value === undefined || typeof value === "boolean" ? [] : [value];
+    }
+    if (Array.isArray(value)) return value.length ? value[0] : "";
+    return typeof value === "boolean" ? "" : value;
+  }
+
+  /* ---- the field registry, as the vocabulary carries it ---- */
+
+  function Registry(vocabulary) {
+    var self = this;
+    this.groups = vocabulary.groups || [];
+    this.fields = vocabulary.fields || [];
+    this.families = vocabulary.families || [];
+    this.eventTypes = vocabulary.event_types || [];
+    this.eventProperties = vocabulary.event_properties || [];
+    this.byPath = {};
+    this.fields.forEach(function (field) { self.byPath[field.path] = field; });
+  }
+
+  Registry.prototype.familyOf = function (path) {
+    return this.families.filter(function (family) {
+      return String(path).indexOf(family.prefix) === 0;
+    })[0] || null;
+  };
+
+  Registry.prototype.keyChoice = function (family, key) {
+    return family.keys.filter(function (choice) { return String(choice.value) === key; })[0] || null;
+  };
+
+  /** The field at `path` (a family field gets its family's shape), or null. */
+  Registry.prototype.resolve = function (path) {
+    if (this.byPath[path]) return this.byPath[path];
+    var family = this.familyOf(path);
+    if (!family) return null;
+    var key = path.slice(family.prefix.length);
+    var choice = this.keyChoice(family, key);
+    if (!key || key.indexOf(".") >= 0 || (family.closed_keys && !choice)) return null;
+    return {
+      path: path, label: family.label.replace("{key}", choice ? choice.label : key),
+      group: family.group, type: family.type, unit: family.unit, ops: family.ops,
+      choices: [], closed: false, minimum: family.minimum, maximum: family.maximum,
+      family: family, key: key,
+    };
+  };
+
+  /** Picker entries: fields and families ("Interest in a category…"), by group. */
+  Registry.prototype.entries = function () {
+    var entries = this.fields.map(function (field) {
+      return { group: field.group, label: field.label, path: field.path, detail: field.path, field: field };
+    });
+    this.families.forEach(function (family) {
+      entries.push({
+        group: family.group, label: family.label.replace("{key}", "a " + family.key_name) + "…",
+        path: family.prefix, detail: family.prefix + "<" + family.key_name + ">", family: family,
+      });
+    });
+    return entries;
+  };
+
+  Registry.prototype.eventTypeLabel = function (name) {
+    var found = this.eventTypes.filter(function (choice) { return choice.value === name; })[0];
+    return found ? found.label : name;
+  };
+
+  /** Known properties of an event type (any type when the property names none). */
+  Registry.prototype.propertiesOf = function (eventType, numericOnly) {
+    return this.eventProperties.filter(function (property) {
+      var applies = !property.event_types.length || property.event_types.indexOf(eventType) >= 0;
+      return applies && (!numericOnly || property.type === "number");
+    });
+  };
+
+  Registry.prototype.property = function (eventType, path) {
+    return this.propertiesOf(eventType, false).filter(function (property) {
+      return property.path === path;
+    })[0] || null;
+  };
 
   /* ---- model: parse JSON into editable nodes, serialize them back ---- */
 
@@ -98,9 +198,12 @@
       return { kind: "segment", key: rule.segment };
     }
     if ("field" in rule && onlyKeys(rule, ["field", "op", "value"]) && typeof rule.field === "string") {
+      // `value` is the typed JSON value the registry's controls edit; a field the
+      // registry does not know falls back to text plus a chosen type (`text`, `type`).
       return {
-        kind: "field", field: rule.field, op: rule.op || "eq",
-        type: typeOfValue(rule.value), value: textOfValue(rule.value),
+        kind: "field", field: rule.field, op: rule.op || "eq", typed: true,
+        value: rule.value === undefined ? "" : rule.value,
+        type: typeOfValue(rule.value), text: textOfValue(rule.value),
       };
     }
     if ("events" in rule && onlyKeys(rule, ["events", "op", "value"]) && isObject(rule.events) &&
@@ -157,7 +260,8 @@
     }
     if (node.kind === "segment") return { segment: node.key };
     if (node.kind === "field") {
-      return { field: node.field, op: node.op, value: convertValue(node.value, node.type, node.op) };
+      var value = node.typed ? node.value : convertValue(node.text, node.type, node.op);
+      return { field: node.field, op: node.op, value: value };
     }
     if (node.kind === "events") {
       var spec = { type: node.type };
@@ -190,7 +294,8 @@
     this.previewBox = root.querySelector("[data-rb-preview]");
     this.toggle = root.querySelector("[data-rb-toggle]");
     this.vocabulary = JSON.parse(document.getElementById(root.dataset.vocabularyId).textContent);
-    this.listId = root.id + "-fields";
+    this.registry = new Registry(this.vocabulary);
+    this.listIds = {};
     this.kindSelect = this.form && this.form.querySelector("[name=kind]");
     this.parentSelect = this.form && this.form.querySelector("[name=parent]");
     this.timer = null;
@@ -201,10 +306,10 @@
 
   RuleBuilder.prototype.start = function () {
     var self = this;
-    var list = el("datalist", { id: this.listId });
-    this.vocabulary.fields.forEach(function (field) { list.appendChild(el("option", { value: field })); });
-    this.root.appendChild(list);
     this.toggle.hidden = false;
+    document.addEventListener("mousedown", function (event) {
+      if (self.openPicker && !self.openPicker.contains(event.target)) self.closePicker();
+    });
     this.toggle.addEventListener("click", function () { self.setRawMode(!self.rawMode); });
     this.textarea.addEventListener("input", function () {
       if (self.rawMode) self.schedulePreview();
@@ -297,7 +402,7 @@
   RuleBuilder.prototype.schedulePreview = function (delay) {
     var self = this;
     clearTimeout(this.timer);
-    if (!this.vocabulary.previewUrl || !this.isRule()) return;
+    if (!this.vocabulary.preview_url || !this.isRule()) return;
     this.timer = setTimeout(function () { self.preview(); }, delay === undefined ? PREVIEW_DELAY_MS : delay);
   };
 
@@ -319,7 +424,7 @@
     this.request = new AbortController();
     var token = this.form && this.form.querySelector("[name=csrfmiddlewaretoken]");
     this.showPreview("Counting…", "muted");
-    fetch(this.vocabulary.previewUrl, {
+    fetch(this.vocabulary.preview_url, {
       method: "POST",
       credentials: "same-origin",
       signal: this.request.signal,
@@ -437,6 +542,18 @@
     return select;
   };
 
+  /** A <datalist> of (value, label) pairs, made once per distinct list and reused. */
+  RuleBuilder.prototype.datalist = function (name, pairs) {
+    var id = this.root.id + "-list-" + name.replace(/[^A-Za-z0-9_-]/g, "_");
+    if (!this.listIds[id]) {
+      this.root.appendChild(el("datalist", { id: id }, pairs.map(function (pair) {
+        return el("option", { value: pair[0], label: pair[1] });
+      })));
+      this.listIds[id] = true;
+    }
+    return id;
+  };
+
   RuleBuilder.prototype.renderGroup = function (node, parent) {
     var self = this;
     var opSelect = this.select(
@@ -470,7 +587,9 @@
       el("div", { class: "rb-group__head" }, [opSelect, hint, this.removeButton(parent, node)]),
       children,
       el("div", { class: "rb-group__add" }, [
-        add("Condition", function () { return { kind: "field", field: "", op: "eq", type: "text", value: "" }; }),
+        add("Condition", function () {
+          return { kind: "field", field: "", op: "eq", typed: true, value: "", type: "text", text: "" };
+        }),
         add("Event window", function () {
           return { kind: "events", type: "purchase", within: "30d", agg: "count", property: "", where: [], op: "gte", valueType: "number", value: "1" };
         }),
@@ -481,37 +600,262 @@
     return this.track(node, box);
   };
 
-  RuleBuilder.prototype.defaultType = function (field) {
-    var types = this.vocabulary.valueTypes;
-    if (types.exact[field]) return types.exact[field];
-    if (types.boolean.some(function (prefix) { return field.indexOf(prefix) === 0; })) return "bool";
-    if (types.numeric.some(function (prefix) { return field.indexOf(prefix) === 0; })) return "number";
-    return "text";
+  /* ---- the field picker: a searchable list grouped by the registry's groups ---- */
+
+  RuleBuilder.prototype.closePicker = function () {
+    if (!this.openPicker) return;
+    this.openPicker.querySelector(".rb-picker__panel").hidden = true;
+    this.openPicker.querySelector(".rb-picker__button").setAttribute("aria-expanded", "false");
+    this.openPicker = null;
   };
 
-  /** Op select, value input and type select for a comparison (leaf or where row). */
-  RuleBuilder.prototype.comparison = function (target, ops, typeKey, allowText) {
+  RuleBuilder.prototype.fieldPicker = function (node, spec) {
+    var self = this;
+    var registry = this.registry;
+    var family = registry.familyOf(node.field);
+    var current = spec ? spec.label
+      : family ? family.label.replace("{key}", "…")
+        : node.field ? node.field + " (unknown field)" : "Choose a field…";
+    var button = el("button", {
+      type: "button", class: "rb-picker__button" + (spec ? "" : " rb-picker__button--empty"),
+      "aria-haspopup": "listbox", "aria-expanded": "false", "aria-label": "Field", title: node.field || "",
+      text: current,
+    });
+    var search = el("input", {
+      type: "search", class: "rb-picker__search", placeholder: "Search fields…",
+      "aria-label": "Search fields", autocomplete: "off", spellcheck: "false",
+    });
+    var list = el("ul", { class: "rb-picker__list", role: "listbox", "aria-label": "Fields" });
+    var options = [];
+    registry.groups.forEach(function (group) {
+      var entries = registry.entries().filter(function (entry) { return entry.group === group; });
+      if (!entries.length) return;
+      var heading = el("li", { class: "rb-picker__group", role: "presentation", text: group });
+      list.appendChild(heading);
+      entries.forEach(function (entry) {
+        var option = el("li", {
+          class: "rb-picker__option", role: "option", "data-path": entry.path,
+          "aria-selected": entry.path === node.field ? "true" : "false",
+          onmousedown: function (event) { event.preventDefault(); choose(entry); },
+        }, [
+          el("span", { class: "rb-picker__label", text: entry.label }),
+          el("span", { class: "rb-picker__path", text: entry.detail }),
+        ]);
+        option.entry = entry;
+        option.heading = heading;
+        options.push(option);
+        list.appendChild(option);
+      });
+    });
+    var panel = el("div", { class: "rb-picker__panel", hidden: true }, [search, list]);
+    var picker = el("span", { class: "rb-picker" }, [button, panel]);
+    var active = -1;
+
+    function visible() {
+      return options.filter(function (option) { return !option.hidden; });
+    }
+
+    function highlight(index) {
+      var shown = visible();
+      shown.forEach(function (option) { option.classList.remove("rb-picker__option--active"); });
+      active = Math.max(0, Math.min(index, shown.length - 1));
+      if (shown[active]) {
+        shown[active].classList.add("rb-picker__option--active");
+        shown[active].scrollIntoView({ block: "nearest" });
+      }
+    }
+
+    function filter() {
+      var words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
+      options.forEach(function (option) {
+        var text = (option.entry.label + " " + option.entry.detail).toLowerCase();
+        option.hidden = !words.every(function (word) { return text.indexOf(word) >= 0; });
+      });
+      list.querySelectorAll(".rb-picker__group").forEach(function (heading) {
+        heading.hidden = !options.some(function (option) { return option.heading === heading && !option.hidden; });
+      });
+      highlight(0);
+    }
+
+    function choose(entry) {
+      var path = entry.path;
+      if (entry.family) {
+        var keys = entry.family.keys;
+        path = entry.family.prefix + (keys.length ? String(keys[0].value) : "");
+      }
+      self.closePicker();
+      self.setField(node, path);
+    }
+
+    button.addEventListener("click", function () {
+      if (self.openPicker === picker) { self.closePicker(); return; }
+      self.closePicker();
+      self.openPicker = picker;
+      panel.hidden = false;
+      button.setAttribute("aria-expanded", "true");
+      search.value = "";
+      filter();
+      search.focus();
+      panel.scrollIntoView({ block: "nearest" });
+    });
+    search.addEventListener("input", filter);
+    search.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown") { event.preventDefault(); highlight(active + 1); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); highlight(active - 1); }
+      else if (event.key === "Enter") {
+        event.preventDefault();
+        var shown = visible();
+        if (shown[active]) choose(shown[active].entry);
+      } else if (event.key === "Escape") { self.closePicker(); button.focus(); }
+    });
+    return picker;
+  };
+
+  /** Point a field leaf at another field: keep the op if it applies, reset the value. */
+  RuleBuilder.prototype.setField = function (node, path) {
+    var spec = this.registry.resolve(path);
+    node.field = path;
+    node.typed = true;
+    if (spec && spec.ops.indexOf(node.op) < 0) node.op = spec.ops[0];
+    node.value = node.op === "exists" ? true : isList(node.op) ? [] : spec && spec.type === "boolean" ? true : "";
+    this.rebuilt();
+  };
+
+  /** The key input of a family field: an event type, a category, a query parameter. */
+  RuleBuilder.prototype.familyKey = function (node, spec) {
+    var self = this;
+    var family = spec ? spec.family : this.registry.familyOf(node.field);
+    if (!family) return null;
+    var key = node.field.slice(family.prefix.length);
+    var setKey = function (value) {
+      node.field = family.prefix + value.trim();
+      self.changed();
+    };
+    if (family.closed_keys) {
+      return this.select(family.keys.map(function (choice) { return [String(choice.value), choice.label]; }),
+        key, function (event) { setKey(event.target.value); self.rebuilt(); }, family.key_name);
+    }
+    var pairs = family.keys.map(function (choice) { return [String(choice.value), choice.label]; });
+    return el("input", {
+      type: "text", value: key, class: "rb-input rb-input--key", "aria-label": family.key_name,
+      placeholder: family.key_name, spellcheck: "false",
+      list: pairs.length ? this.datalist(family.prefix, pairs) : null,
+      oninput: function (event) { setKey(event.target.value); },
+    });
+  };
+
+  /* ---- typed values of registry fields ---- */
+
+  function choiceText(spec, value) {
+    var found = spec.choices.filter(function (choice) { return choice.value === value; })[0];
+    return found ? found.label : String(value);
+  }
+
+  RuleBuilder.prototype.choiceSelect = function (spec, value, onchange, label) {
+    var options = [["", "Choose…"]].concat(spec.choices.map(function (choice) {
+      return [JSON.stringify(choice.value), choice.label];
+    }));
+    var current = value === "" || value === undefined ? "" : JSON.stringify(value);
+    var select = this.select(options, current, function (event) {
+      onchange(event.target.value === "" ? "" : JSON.parse(event.target.value));
+    }, label);
+    if (current && !spec.choices.some(function (choice) { return JSON.stringify(choice.value) === current; })) {
+      select.options[select.options.length - 1].textContent = String(value) + " (not a choice)";
+    }
+    return select;
+  };
+
+  /** Chosen values of an `in`/`not_in` over choices, as removable chips. */
+  RuleBuilder.prototype.choiceChips = function (node, spec) {
+    var self = this;
+    var values = Array.isArray(node.value) ? node.value : [];
+    var chips = values.map(function (value, index) {
+      return el("span", { class: "rb-chip" }, [
+        choiceText(spec, value),
+        el("button", {
+          type: "button", class: "rb-chip__remove", "aria-label": "Remove " + choiceText(spec, value), text: "×",
+          onclick: function () { values.splice(index, 1); node.value = values; self.rebuilt(); },
+        }),
+      ]);
+    });
+    var left = { choices: spec.choices.filter(function (choice) { return values.indexOf(choice.value) < 0; }) };
+    var adder = this.choiceSelect(left, "", function (value) {
+      if (value === "") return;
+      node.value = values.concat([value]);
+      self.rebuilt();
+    }, "Add a value");
+    adder.options[0].textContent = values.length ? "Add…" : "Choose…";
+    return el("span", { class: "rb-chips" }, chips.concat([adder]));
+  };
+
+  RuleBuilder.prototype.typedValue = function (node, spec) {
+    var self = this;
+    var op = node.op;
+    var set = function (value) { node.value = value; self.changed(); };
+    if (op === "exists") {
+      return this.select([["true", "is present"], ["false", "is missing"]], String(node.value !== false),
+        function (event) { set(event.target.value === "true"); }, "Presence");
+    }
+    if (spec.type === "boolean") {
+      return this.select([["true", "yes"], ["false", "no"]], String(node.value !== false),
+        function (event) { set(event.target.value === "true"); }, "Value");
+    }
+    var choices = spec.choices.length && ["eq", "ne", "in", "not_in"].indexOf(op) >= 0;
+    if (choices && spec.closed) {
+      if (isList(op)) return this.choiceChips(node, spec);
+      return this.choiceSelect(spec, node.value, set, "Value");
+    }
+    var list = isList(op);
+    var pairs = spec.choices.map(function (choice) { return [String(choice.value), choice.label]; });
+    var attrs = {
+      value: list ? textOfValue(node.value) : node.value === undefined ? "" : String(node.value),
+      "aria-label": "Value", class: "rb-input rb-input--value", spellcheck: "false",
+      list: choices ? this.datalist(spec.path, pairs) : null,
+      placeholder: list ? "a, b, c" : "value",
+      oninput: function (event) {
+        var kind = inputType(spec.type);
+        set(list ? convertValue(event.target.value, kind, op) : convertOne(event.target.value, kind));
+      },
+    };
+    if (spec.type === "number" && !list) {
+      attrs.type = "number";
+      attrs.step = "any";
+      attrs.min = spec.minimum === null ? null : spec.minimum;
+      attrs.max = spec.maximum === null ? null : spec.maximum;
+    } else if (spec.type === "date" && (node.value === "" || ISO_DAY.test(node.value))) {
+      attrs.type = "date";
+      attrs.placeholder = null;
+    } else {
+      attrs.type = "text";
+    }
+    var input = el("input", attrs);
+    return spec.unit ? el("span", { class: "rb-value" }, [input, el("span", { class: "rb-unit", text: spec.unit })]) : input;
+  };
+
+  /** Op select, value input and type select for an untyped comparison (event property
+   * tests, or a field the registry does not know). */
+  RuleBuilder.prototype.comparison = function (target, ops, keys, allowText) {
     var self = this;
     var valueBox = el("span", { class: "rb-value" });
     var drawValue = function () {
       var parts = [];
       if (target.op === "exists") {
-        if (target.value !== "true" && target.value !== "false") target.value = "true";
-        parts.push(self.select([["true", "is present"], ["false", "is missing"]], target.value, function (event) {
-          target.value = event.target.value;
+        if (target[keys.value] !== "true" && target[keys.value] !== "false") target[keys.value] = "true";
+        parts.push(self.select([["true", "is present"], ["false", "is missing"]], target[keys.value], function (event) {
+          target[keys.value] = event.target.value;
           self.changed();
         }, "Presence"));
       } else {
-        var list = LIST_OPS.indexOf(target.op) >= 0;
+        var list = isList(target.op);
         parts.push(el("input", {
-          type: "text", value: target.value, "aria-label": "Value",
-          placeholder: list ? "a, b, c" : target[typeKey] === "bool" ? "true or false" : "value",
-          class: "rb-input rb-input--value",
-          oninput: function (event) { target.value = event.target.value; self.changed(); },
+          type: "text", value: target[keys.value], "aria-label": "Value",
+          placeholder: list ? "a, b, c" : target[keys.type] === "bool" ? "true or false" : "value",
+          class: "rb-input rb-input--value", list: keys.list || null,
+          oninput: function (event) { target[keys.value] = event.target.value; self.changed(); },
         }));
         if (allowText) {
           parts.push(self.select(Object.keys(TYPE_LABELS).map(function (type) { return [type, TYPE_LABELS[type]]; }),
-            target[typeKey], function (event) { target[typeKey] = event.target.value; self.changed(); }, "Value type"));
+            target[keys.type], function (event) { target[keys.type] = event.target.value; self.changed(); }, "Value type"));
         }
       }
       valueBox.replaceChildren.apply(valueBox, parts);
@@ -519,7 +863,7 @@
     var opSelect = this.select(ops.map(function (op) { return [op, OP_LABELS[op] || op]; }), target.op, function (event) {
       var wasExists = target.op === "exists";
       target.op = event.target.value;
-      if (wasExists !== (target.op === "exists")) target.value = target.op === "exists" ? "true" : "";
+      if (wasExists !== (target.op === "exists")) target[keys.value] = target.op === "exists" ? "true" : "";
       drawValue();
       self.changed();
     }, "Comparison");
@@ -529,46 +873,76 @@
 
   RuleBuilder.prototype.renderField = function (node, parent) {
     var self = this;
-    var fieldInput = el("input", {
-      type: "text", list: this.listId, value: node.field, class: "rb-input rb-input--field",
-      placeholder: "profile.orders", "aria-label": "Field", spellcheck: "false",
-      oninput: function (event) {
-        node.field = event.target.value.trim();
-        self.changed();
-      },
-      onchange: function () {
-        if (node.value === "") {
-          node.type = self.defaultType(node.field);
-          self.rebuilt();
-        }
-      },
-    });
+    var spec = node.field ? this.registry.resolve(node.field) : null;
+    var controls;
+    if (spec || !node.field) {
+      if (!node.typed) {
+        node.typed = true;
+        node.value = convertValue(node.text, node.type, node.op);
+      }
+      var ops = spec ? spec.ops : this.vocabulary.ops;
+      var labels = spec && spec.type === "date" ? DATE_OP_LABELS : OP_LABELS;
+      var opSelect = this.select(ops.map(function (op) { return [op, labels[op] || op]; }), node.op, function (event) {
+        node.op = event.target.value;
+        node.value = reshape(node.value, node.op);
+        self.rebuilt();
+      }, "Comparison");
+      controls = [opSelect, spec ? this.typedValue(node, spec) : null];
+    } else {
+      // Not in the registry (the preview names it): edit it as text, as in the JSON.
+      if (node.typed) {
+        node.typed = false;
+        node.text = textOfValue(node.value);
+        node.type = typeOfValue(node.value);
+      }
+      controls = this.comparison(node, this.vocabulary.ops, { value: "text", type: "type" }, true);
+    }
     var box = el("div", { class: "rb-leaf rb-node rb-leaf--field" }, [
       el("span", { class: "rb-tag", text: "Field" }),
-      fieldInput,
-    ].concat(this.comparison(node, this.vocabulary.ops, "type", true), [this.removeButton(parent, node)]));
+      this.fieldPicker(node, spec),
+      this.familyKey(node, spec),
+    ].concat(controls, [this.removeButton(parent, node)]));
     return this.track(node, box);
   };
 
   RuleBuilder.prototype.renderEvents = function (node, parent) {
     var self = this;
-    var input = function (key, placeholder, label, size) {
+    var registry = this.registry;
+    var input = function (key, placeholder, label, size, list) {
       return el("input", {
         type: "text", value: node[key], placeholder: placeholder, "aria-label": label,
-        class: "rb-input", size: size, spellcheck: "false",
+        class: "rb-input", size: size, spellcheck: "false", list: list || null,
         oninput: function (event) { node[key] = event.target.value.trim(); self.changed(); },
       });
     };
-    var property = node.agg === "count" ? null : input("property", "revenue", "Aggregated property", 10);
+    var propertyList = function (numericOnly) {
+      var pairs = registry.propertiesOf(node.type, numericOnly).map(function (property) {
+        return [property.path, property.label];
+      });
+      return pairs.length ? self.datalist(node.type + (numericOnly ? "-numbers" : "-properties"), pairs) : null;
+    };
+    var categories = registry.families.filter(function (family) { return family.prefix === "profile.interest."; })[0];
+    var categoryList = categories && categories.keys.length ? this.datalist("categories", categories.keys.map(function (choice) {
+      return [String(choice.value), choice.label];
+    })) : null;
+    var property = node.agg === "count" ? null : input("property", "revenue", "Aggregated property", 14, propertyList(true));
     var where = el("div", { class: "rb-where" }, node.where.map(function (row) {
+      var known = registry.property(node.type, row.property);
+      var listId = /(^|\.)category$/.test(row.property) ? categoryList : null;
       return el("div", { class: "rb-where__row" }, [
         el("span", { class: "rb-tag rb-tag--soft", text: "where" }),
         el("input", {
           type: "text", value: row.property, placeholder: "category", "aria-label": "Event property",
-          class: "rb-input", size: 12, spellcheck: "false",
+          class: "rb-input", size: 16, spellcheck: "false", list: propertyList(false),
           oninput: function (event) { row.property = event.target.value.trim(); self.changed(); },
+          onchange: function () {
+            var found = registry.property(node.type, row.property);
+            if (found && found.type && row.value === "") row.type = inputType(found.type);
+            self.rebuilt();
+          },
         }),
-      ].concat(self.comparison(row, self.vocabulary.ops, "type", true), [
+        known ? el("span", { class: "rb-word", text: known.label }) : null,
+      ].concat(self.comparison(row, self.vocabulary.ops, { value: "value", type: "type", list: listId }, true), [
         el("button", {
           type: "button", class: "rb-remove", title: "Remove", "aria-label": "Remove this property test", text: "×",
           onclick: function () { node.where.splice(node.where.indexOf(row), 1); self.rebuilt(); },
@@ -578,18 +952,20 @@
     var box = el("div", { class: "rb-leaf rb-node rb-leaf--events" }, [
       el("div", { class: "rb-leaf__line" }, [
         el("span", { class: "rb-tag", text: "Events" }),
-        this.select(this.vocabulary.aggregates, node.agg, function (event) {
+        this.select(this.vocabulary.aggregates.map(function (agg) { return [agg, AGG_LABELS[agg] || agg]; }), node.agg, function (event) {
           node.agg = event.target.value;
           if (node.agg === "count") node.property = "";
           self.rebuilt();
         }, "Aggregate"),
-        property ? el("span", { class: "rb-word", text: "of" }) : null,
         property,
-        el("span", { class: "rb-word", text: node.agg === "count" ? "of" : "in" }),
-        this.select(this.vocabulary.eventTypes, node.type, function (event) { node.type = event.target.value; self.changed(); }, "Event type"),
-        el("span", { class: "rb-word", text: "in the last" }),
+        property ? el("span", { class: "rb-word", text: "in" }) : null,
+        this.select(registry.eventTypes.map(function (choice) { return [choice.value, choice.label]; }), node.type, function (event) {
+          node.type = event.target.value;
+          self.rebuilt();
+        }, "Event type"),
+        el("span", { class: "rb-word", text: "events in the last" }),
         input("within", "7d", "Window, e.g. 30m, 1h, 7d, 2w", 5),
-      ].concat(this.comparison(node, this.vocabulary.eventLeafOps, "valueType", false), [this.removeButton(parent, node)])),
+      ].concat(this.comparison(node, this.vocabulary.event_leaf_ops, { value: "value", type: "valueType" }, false), [this.removeButton(parent, node)])),
       where,
       el("button", {
         type: "button", class: "button button-small button-secondary rb-add", text: "+ where",

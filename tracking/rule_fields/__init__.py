@@ -1,0 +1,83 @@
+"""The one registry of fields that segment rules, trigger conditions and variant targets
+may read: the profile, behaviour, customer attributes and the request context.
+
+Pure Python with no Django imports, and in tracking (which owns the profile document,
+the event types and the CRM columns) so that every app can read it: tracking itself,
+segments (validation, both evaluators, the rule builder, the API docs) and the apps above.
+At run time `segments.field_registry.current_registry()` adds what field providers
+define (custom attributes and event types), once per configuration version.
+"""
+
+from tracking.rule_fields.builtin import (
+    BUILTIN_REGISTRY,
+    CUSTOMER_ATTRIBUTE_COLUMNS,
+    DERIVED_LINE_PROPERTIES,
+    LIST_PROPERTIES,
+)
+from tracking.rule_fields.registry import (
+    ATTRIBUTES,
+    BEHAVIOUR,
+    BOOLEAN,
+    CONTEXT,
+    DATE,
+    FIELD_PART,
+    FIELD_TYPES,
+    GROUPS,
+    NUMBER,
+    OPS_BY_TYPE,
+    PROFILE,
+    SOURCES,
+    STRING,
+    Choice,
+    ClockFlag,
+    Column,
+    DaysSince,
+    DecayedScore,
+    EventProperty,
+    Extension,
+    Field,
+    FieldFamily,
+    FieldProvider,
+    FieldRegistry,
+    JsonKey,
+    SqlSource,
+    Timestamp,
+    VendorSql,
+    attribute_field,
+)
+
+__all__ = [
+    "ATTRIBUTES",
+    "BEHAVIOUR",
+    "BOOLEAN",
+    "BUILTIN_REGISTRY",
+    "CONTEXT",
+    "CUSTOMER_ATTRIBUTE_COLUMNS",
+    "DATE",
+    "DERIVED_LINE_PROPERTIES",
+    "FIELD_PART",
+    "FIELD_TYPES",
+    "GROUPS",
+    "LIST_PROPERTIES",
+    "NUMBER",
+    "OPS_BY_TYPE",
+    "PROFILE",
+    "SOURCES",
+    "STRING",
+    "Choice",
+    "ClockFlag",
+    "Column",
+    "DaysSince",
+    "DecayedScore",
+    "EventProperty",
+    "Extension",
+    "Field",
+    "FieldFamily",
+    "FieldProvider",
+    "FieldRegistry",
+    "JsonKey",
+    "SqlSource",
+    "Timestamp",
+    "VendorSql",
+    "attribute_field",
+]
