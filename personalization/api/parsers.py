@@ -49,8 +49,20 @@ class SafeJSONParser(BaseParser):
             raise InvalidInput("The body must be a JSON object.", {"body": "must be an object"})
         view = (parser_context or {}).get("view")
         if not getattr(view, "validates_each_item", False):
-            found = find_unstorable(data)
+            found = find_unstorable(data, path="")
             if found is not None:
-                path, reason = found
-                raise InvalidInput(f"{path} {reason}.", {path: reason})
+                raise InvalidInput(*_field_error(*found))
         return data
+
+
+def _field_error(path: str, reason: str) -> tuple[str, dict[str, str]]:
+    """The message and `fields` of an unstorable value: the field is the body's top-level
+    key and the path inside it leads the reason, as rule errors name their node
+    (`{"rule": "any[1].value: ..."}`)."""
+    path = path.lstrip(".")
+    field, _, inner = path.partition(".")
+    if "[" in field:  # a top-level list: "items[3].price"
+        field, bracket, rest = field.partition("[")
+        inner = f"[{rest}" + (f".{inner}" if inner else "")
+    detail = f"{inner}: {reason}" if inner else reason
+    return f"{field}: {detail}.", {field: detail}

@@ -45,7 +45,7 @@ def test_invalid_text_in_a_staff_body_is_a_400_naming_its_path(staff_client, esc
     raw = f'{{"key": "s1", "name": "S", "kind": "static", "description": "a{escape}"}}'.encode()
     response = send(staff_client, "post", "/api/v1/segments", raw)
     assert response.status_code == 400
-    assert "body.description" in response.json()["error"]["fields"]
+    assert response.json()["error"]["fields"]["description"].startswith("must be")
     assert not Segment.objects.exists()
 
 
@@ -54,7 +54,7 @@ def test_a_surrogate_in_a_rule_is_refused_so_the_segment_reads_later(staff_clien
     raw = ('{"key": "s1", "name": "S", "kind": "rule", "rule": ' + rule + "}").encode()
     response = send(staff_client, "post", "/api/v1/segments", raw)
     assert response.status_code == 400
-    assert "body.rule.value" in response.json()["error"]["fields"]
+    assert response.json()["error"]["fields"]["rule"].startswith("value: ")
 
 
 @pytest.mark.parametrize("number", ["1e999", "-1e999", str(2**64), "9007199254740993.5"])
@@ -63,7 +63,7 @@ def test_a_non_finite_or_absurd_number_is_a_400_naming_its_path(staff_client, nu
     raw = f'{{"rule": {rule}}}'.encode()
     response = send(staff_client, "post", "/api/v1/segments/preview", raw)
     assert response.status_code == 400
-    assert "body.rule.value" in response.json()["error"]["fields"]
+    assert response.json()["error"]["fields"]["rule"].startswith("value: ")
 
 
 def test_a_valid_surrogate_pair_is_text(staff_client):

@@ -136,6 +136,7 @@ def test_a_provider_adds_fields_for_validation_sql_real_time_and_the_builder(
         assert post(staff_client, "/api/v1/segments/preview", {"rule": wishlist}).json() == {
             "count": 0,
             "real_time_only": False,
+            "suppressed": False,
         }
 
 
