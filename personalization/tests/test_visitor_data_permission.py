@@ -1,6 +1,6 @@
 """One permission, "can view visitor data", decides who sees individual visitors, in the
 API and the admin alike. Analysts (without it) see aggregates only: counts below
-PZ_MIN_SEGMENT_SIZE are null + suppressed (no count oracle on "e-mail = X and revenue
+PZ_MIN_SEGMENT_SIZE are null + suppressed (no count oracle on "city = X and revenue
 > N"), member lists and the trigger test-fire are closed to them."""
 
 import json
@@ -28,10 +28,11 @@ from triggers.tests.factories import email_trigger, known_visitor
 
 pytestmark = pytest.mark.django_db
 
-# "Is the customer with this e-mail a big spender?": a count of 0 or 1 answers it.
+# "Is the one customer in this city a big spender?": a count of 0 or 1 answers it (rules
+# cannot match on an e-mail's value at all; a rare attribute is the same oracle).
 ORACLE = {
     "all": [
-        {"field": "attributes.email", "op": "eq", "value": "ada@example.com"},
+        {"field": "attributes.city", "op": "eq", "value": "Reykjavik"},
         {"field": "profile.revenue", "op": "gt", "value": 500},
     ]
 }
@@ -59,7 +60,7 @@ def staff(django_user_model):
 @pytest.fixture
 def ada(settings):
     settings.PZ_MIN_SEGMENT_SIZE = 3
-    known_visitor("ada-1", email="ada@example.com")
+    known_visitor("ada-1", email="ada@example.com", city="Reykjavik")
     VisitorProfile.objects.filter(visitor_id="ada-1").update(revenue=900)
     for n in range(4):
         known_visitor(f"other-{n}")
