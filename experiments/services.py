@@ -10,9 +10,9 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.utils import timezone
 
 from content.models import Placement
+from core import clock
 from experiments import statistics
 from experiments.assignment import BUCKETS, free_layer_slice
 from experiments.models import Arm, Experiment, Exposure, Layer, ResultSnapshot
@@ -197,7 +197,7 @@ def experiment_start(*, experiment: Experiment, user: Any = None) -> Experiment:
             experiment.layer_start, experiment.layer_end = space
         experiment.seed = experiment.seed or secrets.token_hex(8)
         experiment.status = Experiment.Status.RUNNING
-        experiment.started_at = timezone.now()
+        experiment.started_at = clock.now()
     return experiment
 
 
@@ -210,7 +210,7 @@ def experiment_stop(*, experiment: Experiment, winner: str = "", user: Any = Non
                 "Only a running experiment can stop.", {"status": experiment.status}, conflict=True
             )
         experiment.status = Experiment.Status.STOPPED
-        experiment.stopped_at = timezone.now()
+        experiment.stopped_at = clock.now()
         experiment.winner = winner or experiment.winner
     return experiment
 
@@ -302,7 +302,7 @@ def promote_winner(*, experiment: Experiment, arm_key: str, user: Any = None) ->
         raise ExperimentError("Unknown arm.", {"arm": arm_key})
     placement = Placement.objects.select_for_update().get(pk=experiment.placement_id)
     losing = set(experiment.arms.exclude(key=arm_key).values_list("variant_key", flat=True))
-    now = timezone.now()
+    now = clock.now()
     old_default = placement.variants.filter(is_fallback=True).values_list("key", flat=True).first()
     for variant in placement.variants.all():
         was_default = variant.is_fallback
@@ -404,7 +404,7 @@ def arm_counts(experiment: Experiment) -> list[statistics.ArmCounts]:
 
 def compute_results(*, experiment_id: int, now: datetime | None = None) -> ResultSnapshot:
     """Aggregate, analyse and store a results snapshot (the report and the decision)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     started = time.perf_counter()
     experiment = Experiment.objects.prefetch_related("arms").get(pk=experiment_id)
     arms = list(experiment.arms.all())

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException
@@ -12,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from content.models import Placement
+from core import clock
 from experiments import services
 from experiments.api.serializers import (
     ExperimentInputSerializer,
@@ -182,7 +182,7 @@ class ExperimentResultsApi(ExperimentApiView):
     def get(self, request: Request, key: str) -> Response:
         experiment = get_object_or_404(Experiment, key=key)
         latest = experiment.snapshots.order_by("-computed_at").first()
-        stale = latest is None or timezone.now() - latest.computed_at > RESULTS_MAX_AGE
+        stale = latest is None or clock.now() - latest.computed_at > RESULTS_MAX_AGE
         if experiment.status == Experiment.Status.RUNNING and (
             stale or request.query_params.get("refresh")
         ):
