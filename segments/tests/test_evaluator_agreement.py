@@ -7,12 +7,13 @@ by SQL must equal the visitors the compiled real-time rule accepts.
 
 import random
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from conftest import pinned_instant
 from segments.conditions import Facts, InMemoryEventWindows, compile_rule
 from segments.sql import NotMaterializable, SqlRuleCompiler, members_queryset
 from tracking.models import Event, VisitorProfile
@@ -22,7 +23,7 @@ from tracking.services import ingest_events
 
 pytestmark = pytest.mark.django_db
 COVERAGE: Counter = Counter()
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = pinned_instant()  # the tests' clock (conftest.py), not the machine's
 CATEGORIES = ["outdoor/tents", "outdoor/boots", "home/lighting", "kitchen"]
 TYPES = ["page_view", "product_view", "search", "add_to_cart", "checkout_start", "purchase"]
 TIERS = ["gold", "silver", "none", 3, True]
