@@ -1,9 +1,12 @@
 """Project-wide pytest fixtures."""
 
 import os
+import sys
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,31 @@ TEST_DATE_VARIABLE = "PZ_TEST_DATE"
 # Tests using these talk to another process (a real Celery worker) that reads the machine's
 # clock, so they keep it too.
 REAL_CLOCK_FIXTURES = frozenset({"celery_worker_app", "celery_workers"})
+ROOT = Path(__file__).resolve().parent
+
+
+def missing_test_tools(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
+    """The test and lint tools (pyproject.toml [dependency-groups] dev) not installed."""
+    tools = tomllib.loads(pyproject.read_text())["dependency-groups"]["dev"]
+    missing = []
+    for tool in tools:
+        try:
+            metadata.distribution(tool)
+        except metadata.PackageNotFoundError:
+            missing.append(tool)
+    return missing
+
+
+# `make demo` installs only the runtime pins. Without the test tools the suite cannot even
+# be collected: say what to run instead of a page of import errors (before any other
+# conftest is imported).
+if missing := missing_test_tools():
+    sys.stderr.write(
+        f"The test tools are not installed ({', '.join(missing)}).\n"
+        "Run `make test`: it installs requirements-dev.txt, then runs lint, the security "
+        "checks and this suite.\n"
+    )
+    raise SystemExit(pytest.ExitCode.USAGE_ERROR)
 
 
 def pinned_instant(raw: str | None = None) -> datetime:
