@@ -1,5 +1,6 @@
 """The one clock (core.clock) and how the suite pins it (conftest.py)."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -46,6 +47,16 @@ def test_every_test_starts_at_the_pinned_instant():
 def test_django_and_the_standard_library_read_the_same_pinned_clock():
     assert abs(timezone.now() - clock.now()) < timedelta(seconds=1)
     assert abs(datetime.now(UTC) - pinned_instant()) < timedelta(seconds=30)
+
+
+def test_other_threads_read_the_same_pinned_clock():
+    """The live server answers from its own thread."""
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(clock.now()))
+    thread.start()
+    thread.join()
+
+    assert timedelta(0) <= seen[0] - pinned_instant() < timedelta(seconds=30)
 
 
 @pytest.mark.time_machine(SATURDAY)
