@@ -17,7 +17,8 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-# Test and CI tools (bandit, pip-audit, schemathesis) on top of the runtime pins.
+# Test, lint and CI tools (pytest, time-machine, playwright, ruff, bandit, pip-audit,
+# schemathesis, ...) on top of the runtime pins; `make demo` installs only the runtime pins.
 $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@

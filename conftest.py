@@ -1,11 +1,104 @@
 """Project-wide pytest fixtures."""
 
+import os
+import sys
+import tomllib
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+
+from core import clock
+
+# Every test starts at one instant, a Wednesday, whatever day the suite runs on.
+# `PZ_TEST_DATE` moves it: `.ci/run` re-runs the time_sensitive tests on a Saturday and a
+# Wednesday.
+DEFAULT_TEST_INSTANT = datetime(2026, 12, 9, 10, 0, tzinfo=UTC)
+TEST_DATE_VARIABLE = "PZ_TEST_DATE"
+# Tests using these talk to another process (a real Celery worker) that reads the machine's
+# clock, so they keep it too.
+REAL_CLOCK_FIXTURES = frozenset({"celery_worker_app", "celery_workers"})
+ROOT = Path(__file__).resolve().parent
+
+
+def missing_test_tools(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
+    """The test and lint tools (pyproject.toml [dependency-groups] dev) not installed."""
+    tools = tomllib.loads(pyproject.read_text())["dependency-groups"]["dev"]
+    missing = []
+    for tool in tools:
+        try:
+            metadata.distribution(tool)
+        except metadata.PackageNotFoundError:
+            missing.append(tool)
+    return missing
+
+
+# `make demo` installs only the runtime pins. Without the test tools the suite cannot even
+# be collected: say what to run instead of a page of import errors (before any other
+# conftest is imported).
+if missing := missing_test_tools():
+    sys.stderr.write(
+        f"The test tools are not installed ({', '.join(missing)}).\n"
+        "Run `make test`: it installs requirements-dev.txt, then runs lint, the security "
+        "checks and this suite.\n"
+    )
+    raise SystemExit(pytest.ExitCode.USAGE_ERROR)
+
+
+def pinned_instant(raw: str | None = None) -> datetime:
+    """The instant tests start at: `raw` (default: `$PZ_TEST_DATE`) as an ISO date (10:00
+    UTC that day) or an ISO date-time with an offset, else DEFAULT_TEST_INSTANT."""
+    raw = (os.environ.get(TEST_DATE_VARIABLE, "") if raw is None else raw).strip()
+    if not raw:
+        return DEFAULT_TEST_INSTANT
+    try:
+        if len(raw) == 10:
+            return datetime.combine(date.fromisoformat(raw), time(10, 0), tzinfo=UTC)
+        instant = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise pytest.UsageError(f"{TEST_DATE_VARIABLE}={raw!r}: {exc}") from None
+    if instant.tzinfo is None:
+        raise pytest.UsageError(f"{TEST_DATE_VARIABLE}={raw!r} needs an offset, e.g. +00:00")
+    return instant.astimezone(UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    pinned_instant()  # a malformed PZ_TEST_DATE stops the run before any test
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    instant = pinned_instant()
+    terminalreporter.write_line(
+        f"clock: tests started at {instant.isoformat()} ({instant:%A}) unless marked otherwise"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if REAL_CLOCK_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.real_clock)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Travel to the pinned instant for the test (time-machine: `core.clock`, Django, the
+    live server's thread and the pages of the `browser` fixture all read it); the clock
+    ticks on from there, so durations and timeouts are real. `@pytest.mark.time_machine(
+    instant)` starts a test elsewhere, the `time_machine` fixture moves it mid-test, and
+    `@pytest.mark.real_clock` keeps the machine's clock."""
+    if request.node.get_closest_marker("real_clock"):
+        yield
+        return
+    machine = request.getfixturevalue("time_machine")
+    if request.node.get_closest_marker("time_machine") is None:
+        machine.move_to(pinned_instant())
+    yield
 
 
 @pytest.fixture(autouse=True)
@@ -94,8 +187,29 @@ CHROMIUM_ARGS = [
 ]
 
 
+class PinnedClockBrowser:
+    """Chromium whose new pages start their clock (`Date`, timers) at the tests' clock, so
+    the timestamps pz.js sends agree with the server's; everything else is the browser's."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_context(self, **options: Any) -> Any:
+        context = self._browser.new_context(**options)
+        context.clock.install(time=clock.now())
+        return context
+
+    def new_page(self, **options: Any) -> Any:
+        page = self._browser.new_page(**options)
+        page.clock.install(time=clock.now())
+        return page
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
 @pytest.fixture
-def browser(monkeypatch):
+def browser(monkeypatch, request):
     if not Path(CHROMIUM).exists():
         skip_or_fail(f"{CHROMIUM} not installed (apt-get install chromium)")
     try:
@@ -109,7 +223,8 @@ def browser(monkeypatch):
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
-        yield browser
+        pinned = not request.node.get_closest_marker("real_clock")
+        yield PinnedClockBrowser(browser) if pinned else browser
         browser.close()
 
 

@@ -388,8 +388,8 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
     from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-    from django.utils import timezone
 
+    from core import clock
     from personalization.services import decide
     from segments.models import Segment
     from segments.selectors import recent_cache_key, visitor_segments
@@ -462,7 +462,7 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
                 cache.delete_many(visitor_keys)
             timed(calls[name], decide_wall[name], decide_cpu[name])
 
-    segments = visitor_segments(visitor_id, context, now=timezone.now())
+    segments = visitor_segments(visitor_id, context, now=clock.now())
     figures: dict[str, Any] = {
         "setup": {
             "segments": Segment.objects.count(),
@@ -771,10 +771,9 @@ def _set_up(options: dict[str, Any]) -> tuple[str, int]:
     from decimal import Decimal
     from random import Random
 
-    from django.utils import timezone
-
     from catalog.models import Product
     from content.tests import factories
+    from core import clock
     from segments.models import Segment
     from segments.services import segment_save, static_members_change
     from tracking.models import Event
@@ -795,7 +794,7 @@ def _set_up(options: dict[str, Any]) -> tuple[str, int]:
     )
     assert report.imported == 1, report.errors  # noqa: S101
     visitor_id = known_profile(CUSTOMER_ID).visitor_id
-    now = timezone.now()
+    now = clock.now()
     raw = traffic.generate_events(
         seed=options["seed"], visitors=1, events=options["events"], now=now, span=timedelta(days=30)
     )

@@ -396,9 +396,9 @@ FROM (
 def measure_results(options: dict[str, Any]) -> dict[str, Any]:
     """In the worker: create the experiment, load the rows, time `compute_results`."""
     from django.db import connection
-    from django.utils import timezone
 
     from content.tests.factories import component, placement
+    from core import clock
     from experiments import services
 
     if connection.vendor != "postgresql":
@@ -418,7 +418,7 @@ def measure_results(options: dict[str, Any]) -> dict[str, Any]:
             arms=[{"key": "control", "variant": "a"}, {"key": "treatment", "variant": "b"}],
         )
     )
-    now = timezone.now()
+    now = clock.now()
     params = {
         "experiment": experiment.pk,
         "exposures": options["exposures"],

@@ -136,14 +136,14 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
     """Alternate baseline and ingest passes `repeats` times on the same rows, each pass
     on emptied tables and after one unmeasured warm-up batch."""
     from django.test import Client
-    from django.utils import timezone
 
+    from core import clock
     from core.services import create_server_key
     from tracking.models import Event, VisitorProfile
 
     size = options["batch_size"]
     measured_batches = max(1, options["events"] // size)
-    now = timezone.now()
+    now = clock.now()
     events = traffic.generate_events(
         seed=options["seed"],
         visitors=options["visitors"],
@@ -389,8 +389,8 @@ def _what_if_profile_writes(chunks: list[list[dict[str, Any]]]) -> dict[str, Any
     CASE WHEN per field and row) against one INSERT .. ON CONFLICT DO UPDATE
     (`bulk_create(update_conflicts=True)`), on the profiles the last pass left."""
     from django.db import transaction
-    from django.utils import timezone
 
+    from core import clock
     from tracking.models import VisitorProfile
     from tracking.services import PROFILE_WRITE_FIELDS
 
@@ -400,7 +400,7 @@ def _what_if_profile_writes(chunks: list[list[dict[str, Any]]]) -> dict[str, Any
     timings: dict[str, list[float]] = {"bulk_update": [], "upsert": []}
     for group in groups:
         for profile in group:
-            profile.updated_at = timezone.now()
+            profile.updated_at = clock.now()
         for method in ("bulk_update", "upsert"):
             before = perf_counter()
             with transaction.atomic():

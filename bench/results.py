@@ -87,7 +87,7 @@ def format_table(results: list[Result]) -> str:
 
 def write_json(results: list[Result], meta: dict[str, Any]) -> Path:
     RESULTS_DIR.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")  # noqa: TID251 - names the file
     path = RESULTS_DIR / f"bench-{stamp}.json"
     document = {"meta": meta, "results": [r.as_dict() for r in results]}
     path.write_text(json.dumps(document, indent=2, default=str) + "\n")

@@ -451,13 +451,13 @@ def format_details(figures: dict[str, Any]) -> str:
 
 def measure(options: dict[str, Any]) -> dict[str, Any]:
     from django.db import connection
-    from django.utils import timezone
 
+    from core import clock
     from segments.services import segment_save
 
     if connection.vendor != "postgresql":
         raise RuntimeError("segments_bulk generates its data with PostgreSQL")
-    now = timezone.now()
+    now = clock.now()
     reused = options.get("keep_db") and _loaded_before(options)
     if reused:
         # The data is there: start from no segments, and keep the saves from running the
@@ -1022,14 +1022,14 @@ def _explain(segment_id: int, key: str) -> list[dict[str, Any]]:
     """The member query of a segment, as `recompute_segment` builds it, explained with
     the server's work_mem and with 64MB (plain EXPLAIN when ANALYZE times out)."""
     from django.db import OperationalError
-    from django.utils import timezone
 
+    from core import clock
     from segments.models import Segment
     from segments.selectors import effective_rule, sql_compiler
     from tracking.models import VisitorProfile
 
     segment = Segment.objects.get(pk=segment_id)
-    condition = sql_compiler(timezone.now()).compile(effective_rule(segment))
+    condition = sql_compiler(clock.now()).compile(effective_rule(segment))
     sql, params = (
         VisitorProfile.objects.filter(condition).values("visitor_id").query.sql_with_params()
     )
@@ -1047,13 +1047,13 @@ def _explain_all(segment_ids: list[int]) -> dict[str, Any]:
     """EXPLAIN (ANALYZE, BUFFERS) of the one-pass member query of `recompute_segments`,
     with the work_mem the materialization sets."""
     from django.db import OperationalError
-    from django.utils import timezone
 
+    from core import clock
     from segments.memberships import MATERIALIZE_WORK_MEM, members_query
     from segments.models import Segment
     from segments.selectors import effective_rule, sql_compiler
 
-    compiler = sql_compiler(timezone.now())
+    compiler = sql_compiler(clock.now())
     segments = Segment.objects.select_related("parent").filter(pk__in=segment_ids).order_by("pk")
     sql, params = members_query({s: compiler.compile(effective_rule(s)) for s in segments})
     key = f"one pass over {len(segment_ids)} segments"

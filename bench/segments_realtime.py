@@ -464,8 +464,8 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
     from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-    from django.utils import timezone
 
+    from core import clock
     from segments.conditions import (
         Facts,
         InMemoryEventWindows,
@@ -486,7 +486,7 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
         warm = visitor_segments(visitor_id, context)
     assert warm.personalized, "the visitor should be personalized"  # noqa: S101
 
-    now = timezone.now()
+    now = clock.now()
     entry = get_profile_entry(visitor_id)
     recent = cache.get(recent_cache_key(visitor_id))
     catalog = load_catalog(None)  # the rules the request path compiled, compiled again
@@ -551,8 +551,7 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
 
 def _set_up(options: dict[str, Any]) -> tuple[str, int]:
     """The static list, the 30 rule segments and one known visitor with events."""
-    from django.utils import timezone
-
+    from core import clock
     from segments.models import Segment
     from segments.services import segment_save, static_members_change
     from tracking.models import Event
@@ -572,7 +571,7 @@ def _set_up(options: dict[str, Any]) -> tuple[str, int]:
     for key, rule in segment_rules():
         segment_save(key=key, name=key.replace("-", " ").title(), rule=rule)
 
-    now = timezone.now()
+    now = clock.now()
     raw = traffic.generate_events(
         seed=options["seed"], visitors=1, events=options["events"], now=now, span=timedelta(days=30)
     )

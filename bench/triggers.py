@@ -142,9 +142,9 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
 
     from django.conf import settings
     from django.core.cache import cache
-    from django.utils import timezone
 
     from bench.traffic import generate_events
+    from core import clock
     from segments.models import Segment, SegmentMembership
     from tracking.models import Event, VisitorAlias, VisitorProfile
     from tracking.services import ingest_events
@@ -177,7 +177,7 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
             email_template=template if action == "email" else None,
             popup=popup if action == "onsite" else None,
         )
-    now = timezone.now()
+    now = clock.now()
     raw = generate_events(
         seed=options["seed"],
         visitors=options["visitors"],
@@ -223,7 +223,7 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
             if not firing:
                 rule = {"all": [rule or NEVER, NEVER]}
             # A new updated_at: compiled rules are memoized per trigger edit.
-            Trigger.objects.filter(pk=trigger.pk).update(conditions=rule, updated_at=timezone.now())
+            Trigger.objects.filter(pk=trigger.pk).update(conditions=rule, updated_at=clock.now())
 
     specs = sorted(trigger_specs(), key=lambda spec: spec["key"])
     one_pass(True)  # warm-up: imports, compiled rules, connections

@@ -9,10 +9,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from catalog.demo_import import Invoice, ProductRow, read_retail_file, replay_shift
 from catalog.models import Product
+from core import clock
 from tracking.customer_keys import customer_key
 from tracking.event_validation import MAX_LIST_ITEMS
 from tracking.models import VisitorProfile
@@ -55,7 +55,7 @@ def upsert_products(*, rows: Iterable[ProductRow]) -> ProductUpsert:
         elif any(getattr(product, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(product, name, value)
-            product.updated_at = timezone.now()
+            product.updated_at = clock.now()
             to_update.append(product)
         else:
             result.unchanged += 1
@@ -108,7 +108,7 @@ def load_online_retail_demo(
     more than `MAX_LIST_ITEMS` lines keep their first items but their full revenue.
     """
     started = time.monotonic()
-    now = now or timezone.now()
+    now = now or clock.now()
     data = read_retail_file(data_file or demo_data_file(), limit_invoices=limit_invoices)
     report = DemoLoadReport(invoices=len(data.invoices))
     report.products = upsert_products(rows=data.products)

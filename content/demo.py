@@ -8,10 +8,10 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.utils import timezone
 from wagtail.models import Locale
 
 from content.models import Component, Placement, PlacementVariant
+from core import clock
 from segments.models import Segment
 
 # Placeholders resolve from the decision (see content/placeholders.py); segment values
@@ -231,7 +231,7 @@ def _mobile() -> dict[str, Any]:
 
 def _weekend(now: datetime) -> tuple[datetime, datetime]:
     """The current weekend if it is one, else the next: Saturday 00:00 to Monday 00:00."""
-    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = clock.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     saturday = today + timedelta(days=(5 - today.weekday()) % 7)
     if today.weekday() == 6:
         saturday = today - timedelta(days=1)
@@ -478,7 +478,7 @@ def load_demo_content(*, now: datetime | None = None) -> DemoContentReport:
 
     Safe to run again: unchanged content gets no new revision; the weekend sale moves to
     the coming weekend."""
-    placements_spec = demo_placements(now or timezone.now())
+    placements_spec = demo_placements(now or clock.now())
     # Per-placement component values (the sale's expiry follows its schedule).
     extra: dict[str, dict[str, Any]] = {}
     for placement_spec in placements_spec:

@@ -24,9 +24,9 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
-from django.utils import timezone
 
 from content.models import VariantStats
+from core import clock
 from tracking.models import Event
 
 CONVERSION_WINDOW = timedelta(days=7)
@@ -92,7 +92,7 @@ def variant_performance(
 ) -> dict[tuple[str, str], dict[str, float | int]]:
     """Figures per (placement key, variant key): impressions, viewers, clicks,
     conversions and revenue, from events in [since, now]."""
-    now = now or timezone.now()
+    now = now or clock.now()
     rows: dict[tuple[str, str], dict[str, float | int]] = {}
 
     def merge(queryset: QuerySet, fields: tuple[str, ...]) -> None:
@@ -132,7 +132,7 @@ def refresh_variant_stats(
 ) -> StatsRefresh:
     """Recompute `VariantStats` from events in [since, now] (all history when `since` is
     None); variants without events in the window lose their row."""
-    now = now or timezone.now()
+    now = now or clock.now()
     figures = variant_performance(since=since, now=now)
     stats = [
         VariantStats(

@@ -7,9 +7,9 @@ from urllib.parse import urlencode
 
 from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from content.models import Placement, PlacementVariant, VariantStats
+from core import clock
 from personalization.request_context import headless_context
 from personalization.request_decisions import PREVIEW_SEGMENTS_PARAM
 from personalization.services import Decision, decide
@@ -106,12 +106,12 @@ def preview_decision(
     raw: dict[str, Any] = {"url": path, "device": device, "country": country}
     if utm_source:
         raw["utm_source"] = utm_source
-    now = timezone.now()
+    now = clock.now()
     keys = list(Placement.objects.filter(live=True).order_by("key").values_list("key", flat=True))
     return decide(
         visitor_id=None,
         placement_keys=keys,
-        context=headless_context(raw, now=timezone.localtime(now)),
+        context=headless_context(raw, now=clock.localtime(now)),
         now=now,
         forced_segments=segments,
     )

@@ -9,7 +9,6 @@ from django.http import HttpResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
-from django.utils.timezone import localtime
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.base import BaseOperationView
@@ -19,7 +18,7 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from core import services
+from core import clock, services
 from core.models import ServerKey
 
 
@@ -32,7 +31,7 @@ class LastUsedColumn(Column):
     def get_value(self, instance: ServerKey) -> str:
         if instance.last_used_at is None:
             return "never"
-        return date_format(localtime(instance.last_used_at), "DATETIME_FORMAT")
+        return date_format(clock.localtime(instance.last_used_at), "DATETIME_FORMAT")
 
 
 class StatusColumn(Column):

@@ -1,10 +1,10 @@
 """Identity tokens for the signed-in customers of a Django shop (`{% pz_identity_token %}`)."""
 
-import time
 from typing import Any
 
 from django.conf import settings
 
+from core import clock
 from core.identity_tokens import make_identity_token
 
 
@@ -20,5 +20,5 @@ def identity_token_for(user: Any, *, now: float | None = None) -> str:
     return make_identity_token(
         str(customer_id),
         secret=settings.PZ_IDENTITY_SECRET,
-        now=time.time() if now is None else now,
+        now=clock.now().timestamp() if now is None else now,
     )

@@ -5,9 +5,9 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone
 from wagtail.log_actions import log
 
+from core import clock
 from core.models import ServerKey
 from core.selectors import REVOKED_OR_UNKNOWN, SERVER_KEY_CACHE_SECONDS, server_key_cache_key
 from core.server_keys import generate_server_key, server_key_hash, shown_prefix
@@ -37,7 +37,7 @@ def revoke_server_key(*, server_key: ServerKey, user: Any = None) -> ServerKey:
     the revocation, so no process keeps a cached copy of the key)."""
     server_key = ServerKey.objects.select_for_update().get(pk=server_key.pk)
     if server_key.revoked_at is None:
-        server_key.revoked_at = timezone.now()
+        server_key.revoked_at = clock.now()
         server_key.save(update_fields=["revoked_at"])
         log(
             instance=server_key,
@@ -55,4 +55,4 @@ def note_server_key_used(server_key_id: int) -> None:
     if now - _last_noted.get(server_key_id, float("-inf")) < LAST_USED_RESOLUTION_SECONDS:
         return
     _last_noted[server_key_id] = now
-    ServerKey.objects.filter(pk=server_key_id).update(last_used_at=timezone.now())
+    ServerKey.objects.filter(pk=server_key_id).update(last_used_at=clock.now())

@@ -10,9 +10,9 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.utils import timezone
 
 from content.models import Placement
+from core import clock
 from experiments import statistics
 from experiments.assignment import (
     BUCKETS,
@@ -211,7 +211,7 @@ def experiment_start(*, experiment: Experiment, user: Any = None) -> Experiment:
             experiment.layer_start, experiment.layer_end = space
         experiment.seed = experiment.seed or secrets.token_hex(8)
         experiment.status = Experiment.Status.RUNNING
-        experiment.started_at = timezone.now()
+        experiment.started_at = clock.now()
     return experiment
 
 
@@ -224,7 +224,7 @@ def experiment_stop(*, experiment: Experiment, winner: str = "", user: Any = Non
                 "Only a running experiment can stop.", {"status": experiment.status}, conflict=True
             )
         experiment.status = Experiment.Status.STOPPED
-        experiment.stopped_at = timezone.now()
+        experiment.stopped_at = clock.now()
         experiment.winner = winner or experiment.winner
     return experiment
 
@@ -329,7 +329,7 @@ def current_results(
     experiment's are older than `max_age` (or `refresh` asks for it)."""
     latest = experiment.snapshots.order_by("-computed_at").first()
     running = experiment.status == Experiment.Status.RUNNING
-    stale = latest is None or timezone.now() - latest.computed_at > max_age
+    stale = latest is None or clock.now() - latest.computed_at > max_age
     if latest is None or (running and (stale or refresh)):
         latest = compute_results(experiment_id=experiment.pk)
     return latest
@@ -358,7 +358,7 @@ def promote_winner(
         )
     placement = Placement.objects.select_for_update().get(pk=experiment.placement_id)
     losing = set(experiment.arms.exclude(key=arm_key).values_list("variant_key", flat=True))
-    now = timezone.now()
+    now = clock.now()
     old_default = placement.variants.filter(is_fallback=True).values_list("key", flat=True).first()
     for variant in placement.variants.all():
         was_default = variant.is_fallback
@@ -541,7 +541,7 @@ def _periods(
 def compute_results(*, experiment_id: int, now: datetime | None = None) -> ResultSnapshot:
     """Aggregate, analyse and store a results snapshot (the report and the decision); an
     adaptive experiment that is running may then open a new allocation period."""
-    now = now or timezone.now()
+    now = now or clock.now()
     started = time.perf_counter()
     experiment = Experiment.objects.prefetch_related("arms").get(pk=experiment_id)
     arms = list(experiment.arms.all())

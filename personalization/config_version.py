@@ -3,6 +3,7 @@ experiments): bumped on every published change, read with the request's other ca
 and used to rebuild per-process compiled catalogs."""
 
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +20,8 @@ CatalogT = TypeVar("CatalogT")
 
 
 def bump_config_version() -> None:
-    cache.set(CONFIG_VERSION_KEY, time.time_ns(), None)
+    # Random, not a timestamp: a frozen or travelling clock could repeat one.
+    cache.set(CONFIG_VERSION_KEY, secrets.randbits(63), None)
 
 
 def ensure_version(cached: object) -> object:
@@ -28,7 +30,7 @@ def ensure_version(cached: object) -> object:
     None only when the cache is unreachable; callers then re-read periodically."""
     if cached is not None:
         return cached
-    cache.add(CONFIG_VERSION_KEY, time.time_ns(), None)
+    cache.add(CONFIG_VERSION_KEY, secrets.randbits(63), None)
     return cache.get(CONFIG_VERSION_KEY)
 
 

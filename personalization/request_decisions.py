@@ -6,8 +6,8 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils import timezone
 
+from core import clock
 from personalization.request_context import rule_context
 from personalization.services import Decision, decide, segments_for
 from segments.selectors import VisitorSegments
@@ -23,7 +23,7 @@ def request_context(request: HttpRequest) -> dict[str, Any]:
             path=request.path,
             query=request.GET,
             logged_in=bool(getattr(request, "user", None) and request.user.is_authenticated),
-            local_time=timezone.localtime(),
+            local_time=clock.localtime(),
             locale=getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE,
         )
         product_id = getattr(request, "pz_product_id", None)
@@ -55,7 +55,7 @@ def _evaluated_segments(request: HttpRequest) -> tuple[VisitorSegments, bool]:
         request._pz_segments = segments_for(  # type: ignore[attr-defined]
             getattr(request, "pz_visitor_id", None),
             request_context(request),
-            timezone.now(),
+            clock.now(),
             preview_segments(request),
         )
     return request._pz_segments  # type: ignore[attr-defined]

@@ -15,10 +15,10 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
-from django.utils import timezone
 
 from content.placeholders import visitor_values
 from content.rendering import Fragment, render_component
+from core import clock
 from experiments.selectors import Assignment, assignments_for, experiment_catalog
 from experiments.services import record_exposures
 from personalization import reasons
@@ -188,7 +188,7 @@ def decide(
     first matching variant by priority (or the fallback), rendered through the fragment
     cache. Unknown placements come back as None. `evaluated` is the request's own
     `segments_for` result when the page already needed it (`pz_if_segment`)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     locale = (locale or context.get("locale") or settings.LANGUAGE_CODE).lower()
     segments, degraded = evaluated or segments_for(visitor_id, context, now, forced_segments)
     facts = segments.facts or Facts(context=context)

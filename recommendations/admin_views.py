@@ -8,12 +8,12 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.permission_policies import ModelPermissionPolicy
 
+from core import clock
 from recommendations import selectors, services
 from recommendations.models import RecommenderModel
 
@@ -53,7 +53,7 @@ class StrategyCtrView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templat
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        now = timezone.now()
+        now = clock.now()
         context["windows"] = [
             (days, selectors.ctr_by_strategy(since=now - timedelta(days=days)))
             for days in CTR_WINDOWS_DAYS

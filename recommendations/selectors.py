@@ -14,9 +14,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.fields.json import KT
-from django.utils import timezone
 
 from catalog.models import Product
+from core import clock
 from recommendations.artifacts import ArtifactUnreadable, read_artifact_file
 from recommendations.models import RecommenderModel
 from tracking.models import Event
@@ -84,7 +84,7 @@ def visitor_activity(visitor_id: str, *, now: datetime | None = None) -> dict[st
     entry = cache.get(key)
     if entry is not None and not entry.get("unknown"):
         return entry
-    now = now or timezone.now()
+    now = now or clock.now()
     since = now - timedelta(days=settings.PZ_RECOMMENDER_RECENT_DAYS)
     rows = (
         Event.objects.filter(visitor_id=visitor_id, type__in=ACTIVITY_TYPES, timestamp__gte=since)
@@ -103,7 +103,7 @@ def visitor_activity(visitor_id: str, *, now: datetime | None = None) -> dict[st
             ids = [str(properties["product_id"])] if properties.get("product_id") else []
         recent.extend(ids)
     entry = {
-        "stamp": time.time_ns(),
+        "stamp": time.time_ns(),  # noqa: TID251 - freshness stamp, not business time
         "recent": list(dict.fromkeys(recent)),
         "purchased": list(dict.fromkeys(purchased)),
     }

@@ -21,8 +21,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max, Q
-from django.utils import timezone
 
+from core import clock
 from recommendations.artifacts import StoredArtifact, delete_artifact_files, store_artifact
 from recommendations.context import context_key, grouped_event_popularity, member_popularity
 from recommendations.engine import Interactions, TrainedModel, TrainingConfig, train_model
@@ -82,7 +82,7 @@ def train_recommender(*, now: datetime | None = None) -> RecommenderModel:
     """Train a new version from the shop's events up to ``now``, evaluate it on a
     temporal holdout and make it the active one. Raises `TrainingBusy` when another
     training is running and `TrainingFailed` (recorded) when this one fails."""
-    now = now or timezone.now()
+    now = now or clock.now()
     config = training_config()
     row = _start_row(
         config_json={
@@ -109,7 +109,7 @@ def train_recommender(*, now: datetime | None = None) -> RecommenderModel:
 
 
 def _start_row(*, config_json: dict[str, Any]) -> RecommenderModel:
-    stale_before = timezone.now() - timedelta(seconds=settings.PZ_RECOMMENDER_TRAINING_TIMEOUT)
+    stale_before = clock.now() - timedelta(seconds=settings.PZ_RECOMMENDER_TRAINING_TIMEOUT)
     with transaction.atomic():
         training = RecommenderModel.objects.select_for_update().filter(
             status=RecommenderModel.Status.TRAINING
@@ -133,7 +133,7 @@ def _record_failure(row: RecommenderModel, error: str, seconds: float) -> None:
         status=RecommenderModel.Status.FAILED,
         error=error[:4000],
         training_seconds=seconds,
-        finished_at=timezone.now(),
+        finished_at=clock.now(),
     )
     row.refresh_from_db()
 
@@ -162,7 +162,7 @@ def _activate(
                 artifact_file=artifact.file_name,
                 artifact_sha256=artifact.sha256,
                 artifact_bytes=artifact.size,
-                finished_at=timezone.now(),
+                finished_at=clock.now(),
             )
             _drop_old_artifacts()
             version = row.version

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import numpy as np
 from django.db import transaction
-from django.utils import timezone
 
+from core import clock
 from personalization.config_version import bump_config_version
 from segments.cluster_features import build_features
 from segments.clustering import OUTLIERS, Cluster, ClusteringResult, cluster
@@ -44,7 +44,7 @@ def run_clustering(
 
     The fit runs before the transaction so no lock is held while scikit-learn works.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     started = time.monotonic()
     matrix = build_features(now=now, purchasers_only=purchasers_only, top_interests=top_interests)
     if len(matrix) <= k_min:

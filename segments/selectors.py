@@ -15,8 +15,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import CharField, JSONField, Q, QuerySet, Value
 from django.db.models.functions import Concat
-from django.utils import timezone
 
+from core import clock
 from personalization.config_version import CONFIG_VERSION_KEY, CompiledCatalog, ensure_version
 from segments.conditions import (
     CompiledRule,
@@ -201,7 +201,7 @@ def visitor_segments(
     visitor_id: str | None, context: dict[str, Any], *, now: datetime | None = None
 ) -> VisitorSegments:
     """Evaluate every active segment for a visitor and request (real time)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     canonical = visitor_id
     keys = [CONFIG_VERSION_KEY]
     if visitor_id:

@@ -9,8 +9,8 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone
 
+from core import clock
 from personalization.audit import record_change, snapshot
 from personalization.config_version import bump_config_version
 from segments.conditions import (
@@ -135,7 +135,7 @@ def _real_time_only(segment: Segment) -> bool:
     if uses_context(rule, rules=all_rules):
         return True
     try:
-        sql_compiler(timezone.now()).compile(rule)
+        sql_compiler(clock.now()).compile(rule)
     except NotMaterializable:
         return True
     except InvalidRule:
@@ -194,7 +194,7 @@ def segment_save(
     if segment.real_time_only:
         segment.size = None
         SegmentMembership.objects.filter(segment=segment, left_at__isnull=True).update(
-            left_at=timezone.now()
+            left_at=clock.now()
         )
     segment.save(update_fields=["real_time_only", "size"])
     record_change(
@@ -246,7 +246,7 @@ def recompute_segments(
     """Materialize rule segments in one pass: one scan of the profiles finds every
     segment's members, one diff updates their membership periods. Results follow
     `segment_ids`; a segment that is not a materializable active rule is left alone."""
-    now = now or timezone.now()
+    now = now or clock.now()
     started = time.perf_counter()
     ids = list(dict.fromkeys(segment_ids))
     with transaction.atomic():
@@ -308,7 +308,7 @@ def _materializable(segment: Segment) -> bool:
 
 def due_segment_ids(*, now: datetime | None = None) -> list[int]:
     """Ids of active rule segments whose own schedule says they are due."""
-    now = now or timezone.now()
+    now = now or clock.now()
     due = []
     for segment in Segment.objects.filter(
         is_active=True, kind=Segment.Kind.RULE, real_time_only=False
@@ -321,7 +321,7 @@ def due_segment_ids(*, now: datetime | None = None) -> list[int]:
 
 def recompute_due_segments(*, now: datetime | None = None) -> list[RecomputeResult]:
     """Recompute every due segment in one pass (the periodic schedule)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     due = due_segment_ids(now=now)
     return recompute_segments(segment_ids=due, now=now) if due else []
 
@@ -331,7 +331,7 @@ def refresh_visitor_memberships(
 ) -> dict[str, tuple[list[str], list[str]]]:
     """Re-evaluate every materialized rule segment for just these visitors (after they
     acted); returns {segment key: (entered, left)} for the segments that changed."""
-    now = now or timezone.now()
+    now = now or clock.now()
     ids = sorted(set(visitor_ids))
     segments = list(
         Segment.objects.filter(is_active=True, kind=Segment.Kind.RULE, real_time_only=False)
@@ -386,7 +386,7 @@ def static_members_change(
     """Add or remove visitors of a static segment (lists, trigger actions)."""
     if segment.kind != Segment.Kind.STATIC:
         raise SegmentError("Only static segments take explicit members.", {"kind": "not static"})
-    now = timezone.now()
+    now = clock.now()
     current = set(
         SegmentMembership.objects.filter(segment=segment, left_at__isnull=True).values_list(
             "visitor_id", flat=True
@@ -428,7 +428,7 @@ def preview_count(*, rule: Any, parent_key: str | None = None) -> int | None:
         raise SegmentError("The rule is not valid.", _rule_error_fields(errors))
     full_rule = _with_parent(rule, parent_key)
     try:
-        condition = sql_compiler(timezone.now()).compile(full_rule)
+        condition = sql_compiler(clock.now()).compile(full_rule)
     except NotMaterializable:
         return None
     return VisitorProfile.objects.filter(condition).count()

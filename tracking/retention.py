@@ -12,8 +12,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
+from core import clock
 from tracking.event_validation import EVENT_TYPES
 from tracking.models import Event, VisitorProfile
 from tracking.selectors import profile_cache_key
@@ -29,7 +29,7 @@ class RetentionResult:
 
 def retention_cutoff(now: datetime | None = None, days: int | None = None) -> datetime:
     days = settings.PZ_EVENT_RETENTION_DAYS if days is None else days
-    return (now or timezone.now()) - timedelta(days=days)
+    return (now or clock.now()) - timedelta(days=days)
 
 
 def purge_expired_events(*, cutoff: datetime, batch_size: int) -> int:

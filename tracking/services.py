@@ -17,8 +17,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
-from django.utils import timezone
 
+from core import clock
 from core.identity_tokens import identity_token_error
 from tracking import profile_state, rfm
 from tracking.customer_keys import customer_key, known_visitor_id
@@ -119,7 +119,7 @@ def ingest_events(
     `verify_identity` is for browser callers: their `login` events need the shop
     backend's identity token (API.md "Callers and identity"). The shop's own server-side
     code and server-key callers are trusted with `properties.user_id`."""
-    now = now or timezone.now()
+    now = now or clock.now()
     batch = validate_batch(
         raw_events, now=now, default_visitor_id=default_visitor_id, limits=validation_limits()
     )
@@ -405,7 +405,7 @@ def stitch_visitor(*, visitor_id: str, customer_key: str) -> VisitorProfile:
 
     merged = state_from_model(target)
     profile_state.merge_into(merged, state_from_model(source))
-    profile_state.refresh_rfm(merged, timezone.now(), rfm_cuts())
+    profile_state.refresh_rfm(merged, clock.now(), rfm_cuts())
     _apply_to_model(target, merged)
     # An event the client sent under both ids is one event: the target keeps its copy
     # (event_id is unique per visitor, so re-pointing the source's copy would conflict).
@@ -460,7 +460,7 @@ def set_consent(
             profile.consent_tracking = tracking
         if personalization is not None:
             profile.consent_personalization = personalization
-        profile.consent_updated_at = timezone.now()
+        profile.consent_updated_at = clock.now()
         profile.save()
         transaction.on_commit(lambda: _cache_profiles([profile]))
     return profile
@@ -509,7 +509,7 @@ def export_visitor(*, visitor_id: str) -> dict[str, Any]:
     return {
         "visitor_id": visitor_id,
         "linked_visitor_ids": ids,
-        "exported_at": timezone.now().isoformat(),
+        "exported_at": clock.now().isoformat(),
         "sections": {section.name: section.export(ids) for section in registered_sections()},
     }
 
@@ -518,7 +518,7 @@ def export_visitor(*, visitor_id: str) -> dict[str, Any]:
 def refresh_rfm_scores(*, now: datetime | None = None) -> RfmScale:
     """Recompute the RFM quintile cut points over all purchasers and rescore every
     purchaser (recency moves with the clock, so scores go stale without events)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     rows = list(
         VisitorProfile.objects.filter(orders__gt=0, last_purchase_at__isnull=False).values_list(
             "pk", "last_purchase_at", "orders", "revenue"
@@ -662,7 +662,7 @@ def rebuild_profile(*, visitor_id: str) -> VisitorProfile:
                 cfg,
                 event.session_id,
             )
-        profile_state.refresh_rfm(state, timezone.now(), rfm_cuts())
+        profile_state.refresh_rfm(state, clock.now(), rfm_cuts())
         _apply_to_model(profile, state)
         profile.save()
         transaction.on_commit(lambda: _cache_profiles([profile]))

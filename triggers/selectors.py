@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
+from core import clock
 from segments.conditions import CompiledRule, compile_rule
 from segments.field_registry import current_registry
 from tracking.models import Event
@@ -85,7 +85,7 @@ def pending_onsite_component(visitor_id: str) -> Any:
 
 
 def pending_messages(now: datetime | None = None) -> QuerySet[PendingMessage]:
-    now = now or timezone.now()
+    now = now or clock.now()
     return PendingMessage.objects.filter(expires_at__gt=now).select_related("component")
 
 

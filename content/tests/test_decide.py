@@ -92,6 +92,7 @@ def test_placeholders_resolve_from_the_whitelist(hero_setup):
     assert hero.data["code"] == "BUYER5"
 
 
+@pytest.mark.time_sensitive  # the schedule is relative to now
 def test_schedule_limits_a_variant(hero_setup):
     from content.models import Placement
 

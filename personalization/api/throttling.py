@@ -30,14 +30,14 @@ class PublicEndpointThrottle(BaseThrottle):
         limit = settings.PZ_RATE_LIMITS.get(scope, 0)
         if not limit:
             return True
-        window = int(time.time() // WINDOW_SECONDS)
+        window = int(time.time() // WINDOW_SECONDS)  # noqa: TID251 - rate-limit window
         key = f"ratelimit:{scope}:{client_fingerprint(request)}:{window}"
         try:
             cache.add(key, 0, WINDOW_SECONDS + 5)
             count = cache.incr(key)
         except ValueError:
             return True
-        self._retry_after = WINDOW_SECONDS - int(time.time()) % WINDOW_SECONDS
+        self._retry_after = WINDOW_SECONDS - int(time.time()) % WINDOW_SECONDS  # noqa: TID251
         return count is None or count <= limit
 
     def wait(self) -> float | None:

@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import clock
 from core.authentication import request_caller
 from personalization.api.public import PublicApiView
 from personalization.api.serializers import (
@@ -40,7 +40,7 @@ class DecideApi(PublicApiView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         raw_context = dict(request.data.get("context") or {})
-        now = timezone.now()
+        now = clock.now()
         context = headless_context(raw_context, now=now)
         if data["context"].get("product_id"):
             context["product_id"] = data["context"]["product_id"]

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -10,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import clock
 from core.authentication import request_caller
 from personalization.api.public import PublicApiView
 from personalization.permissions import HasModelPermissions
@@ -125,7 +125,7 @@ class RecommendationCtrApi(APIView):
             days = min(max(int(request.query_params.get("days", 30)), 1), 3650)
         except ValueError:
             days = 30
-        rows = selectors.ctr_by_strategy(since=timezone.now() - timedelta(days=days))
+        rows = selectors.ctr_by_strategy(since=clock.now() - timedelta(days=days))
         return Response(
             [
                 {

@@ -63,6 +63,13 @@ def event(event_type: str, visitor: str, product: str, days_ago: float = 0.01) -
     }
 
 
+@pytest.fixture(autouse=True)
+def _at_now(time_machine):
+    """The tiny shop's events are days before NOW, so its tests run at NOW, not on the
+    suite's pinned date: a recent view stays recent whatever that date is."""
+    time_machine.move_to(NOW)
+
+
 @pytest.fixture
 def ingest(django_capture_on_commit_callbacks):
     """Ingest like the API does, running the after-commit work (profile cache, signals)."""

@@ -7,7 +7,7 @@ import pytest
 from recommendations.selectors import ctr_by_strategy
 from recommendations.tests.conftest import NOW, iso
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.time_sensitive]
 
 
 def tracked(event_type, strategy=None, days_ago=1.0, **properties):

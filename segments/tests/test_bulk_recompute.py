@@ -1,11 +1,12 @@
 """Recomputing segments in one pass: one scan of the profiles materializes several rule
 segments, with the same members, periods, sizes and snapshots as one segment at a time."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import override_settings
 
+from conftest import pinned_instant
 from personalization.config_version import bump_config_version
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from segments.selectors import effective_rule, sql_compiler
@@ -21,7 +22,7 @@ from segments.tasks import recompute_due_segments_task
 from tracking.models import Event, VisitorProfile
 
 pytestmark = pytest.mark.django_db
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = pinned_instant()  # the tests' clock (conftest.py), not the machine's
 
 RULES = {
     "buyers": {"field": "profile.orders", "op": "gte", "value": 1},

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from conftest import pinned_instant
 from segments.conditions import Facts, InMemoryEventWindows, compile_rule
 from segments.sql import NotMaterializable, SqlRuleCompiler, members_queryset
 from segments.tests.registries import TEST_REGISTRY
@@ -29,7 +30,7 @@ from tracking.services import ingest_events
 
 pytestmark = pytest.mark.django_db
 REGISTRY = TEST_REGISTRY
-NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+NOW = pinned_instant()  # the tests' clock (conftest.py), not the machine's
 COVERAGE: Counter = Counter()
 SPLIT_FIELDS: set[str] = set()
 CATEGORIES = ["outdoor/tents", "outdoor/boots", "home/lighting", "kitchen"]

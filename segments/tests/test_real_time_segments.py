@@ -2,13 +2,14 @@
 act, materialized memberships follow, and a request stays within its query budget."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
+from conftest import pinned_instant
 from segments.demo import load_demo_segments
 from segments.models import SegmentMembership
 from segments.selectors import visitor_segments
@@ -17,7 +18,7 @@ from tracking.services import ingest_events, set_consent
 from tracking.tests.factories import iso
 
 pytestmark = pytest.mark.django_db(transaction=True)
-T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+T0 = pinned_instant() - timedelta(hours=2)  # the tests' clock, not the machine's
 
 
 def act(visitor_id: str, event_type: str, at: datetime, **properties) -> None:

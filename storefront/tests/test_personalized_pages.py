@@ -5,8 +5,11 @@ from django.test import Client
 
 import personalization.services
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.time_sensitive]
 MOBILE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148"
+# The demo's weekend sale takes the site banner from Saturday 00:00 to Monday 00:00.
+WEDNESDAY = "2026-12-09T10:00:00+00:00"
+SATURDAY = "2026-12-05T10:00:00+00:00"
 
 
 @pytest.fixture
@@ -25,6 +28,7 @@ def _variant(html: str, placement: str) -> str | None:
     return html.split(marker, 1)[1].split('"', 1)[0]
 
 
+@pytest.mark.time_machine(WEDNESDAY)
 def test_a_first_time_mobile_visitor_sees_the_mobile_hero(demo_shop, client):
     html = client.get("/", HTTP_USER_AGENT=MOBILE_UA).content.decode()
 
@@ -36,11 +40,21 @@ def test_a_first_time_mobile_visitor_sees_the_mobile_hero(demo_shop, client):
     assert "vip-badge" not in html
 
 
+@pytest.mark.time_machine(WEDNESDAY)
 def test_a_first_time_desktop_visitor_sees_the_welcome_hero(demo_shop, client):
     html = client.get("/").content.decode()
 
     assert _variant(html, "home-hero") == "default"
     assert "Free shipping on orders over" in html
+
+
+@pytest.mark.time_machine(SATURDAY)
+def test_on_a_saturday_a_first_time_visitor_sees_the_weekend_sale(demo_shop, client):
+    html = client.get("/", HTTP_USER_AGENT=MOBILE_UA).content.decode()
+
+    assert _variant(html, "site-banner") == "weekend-sale"
+    assert "WEEKEND20" in html
+    assert _variant(html, "home-hero") == "mobile"
 
 
 def test_previewing_as_a_champion_shows_the_vip_pages(demo_shop, staff_browser):

@@ -4,13 +4,13 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import clock
 from core.authentication import request_caller
 from core.callers import VISITOR_HEADER
 from personalization.api.errors import InvalidInput
@@ -109,7 +109,7 @@ def visitor_profile_response(visitor_id: str) -> dict[str, Any]:
     entry = selectors.get_profile_entry(visitor_id)
     if entry is None:
         raise Http404
-    document = profile_document(entry["state"], timezone.now(), selectors.profile_settings())
+    document = profile_document(entry["state"], clock.now(), selectors.profile_settings())
     document["visitor_id"] = visitor_id
     document["consent"] = selectors.consent_of(entry)
     document["segments"] = []

@@ -14,7 +14,7 @@ from tracking.services import ingest_events, known_profile, set_consent
 from tracking.tasks import apply_retention_task
 from tracking.tests.factories import make_event
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.time_sensitive]
 
 DAYS = settings.PZ_EVENT_RETENTION_DAYS
 

@@ -9,6 +9,8 @@ from tracking import rfm
 from tracking.models import RfmScale, VisitorProfile
 from tracking.services import refresh_rfm_scores
 
+pytestmark = pytest.mark.time_sensitive
+
 
 def test_quintile_cuts_of_one_to_ten():
     assert rfm.quintile_cuts(list(range(1, 11))) == (3, 5, 6, 8)

@@ -178,6 +178,7 @@ def test_track_then_flush_sends_one_beacon(node_run: dict) -> None:
     assert cart["context"]["local_time"][19] in "+-"
 
 
+@pytest.mark.real_clock  # node stamps the events with the machine's clock
 def test_events_pass_server_validation(node_run: dict) -> None:
     from django.utils import timezone
 

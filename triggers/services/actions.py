@@ -13,9 +13,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
 
 from content.placeholders import resolve, visitor_values
+from core import clock
 from triggers import matching, webhook_targets
 from triggers.matching import Entry
 from triggers.models import (
@@ -192,7 +192,7 @@ def deliver(*, firing_id: int, attempt: int, now: datetime | None = None) -> Del
     """Send a fired email or webhook (attempt is 1-based). A webhook that fails is retried
     with exponential backoff; after the last attempt the firing is dead and a dead letter
     keeps the body."""
-    now = now or timezone.now()
+    now = now or clock.now()
     firing = Firing.objects.select_related("trigger", "trigger__email_template").get(pk=firing_id)
     trigger = firing.trigger
     if firing.status != Firing.Status.FIRED or firing.delivered_at is not None:

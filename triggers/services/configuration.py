@@ -8,8 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone
 
+from core import clock
 from personalization.audit import record_change, snapshot
 from segments.conditions import (
     context_fields,
@@ -96,7 +96,7 @@ def sweep_conditions_problem(conditions: Any) -> str:
             f"context ({', '.join(sorted(fields))}); use an event trigger for those."
         )
     try:
-        sql_compiler(timezone.now()).compile(conditions)
+        sql_compiler(clock.now()).compile(conditions)
     except NotMaterializable as exc:
         return f"A sweep can only use conditions on stored data: {exc}"
     return ""

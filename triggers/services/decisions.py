@@ -14,8 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
-from django.utils import timezone
 
+from core import clock
 from segments.conditions import (
     Facts,
     InMemoryEventWindows,
@@ -318,7 +318,7 @@ def assess(
 def dry_run(*, trigger: Trigger, visitor_id: str, now: datetime | None = None) -> dict[str, Any]:
     """What firing `trigger` for `visitor_id` now would do, with no side effect: every
     check, and the action rendered. The visitor's newest entry event stands in."""
-    now = now or timezone.now()
+    now = now or clock.now()
     entry = None
     if trigger.entry_event:
         row = (

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone
 
+from core import clock
 from tracking.models import Event, VisitorProfile
 from triggers.matching import Entry
 from triggers.models import (
@@ -33,7 +33,7 @@ def handle_ingested(
     """Start an occurrence of every enabled trigger whose entry event a visitor just sent:
     the visitor's newest such event is the occurrence (a burst is one occurrence). The
     whole batch is decided together: a handful of queries, not a handful per decision."""
-    now = now or timezone.now()
+    now = now or clock.now()
     ids = sorted(set(visitor_ids))
     triggers = list(
         Trigger.objects.filter(
@@ -147,7 +147,7 @@ def check_firings(*, firing_ids: Iterable[int], now: datetime | None = None) -> 
     """The delayed check of pending occurrences: cancelled by the cancel event, or decided.
     One not due yet (an eager task, a clock skew) stays pending for the sweep of due
     firings; one of a disabled trigger is cancelled."""
-    now = now or timezone.now()
+    now = now or clock.now()
     firings = list(
         Firing.objects.select_related("trigger", "trigger__popup", "trigger__email_template")
         .select_related("trigger__segment")
@@ -180,7 +180,7 @@ def check_firing(*, firing_id: int, now: datetime | None = None) -> Firing | Non
 def process_due_firings(*, now: datetime | None = None, limit: int = 500) -> int:
     """Check pending occurrences whose wait is over: the safety net when a delayed task
     was lost, ran early (eager mode) or quiet hours deferred it."""
-    now = now or timezone.now()
+    now = now or clock.now()
     due = list(
         Firing.objects.filter(status=Firing.Status.PENDING, due_at__lte=now)
         .order_by("due_at")
@@ -196,7 +196,7 @@ def run_sweeps(*, now: datetime | None = None) -> int:
     their last activity, so a quiet visitor is not asked again every run. Each trigger
     runs in its own savepoint: one that fails (conditions saved before they were checked,
     a database error) is logged and skipped, and the others still run."""
-    now = now or timezone.now()
+    now = now or clock.now()
     fired = 0
     triggers = Trigger.objects.filter(enabled=True, kind=Trigger.Kind.SWEEP).select_related(
         "popup", "email_template", "segment"

@@ -13,7 +13,7 @@ from triggers import services
 from triggers.models import Firing
 from triggers.tests.factories import email_trigger, ingest, known_visitor
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.time_sensitive]
 
 
 def pending_firing():

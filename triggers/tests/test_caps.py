@@ -12,6 +12,8 @@ from triggers.models import Firing
 from triggers.services import Entry
 from triggers.tests.factories import known_visitor, webhook_trigger
 
+pytestmark = pytest.mark.time_sensitive
+
 
 def segment_trigger(**fields):
     from segments.models import Segment

@@ -13,7 +13,7 @@ from triggers.models import Firing, PendingMessage, Trigger, TriggerDayCount, Tr
 from triggers.selectors import pending_onsite_message
 from triggers.tests.factories import email_trigger, ingest, known_visitor
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.time_sensitive]
 
 
 def test_dry_run_shows_checks_and_the_rendered_email_without_side_effects(
