@@ -12,7 +12,7 @@ from typing import Any
 from wagtail.models import ModelLogEntry, Revision
 
 from content.models import Component, Placement
-from personalization.audit import record_change
+from core.audit import record_change
 
 PUBLISH_ACTION = "pz.content.publish"
 # Labels and messages are registered in content/wagtail_hooks.py.

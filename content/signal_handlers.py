@@ -4,7 +4,7 @@ Wagtail's publish log entries get an audit entry with the content before and aft
 from typing import Any
 
 from content.audit import record_publish
-from personalization.config_version import bump_config_version
+from core.config_version import bump_config_version
 
 
 def on_content_changed(sender: Any, **kwargs: Any) -> None:

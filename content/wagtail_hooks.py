@@ -13,6 +13,7 @@ from content.admin_viewsets import (
     StaffMenuItem,
 )
 from content.audit import CONTENT_ACTIONS
+from core.audit import register_change_actions
 
 register_snippet(ContentViewSetGroup)
 
@@ -42,8 +43,4 @@ class PublishFormatter(LogFormatter):
 
 @hooks.register("register_log_actions")
 def register_content_audit_actions(actions: Any) -> None:
-    for action, (label, message) in CONTENT_ACTIONS.items():
-        formatter = type(
-            "PublishAuditFormatter", (PublishFormatter,), {"label": label, "message": message}
-        )
-        actions.register_action(action)(formatter)
+    register_change_actions(actions, CONTENT_ACTIONS, PublishFormatter)

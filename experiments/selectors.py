@@ -9,9 +9,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import JSONField, OuterRef, Subquery
 
+from core.config_version import CompiledCatalog
 from experiments.assignment import ArmSpec, ExperimentSpec, assign, enrolled, in_holdout
 from experiments.models import Allocation, Experiment, Exposure
-from personalization.config_version import CompiledCatalog
 
 EXPOSED_PREFIX = "exposed:"
 EXPOSED_TTL_SECONDS = 60 * 60 * 24 * 30

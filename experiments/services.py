@@ -13,6 +13,8 @@ from django.db import connection, transaction
 
 from content.models import Placement
 from core import clock
+from core.audit import record_change, snapshot
+from core.config_version import bump_config_version
 from experiments import statistics
 from experiments.assignment import (
     BUCKETS,
@@ -28,8 +30,6 @@ from experiments.selectors import (
     current_weights,
     exposure_cache_key,
 )
-from personalization.audit import record_change, snapshot
-from personalization.config_version import bump_config_version
 from segments.models import Segment
 from tracking.event_validation import EVENT_TYPES
 

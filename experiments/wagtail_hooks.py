@@ -3,7 +3,9 @@ from typing import Any
 from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
+from core.audit import register_change_actions
 from experiments.admin_viewsets import ExperimentsViewSetGroup
+from experiments.audit import EXPERIMENT_ACTIONS
 
 
 @hooks.register("register_admin_viewset")
@@ -26,4 +28,5 @@ class GuardrailOverrideFormatter(LogFormatter):
 
 @hooks.register("register_log_actions")
 def register_experiment_log_actions(actions: Any) -> None:
+    register_change_actions(actions, EXPERIMENT_ACTIONS)
     actions.register_action("pz.experiment.promote_override")(GuardrailOverrideFormatter)

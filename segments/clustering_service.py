@@ -8,7 +8,7 @@ import numpy as np
 from django.db import transaction
 
 from core import clock
-from personalization.config_version import bump_config_version
+from core.config_version import bump_config_version
 from segments.cluster_features import build_features
 from segments.clustering import OUTLIERS, Cluster, ClusteringResult, cluster
 from segments.memberships import replace_memberships

@@ -5,7 +5,7 @@ builder and the API all see the same set.
 
 A provider is a function returning a `tracking.rule_fields.Extension`, named by its
 dotted path in `settings.PZ_RULE_FIELD_PROVIDERS`; whatever changes its definitions
-bumps the configuration version (`personalization.config_version.bump_config_version`).
+bumps the configuration version (`core.config_version.bump_config_version`).
 """
 
 from typing import Any
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.module_loading import import_string
 
-from personalization.config_version import CONFIG_VERSION_KEY, CompiledCatalog, ensure_version
+from core.config_version import CONFIG_VERSION_KEY, CompiledCatalog, ensure_version
 from tracking.rule_fields import BUILTIN_REGISTRY, FieldProvider, FieldRegistry
 
 

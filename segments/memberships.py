@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
-from personalization.config_version import bump_config_version
+from core.config_version import bump_config_version
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from tracking.models import VisitorProfile
 

@@ -17,7 +17,7 @@ from django.db.models import CharField, JSONField, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
 from core import clock
-from personalization.config_version import CONFIG_VERSION_KEY, CompiledCatalog, ensure_version
+from core.config_version import CONFIG_VERSION_KEY, CompiledCatalog, ensure_version
 from segments.conditions import (
     CompiledRule,
     Facts,

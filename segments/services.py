@@ -11,8 +11,8 @@ from django.core.cache import cache
 from django.db import transaction
 
 from core import clock
-from personalization.audit import record_change, snapshot
-from personalization.config_version import bump_config_version
+from core.audit import record_change, snapshot
+from core.config_version import bump_config_version
 from segments.conditions import (
     InvalidRule,
     RuleError,

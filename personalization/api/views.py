@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from core import clock
 from core.authentication import request_caller
+from core.config_version import CONFIG_VERSION_KEY, ensure_version
 from personalization.api.public import PublicApiView
 from personalization.api.serializers import (
     DecideInputSerializer,
@@ -16,7 +17,6 @@ from personalization.api.serializers import (
     PlacementSerializer,
 )
 from personalization.api.throttling import PublicEndpointThrottle
-from personalization.config_version import CONFIG_VERSION_KEY, ensure_version
 from personalization.request_context import headless_context
 from personalization.selectors import placement_catalog
 from personalization.services import decide

@@ -9,8 +9,8 @@ from wagtail.models import ModelLogEntry
 
 from content.models import Placement
 from content.tests.factories import component, placement
+from core.audit import changes
 from experiments.models import Experiment
-from personalization.audit import changes
 from segments.models import Segment
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 
 from conftest import pinned_instant
-from personalization.config_version import bump_config_version
+from core.config_version import bump_config_version
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from segments.selectors import effective_rule, sql_compiler
 from segments.services import (

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from core import clock
-from personalization.audit import record_change, snapshot
+from core.audit import record_change, snapshot
 from segments.conditions import (
     context_fields,
     validate_rule,

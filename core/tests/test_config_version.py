@@ -4,8 +4,8 @@ version, re-read periodically when no version can be read, and survive a databas
 import pytest
 from django.db import DatabaseError
 
-from personalization import config_version
-from personalization.config_version import CompiledCatalog
+from core import config_version
+from core.config_version import CompiledCatalog
 
 
 class Loader:

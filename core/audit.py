@@ -3,7 +3,9 @@
 Services record every change they make to segments, experiments and triggers here, so
 changes through the API, the admin and code are logged alike: who, what, when, and the
 changed fields before and after. Wagtail itself logs snippet edits and publishing;
-content/audit.py adds the field-level change of every content publish.
+content/audit.py adds the field-level change of every content publish. Each app names
+its custom actions (label, message) and registers them from its Wagtail hooks with
+`register_change_actions`.
 """
 
 from collections.abc import Iterable, Mapping
@@ -12,16 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from wagtail.log_actions import log
-
-# Custom actions (labels and messages are registered in personalization/wagtail_hooks.py).
-EXPERIMENT_ACTIONS = {
-    "pz.experiment.start": ("Start experiment", "Experiment started"),
-    "pz.experiment.stop": ("Stop experiment", "Experiment stopped"),
-    "pz.experiment.traffic": ("Change experiment traffic", "Experiment traffic changed"),
-    "pz.experiment.weights": ("Change arm weights", "Arm weights changed"),
-    "pz.experiment.promote": ("Promote winner", "Winner promoted"),
-}
+from wagtail.log_actions import LogActionRegistry, LogFormatter, log
 
 
 def _plain(value: Any) -> Any:
@@ -77,3 +70,24 @@ def record_change(
         content_changed=True,
         deleted=deleted,
     )
+
+
+class ChangeFormatter(LogFormatter):
+    """Shows the changed fields (before → after) as the entry's comment."""
+
+    def format_comment(self, log_entry: Any) -> str:
+        data = log_entry.data or {}
+        before, after = data.get("before") or {}, data.get("after") or {}
+        return "; ".join(f"{name}: {before.get(name)!r} → {after.get(name)!r}" for name in after)
+
+
+def register_change_actions(
+    actions: LogActionRegistry,
+    labels: Mapping[str, tuple[str, str]],
+    formatter: type[LogFormatter] = ChangeFormatter,
+) -> None:
+    """Register custom log actions `{action: (label, message)}` (from a
+    `register_log_actions` hook), each shown with `formatter`."""
+    for action, (label, message) in labels.items():
+        attributes = {"label": label, "message": message}
+        actions.register_action(action)(type(f"{formatter.__name__}Action", (formatter,), attributes))
