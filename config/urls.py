@@ -33,5 +33,5 @@ if settings.DEBUG:
 urlpatterns += [path("cms/", include(wagtail_urls))]
 
 # JSON error bodies under /api/ (API.md), the site's own pages elsewhere.
-handler404 = "personalization.api.errors.not_found"
-handler500 = "personalization.api.errors.server_error"
+handler404 = "core.api.errors.not_found"
+handler500 = "core.api.errors.server_error"

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 
 from content.models import Placement, PlacementVariant, VariantStats
 from core import clock
-from personalization.request_context import headless_context
+from core.request_context import headless_context
 from personalization.request_decisions import PREVIEW_SEGMENTS_PARAM
 from personalization.services import Decision, decide
 

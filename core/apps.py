@@ -10,4 +10,5 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from core import checks, schema  # noqa: F401 - register deploy checks, schema
+        from core import checks  # noqa: F401 - register deploy checks
+        from core.api import schema  # noqa: F401 - register the server key scheme

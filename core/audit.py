@@ -90,4 +90,6 @@ def register_change_actions(
     `register_log_actions` hook), each shown with `formatter`."""
     for action, (label, message) in labels.items():
         attributes = {"label": label, "message": message}
-        actions.register_action(action)(type(f"{formatter.__name__}Action", (formatter,), attributes))
+        actions.register_action(action)(
+            type(f"{formatter.__name__}Action", (formatter,), attributes)
+        )

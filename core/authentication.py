@@ -14,9 +14,9 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from core.callers import Caller, browser_caller
+from core.client_input import is_visitor_id
 from core.selectors import ActiveServerKey, active_server_key
 from core.services import note_server_key_used
-from tracking.event_validation import is_visitor_id
 
 
 class ServerKeyAuthentication(BaseAuthentication):

@@ -9,6 +9,7 @@ identity").
 Resolving a browser caller costs one HMAC and no query; a server key one cache read.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +17,8 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest
 
+from core.client_input import is_visitor_id
 from core.selectors import ActiveServerKey
-from tracking.event_validation import is_visitor_id
 
 VISITOR_HEADER = "X-Pz-Visitor"
 COOKIE_SALT = "pz.visitor"
@@ -44,11 +45,23 @@ def visitor_of_token(token: str | None) -> str | None:
     return visitor_id if is_visitor_id(visitor_id) else None
 
 
+# Stitching (which ids are one visitor) is tracking's: it registers its resolver in
+# TrackingConfig.ready(). Until then only equal ids are one visitor.
+_canonical_visitor: Callable[[str], str] | None = None
+
+
+def register_visitor_resolver(resolve: Callable[[str], str]) -> None:
+    """Set the function mapping a visitor id to its canonical (stitched) id."""
+    global _canonical_visitor
+    _canonical_visitor = resolve
+
+
 def same_visitor(a: str, b: str) -> bool:
     """Whether two visitor ids are one visitor (equal, or stitched to one canonical id)."""
-    from tracking.selectors import resolve_visitor_id
-
-    return a == b or resolve_visitor_id(a) == resolve_visitor_id(b)
+    if a == b:
+        return True
+    resolve = _canonical_visitor
+    return resolve is not None and resolve(a) == resolve(b)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,10 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 
+from core.visitor_data import VisitorDataSection, register_section
 from experiments.models import Exposure
 from experiments.selectors import exposure_cache_key
 from tracking.models import VisitorProfile
-from tracking.visitor_data import VisitorDataSection, register_section
 
 
 def _export(ids: list[str]) -> list[dict[str, Any]]:

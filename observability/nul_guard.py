@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
-from personalization.api.errors import API_PREFIX, error_body
+from core.api.errors import API_PREFIX, error_body
 
 NUL = "\x00"
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from core import clock
-from personalization.request_context import rule_context
+from core.request_context import rule_context
 from personalization.services import Decision, decide, segments_for
 from segments.selectors import VisitorSegments
 

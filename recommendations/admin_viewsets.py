@@ -12,9 +12,9 @@ from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from core.admin_permissions import ViewOnlyPermissionPolicy
 from recommendations.admin_views import StrategyCtrView, TrainNowView
 from recommendations.models import RecommenderModel
-from tracking.admin_viewsets import ViewOnlyPermissionPolicy
 
 
 def metric(strategy: str, name: str = "ndcg") -> Any:

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.cache import cache
 
+from core.visitor_data import VisitorDataSection, register_section
 from recommendations.selectors import forget_visitor_activity, recent_cache_key
-from tracking.visitor_data import VisitorDataSection, register_section
 
 
 def _export(ids: list[str]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from wagtail.admin.views.generic.base import (
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.permissions import policy_registry
 
-from personalization.permissions import can_view_visitor_data, visible_count
+from core.permissions import can_view_visitor_data, visible_count
 from segments import selectors, services
 from segments.clustering_service import ClusteringError
 from segments.clustering_tasks import run_clustering_task
@@ -140,9 +140,7 @@ class SegmentMembersView(PermissionCheckedMixin, BaseListingView):
         self.segment = get_object_or_404(Segment, pk=kwargs["pk"])
 
     def user_has_permission(self, permission: str) -> bool:
-        return can_view_visitor_data(self.request.user) and super().user_has_permission(
-            permission
-        )
+        return can_view_visitor_data(self.request.user) and super().user_has_permission(permission)
 
     def user_has_any_permission(self, permissions: Any) -> bool:
         return can_view_visitor_data(self.request.user) and super().user_has_any_permission(

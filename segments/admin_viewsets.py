@@ -21,7 +21,8 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.permissions import policy_registry, register_permission_policy
 
-from personalization.permissions import can_view_visitor_data, visible_count
+from core.admin_permissions import ViewOnlyPermissionPolicy
+from core.permissions import can_view_visitor_data, visible_count
 from segments import selectors, services
 from segments.admin_views import (
     RulePreviewView,
@@ -38,7 +39,6 @@ from segments.field_registry import current_registry
 from segments.forms import OverlapForm, SegmentForm
 from segments.models import ClusteringRun, Segment
 from segments.suppression import visible_trend
-from tracking.admin_viewsets import ViewOnlyPermissionPolicy
 
 SPARKLINE_WIDTH = 64
 SPARKLINE_HEIGHT = 18

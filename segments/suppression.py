@@ -1,11 +1,11 @@
 """Segment counts as a role may see them (API and admin alike): for roles without the
 permission to view visitor data, every count of visitors below PZ_MIN_SEGMENT_SIZE is
 None and marked suppressed, so sizes, previews, overlaps and trends are no oracle about
-one person. See `personalization.permissions.visible_count`."""
+one person. See `core.permissions.visible_count`."""
 
 from typing import Any
 
-from personalization.permissions import can_view_visitor_data, visible_count
+from core.permissions import can_view_visitor_data, visible_count
 
 OVERLAP_COUNTS = ("size_a", "size_b", "both", "only_a", "only_b")
 

@@ -2,8 +2,8 @@
 
 from typing import Any
 
+from core.visitor_data import VisitorDataSection, register_section
 from segments.models import SegmentMembership
-from tracking.visitor_data import VisitorDataSection, register_section
 
 
 def _export(ids: list[str]) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog.models import Product
-from personalization.request_context import event_context, session_id_from_cookie
+from core.request_context import event_context, session_id_from_cookie
 from storefront import selectors, services
 from storefront.forms import CartAddForm, CartRemoveForm, LoginForm
 from storefront.services import CUSTOMER_SESSION_KEY, LAST_ORDER_SESSION_KEY, EventSource

@@ -1,21 +1,11 @@
 """Read-only Wagtail admin screens for visitors and their events (personal data: only
 staff holding the model's view permission see them; changes go through the services)."""
 
-from typing import Any
-
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
-from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from core.admin_permissions import ViewOnlyPermissionPolicy
 from tracking.models import Event, VisitorProfile
-
-
-class ViewOnlyPermissionPolicy(ModelPermissionPolicy):
-    def user_has_permission(self, user: Any, action: str) -> bool:
-        return action == "view" and super().user_has_permission(user, "view")
-
-    def user_has_any_permission(self, user: Any, actions: Any) -> bool:
-        return "view" in actions and super().user_has_permission(user, "view")
 
 
 class VisitorProfileViewSet(ModelViewSet):

@@ -13,6 +13,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.client_input import (
+    INVALID_TEXT,
+    MAX_ABS_NUMBER,
+    MAX_CONTEXT_STRING,
+    SESSION_ID_RE,
+    invalid_text,
+    is_visitor_id,
+    shown,
+)
+
 EVENT_TYPES = frozenset(
     {
         "page_view",
@@ -49,24 +59,17 @@ CONTEXT_KEYS = frozenset(
         "logged_in",
     }
 )
-VISITOR_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-SESSION_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 PROPERTY_KEY_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 MAX_PROPERTIES = 50
 MAX_STRING = 1000
-MAX_CONTEXT_STRING = 2048
 MAX_LIST_ITEMS = 200
 MAX_DEPTH = 3
 # Bounds that keep sums finite and exact enough for every later read (API.md, Events):
 # any number in properties is at most 2^53 in magnitude, an amount of money (price,
 # revenue) is 0 to 1e9 in the shop's currency, a quantity 1 to 10,000.
-MAX_ABS_NUMBER = 2**53
 MAX_MONEY = 1_000_000_000
 MAX_QUANTITY = 10_000
-# Lone UTF-16 surrogates (JSON "\ud800") cannot be encoded as UTF-8 and NUL cannot be
-# stored by PostgreSQL: a string holding either breaks every later read of it.
-_INVALID_TEXT_RE = re.compile("[\x00\ud800-\udfff]")
 MONEY_PROPERTIES = ("price", "sale_price", "revenue")
 URL_CONTEXT_KEYS = frozenset({"url", "referrer"})
 
@@ -95,20 +98,10 @@ class BatchValidation:
     rejected: list[dict[str, Any]]
 
 
-INVALID_TEXT = "must be valid Unicode text (no lone surrogates or NUL characters)"
-
-
 class _Invalid(Exception):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
-
-
-def invalid_text(value: str) -> bool:
-    """True for a string holding a lone surrogate or NUL (cheap for ASCII text)."""
-    if value.isascii():
-        return "\x00" in value
-    return _INVALID_TEXT_RE.search(value) is not None
 
 
 def parses_as_url(value: str) -> bool:
@@ -122,42 +115,6 @@ def parses_as_url(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def shown(value: object, limit: int = 32) -> str:
-    """Client input as it may appear in an error message: cut, invalid text escaped."""
-    return str(value)[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def find_unstorable(value: object, path: str = "body") -> tuple[str, str] | None:
-    """The first value in parsed JSON that no read could survive, as (path, reason): a
-    string or key that is not valid Unicode text, a number that is not finite or beyond
-    2^53 in magnitude. None when there is none."""
-    if isinstance(value, str):
-        return (path, INVALID_TEXT) if invalid_text(value) else None
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        if isinstance(value, float) and not math.isfinite(value) or abs(value) > MAX_ABS_NUMBER:
-            return path, f"must be a finite number of at most {MAX_ABS_NUMBER} in magnitude"
-        return None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if invalid_text(key):
-                return f"{path}.{shown(key)}", INVALID_TEXT
-            found = find_unstorable(item, f"{path}.{key}")
-            if found:
-                return found
-    elif isinstance(value, list):
-        for position, item in enumerate(value):
-            found = find_unstorable(item, f"{path}[{position}]")
-            if found:
-                return found
-    return None
-
-
-def is_visitor_id(value: object) -> bool:
-    return isinstance(value, str) and VISITOR_ID_RE.fullmatch(value) is not None
 
 
 def parse_timestamp(value: object) -> datetime:

@@ -7,8 +7,8 @@ rebuilds all use it, so an incrementally updated profile equals one rebuilt from
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
+from core.request_context import referrer_host
 from tracking import decay, rfm
 
 ENGAGEMENT_WEIGHTS = {
@@ -272,15 +272,6 @@ def flags(state: ProfileState, now: datetime, cfg: ProfileSettings) -> dict[str,
         "high_intent": has_cart and (checkout_pending or engaged >= cfg.high_intent_engagement),
         "known": state.customer_key is not None,
     }
-
-
-def referrer_host(referrer: object) -> str | None:
-    if not isinstance(referrer, str) or not referrer:
-        return None
-    try:
-        return urlsplit(referrer).hostname
-    except ValueError:
-        return None
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -14,10 +14,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core import clock
+from core.visitor_data import registered_sections
 from tracking.event_validation import EVENT_TYPES
 from tracking.models import Event, VisitorProfile
 from tracking.selectors import profile_cache_key
-from tracking.visitor_data import registered_sections
 
 
 @dataclass(frozen=True)

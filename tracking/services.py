@@ -19,18 +19,12 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 
 from core import clock
+from core.client_input import INVALID_TEXT, invalid_text
 from core.identity_tokens import identity_token_error
+from core.visitor_data import registered_sections
 from tracking import profile_state, rfm
 from tracking.customer_keys import customer_key, known_visitor_id
-from tracking.event_validation import (
-    INVALID_TEXT,
-    BatchValidation,
-    ValidationLimits,
-    ValidEvent,
-    invalid_text,
-    is_visitor_id,
-    validate_batch,
-)
+from tracking.event_validation import BatchValidation, ValidationLimits, ValidEvent, validate_batch
 from tracking.models import (
     Event,
     PendingAnnouncement,
@@ -478,8 +472,6 @@ def linked_visitor_ids(visitor_id: str) -> list[str]:
 def erase_visitor(*, visitor_id: str) -> bool:
     """GDPR erasure: every registered section (events, profile, aliases, memberships,
     assignments...) of the visitor and of every id stitched to it, in one transaction."""
-    from tracking.visitor_data import registered_sections
-
     with transaction.atomic():
         ids = linked_visitor_ids(visitor_id)
         found = (
@@ -503,8 +495,6 @@ def _forget_cached_profiles(visitor_ids: Iterable[str]) -> None:
 
 def export_visitor(*, visitor_id: str) -> dict[str, Any]:
     """GDPR access: everything stored about the visitor, by section."""
-    from tracking.visitor_data import registered_sections
-
     ids = linked_visitor_ids(visitor_id)
     return {
         "visitor_id": visitor_id,
@@ -681,7 +671,6 @@ __all__ = [
     "export_visitor",
     "import_customer_attributes",
     "ingest_events",
-    "is_visitor_id",
     "known_profile",
     "new_visitor_id",
     "rebuild_profile",

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.forms.models import model_to_dict
 
+from core.visitor_data import VisitorDataSection, register_section
 from tracking.models import Event, PendingAnnouncement, VisitorAlias, VisitorProfile
-from tracking.visitor_data import VisitorDataSection, register_section
 
 
 def _export_events(ids: list[str]) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import BaseOperationView, WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
-from personalization.permissions import can_view_visitor_data
+from core.permissions import can_view_visitor_data
 from triggers import selectors, services
 from triggers.models import Trigger
 

@@ -14,7 +14,7 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from tracking.admin_viewsets import ViewOnlyPermissionPolicy
+from core.admin_permissions import ViewOnlyPermissionPolicy
 from triggers import selectors, services
 from triggers.admin_views import TriggerDryRunView, TriggerToggleView
 from triggers.models import EmailTemplate, Firing, Trigger

@@ -4,7 +4,7 @@ event's properties, the delivery outcome), dead letters, pending pop-ups, cap lo
 
 from typing import Any
 
-from tracking.visitor_data import VisitorDataSection, register_section
+from core.visitor_data import VisitorDataSection, register_section
 from triggers.models import DeadLetter, Firing, PendingMessage, TriggerVisitorLock
 
 # What a firing's stored action holds about the visitor, by action type; the webhook
@@ -30,8 +30,7 @@ def _export(ids: list[str]) -> dict[str, Any]:
         .order_by("created_at", "pk")
     )
     letters = {
-        letter.firing_id: letter
-        for letter in DeadLetter.objects.filter(firing__visitor_id__in=ids)
+        letter.firing_id: letter for letter in DeadLetter.objects.filter(firing__visitor_id__in=ids)
     }
     exported = []
     for firing in firings:
@@ -62,9 +61,7 @@ def _export(ids: list[str]) -> dict[str, Any]:
             "created_at": _iso(message.created_at),
             "expires_at": _iso(message.expires_at),
         }
-        for message in PendingMessage.objects.filter(visitor_id__in=ids).select_related(
-            "component"
-        )
+        for message in PendingMessage.objects.filter(visitor_id__in=ids).select_related("component")
     ]
     return {"firings": exported, "pending_messages": pending}
 

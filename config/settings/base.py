@@ -219,9 +219,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Staff endpoints too: a 413 JSON for an oversize body, a 400 for a non-object body.
-    "DEFAULT_PARSER_CLASSES": ["personalization.api.parsers.SafeJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "personalization.api.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -229,10 +229,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Tracking, personalization decisions and staff endpoints of pz.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "PREPROCESSING_HOOKS": ["personalization.api.schema.only_pz_api"],
+    "PREPROCESSING_HOOKS": ["core.api.schema.only_pz_api"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "personalization.api.schema.document_errors",
+        "core.api.schema.document_errors",
     ],
     "ENUM_NAME_OVERRIDES": {"SegmentKindEnum": "segments.models.Segment.Kind"},
     # Path parameters say what the URL converter accepts, so clients (and the fuzz test)

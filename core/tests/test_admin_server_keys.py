@@ -9,12 +9,7 @@ from django.test import Client
 from core.models import ServerKey
 from core.selectors import active_server_key
 from core.server_keys import server_key_hash
-from personalization.staff_groups import (
-    ADMINISTRATORS,
-    ANALYSTS,
-    MARKETING_EDITORS,
-    ensure_staff_groups,
-)
+from core.staff_groups import ADMINISTRATORS, ANALYSTS, MARKETING_EDITORS, ensure_staff_groups
 
 pytestmark = pytest.mark.django_db
 KEY_RE = re.compile(r"pz_sk_[A-Za-z0-9_-]{40}")

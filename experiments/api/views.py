@@ -9,6 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from content.models import Placement
+from core.api.errors import InvalidInput
+from core.api.permissions import HasModelPermissions
+from core.permissions import permission_codename
 from experiments import services
 from experiments.api.serializers import (
     ExperimentInputSerializer,
@@ -17,8 +20,6 @@ from experiments.api.serializers import (
     TrafficSerializer,
 )
 from experiments.models import Experiment
-from personalization.api.errors import InvalidInput
-from personalization.permissions import HasModelPermissions, permission_codename
 
 
 class Conflict(InvalidInput):

@@ -8,19 +8,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import clock
+from core.api.errors import ErrorEnvelopeSerializer
+from core.api.public import PublicApiView
+from core.api.throttling import PublicEndpointThrottle
 from core.authentication import request_caller
 from core.config_version import CONFIG_VERSION_KEY, ensure_version
-from personalization.api.public import PublicApiView
+from core.request_context import headless_context
 from personalization.api.serializers import (
     DecideInputSerializer,
     DecideOutputSerializer,
     PlacementSerializer,
 )
-from personalization.api.throttling import PublicEndpointThrottle
-from personalization.request_context import headless_context
 from personalization.selectors import placement_catalog
 from personalization.services import decide
-from tracking.api.serializers import ErrorEnvelopeSerializer
 
 
 class DecideApi(PublicApiView):

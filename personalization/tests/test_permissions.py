@@ -9,13 +9,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from content.tests.factories import component, placement
+from core.staff_groups import ADMINISTRATORS, ANALYSTS, MARKETING_EDITORS, ensure_staff_groups
 from experiments.models import Experiment
-from personalization.staff_groups import (
-    ADMINISTRATORS,
-    ANALYSTS,
-    MARKETING_EDITORS,
-    ensure_staff_groups,
-)
 from segments.services import segment_save
 from tracking.models import VisitorProfile
 from tracking.services import ingest_events

@@ -2,7 +2,7 @@
 
 import pytest
 
-from personalization.request_context import (
+from core.request_context import (
     country_from_accept_language,
     device_from_user_agent,
     event_context,

@@ -10,17 +10,8 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from personalization.permissions import (
-    VISITOR_DATA_PERMISSION,
-    can_view_visitor_data,
-    permission_codename,
-)
-from personalization.staff_groups import (
-    ADMINISTRATORS,
-    ANALYSTS,
-    MARKETING_EDITORS,
-    ensure_staff_groups,
-)
+from core.permissions import VISITOR_DATA_PERMISSION, can_view_visitor_data, permission_codename
+from core.staff_groups import ADMINISTRATORS, ANALYSTS, MARKETING_EDITORS, ensure_staff_groups
 from segments.models import Segment
 from segments.services import recompute_segment, segment_save
 from tracking.models import VisitorProfile

@@ -10,9 +10,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import clock
+from core.api.errors import ErrorEnvelopeSerializer
+from core.api.permissions import HasModelPermissions
+from core.api.public import PublicApiView
 from core.authentication import request_caller
-from personalization.api.public import PublicApiView
-from personalization.permissions import HasModelPermissions
 from recommendations import selectors, services, serving
 from recommendations.api.serializers import (
     RecommendationsQuerySerializer,
@@ -22,7 +23,6 @@ from recommendations.api.serializers import (
     TrainQueuedSerializer,
 )
 from recommendations.models import RecommenderModel
-from tracking.api.serializers import ErrorEnvelopeSerializer
 
 
 class RecommendationsApi(PublicApiView):

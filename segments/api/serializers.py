@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from personalization.permissions import visible_count
+from core.permissions import visible_count
 from segments.api.rule_docs import rule_fields_markdown
 from segments.models import Segment
 from tracking.rule_fields import BUILTIN_REGISTRY

@@ -10,12 +10,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from personalization.api.errors import InvalidInput
-from personalization.permissions import (
-    VISITOR_DATA_PERMISSION,
-    HasModelPermissions,
-    visible_count,
-)
+from core.api.errors import InvalidInput
+from core.api.permissions import HasModelPermissions
+from core.permissions import VISITOR_DATA_PERMISSION, visible_count
 from segments import selectors, services
 from segments.api.serializers import (
     MemberSerializer,

@@ -11,7 +11,7 @@ import pytest
 from django.test import override_settings
 
 from content.tests.factories import component, placement
-from personalization.request_context import headless_context, rule_context
+from core.request_context import headless_context, rule_context
 from personalization.selectors import placement_catalog
 from personalization.services import decide
 from segments.field_registry import current_registry, forget_registry

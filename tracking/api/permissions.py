@@ -2,7 +2,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from personalization.permissions import HasModelPermissions
+from core.api.permissions import HasModelPermissions
 
 
 class IsTheVisitor(BasePermission):

@@ -3,7 +3,8 @@ batch is validated by `tracking.event_validation` for speed and documented here)
 
 from rest_framework import serializers
 
-from tracking.event_validation import EVENT_TYPES, VISITOR_ID_RE
+from core.client_input import VISITOR_ID_RE
+from tracking.event_validation import EVENT_TYPES
 
 VISITOR_ID_PATTERN = rf"\A{VISITOR_ID_RE.pattern}\Z"
 
@@ -81,13 +82,3 @@ class ConsentOutputSerializer(CallerIdentityFields):
     tracking = serializers.BooleanField()
     personalization = serializers.BooleanField()
     updated_at = serializers.DateTimeField(allow_null=True)
-
-
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField()
-
-
-class ErrorEnvelopeSerializer(serializers.Serializer):
-    error = ErrorSerializer()

@@ -11,24 +11,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import clock
+from core.api.errors import ErrorEnvelopeSerializer, InvalidInput
+from core.api.public import PublicApiView
 from core.authentication import request_caller
 from core.callers import VISITOR_HEADER
-from personalization.api.errors import InvalidInput
-from personalization.api.public import PublicApiView
+from core.client_input import is_visitor_id
+from core.visitor_data import registered_sections
 from tracking import selectors, services
 from tracking.api.permissions import IsStaffOrTheVisitor, IsTheVisitor
 from tracking.api.serializers import (
     ConsentInputSerializer,
     ConsentOutputSerializer,
-    ErrorEnvelopeSerializer,
     EventBatchSerializer,
     IngestResultSerializer,
 )
-from tracking.event_validation import is_visitor_id
 from tracking.middleware import set_request_visitor
 from tracking.models import VisitorProfile
 from tracking.profile_state import profile_document
-from tracking.visitor_data import registered_sections
 
 ERRORS = {
     400: ErrorEnvelopeSerializer,

@@ -2,7 +2,7 @@
 request context, each with its label, unit, getter, SQL and choices.
 
 Getters read the profile document (`tracking.profile_state.profile_document`), the
-customer attributes and the request context (`personalization.request_context`) by path;
+customer attributes and the request context (`core.request_context`) by path;
 SQL reads the `VisitorProfile` columns. `tests` in segments compare the two for every
 field and op here, so a field added without (or with wrong) SQL fails the build.
 """
@@ -46,7 +46,7 @@ MAX_RECENCY_DAYS = 36_500
 
 COUNTRY_CHOICES = tuple(Choice(code, name) for code, name in COUNTRIES)
 LANGUAGE_CHOICES = tuple(Choice(code, name) for code, name in LANGUAGES)
-# `personalization.request_context.device_from_user_agent` and pz.js report these.
+# `core.request_context.device_from_user_agent` and pz.js report these.
 DEVICE_CHOICES = (
     Choice("desktop", "Desktop"),
     Choice("mobile", "Mobile"),

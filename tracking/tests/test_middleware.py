@@ -5,7 +5,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from tracking.event_validation import is_visitor_id
+from core.client_input import is_visitor_id
 
 pytestmark = pytest.mark.django_db
 COOKIE = settings.PZ_VISITOR_COOKIE

@@ -135,7 +135,7 @@ def test_erasure_removes_events_profile_aliases_and_cache(staff_client, server_a
 def test_erasure_covers_every_model_with_a_visitor_reference():
     from django.apps import apps
 
-    from tracking.visitor_data import registered_sections
+    from core.visitor_data import registered_sections
 
     covered = {model for section in registered_sections() for model in section.models}
     with_visitor_reference = {
@@ -173,7 +173,7 @@ def test_rows_hanging_off_visitor_data_are_covered_too():
     same visitor's data: it is registered, so staff permissions and the export see it."""
     from django.apps import apps
 
-    from tracking.visitor_data import registered_sections
+    from core.visitor_data import registered_sections
 
     covered = {model for section in registered_sections() for model in section.models}
     dependent = {

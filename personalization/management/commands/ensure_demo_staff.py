@@ -6,7 +6,7 @@ import os
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from personalization.staff_groups import ensure_staff_groups
+from core.staff_groups import ensure_staff_groups
 
 
 class Command(BaseCommand):

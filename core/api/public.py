@@ -13,9 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.parsers import SafeJSONParser
+from core.api.throttling import PublicEndpointThrottle
 from core.authentication import ActsForOwnVisitor, ServerKeyAuthentication, request_caller
-from personalization.api.parsers import SafeJSONParser
-from personalization.api.throttling import PublicEndpointThrottle
 
 
 class PublicApiView(APIView):

@@ -4,9 +4,9 @@
   placements, experiments (and triggers once installed); view the rest of pz, including
   individual visitors (segment members, previews) but never erase them.
 - Analysts: view-only on every pz model except those holding individual visitor data
-  (the models of the GDPR registry, `tracking.visitor_data`): they read aggregates. They
+  (the models of the GDPR registry, `core.visitor_data`): they read aggregates. They
   lack the one "can view visitor data" permission
-  (`personalization.permissions.VISITOR_DATA_PERMISSION`), so small counts are suppressed
+  (`core.permissions.VISITOR_DATA_PERMISSION`), so small counts are suppressed
   for them and member lists and trigger test-fires are closed, in the API and the admin.
 - Administrators: every permission, erasing visitors included.
 
@@ -19,7 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import Q
 
-from tracking.visitor_data import registered_sections
+from core.visitor_data import registered_sections
 
 MARKETING_EDITORS = "Marketing editors"
 ANALYSTS = "Analysts"

@@ -1,6 +1,9 @@
-"""OpenAPI schema hooks: the public schema describes pz's own API only, errors included."""
+"""The OpenAPI schema: it describes pz's own API only, errors included, and the callers of
+the public endpoints (server keys, visitor tokens and cookies)."""
 
 from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 ERROR_ENVELOPE = {
     "type": "object",
@@ -42,3 +45,34 @@ def document_errors(result: dict[str, Any], **_: Any) -> dict[str, Any]:
                 },
             )
     return result
+
+
+class ServerKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "core.authentication.ServerKeyAuthentication"
+    name = ["serverKey", "visitorToken", "visitorCookie"]
+
+    def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The shop's backend (`pz_sk_…`): acts for any visitor_id.",
+            },
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-Pz-Visitor",
+                "description": "An app's visitor token (`visitor_token` of an earlier "
+                "response): acts for that visitor only.",
+            },
+            {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": "pz_vid",
+                "description": "A browser's signed visitor cookie: acts for that visitor only.",
+            },
+        ]
+
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
+        # No credentials at all: the server mints a visitor for the caller.
+        return [{"serverKey": []}, {"visitorToken": []}, {"visitorCookie": []}, {}]

@@ -11,8 +11,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tracking.event_validation import MAX_CONTEXT_STRING, SESSION_ID_RE
-from tracking.profile_state import referrer_host
+from core.client_input import MAX_CONTEXT_STRING, SESSION_ID_RE
 
 TABLET_RE = re.compile(r"iPad|Tablet|PlayBook|Silk", re.IGNORECASE)
 MOBILE_RE = re.compile(r"Mobi|iPhone|iPod|Android|BlackBerry|Opera Mini|IEMobile", re.IGNORECASE)
@@ -136,3 +135,12 @@ def headless_context(raw: Mapping[str, Any], *, now: datetime) -> dict[str, Any]
     context["local_hour"] = local.hour
     context["local_weekday"] = local.isoweekday()
     return context
+
+
+def referrer_host(referrer: object) -> str | None:
+    if not isinstance(referrer, str) or not referrer:
+        return None
+    try:
+        return urlsplit(referrer).hostname
+    except ValueError:
+        return None

@@ -13,8 +13,8 @@ from django.http.request import RawPostDataException
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
-from personalization.api.errors import InvalidInput, PayloadTooLarge
-from tracking.event_validation import find_unstorable
+from core.api.errors import InvalidInput, PayloadTooLarge
+from core.client_input import find_unstorable
 
 
 def _reject_constant(name: str) -> None:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from personalization.staff_groups import ensure_staff_groups
+from core.staff_groups import ensure_staff_groups
 
 
 class Command(BaseCommand):
