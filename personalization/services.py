@@ -16,15 +16,15 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
 
+from content import reasons
 from content.placeholders import visitor_values
+from content.placement_catalog import component_for_locale, placement_catalog
+from content.reasons import DecisionReason
 from content.rendering import Fragment, render_component
+from content.targeting import VariantTarget, choose_variant
 from core import clock
 from experiments.selectors import Assignment, assignments_for, experiment_catalog
 from experiments.services import record_exposures
-from personalization import reasons
-from personalization.reasons import DecisionReason
-from personalization.selectors import component_for_locale, placement_catalog
-from personalization.targeting import VariantTarget, choose_variant
 from segments.conditions import Facts
 from segments.selectors import VisitorSegments, visitor_segments
 

@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from content.placement_catalog import placement_catalog
 from core import clock
 from core.api.errors import ErrorEnvelopeSerializer
 from core.api.public import PublicApiView
@@ -19,7 +20,6 @@ from personalization.api.serializers import (
     DecideOutputSerializer,
     PlacementSerializer,
 )
-from personalization.selectors import placement_catalog
 from personalization.services import decide
 
 

@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from content import reasons
+from content.reasons import DecisionReason, ReasonKind
+from content.targeting import VariantTarget, choose_variant
 from content.tests.factories import component, placement
 from experiments.services import experiment_create, experiment_start
-from personalization import reasons
-from personalization.reasons import DecisionReason, ReasonKind
 from personalization.services import decide
-from personalization.targeting import VariantTarget, choose_variant
 from segments.conditions import Facts
 from segments.services import segment_save
 from tracking.services import ingest_events

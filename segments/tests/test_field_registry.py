@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pytest
 from django.test import override_settings
 
+from content.placement_catalog import placement_catalog
 from content.tests.factories import component, placement
 from core.request_context import headless_context, rule_context
-from personalization.selectors import placement_catalog
 from personalization.services import decide
 from segments.field_registry import current_registry, forget_registry
 from segments.models import Segment, SegmentMembership

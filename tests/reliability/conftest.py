@@ -228,11 +228,11 @@ def _fresh_compiled_catalogs():
     """Compiled catalogs are per process and keyed by the config version in the cache; one
     compiled while a test's Redis was down (version None) would otherwise be served to the
     next test, whose database was flushed."""
+    import content.placement_catalog
     import experiments.selectors
-    import personalization.selectors
     import segments.selectors
 
-    modules = (segments.selectors, personalization.selectors, experiments.selectors)
+    modules = (segments.selectors, content.placement_catalog, experiments.selectors)
     for module in modules:
         module._catalog.clear()
     yield

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from content.models import Component, Placement
+from content.targeting import VariantTarget, ordered
 from core.config_version import CompiledCatalog
-from personalization.targeting import VariantTarget, ordered
 from segments.conditions import CompiledRule, InvalidRule, compile_rule
 from segments.field_registry import registry_for
 from tracking.rule_fields import FieldRegistry

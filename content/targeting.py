@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from personalization import reasons
-from personalization.reasons import DecisionReason
+from content import reasons
+from content.reasons import DecisionReason
 from segments.conditions import CompiledRule, Facts
 
 
