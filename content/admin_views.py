@@ -1,11 +1,11 @@
-"""Extra admin views of personalized content: the component save warning, a placement's
-performance (with "Refresh now") and "preview as". Each parses input, calls a service,
-selector or task, and formats the answer; permissions come from the models' policies."""
+"""Extra admin views of personalized content: the component save warning and a placement's
+performance (with "Refresh now"; "preview as" is personalization's). Each parses input,
+calls a service, selector or task, and formats the answer; permissions come from the
+models' policies."""
 
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -15,15 +15,12 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.snippets.views.snippets import CreateView, EditView
 
-from catalog.models import Product
 from content import selectors
-from content.forms import PreviewAsForm
 from content.models import Placement
 from content.tasks import refresh_variant_stats_task
 
 PLACEMENTS_URL = "wagtailsnippets_content_placement"
 PERFORMANCE_URL_NAME = f"{PLACEMENTS_URL}:performance"
-PAGE_SUGGESTIONS = 12
 
 
 class UnknownPlaceholdersWarningMixin:
@@ -98,61 +95,3 @@ class PlacementStatsRefreshView(PermissionCheckedMixin, View):
         transaction.on_commit(refresh_variant_stats_task.delay)
         messages.success(request, "Refresh queued; the figures update as soon as the task has run.")
         return redirect(PERFORMANCE_URL_NAME, placement.pk)
-
-
-class StaffRequiredMixin:
-    """Only staff: the storefront honours `?pz_preview_segments` for staff alone."""
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_staff:
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-
-
-class PreviewAsView(
-    StaffRequiredMixin, PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView
-):
-    """GET: choose segments, context and a page; see what each placement would show and
-    open the storefront as that visitor."""
-
-    model = Placement
-    any_permission_required = ["add", "change", "publish", "view"]
-    template_name = "content/admin/preview_as.html"
-    page_title = "Preview as"
-    header_icon = "view"
-
-    def get_breadcrumbs_items(self) -> list[dict[str, str]]:
-        return self.breadcrumbs_items + [
-            {"url": reverse(f"{PLACEMENTS_URL}:list"), "label": "Placements"},
-            {"url": "", "label": self.page_title},
-        ]
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        form = PreviewAsForm(self.request.GET or None)
-        context["form"] = form
-        context["page_suggestions"] = [
-            f"/p/{product_id}/"
-            for product_id in Product.objects.filter(in_stock=True)
-            .order_by("product_id")
-            .values_list("product_id", flat=True)[:PAGE_SUGGESTIONS]
-        ]
-        if form.is_valid():
-            data = form.cleaned_data
-            segments = [segment.key for segment in data["segments"]]
-            context["segment_keys"] = segments
-            context["storefront_url"] = selectors.preview_storefront_url(
-                path=data["path"],
-                segments=segments,
-                utm_source=data["utm_source"],
-                device=data["device"],
-                country=data["country"],
-            )
-            context["decision"] = selectors.preview_decision(
-                segments=segments,
-                device=data["device"],
-                country=data["country"],
-                utm_source=data["utm_source"],
-                path=data["path"],
-            )
-        return context

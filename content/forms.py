@@ -1,4 +1,4 @@
-"""Admin forms of components and placements, and the "preview as" form.
+"""Admin forms of components and placements.
 
 The placement form checks what only the whole inline formset can tell (exactly one
 fallback, unique variant keys); each variant's `context_rule` is validated by
@@ -7,21 +7,16 @@ The component form collects placeholders that will not resolve, for a non-blocki
 warning after save.
 """
 
-import re
 from collections import Counter
 from typing import Any
 
-from django import forms
 from django.forms import BaseForm
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from content.placeholders import unknown_tokens
-from segments.models import Segment
 
 VARIANTS = "variants"
 POPUP = "popup"
-DEVICES = [("", "Any device"), ("desktop", "Desktop"), ("mobile", "Mobile"), ("tablet", "Tablet")]
-STOREFRONT_PATH = re.compile(r"/(?!/)[^\s?#]*")
 
 
 def body_unknown_tokens(raw: Any) -> list[str]:
@@ -107,45 +102,3 @@ class PlacementForm(WagtailAdminModelForm):
         for form in variants:
             if form.cleaned_data.get("key") in duplicates:
                 form.add_error("key", "Another variant of this placement has this key.")
-
-
-class PreviewAsForm(forms.Form):
-    """What staff preview the storefront as: segments, request context and a page."""
-
-    segments = forms.ModelMultipleChoiceField(
-        queryset=Segment.objects.filter(is_active=True).order_by("name"),
-        to_field_name="key",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="The visitor is treated as a member of exactly these segments.",
-    )
-    device = forms.ChoiceField(choices=DEVICES, required=False)
-    country = forms.RegexField(
-        regex=r"^[A-Za-z]{2}$",
-        required=False,
-        max_length=2,
-        widget=forms.TextInput(attrs={"placeholder": "DE", "size": 2}),
-        error_messages={"invalid": "Use a two-letter country code, e.g. DE."},
-    )
-    utm_source = forms.SlugField(
-        required=False,
-        max_length=100,
-        label="UTM source",
-        widget=forms.TextInput(attrs={"placeholder": "newsletter"}),
-    )
-    path = forms.CharField(
-        initial="/",
-        max_length=300,
-        widget=forms.TextInput(attrs={"list": "pz-preview-pages"}),
-        label="Storefront page",
-        help_text="A path on the shop: / for the home page, /p/<product id>/ for a product.",
-    )
-
-    def clean_country(self) -> str:
-        return self.cleaned_data["country"].upper()
-
-    def clean_path(self) -> str:
-        path = self.cleaned_data["path"].strip()
-        if not STOREFRONT_PATH.fullmatch(path):
-            raise forms.ValidationError("Use a path on the shop starting with /, e.g. /p/1001/.")
-        return path
