@@ -234,8 +234,8 @@ def demo_shop(db):
     from wagtail.models import Locale
 
     from catalog.models import Product
-    from content.demo import load_demo_content
-    from segments.demo import load_demo_segments
+    from demo.content import load_demo_content
+    from demo.segments import load_demo_segments
 
     Locale.objects.get_or_create(language_code="en")  # flushed by transactional tests
     Product.objects.create(

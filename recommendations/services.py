@@ -333,3 +333,18 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
+
+
+def describe(model: RecommenderModel) -> str:
+    """One summary line for the command's output."""
+    personal = model.metrics.get("strategies", {}).get("personal", {})
+    popular = model.metrics.get("strategies", {}).get("popularity", {})
+    ndcg = (
+        f", NDCG@10 personal {personal['ndcg']:.4f} vs popularity {popular['ndcg']:.4f}"
+        if personal and popular
+        else ""
+    )
+    return (
+        f"recommender v{model.version}: {model.status}, {model.n_users} visitors, "
+        f"{model.n_items} products, {model.training_seconds or 0:.1f} s{ndcg}"
+    )

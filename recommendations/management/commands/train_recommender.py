@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from recommendations import services
-from recommendations.demo import describe
+from recommendations.services import describe
 
 
 class Command(BaseCommand):

@@ -10,10 +10,10 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from catalog.categories import all_categories
-from catalog.demo_import import read_retail_file
 from catalog.models import Product
-from catalog.services import demo_data_file
+from demo.categories import all_categories
+from demo.online_retail import demo_data_file
+from demo.retail_file import read_retail_file
 from tracking.customer_keys import customer_key, known_visitor_id
 from tracking.models import Event, VisitorProfile
 from tracking.services import demo_event_id

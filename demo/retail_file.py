@@ -1,4 +1,4 @@
-"""Reading and cleaning the UCI "Online Retail" file for the demo: pure Python, no Django.
+"""Reading and cleaning the UCI "Online Retail" file for the demo: plain Python, no queries.
 
 The file (`demo_data/online-retail/online_retail.csv.xz`) has one row per invoice line:
 InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice, CustomerID, Country.
@@ -13,7 +13,7 @@ It is read with the stdlib `lzma` + `csv` in one streaming pass that yields
 The source has no product descriptions, prices per product or categories, so they are
 derived here: the title is the code's most common Description, tidied and title-cased;
 the price is the median positive UnitPrice; the category comes from
-`catalog.categories.derive_category`; the description is one generated sentence. About 3%
+`demo.categories.derive_category`; the description is one generated sentence. About 3%
 of products (chosen by a hash of the code, so the same ones every run) are marked out of
 stock so out-of-stock filtering can be shown.
 """
@@ -31,7 +31,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TextIO
 
-from catalog.categories import derive_category
+from catalog.services import ProductRow
+from demo.categories import derive_category
 
 COLUMNS = (
     "InvoiceNo", "StockCode", "Description", "Quantity",
@@ -109,16 +110,6 @@ class Invoice:
     @property
     def revenue(self) -> float:
         return round(sum(line.quantity * line.unit_price for line in self.lines), 2)
-
-
-@dataclass(frozen=True, slots=True)
-class ProductRow:
-    product_id: str
-    title: str
-    description: str
-    category: str
-    price: Decimal
-    in_stock: bool
 
 
 @dataclass(slots=True)

@@ -5,11 +5,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from catalog.services import DemoLoadReport, demo_data_file, load_online_retail_demo
-from content.demo import load_demo_content
-from recommendations.demo import describe, train_demo_recommender
+from demo.content import load_demo_content
+from demo.online_retail import DemoLoadReport, demo_data_file, load_online_retail_demo
+from demo.segments import load_demo_segments
+from recommendations.services import describe, train_recommender
 from segments.clustering_service import ClusteringError, run_clustering
-from segments.demo import load_demo_segments
 from triggers.builtin import create_builtin_triggers
 
 
@@ -68,7 +68,7 @@ class Command(BaseCommand):
             )
         except ClusteringError as exc:
             self.stdout.write(f"clustering skipped: {exc}")
-        self.stdout.write(describe(train_demo_recommender()))
+        self.stdout.write(describe(train_recommender()))
 
     def _summary(self, report: DemoLoadReport) -> str:
         products = report.products

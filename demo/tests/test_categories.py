@@ -2,7 +2,7 @@
 
 import pytest
 
-from catalog.categories import CATCH_ALL, CATEGORY_RULES, all_categories, derive_category
+from demo.categories import CATCH_ALL, CATEGORY_RULES, all_categories, derive_category
 
 
 @pytest.mark.parametrize(

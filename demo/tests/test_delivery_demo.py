@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from wagtail.models import Revision
 
-from content.demo import load_demo_content
 from content.models import Component, Placement
+from demo.content import load_demo_content
+from demo.segments import load_demo_segments
 from personalization.services import decide
-from segments.demo import load_demo_segments
 from segments.models import Segment
 
 pytestmark = pytest.mark.django_db

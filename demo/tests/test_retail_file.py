@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from catalog.demo_import import (
+from demo.online_retail import customer_chunks, purchase_event
+from demo.retail_file import (
     Invoice,
     InvoiceLine,
     is_out_of_stock,
@@ -16,7 +17,6 @@ from catalog.demo_import import (
     replay_shift,
     tidy_title,
 )
-from catalog.services import customer_chunks, purchase_event
 
 HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
 SAMPLE = HEADER + (

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from demo.segments import DEMO_SEGMENTS
 from personalization.services import decide
-from segments.demo import DEMO_SEGMENTS
 from segments.models import Segment, SegmentMembership
 from segments.selectors import visitor_segments
 from segments.services import preview_count, recompute_segment
