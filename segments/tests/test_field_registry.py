@@ -10,10 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from django.test import override_settings
 
-from content.placement_catalog import placement_catalog
-from content.tests.factories import component, placement
 from core.request_context import headless_context, rule_context
-from personalization.services import decide
 from segments.field_registry import current_registry, forget_registry
 from segments.models import Segment, SegmentMembership
 from segments.selectors import load_catalog, visitor_segments
@@ -165,32 +162,6 @@ def test_a_stored_rule_the_registry_no_longer_accepts_is_left_out_not_fatal(capl
     assert "tiered is left out" in caplog.text and "tiered is not recomputed" in caplog.text
 
 
-def test_a_stored_variant_rule_the_registry_refuses_fails_closed(caplog, settings):
-    settings.PZ_MIN_SEGMENT_SIZE = 0
-    placement(
-        "home-hero",
-        [
-            {"key": "default", "component": component("hero-a"), "is_fallback": True},
-            {
-                "key": "stale",
-                "component": component("hero-b"),
-                "priority": 10,
-                # stored before the registry refused it: no device is called "never"
-                "context_rule": {"field": "context.device", "op": "eq", "value": "never"},
-            },
-        ],
-    )
-    with caplog.at_level(logging.ERROR):
-        catalog = placement_catalog("v-stale")
-        decision = decide(visitor_id=None, placement_keys=["home-hero"], context={}, now=NOW)
-    assert {variant.key for variant in catalog.placements["home-hero"].variants} == {
-        "stale",
-        "default",
-    }
-    assert decision.placements["home-hero"].variant == "default"
-    assert "is never shown" in caplog.text
-
-
 # --- the registry and what feeds it agree ----------------------------------------------------
 
 
@@ -251,12 +222,3 @@ def test_recency_beyond_the_calendar_compiles_without_overflow():
     )
     condition = compiler._days_since("last_purchase_at", "lt", 2**52)
     assert list(members_queryset(condition).values_list("visitor_id", flat=True)) == ["v1"]
-
-
-def test_server_rendered_pages_give_rules_their_language(rf, settings):
-    from personalization.request_decisions import request_context
-
-    settings.LANGUAGE_CODE = "de"
-    context = request_context(rf.get("/p/sku-1", HTTP_USER_AGENT="Mozilla/5.0"))
-    field = BUILTIN_REGISTRY.lookup("context.locale")
-    assert field.read(context) == "de"  # type: ignore[union-attr]

@@ -7,7 +7,6 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from segments.models import Segment, SegmentMembership
 from tracking.models import Event, VisitorProfile
 from tracking.retention import apply_retention
 from tracking.services import ingest_events, known_profile, set_consent
@@ -46,19 +45,6 @@ def test_old_events_go_and_recent_ones_stay():
     assert result.events_deleted == 3
     assert list(Event.objects.values_list("visitor_id", flat=True)) == ["mixed"]
     assert VisitorProfile.objects.filter(visitor_id="mixed").exists()
-
-
-def test_orphaned_anonymous_profiles_go_with_their_memberships():
-    ingest_events([event_at("old", DAYS + 30), event_at("fresh", 2)])
-    age_profiles("old", days_ago=DAYS + 30)
-    segment = Segment.objects.create(key="s", name="S", kind=Segment.Kind.STATIC)
-    SegmentMembership.objects.create(segment=segment, visitor_id="old", entered_at=timezone.now())
-
-    result = apply_retention()
-
-    assert result.profiles_deleted == 1
-    assert list(VisitorProfile.objects.values_list("visitor_id", flat=True)) == ["fresh"]
-    assert not SegmentMembership.objects.filter(visitor_id="old").exists()
 
 
 def test_known_customers_and_consent_records_are_kept():

@@ -13,11 +13,18 @@ from rest_framework.test import APIClient
 from core.models import ServerKey
 from core.selectors import active_server_key
 from core.server_keys import server_key_hash
+from core import services
 from core.services import create_server_key, revoke_server_key
 from tracking.models import Event
 
 pytestmark = pytest.mark.django_db
 KEY_RE = re.compile(r"pz_sk_[A-Za-z0-9_-]{40}")
+
+
+@pytest.fixture(autouse=True)
+def forget_noted_uses():
+    """Uses are noted once a minute per key id and process; ids repeat across tests."""
+    services._last_noted.clear()
 
 
 def keyed_client(key: str) -> APIClient:
