@@ -34,8 +34,10 @@ demo: setup
 	@echo "Shop: http://$(HOST)/   Admin: http://$(HOST)/admin/"
 	$(BIN)/python manage.py runserver $(HOST)
 
+# ruff, then the layers (import-linter: [tool.importlinter] in pyproject.toml, README "Layout").
 lint: setup-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # Production settings pass the deploy checks (with throwaway secrets, never ones in code,
 # and a Redis URL: production refuses the per-process cache; the checks do not connect),

@@ -829,7 +829,7 @@ PROFILED = (
     ("decide", "personalization/services.py"),
     ("visitor_segments", "segments/selectors.py"),
     ("evaluate_segments", "segments/conditions"),
-    ("choose_variant", "personalization/targeting.py"),
+    ("choose_variant", "content/targeting.py"),
     ("render_component", "content/rendering.py"),
     ("_placeholder_values", "personalization/services.py"),
     ("_fragment_key", "personalization/services.py"),

@@ -21,6 +21,8 @@ from wagtail.models import (
 from wagtail.search import index
 
 from content.blocks import COMPONENT_BLOCKS
+from segments.conditions import validate_rule
+from segments.field_registry import current_registry
 
 
 class Component(
@@ -195,9 +197,6 @@ class PlacementVariant(Orderable, ClusterableModel):
         return f"{self.placement_id}:{self.key}"
 
     def clean(self) -> None:
-        from segments.conditions import validate_rule
-        from segments.field_registry import current_registry
-
         super().clean()
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The schedule must end after it starts."})

@@ -25,8 +25,11 @@ from content.targeting import VariantTarget, choose_variant
 from core import clock
 from experiments.selectors import Assignment, assignments_for, experiment_catalog
 from experiments.services import record_exposures
+from recommendations.serving import recommend_for_visitor
 from segments.conditions import Facts
 from segments.selectors import VisitorSegments, visitor_segments
+from triggers.selectors import pending_onsite_component
+from triggers.services import onsite_message_shown
 
 logger = logging.getLogger(__name__)
 MAX_PLACEMENTS_PER_DECISION = 20
@@ -161,10 +164,6 @@ def recommendation_items(
     *, strategy: str, count: int, visitor_id: str | None, context: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Items for a recommendation carousel (the recommender serves them from cache)."""
-    try:
-        from recommendations.serving import recommend_for_visitor
-    except ImportError:
-        return []
     return recommend_for_visitor(
         strategy=strategy,
         k=count,
@@ -294,9 +293,6 @@ def _triggered_popup(segments: VisitorSegments, visitor_id: str | None) -> Any:
     """The pop-up a trigger left for this visitor, at most once: showing it clears it.
     Only for visitors who allow personalization; an outage shows the placement's own
     content instead."""
-    from triggers.selectors import pending_onsite_component
-    from triggers.services import onsite_message_shown
-
     target = segments.canonical_visitor_id or visitor_id
     if not segments.personalized or not target:
         return None

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from content.models import Component
 from core import clock
 from segments.conditions import CompiledRule, compile_rule
 from segments.field_registry import current_registry
@@ -76,8 +77,6 @@ def pending_onsite_message(visitor_id: str | None) -> int | None:
 def pending_onsite_component(visitor_id: str) -> Any:
     """The live pop-up component a trigger left for this visitor, or None (a cache get;
     a query only when one is pending)."""
-    from content.models import Component
-
     component_id = pending_onsite_message(visitor_id)
     if component_id is None:
         return None

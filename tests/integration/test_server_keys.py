@@ -10,10 +10,10 @@ from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from core import services
 from core.models import ServerKey
 from core.selectors import active_server_key
 from core.server_keys import server_key_hash
-from core import services
 from core.services import create_server_key, revoke_server_key
 from tracking.models import Event
 

@@ -15,7 +15,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from content.placeholders import resolve, visitor_values
+from content.rendering import render_component
 from core import clock
+from segments.services import static_members_change
 from triggers import matching, webhook_targets
 from triggers.matching import Entry
 from triggers.models import (
@@ -95,8 +97,6 @@ def render_action(
     only for a preview: the visitor's next request renders it."""
     action = trigger.action
     if action == Trigger.Action.ONSITE:
-        from content.rendering import render_component
-
         if trigger.popup is None:
             return {"type": action, "error": "no component"}
         if not preview:
@@ -161,8 +161,6 @@ def act_locally(fired: list[Firing], now: datetime) -> None:
         )
         values = {ONSITE_CACHE_PREFIX + v: f.trigger.popup_id for v, f in popups.items()}
         transaction.on_commit(lambda: cache.set_many(values, ttl))
-    from segments.services import static_members_change
-
     changes: dict[tuple[int, str], list[Firing]] = {}
     for firing in fired:
         if firing.trigger.action in (Trigger.Action.SEGMENT_ADD, Trigger.Action.SEGMENT_REMOVE):

@@ -16,6 +16,8 @@ from segments.conditions import (
     validate_rule,
 )
 from segments.field_registry import current_registry
+from segments.models import Segment
+from segments.selectors import sql_compiler
 from segments.sql import NotMaterializable
 from triggers import webhook_targets
 from triggers.models import (
@@ -85,9 +87,6 @@ def trigger_errors(trigger: Trigger) -> dict[str, str]:
 def sweep_conditions_problem(conditions: Any) -> str:
     """Why a sweep cannot evaluate these conditions, or "": a sweep runs on a schedule,
     with no request, so it can only read what is stored (compiled to SQL)."""
-    from segments.models import Segment
-    from segments.selectors import sql_compiler
-
     rules = dict(Segment.objects.filter(kind=Segment.Kind.RULE).values_list("key", "rule"))
     fields = context_fields(conditions, rules=rules)
     if fields:

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from core import clock
+from segments.selectors import sql_compiler
 from tracking.models import Event, VisitorProfile
 from triggers.matching import Entry
 from triggers.models import (
@@ -211,8 +212,6 @@ def run_sweeps(*, now: datetime | None = None) -> int:
 
 
 def _sweep(trigger: Trigger, now: datetime) -> int:
-    from segments.selectors import sql_compiler
-
     condition = sql_compiler(now).compile(trigger.conditions)
     candidates = (
         VisitorProfile.objects.filter(condition)
