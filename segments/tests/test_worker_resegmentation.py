@@ -28,7 +28,9 @@ def wait_for(predicate, timeout: float = 30.0) -> bool:
     return False
 
 
-def test_ingested_events_move_a_visitor_between_segments_on_the_worker(celery_worker_app, client):
+def test_ingested_events_move_a_visitor_between_segments_on_the_worker(
+    celery_worker_app, server_api_client
+):
     segment_save(
         key="browsers",
         name="Browsers",
@@ -44,7 +46,7 @@ def test_ingested_events_move_a_visitor_between_segments_on_the_worker(celery_wo
     )
 
     def send(event_type: str) -> None:
-        response = client.post(
+        response = server_api_client.post(
             "/api/v1/events",
             data=json.dumps(
                 {

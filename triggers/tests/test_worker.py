@@ -11,7 +11,7 @@ from triggers.models import Firing, Trigger
 
 
 @pytest.mark.services
-def test_wait_then_fire_on_the_worker(celery_worker_app, client):
+def test_wait_then_fire_on_the_worker(celery_worker_app, server_api_client):
     segment = Segment.objects.create(key="carted", name="Carted", kind=Segment.Kind.STATIC)
     Trigger.objects.create(
         key="carted",
@@ -24,7 +24,7 @@ def test_wait_then_fire_on_the_worker(celery_worker_app, client):
         segment=segment,
     )
     event = make_event("add_to_cart", visitor_id="worker-v1", timestamp=minutes_ago(0))
-    response = client.post(
+    response = server_api_client.post(
         "/api/v1/events", data=json.dumps({"events": [event]}), content_type="application/json"
     )
     assert response.status_code == 202
