@@ -32,6 +32,7 @@ from experiments.selectors import (
     exposure_cache_key,
 )
 from segments.models import Segment
+from tracking import analytics
 from tracking.event_validation import EVENT_TYPES
 
 # The fields the audit log shows before and after a lifecycle change.
@@ -383,24 +384,6 @@ def promote_winner(
     return placement
 
 
-def _revenue_sql(column: str) -> str:
-    if connection.vendor == "postgresql":
-        return (
-            f"CASE WHEN jsonb_typeof({column}->'revenue') = 'number' "
-            f"THEN ({column}->>'revenue')::double precision END"
-        )
-    return (
-        f"CASE WHEN json_type({column}, '$.revenue') IN ('integer', 'real') "
-        f"THEN json_extract({column}, '$.revenue') END"
-    )
-
-
-def _placement_sql(column: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"({column}->>'placement')"
-    return f"json_extract({column}, '$.placement')"
-
-
 @dataclass(frozen=True)
 class ExperimentCounts:
     """What the results are computed from, per allocation period and arm: the goal
@@ -432,10 +415,11 @@ def arm_counts(experiment: Experiment) -> ExperimentCounts:
     first exposure), revenue per visitor and the visitors with each guardrail event after
     their first exposure, aggregated in one SQL statement (no Python loop over visitors)."""
     guardrails = list(dict.fromkeys(experiment.guardrail_events or []))
+    revenue = analytics.json_sql("ev.properties", "revenue", "number")
     goal_test = "ev.type = %s"
     goal_params: list[Any] = [experiment.goal_event]
     if experiment.goal_placement:
-        goal_test += f" AND {_placement_sql('ev.properties')} = %s"
+        goal_test += f" AND {analytics.json_sql('ev.properties', 'placement')} = %s"
         goal_params.append(experiment.goal_placement)
     flags = "".join(
         f", MAX(CASE WHEN ev.type = %s THEN 1 ELSE 0 END) AS g{index}"
@@ -450,7 +434,7 @@ def arm_counts(experiment: Experiment) -> ExperimentCounts:
         WITH hits AS (
             SELECT x.arm, x.allocation, x.visitor_id,
                    MAX(CASE WHEN {goal_test} THEN 1 ELSE 0 END) AS converted,
-                   SUM(CASE WHEN ev.type = 'purchase' THEN {_revenue_sql("ev.properties")} END)
+                   SUM(CASE WHEN ev.type = 'purchase' THEN {revenue} END)
                        AS revenue{flags}
             FROM tracking_event ev
             JOIN experiments_exposure x ON x.experiment_id = %s

@@ -554,7 +554,9 @@ PZ_WEBHOOK_ALLOW_HTTP = env_bool("PZ_WEBHOOK_ALLOW_HTTP", False)
 PZ_WEBHOOK_ALLOWED_HOSTS: list[str] = []
 PZ_TRIGGERS_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("PZ_TRIGGERS_WEBHOOK_BACKOFF", "2"))
 PZ_TRIGGERS_SWEEP_BATCH = env_int("PZ_TRIGGERS_SWEEP_BATCH", 5000)
-PZ_TRIGGERS_CONVERSION_DAYS = 7
+# A purchase within this many days after an impression or a firing is its conversion
+# (tracking/analytics.py).
+PZ_CONVERSION_DAYS = 7
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("PZ_DEFAULT_FROM_EMAIL", "shop@example.com")
 CELERY_BEAT_SCHEDULE.update(
