@@ -145,7 +145,3 @@ def trigger_stats(trigger_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     for row in stats.values():
         row["conversion_rate"] = row["converted"] / row["fired"] if row["fired"] else None
     return stats
-
-
-def due_pending(now: datetime) -> QuerySet[Firing]:
-    return Firing.objects.filter(Q(status=Firing.Status.PENDING) & Q(due_at__lte=now))
