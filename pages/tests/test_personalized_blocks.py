@@ -54,8 +54,10 @@ def test_context_conditions_choose_the_variant(client, vip):
 def test_decide_api_resolves_page_blocks_by_key(api_client, vip):
     page = home_page([hero_block()])
     key = block_key(page.pk, page.body[0].id)
-    body = {"placements": [key, f"block:{page.pk}:nope", "block:999999:x"], "context": {
-        "device": "mobile"}}
+    body = {
+        "placements": [key, f"block:{page.pk}:nope", "block:999999:x"],
+        "context": {"device": "mobile"},
+    }
     response = api_client.post("/api/v1/decide", body, format="json")
     assert response.status_code == 200, response.content
     placements = response.json()["placements"]
@@ -69,9 +71,7 @@ def test_decide_api_resolves_page_blocks_by_key(api_client, vip):
 def test_a_segment_member_gets_the_segment_variant(vip):
     page = home_page([hero_block()])
     key = block_key(page.pk, page.body[0].id)
-    decision = decide(
-        visitor_id=None, placement_keys=[key], context={}, forced_segments=["vip"]
-    )
+    decision = decide(visitor_id=None, placement_keys=[key], context={}, forced_segments=["vip"])
     assert decision.placements[key].variant == "vip"
     assert decision.placements[key].reason.label == "segment:vip"
 
