@@ -112,12 +112,14 @@ def compile_block(
     )
 
 
-def page_blocks(page: Any) -> dict[str, PlacementConfig]:
-    """The personalized blocks of a page (live or a draft being previewed) by key."""
+def page_blocks(page: Any, bodies: list[Any] | None = None) -> dict[str, PlacementConfig]:
+    """The personalized blocks of a page (live or a draft being previewed) by key, and of
+    the other `bodies` served at its URL (its page variants)."""
     registry = current_registry()
     return {
         block_key(page.pk, child.id): compile_block(page, child, registry=registry)
-        for child in page.body
+        for body in [page.body, *(bodies or [])]
+        for child in body
         if child.block_type == "personalized"
     }
 
@@ -131,6 +133,7 @@ class _LivePageBlocks:
         self._pages: dict[int, dict[str, PlacementConfig]] = {}
 
     def resolve(self, keys: list[str], version: Any) -> dict[str, PlacementConfig]:
+        from pages.page_variants import live_variant_bodies
         from pages.selectors import live_pages_by_id
 
         page_ids = {_page_id(key) for key in keys} - {None}
@@ -144,7 +147,11 @@ class _LivePageBlocks:
             with self._lock:
                 for pid in wanted:
                     page = loaded.get(pid)  # type: ignore[arg-type]
-                    self._pages[pid] = page_blocks(page) if page is not None else {}  # type: ignore[index]
+                    self._pages[pid] = (  # type: ignore[index]
+                        page_blocks(page, live_variant_bodies(pid, version))  # type: ignore[arg-type]
+                        if page is not None
+                        else {}
+                    )
         found: dict[str, PlacementConfig] = {}
         for key in keys:
             config = self._pages.get(_page_id(key), {}).get(key)  # type: ignore[arg-type]

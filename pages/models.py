@@ -2,11 +2,16 @@
 
 from typing import Any
 
+from django import forms
+from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
+from modelcluster.fields import ParentalManyToManyField
+from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
-from wagtail.models import Page
+from wagtail.models import DraftStateMixin, Page, PreviewableMixin, RevisionMixin
 
 from pages.blocks import BODY_BLOCKS
 
@@ -71,3 +76,66 @@ class LandingPage(PersonalizedPage):
 
     template = "pages/landing_page.html"
     parent_page_types = ["pages.HomePage", "pages.LandingPage"]
+
+
+class PageVariant(DraftStateMixin, RevisionMixin, PreviewableMixin, ClusterableModel):
+    """An alternative version of a personalized page for some segments, served at the
+    page's own URL (not a copy in the page tree): drafts, revisions and preview come from
+    Wagtail's mixins. The first live variant (by priority) whose segments the visitor is
+    in replaces the page's body; everyone else gets the page itself."""
+
+    page = models.ForeignKey(
+        "wagtailcore.Page", on_delete=models.CASCADE, related_name="pz_variants"
+    )
+    key = models.SlugField(max_length=50, help_text="Reported in decisions, e.g. vip.")
+    name = models.CharField(max_length=200)
+    segments = ParentalManyToManyField(
+        "segments.Segment", related_name="+", help_text="Shown to visitors in any of these."
+    )
+    priority = models.IntegerField(default=100, help_text="Higher wins when several match.")
+    body = StreamField(BODY_BLOCKS, blank=True, use_json_field=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="pz_page_variant")
+
+    panels = [
+        FieldPanel("page"),
+        FieldPanel("name"),
+        FieldPanel("key"),
+        FieldPanel("segments", widget=forms.CheckboxSelectMultiple),
+        FieldPanel("priority"),
+        FieldPanel("body"),
+    ]
+
+    class Meta:
+        ordering = ["page", "-priority", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "key"], name="one_variant_key_per_page")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.page})"
+
+    @property
+    def revisions(self) -> Any:
+        return self._revisions
+
+    def clean(self) -> None:
+        super().clean()
+        if self.page_id and not isinstance(self.page.specific, PersonalizedPage):
+            raise ValidationError({"page": "Choose a home or landing page."})
+
+    @property
+    def preview_modes(self) -> list[tuple[str, str]]:
+        return [("", "As a member of its segments")]
+
+    def serve_preview(self, request: HttpRequest, mode_name: str) -> Any:
+        """The page as this variant's audience sees it (its body, its first segment)."""
+        from pages.preview import apply_preview_mode
+
+        page = self.page.specific
+        page.body = self.body
+        page._pz_variant_preview = self.key
+        segments = [segment.key for segment in self.segments.all()]
+        apply_preview_mode(request, f"segment:{segments[0]}" if segments else "")
+        return Page.serve_preview(page, request, "")

@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from content.rendering import render_component
 from pages.block_catalog import FALLBACK_KEY, block_key, compile_block
+from pages.page_variants import page_variant_for
 from personalization.request_decisions import MARKER, requested_placements
 
 SLOT_HEIGHT_STEP = 20  # reserved heights are rounded up to this (pages.css has the classes)
@@ -27,6 +28,7 @@ class PreparedPage:
     cached: bool = False
     slots: list[str] = field(default_factory=list)
     anti_flicker_ms: int = 300
+    page_variant: str = ""  # the page variant served, if any
 
     @property
     def base_template(self) -> str:
@@ -89,7 +91,12 @@ def prepare_page(page: Any, request: HttpRequest) -> PreparedPage:
     extra = getattr(request, "_pz_extra_placements", None)
     if extra is None:
         extra = request._pz_extra_placements = {}  # type: ignore[attr-defined]
-    for child in page.body:
+    body = page.body
+    if not prepared.cached and not getattr(page, "_pz_variant_preview", None):
+        variant = page_variant_for(page, request)
+        if variant is not None:
+            body, prepared.page_variant = variant.body, variant.key
+    for child in body:
         if child.block_type == "personalized":
             key = block_key(page.pk, child.id)
             if prepared.cached:
