@@ -30,7 +30,9 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-urlpatterns += [path("cms/", include(wagtail_urls))]
+# Wagtail serves the site's pages at the shop's own URLs (`/` is the HomePage, landings
+# and campaigns below it); the storefront's Django views above keep theirs.
+urlpatterns += [path("", include(wagtail_urls))]
 
 # JSON error bodies under /api/ (API.md), the site's own pages elsewhere.
 handler404 = "core.api.errors.not_found"

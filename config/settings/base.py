@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "personalization",
     "recommendations",
     "triggers",
+    "pages",
     "storefront",
     "demo",  # load_demo and the demo shop's data; a real shop leaves it out
     "wagtail.contrib.forms",
@@ -565,3 +566,8 @@ CELERY_BEAT_SCHEDULE.update(
         "trigger-sweeps": {"task": "triggers.tasks.run_sweeps_task", "schedule": 60 * 60},
     }
 )
+
+# Personalized Wagtail pages (pages/). Cached-page mode: how long a shared cache may keep
+# such a page, and how long pz.js waits for its decision before keeping the fallback.
+PZ_CACHED_PAGE_MAX_AGE = int(os.environ.get("PZ_CACHED_PAGE_MAX_AGE", "300"))
+PZ_ANTI_FLICKER_MS = int(os.environ.get("PZ_ANTI_FLICKER_MS", "300"))
