@@ -157,7 +157,9 @@ class EmailTemplateViewSet(SnippetViewSet):
     icon = "mail"
     menu_label = "Email templates"
     list_display = ["name", "key", "subject", "updated_at"]
-    search_fields = ["name"]
+    # ORM search, as for components (content/admin_viewsets.py says why).
+    search_fields = ["name", "key", "subject"]
+    search_backend_name = None
 
 
 class TriggersViewSetGroup(ModelViewSetGroup):
