@@ -3,7 +3,7 @@
 from django import forms
 from django.conf import settings
 
-from catalog.feeds import FORMATS, FeedError, guess_format
+from catalog.feeds import FeedError, guess_format
 
 FORMAT_CHOICES = [
     ("", "From the file name"),
