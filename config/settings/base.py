@@ -423,6 +423,13 @@ PZ_RECOMMENDER_SEASONS = {
 PZ_RECOMMENDER_VERSION_CHECK_SECONDS = 10
 PZ_RECOMMENDER_VERSION_CACHE_SECONDS = 60
 PZ_RECOMMENDER_CATALOG_CHECK_SECONDS = 60
+# The largest product feed the admin upload takes (the command reads any size).
+PZ_CATALOG_UPLOAD_MAX_BYTES = env_int("PZ_CATALOG_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
+# A catalog change (PUT /products, an import) schedules one training this many seconds
+# later, whatever follows in between; None: only the nightly schedule trains.
+PZ_RECOMMENDER_RETRAIN_AFTER_CATALOG_SECONDS: int | None = env_int(
+    "PZ_RECOMMENDER_RETRAIN_AFTER_CATALOG_SECONDS", 300
+)
 PZ_RECOMMENDER_RESULT_CACHE_SECONDS = 60
 PZ_RECOMMENDER_RECENT_CACHE_SECONDS = 60 * 60
 PZ_RECOMMENDER_RECENT_DAYS = 365
