@@ -24,6 +24,7 @@ from core.identity_tokens import identity_token_error
 from core.visitor_data import registered_sections
 from tracking import profile_state, rfm
 from tracking.customer_keys import customer_key, known_visitor_id
+from tracking.definitions import current_definitions
 from tracking.event_validation import BatchValidation, ValidationLimits, ValidEvent, validate_batch
 from tracking.models import (
     Event,
@@ -115,7 +116,11 @@ def ingest_events(
     code and server-key callers are trusted with `properties.user_id`."""
     now = now or clock.now()
     batch = validate_batch(
-        raw_events, now=now, default_visitor_id=default_visitor_id, limits=validation_limits()
+        raw_events,
+        now=now,
+        default_visitor_id=default_visitor_id,
+        limits=validation_limits(),
+        custom_types=current_definitions().event_types,
     )
     if verify_identity:
         _reject_unproven_logins(batch, now)
