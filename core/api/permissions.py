@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from core.permissions import can_view_visitor_data, permission_codename
+from core.selectors import ActiveServerKey
 
 METHOD_ACTIONS = {
     "GET": "view",
@@ -63,3 +64,15 @@ class HasModelPermissions(BasePermission):
             return False
         needed = required_permissions(view, request.method or "")
         return needed is not None and user.has_perms(needed)
+
+
+class IsServerKeyOrHasModelPermissions(BasePermission):
+    """The shop's backend (a server key, API.md "Callers and identity") or staff holding
+    the model permissions of the method (`PUT /customers`, `PUT /products`)."""
+
+    message = "A server key or a staff member with the model permission is needed."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if isinstance(request.auth, ActiveServerKey):
+            return True
+        return HasModelPermissions().has_permission(request, view)

@@ -3,22 +3,27 @@ and customer attributes")."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.errors import ErrorEnvelopeSerializer, InvalidInput
-from core.api.permissions import HasModelPermissions
-from tracking import definitions
+from core.api.permissions import HasModelPermissions, IsServerKeyOrHasModelPermissions
+from core.authentication import ServerKeyAuthentication
+from tracking import definitions, services
 from tracking.api.serializers import (
     AttributeSerializer,
+    CustomerBatchSerializer,
     EventTypeInputSerializer,
     EventTypeSerializer,
+    ImportReportSerializer,
 )
-from tracking.models import AttributeDefinition, EventTypeDefinition
+from tracking.models import AttributeDefinition, EventTypeDefinition, VisitorProfile
 from tracking.rule_fields.builtin import EVENT_TYPE_LABELS
 
+MAX_CUSTOMERS = 1000
 ERRORS = {400: ErrorEnvelopeSerializer, 409: ErrorEnvelopeSerializer}
 
 
@@ -141,3 +146,34 @@ class AttributesApi(APIView):
             AttributeSerializer({**body, "choices": row.choices, "builtin": False}).data,
             status=status.HTTP_201_CREATED,
         )
+
+
+class CustomersApi(APIView):
+    """`PUT /customers`: the shop's backend (server key) or staff importing customers."""
+
+    authentication_classes = [
+        ServerKeyAuthentication,
+        SessionAuthentication,
+        TokenAuthentication,
+    ]
+    permission_classes = [IsServerKeyOrHasModelPermissions]
+    permission_model = VisitorProfile
+
+    @extend_schema(
+        request=CustomerBatchSerializer,
+        responses={200: ImportReportSerializer, 400: ErrorEnvelopeSerializer},
+        summary="Create or update up to 1,000 customers and their attributes",
+    )
+    def put(self, request: Request) -> Response:
+        payload = request.data
+        items = payload.get("customers") if isinstance(payload, dict) else None
+        if not isinstance(items, list):
+            raise InvalidInput(
+                "Body must be an object with a 'customers' list.", {"customers": "is required"}
+            )
+        if len(items) > MAX_CUSTOMERS:
+            raise InvalidInput(
+                "Too many customers in one call.",
+                {"customers": f"at most {MAX_CUSTOMERS} per call"},
+            )
+        return Response(services.upsert_customers(items).as_response())
