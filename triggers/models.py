@@ -6,10 +6,6 @@ from django.db import models
 from wagtail.admin.panels import FieldPanel
 from wagtail.search import index
 
-from segments.conditions import EVENT_TYPES
-
-EVENT_CHOICES = [(name, name) for name in sorted(EVENT_TYPES)]
-
 
 class EmailTemplate(index.Indexed, models.Model):
     """An email an editor writes in Wagtail; `{{ visitor.first_name|default:"there" }}`
@@ -54,13 +50,14 @@ class Trigger(models.Model):
     name = models.CharField(max_length=200)
     enabled = models.BooleanField(default=False)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.EVENT)
-    entry_event = models.CharField(max_length=32, choices=EVENT_CHOICES, blank=True)
+    # Any event type of the field registry, custom ones included (checked by
+    # `trigger_errors`; the admin offers them in `triggers.admin_viewsets`).
+    entry_event = models.CharField(max_length=32, blank=True)
     wait_seconds = models.PositiveIntegerField(
         default=0, help_text="Check again this long after the entry event (0: at once)."
     )
     cancel_event = models.CharField(
         max_length=32,
-        choices=EVENT_CHOICES,
         blank=True,
         help_text="Nothing is sent if this event happens during the wait.",
     )

@@ -328,7 +328,8 @@ PZ_SEGMENT_REFRESH_DEBOUNCE_SECONDS = env_int("PZ_SEGMENT_REFRESH_DEBOUNCE_SECON
 PZ_RECENT_EVENTS_LIMIT = 1000
 # Dotted paths of functions returning a `tracking.rule_fields.Extension`: fields (custom
 # customer attributes) and event types rules may use beyond the built-in ones.
-PZ_RULE_FIELD_PROVIDERS: list[str] = []
+# The shop's own definitions (admin and API) come first.
+PZ_RULE_FIELD_PROVIDERS: list[str] = ["tracking.definitions.rule_field_extension"]
 CELERY_BEAT_SCHEDULE.update(
     {
         "recompute-due-segments": {
