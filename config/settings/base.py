@@ -346,9 +346,12 @@ PZ_SHOP_NAME = os.environ.get("PZ_SHOP_NAME", "pz gift shop")
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES = [("en", "English"), ("de", "German")]
 
+# pz: the global holdout (core.holdout): this share of visitors sees no personalization,
+# no experiments and no triggers, so insights can measure what personalization earns.
+PZ_GLOBAL_HOLDOUT_SHARE = float(os.environ.get("PZ_GLOBAL_HOLDOUT_SHARE", "0.05"))
+PZ_GLOBAL_HOLDOUT_SEED = os.environ.get("PZ_GLOBAL_HOLDOUT_SEED", "pz-global-holdout")
+
 # pz: experiments
-PZ_EXPERIMENT_HOLDOUT_SHARE = float(os.environ.get("PZ_EXPERIMENT_HOLDOUT_SHARE", "0"))
-PZ_EXPERIMENT_HOLDOUT_SEED = os.environ.get("PZ_EXPERIMENT_HOLDOUT_SEED", "pz-global-holdout")
 CELERY_BEAT_SCHEDULE["experiment-results"] = {
     "task": "experiments.tasks.compute_running_results_task",
     "schedule": 15 * 60,

@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from core import clock
+from core.holdout import in_global_holdout
 from segments.conditions import (
     Facts,
     InMemoryEventWindows,
@@ -255,6 +256,12 @@ def assess(
             return result
     consent = consent_of(profile_entry)[trigger.consent]
     if not result.add(Check.CONSENT, consent, f"{trigger.consent} consent") and not full:
+        return result
+    held_out = consent_of(profile_entry)["personalization"] and in_global_holdout(
+        (profile_entry or {}).get("bucketing_id")
+    )
+    detail = "in the global holdout" if held_out else "not held out"
+    if not result.add(Check.HOLDOUT, not held_out, detail) and not full:
         return result
     if trigger.action == Trigger.Action.EMAIL:
         address = email_address(profile_entry)
