@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "recommendations",
     "triggers",
     "storefront",
+    "insights",
     "demo",  # load_demo and the demo shop's data; a real shop leaves it out
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
