@@ -10,7 +10,9 @@ on the conversion rate, so a report looked at every day does not inflate false p
 """
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from experiments.statistics import (
     Estimate,
@@ -169,3 +171,43 @@ def uplift(
         decision=decision,
         needed_per_group=needed,
     )
+
+
+def cumulative_totals(
+    visits: Iterable[tuple[str, str, date, int, float]],
+) -> list[tuple[date, dict[str, GroupTotals]]]:
+    """Each day's totals per group of every visitor seen up to that day (cumulative), from
+    (group, visitor, day, orders, revenue) rows: the series a lift-over-time chart plots,
+    whose last entry is the whole period."""
+    by_day: dict[date, list[tuple[str, str, int, float]]] = {}
+    for group, visitor, day, orders, revenue in visits:
+        by_day.setdefault(day, []).append((group, visitor, orders, revenue))
+    seen: dict[str, tuple[int, float]] = {}
+    sums: dict[str, list[float]] = {}
+    series = []
+    for day in sorted(by_day):
+        for group, visitor, orders, revenue in by_day[day]:
+            row = sums.setdefault(group, [0.0] * 7)
+            before = seen.get(visitor)
+            o0, r0 = before if before else (0, 0.0)
+            o1, r1 = o0 + orders, r0 + revenue
+            seen[visitor] = (o1, r1)
+            row[0] += before is None
+            row[1] += (o1 > 0) - (o0 > 0)
+            row[2] += orders
+            row[3] += revenue
+            row[4] += r1 * r1 - r0 * r0
+            row[5] += o1 * o1 - o0 * o0
+            row[6] += r1 * o1 - r0 * o0
+        series.append(
+            (
+                day,
+                {
+                    group: GroupTotals(
+                        int(row[0]), int(row[1]), int(row[2]), row[3], row[4], row[5], row[6]
+                    )
+                    for group, row in sums.items()
+                },
+            )
+        )
+    return series

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from insights.api import views
+
+urlpatterns = [
+    path("reports/uplift", views.UpliftApi.as_view(), name="api-report-uplift"),
+]

@@ -1,0 +1,22 @@
+from django.urls import path, reverse
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+
+from insights.admin_views import UpliftReportView, can_view_reports
+
+
+@hooks.register("register_admin_urls")
+def register_insights_urls() -> list:
+    return [path("insights/uplift/", UpliftReportView.as_view(), name="insights_uplift")]
+
+
+class ReportMenuItem(MenuItem):
+    def is_shown(self, request) -> bool:  # noqa: ANN001 - Wagtail's signature
+        return can_view_reports(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_uplift_menu_item() -> MenuItem:
+    return ReportMenuItem(
+        "Personalization results", reverse("insights_uplift"), icon_name="pick", order=250
+    )
