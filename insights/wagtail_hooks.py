@@ -3,6 +3,8 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from insights.admin_views import UpliftReportView, can_view_reports
+from insights.segment_sections import segment_kpi_section
+from segments.admin_viewsets import INSPECT_SECTIONS_HOOK
 
 
 @hooks.register("register_admin_urls")
@@ -20,3 +22,10 @@ def register_uplift_menu_item() -> MenuItem:
     return ReportMenuItem(
         "Personalization results", reverse("insights_uplift"), icon_name="pick", order=250
     )
+
+
+@hooks.register(INSPECT_SECTIONS_HOOK)
+def segment_kpis(request, segment):  # noqa: ANN001, ANN201 - the hook's signature
+    if not can_view_reports(request.user):
+        return ""
+    return segment_kpi_section(request, segment)

@@ -351,6 +351,11 @@ WAGTAIL_CONTENT_LANGUAGES = LANGUAGES = [("en", "English"), ("de", "German")]
 # no experiments and no triggers, so insights can measure what personalization earns.
 PZ_GLOBAL_HOLDOUT_SHARE = float(os.environ.get("PZ_GLOBAL_HOLDOUT_SHARE", "0.05"))
 PZ_GLOBAL_HOLDOUT_SEED = os.environ.get("PZ_GLOBAL_HOLDOUT_SEED", "pz-global-holdout")
+# insights: per-segment KPIs (today and yesterday) are recomputed in SQL every 15 minutes.
+CELERY_BEAT_SCHEDULE["segment-kpis"] = {
+    "task": "insights.tasks.refresh_segment_kpis_task",
+    "schedule": 15 * 60,
+}
 
 # pz: experiments
 CELERY_BEAT_SCHEDULE["experiment-results"] = {

@@ -1,5 +1,6 @@
 """Staff report endpoints: what personalization earns."""
 
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -8,8 +9,9 @@ from rest_framework.views import APIView
 
 from core.api.errors import ErrorEnvelopeSerializer
 from core.api.permissions import HasModelPermissions
-from insights import services
+from insights import kpis, services
 from insights.models import SegmentKpiDay
+from segments.models import Segment
 
 
 class DaysSerializer(serializers.Serializer):
@@ -40,3 +42,18 @@ class UpliftApi(ReportApiView):
     )
     def get(self, request: Request) -> Response:
         return Response(services.uplift_report(days=self.days(request)))
+
+
+class SegmentKpisApi(ReportApiView):
+    @extend_schema(
+        parameters=[OpenApiParameter("days", int, description="1 to 365 (default 30).")],
+        responses={200: dict, 400: ErrorEnvelopeSerializer, 404: ErrorEnvelopeSerializer},
+        summary="A segment's KPIs over a period, from stored daily aggregates",
+        description="Visitors who were members at any time in the window; conversion rate "
+        "(member-days with a purchase ÷ member-days), average order value, revenue per "
+        "visitor, placement CTR and a daily trend. Counts below PZ_MIN_SEGMENT_SIZE are "
+        "null with `suppressed: true` for roles without visitor-data permission.",
+    )
+    def get(self, request: Request, key: str) -> Response:
+        segment = get_object_or_404(Segment, key=key)
+        return Response(kpis.segment_kpis(segment, days=self.days(request), user=request.user))
