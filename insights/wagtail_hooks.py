@@ -4,7 +4,9 @@ from wagtail.admin.menu import MenuItem
 
 from insights.admin_views import UpliftReportView, can_view_reports
 from insights.segment_sections import segment_kpi_section
+from insights.trigger_sections import trigger_control_section
 from segments.admin_viewsets import INSPECT_SECTIONS_HOOK
+from triggers.admin_views import RESULTS_SECTIONS_HOOK
 
 
 @hooks.register("register_admin_urls")
@@ -29,3 +31,10 @@ def segment_kpis(request, segment):  # noqa: ANN001, ANN201 - the hook's signatu
     if not can_view_reports(request.user):
         return ""
     return segment_kpi_section(request, segment)
+
+
+@hooks.register(RESULTS_SECTIONS_HOOK)
+def trigger_control(request, trigger):  # noqa: ANN001, ANN201 - the hook's signature
+    if not can_view_reports(request.user):
+        return ""
+    return trigger_control_section(request, trigger)

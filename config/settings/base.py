@@ -564,6 +564,8 @@ PZ_WEBHOOK_ALLOWED_HOSTS: list[str] = []
 PZ_TRIGGERS_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("PZ_TRIGGERS_WEBHOOK_BACKOFF", "2"))
 PZ_TRIGGERS_SWEEP_BATCH = env_int("PZ_TRIGGERS_SWEEP_BATCH", 5000)
 PZ_TRIGGERS_CONVERSION_DAYS = 7
+# A new trigger's control group: this share of matched visitors is logged, not contacted.
+PZ_TRIGGER_CONTROL_SHARE = float(os.environ.get("PZ_TRIGGER_CONTROL_SHARE", "0.1"))
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("PZ_DEFAULT_FROM_EMAIL", "shop@example.com")
 CELERY_BEAT_SCHEDULE.update(
