@@ -11,8 +11,9 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from core.charts import band_chart
+from core.formatting import money, percent
 from insights import selectors, services
-from insights.wording import money, percent, uplift_sentence
+from insights.wording import uplift_sentence
 
 REPORT_PERMISSION = "insights.view_segmentkpiday"
 PERIODS = (7, 30, 90, 365)

@@ -7,8 +7,8 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from core.charts import BandPoint, band_chart
+from core.formatting import money, percent
 from insights import kpis
-from insights.wording import money, percent
 
 
 def segment_kpi_section(request: Any, segment: Any) -> SafeString:

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
+from core.formatting import money, percent
 from insights.statistics import Lift, Uplift
 from insights.trigger_results import trigger_results
-from insights.wording import money, percent
 
 
 def lift_text(lift: Lift) -> str:

@@ -1,18 +1,8 @@
-"""Plain sentences for marketers from report numbers (pure: numbers in, words out)."""
+"""Plain sentences for marketers from report numbers."""
 
 from typing import Any
 
-
-def percent(value: float | None, *, signed: bool = False) -> str:
-    if value is None:
-        return "–"
-    return f"{value:+.1%}" if signed else f"{value:.1%}"
-
-
-def money(value: float | None, currency: str = "€") -> str:
-    if value is None:
-        return "–"
-    return f"{currency}{value:,.2f}"
+from core.formatting import percent
 
 
 def uplift_sentence(report: dict[str, Any]) -> str:

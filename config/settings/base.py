@@ -344,6 +344,8 @@ CELERY_BEAT_SCHEDULE.update(
 
 # pz: content and delivery
 PZ_SHOP_NAME = os.environ.get("PZ_SHOP_NAME", "pz gift shop")
+# Reports show money with this symbol (core.formatting).
+PZ_CURRENCY_SYMBOL = os.environ.get("PZ_CURRENCY_SYMBOL", "€")
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES = [("en", "English"), ("de", "German")]
 
