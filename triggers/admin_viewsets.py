@@ -92,6 +92,7 @@ class TriggerViewSet(ModelViewSet):
                     FieldPanel("daily_cap"),
                     FieldRowPanel([FieldPanel("quiet_start_hour"), FieldPanel("quiet_end_hour")]),
                     FieldPanel("consent"),
+                    FieldPanel("control_share"),
                 ],
                 heading="Limits",
             ),

@@ -1,7 +1,8 @@
 """Behavioral triggers: what starts them, what they check, what they do, and their log."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from wagtail.admin.panels import FieldPanel
 from wagtail.search import index
@@ -25,6 +26,10 @@ class EmailTemplate(index.Indexed, models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def default_control_share() -> float:
+    return settings.PZ_TRIGGER_CONTROL_SHARE
 
 
 class Trigger(models.Model):
@@ -81,6 +86,13 @@ class Trigger(models.Model):
         null=True, blank=True, validators=[MaxValueValidator(23)]
     )
     consent = models.CharField(max_length=20, choices=Consent.choices, default=Consent.TRACKING)
+    # Visitors in this share (a stable hash per trigger) are the control group: logged as
+    # "would have fired" and never contacted, so the trigger's effect can be measured.
+    control_share = models.FloatField(
+        default=default_control_share,
+        validators=[MinValueValidator(0.0), MaxValueValidator(0.5)],
+        help_text="Share of matched visitors held back as a control group (0 to 0.5).",
+    )
 
     action = models.CharField(max_length=20, choices=Action.choices, default=Action.ONSITE)
     popup = models.ForeignKey(
@@ -124,6 +136,7 @@ class Firing(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         FAILED = "failed", "Failed"
         DEAD = "dead", "Dead letter"
+        CONTROL = "control", "Control (would have fired)"
 
     trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="firings")
     visitor_id = models.CharField(max_length=64)

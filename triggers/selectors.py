@@ -19,7 +19,8 @@ from triggers.models import Firing, PendingMessage, Trigger
 ENTRY_TYPES_CACHE_KEY = "triggers:entry-types"
 ONSITE_CACHE_PREFIX = "triggers:onsite:"
 ENTRY_TYPES_TTL_SECONDS = 60
-COUNTED_STATUSES = ("fired", "failed", "dead")
+# Control firings count against caps like contacted ones, so both groups see the same rules.
+COUNTED_STATUSES = ("fired", "failed", "dead", "control")
 _compiled: dict[tuple[Any, ...], CompiledRule] = {}
 
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "triggers",
     "pages",
     "storefront",
+    "insights",
     "demo",  # load_demo and the demo shop's data; a real shop leaves it out
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -345,12 +346,22 @@ CELERY_BEAT_SCHEDULE.update(
 
 # pz: content and delivery
 PZ_SHOP_NAME = os.environ.get("PZ_SHOP_NAME", "pz gift shop")
+# Reports show money with this symbol (core.formatting).
+PZ_CURRENCY_SYMBOL = os.environ.get("PZ_CURRENCY_SYMBOL", "€")
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES = [("en", "English"), ("de", "German")]
 
+# pz: the global holdout (core.holdout): this share of visitors sees no personalization,
+# no experiments and no triggers, so insights can measure what personalization earns.
+PZ_GLOBAL_HOLDOUT_SHARE = float(os.environ.get("PZ_GLOBAL_HOLDOUT_SHARE", "0.05"))
+PZ_GLOBAL_HOLDOUT_SEED = os.environ.get("PZ_GLOBAL_HOLDOUT_SEED", "pz-global-holdout")
+# insights: per-segment KPIs (today and yesterday) are recomputed in SQL every 15 minutes.
+CELERY_BEAT_SCHEDULE["segment-kpis"] = {
+    "task": "insights.tasks.refresh_segment_kpis_task",
+    "schedule": 15 * 60,
+}
+
 # pz: experiments
-PZ_EXPERIMENT_HOLDOUT_SHARE = float(os.environ.get("PZ_EXPERIMENT_HOLDOUT_SHARE", "0"))
-PZ_EXPERIMENT_HOLDOUT_SEED = os.environ.get("PZ_EXPERIMENT_HOLDOUT_SEED", "pz-global-holdout")
 CELERY_BEAT_SCHEDULE["experiment-results"] = {
     "task": "experiments.tasks.compute_running_results_task",
     "schedule": 15 * 60,
@@ -566,6 +577,8 @@ PZ_TRIGGERS_SWEEP_BATCH = env_int("PZ_TRIGGERS_SWEEP_BATCH", 5000)
 # A purchase within this many days after an impression or a firing is its conversion
 # (tracking/analytics.py).
 PZ_CONVERSION_DAYS = 7
+# A new trigger's control group: this share of matched visitors is logged, not contacted.
+PZ_TRIGGER_CONTROL_SHARE = float(os.environ.get("PZ_TRIGGER_CONTROL_SHARE", "0.1"))
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("PZ_DEFAULT_FROM_EMAIL", "shop@example.com")
 CELERY_BEAT_SCHEDULE.update(

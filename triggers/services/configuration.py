@@ -144,6 +144,7 @@ AUDITED_FIELDS = (
     "frequency_cap_count",
     "frequency_cap_seconds",
     "daily_cap",
+    "control_share",
     "quiet_start_hour",
     "quiet_end_hour",
     "consent",
