@@ -35,6 +35,7 @@ EVENT_TYPES = frozenset(
         "click",
         "impression",
         "email_open",
+        "email_click",
         "login",
     }
 )

@@ -15,11 +15,12 @@ from core import clock
 from segments.conditions import CompiledRule, compile_rule
 from segments.field_registry import current_registry
 from tracking.models import Event
-from triggers.models import Firing, PendingMessage, Trigger
+from triggers.models import Coupon, Firing, PendingMessage, Trigger
 
 ENTRY_TYPES_CACHE_KEY = "triggers:entry-types"
 ONSITE_CACHE_PREFIX = "triggers:onsite:"
 ENTRY_TYPES_TTL_SECONDS = 60
+COUPONS_OUTSTANDING_KEY = "triggers:coupons-outstanding"
 COUNTED_STATUSES = ("fired", "failed", "dead")
 _compiled: dict[tuple[Any, ...], CompiledRule] = {}
 
@@ -151,3 +152,27 @@ def trigger_stats(trigger_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
 
 def due_pending(now: datetime) -> QuerySet[Firing]:
     return Firing.objects.filter(Q(status=Firing.Status.PENDING) & Q(due_at__lte=now))
+
+
+def coupons_outstanding() -> bool:
+    """Whether any issued coupon is unredeemed (cached a minute): purchases are matched
+    against codes only then."""
+    outstanding = cache.get(COUPONS_OUTSTANDING_KEY)
+    if outstanding is None:
+        outstanding = (
+            Coupon.objects.exclude(visitor_id="").filter(redeemed_at__isnull=True).exists()
+        )
+        cache.set(COUPONS_OUTSTANDING_KEY, outstanding, 60)
+    return outstanding
+
+
+def visitor_coupons(visitor_id: str | None, now: datetime | None = None) -> list[Coupon]:
+    """The visitor's unexpired, unredeemed codes, newest first (shown on the site)."""
+    if not visitor_id:
+        return []
+    now = now or clock.now()
+    return list(
+        Coupon.objects.filter(visitor_id=visitor_id, redeemed_at__isnull=True, expires_at__gt=now)
+        .select_related("offer")
+        .order_by("-issued_at")
+    )
