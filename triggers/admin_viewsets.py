@@ -17,7 +17,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from core.admin_permissions import ViewOnlyPermissionPolicy
 from triggers import selectors, services
 from triggers.admin_views import TriggerDryRunView, TriggerToggleView
-from triggers.models import EmailTemplate, Firing, Trigger
+from triggers.models import CouponOffer, EmailTemplate, Firing, Trigger
 
 
 class TriggerIndexView(generic.IndexView):
@@ -171,6 +171,14 @@ class EmailTemplateViewSet(SnippetViewSet):
     icon = "mail"
     menu_label = "Email templates"
     list_display = ["name", "key", "subject", "updated_at"]
+    search_fields = ["name"]
+
+
+class CouponOfferViewSet(SnippetViewSet):
+    model = CouponOffer
+    icon = "tag"
+    menu_label = "Coupon offers"
+    list_display = ["name", "key", "percent", "valid_days", "generate"]
     search_fields = ["name"]
 
 

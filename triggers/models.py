@@ -89,6 +89,7 @@ class EmailTemplate(PreviewableMixin, index.Indexed, models.Model):
     )
     content = StreamField(EmailBlocks(), blank=True, default=list)
     preview_visitor_id = models.CharField(
+        "Preview as visitor",
         max_length=64,
         blank=True,
         help_text="The live preview shows the e-mail as this visitor would get it.",

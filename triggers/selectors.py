@@ -15,7 +15,7 @@ from core import clock
 from segments.conditions import CompiledRule, compile_rule
 from segments.field_registry import current_registry
 from tracking.models import Event
-from triggers.models import Coupon, Firing, PendingMessage, Trigger
+from triggers.models import Coupon, EmailSend, Firing, PendingMessage, Trigger
 
 ENTRY_TYPES_CACHE_KEY = "triggers:entry-types"
 ONSITE_CACHE_PREFIX = "triggers:onsite:"
@@ -145,6 +145,26 @@ def trigger_stats(trigger_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     )
     for row in conversions:
         stats[row["trigger_id"]]["converted"] = row["n"]
+    emails = (
+        EmailSend.objects.filter(firing__trigger_id__in=ids)
+        .values("firing__trigger_id")
+        .annotate(
+            sent=Count("pk"),
+            opened=Count("pk", filter=Q(opened_at__isnull=False)),
+            clicked=Count("pk", filter=Q(clicked_at__isnull=False)),
+            bounced=Count("pk", filter=Q(status__in=("bounced", "complained"))),
+        )
+        .order_by()
+    )
+    for row in stats.values():
+        row |= {"emails_sent": 0, "emails_opened": 0, "emails_clicked": 0, "emails_bounced": 0}
+    for row in emails:
+        stats[row["firing__trigger_id"]] |= {
+            "emails_sent": row["sent"],
+            "emails_opened": row["opened"],
+            "emails_clicked": row["clicked"],
+            "emails_bounced": row["bounced"],
+        }
     for row in stats.values():
         row["conversion_rate"] = row["converted"] / row["fired"] if row["fired"] else None
     return stats

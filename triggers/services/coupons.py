@@ -54,7 +54,7 @@ def issue_coupon(
                 Coupon.objects.select_for_update(
                     skip_locked=connection.features.has_select_for_update_skip_locked
                 )
-                .filter(offer=offer, visitor_id="")
+                .filter(offer=offer, visitor_id="", issued_at__isnull=True)
                 .order_by("pk")
                 .first()
             )
