@@ -24,6 +24,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", include(api_v1)),
     path("", include("observability.urls")),  # /healthz /readyz /metrics
+    path("", include("triggers.urls")),  # e-mail unsubscribe, opens, clicks, ESP webhooks
     path("", include("storefront.urls")),
 ]
 

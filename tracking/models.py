@@ -54,6 +54,14 @@ class VisitorProfile(models.Model):
     consent_tracking = models.BooleanField(null=True, blank=True)
     consent_personalization = models.BooleanField(null=True, blank=True)
     consent_updated_at = models.DateTimeField(null=True, blank=True)
+    # Marketing e-mail: its own purpose, never on by default; when and where it was given
+    # (or withdrawn), the address given with it (an anonymous visitor at checkout start),
+    # and, with double opt-in, when the address was confirmed.
+    consent_marketing_email = models.BooleanField(null=True, blank=True)
+    consent_marketing_email_at = models.DateTimeField(null=True, blank=True)
+    consent_marketing_email_source = models.CharField(max_length=40, blank=True, default="")
+    consent_marketing_email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    marketing_email_address = models.EmailField(blank=True, default="")
 
     first_seen = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)

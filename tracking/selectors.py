@@ -50,6 +50,11 @@ def cache_entry(profile: VisitorProfile) -> dict[str, Any]:
             "tracking": profile.consent_tracking,
             "personalization": profile.consent_personalization,
         },
+        "marketing_email": {
+            "consent": profile.consent_marketing_email,
+            "confirmed": profile.consent_marketing_email_confirmed_at is not None,
+            "address": profile.marketing_email_address,
+        },
         "bucketing_id": profile.bucketing_id,
     }
 
@@ -105,6 +110,20 @@ def consent_of(entry: dict[str, Any] | None) -> dict[str, bool]:
         purpose: stored.get(purpose) if stored.get(purpose) is not None else bool(default[purpose])
         for purpose in ("tracking", "personalization")
     }
+
+
+def marketing_email_of(entry: dict[str, Any] | None) -> dict[str, Any]:
+    """A visitor's marketing e-mail consent (never on by default; with double opt-in
+    only once confirmed) and the address to write to: a known customer's own, else the
+    one given with the consent."""
+    stored = (entry or {}).get("marketing_email") or {}
+    consent = stored.get("consent") is True and (
+        stored.get("confirmed") or not settings.PZ_EMAIL_DOUBLE_OPT_IN
+    )
+    state = (entry or {}).get("state")
+    known = state is not None and state.customer_key is not None
+    address = (state.attributes.get("email") if known else "") or stored.get("address") or ""
+    return {"consent": bool(consent), "address": str(address)}
 
 
 def rfm_cuts() -> RfmCuts:

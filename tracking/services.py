@@ -441,13 +441,23 @@ def stitch_visitor(*, visitor_id: str, customer_key: str) -> VisitorProfile:
 
 
 def set_consent(
-    *, visitor_id: str, tracking: bool | None = None, personalization: bool | None = None
+    *,
+    visitor_id: str,
+    tracking: bool | None = None,
+    personalization: bool | None = None,
+    marketing_email: bool | None = None,
+    email: str | None = None,
+    source: str = "api",
+    confirmed: bool = False,
 ) -> VisitorProfile:
     """Record a visitor's consent choices; withdrawing tracking consent stops storage of
-    new events at once (the cache entry is refreshed on commit)."""
+    new events at once (the cache entry is refreshed on commit). Marketing e-mail consent
+    is recorded with its time and source (and the address given with it); granting it
+    anew needs a fresh confirmation under double opt-in, unless `confirmed`."""
     from tracking.selectors import resolve_visitor_id
 
     canonical = resolve_visitor_id(visitor_id)
+    now = clock.now()
     with transaction.atomic():
         profile, _ = VisitorProfile.objects.select_for_update().get_or_create(
             visitor_id=canonical, defaults={"bucketing_id": canonical}
@@ -456,7 +466,17 @@ def set_consent(
             profile.consent_tracking = tracking
         if personalization is not None:
             profile.consent_personalization = personalization
-        profile.consent_updated_at = clock.now()
+        if email:
+            profile.marketing_email_address = email
+        if marketing_email is not None:
+            if marketing_email and not profile.consent_marketing_email:
+                profile.consent_marketing_email_confirmed_at = None
+            profile.consent_marketing_email = marketing_email
+            profile.consent_marketing_email_at = now
+            profile.consent_marketing_email_source = source[:40]
+        if confirmed and profile.consent_marketing_email:
+            profile.consent_marketing_email_confirmed_at = now
+        profile.consent_updated_at = now
         profile.save()
         transaction.on_commit(lambda: _cache_profiles([profile]))
     return profile

@@ -19,7 +19,7 @@ from core.admin_permissions import ViewOnlyPermissionPolicy
 from segments.field_registry import current_registry
 from triggers import selectors, services
 from triggers.admin_views import TriggerDryRunView, TriggerToggleView
-from triggers.models import EmailTemplate, Firing, Trigger
+from triggers.models import CouponOffer, EmailTemplate, Firing, Trigger
 
 
 class EventTypeSelect(forms.Select):
@@ -181,6 +181,14 @@ class EmailTemplateViewSet(SnippetViewSet):
     # ORM search, as for components (content/admin_viewsets.py says why).
     search_fields = ["name", "key", "subject"]
     search_backend_name = None
+
+
+class CouponOfferViewSet(SnippetViewSet):
+    model = CouponOffer
+    icon = "tag"
+    menu_label = "Coupon offers"
+    list_display = ["name", "key", "percent", "valid_days", "generate"]
+    search_fields = ["name"]
 
 
 class TriggersViewSetGroup(ModelViewSetGroup):

@@ -7,6 +7,7 @@ PostgreSQL, Redis (django-redis) and a real Celery worker.
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from redis.backoff import NoBackoff
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "anymail",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -579,8 +581,32 @@ PZ_TRIGGERS_SWEEP_BATCH = env_int("PZ_TRIGGERS_SWEEP_BATCH", 5000)
 PZ_CONVERSION_DAYS = 7
 # A new trigger's control group: this share of matched visitors is logged, not contacted.
 PZ_TRIGGER_CONTROL_SHARE = float(os.environ.get("PZ_TRIGGER_CONTROL_SHARE", "0.1"))
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# E-mail: Django's console backend unless an ESP is named. PZ_EMAIL_ESP picks an
+# anymail backend (postmark, mailgun, sendgrid, amazon_ses, brevo, ...) and its tracking
+# webhook at /email/esp/<esp>/tracking/; its settings come from ANYMAIL_* variables
+# (ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_MAILGUN_API_KEY, ANYMAIL_WEBHOOK_SECRET, ...).
+PZ_EMAIL_ESP = os.environ.get("PZ_EMAIL_ESP", "").strip().lower()
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    f"anymail.backends.{PZ_EMAIL_ESP}.EmailBackend"
+    if PZ_EMAIL_ESP
+    else "django.core.mail.backends.console.EmailBackend",
+)
+ANYMAIL: dict[str, Any] = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_")
+}
 DEFAULT_FROM_EMAIL = os.environ.get("PZ_DEFAULT_FROM_EMAIL", "shop@example.com")
+# Absolute links in e-mails (unsubscribe, opens, clicks, products) start with this.
+PZ_SITE_URL = os.environ.get("PZ_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Delivery attempts of a triggered e-mail before its firing is a dead letter.
+PZ_EMAIL_MAX_ATTEMPTS = env_int("PZ_EMAIL_MAX_ATTEMPTS", 4)
+# Marketing e-mail consent needs the address confirmed (a link e-mailed to it) first.
+PZ_EMAIL_DOUBLE_OPT_IN = env_bool("PZ_EMAIL_DOUBLE_OPT_IN", False)
+# Where e-mail links point (paths on PZ_SITE_URL): a product and the cart.
+PZ_EMAIL_PRODUCT_PATH = "/p/{product_id}/"
+PZ_EMAIL_CART_PATH = "/cart/"
 CELERY_BEAT_SCHEDULE.update(
     {
         "trigger-due-firings": {"task": "triggers.tasks.process_due_firings_task", "schedule": 60},
