@@ -549,6 +549,11 @@ CELERY_BEAT_SCHEDULE["replay-announcements"] = {
     "task": "tracking.tasks.replay_pending_announcements_task",
     "schedule": 60,
 }
+# The coming months' event partitions are created daily, three months ahead (PostgreSQL).
+CELERY_BEAT_SCHEDULE["ensure-event-partitions"] = {
+    "task": "tracking.tasks.ensure_event_partitions_task",
+    "schedule": crontab(hour=2, minute=5),
+}
 CELERY_BEAT_SCHEDULE["apply-retention"] = {
     "task": "tracking.tasks.apply_retention_task",
     "schedule": crontab(hour=4, minute=15),
