@@ -103,9 +103,7 @@ def test_the_migration_keeps_a_populated_table_and_then_dedupes_per_visitor():
     assert Event.objects.filter(event_id=SHARED_ID).count() == 2
     assert ingest_events([purchase("alice")], now=NOW).duplicates == 1
     with connection.cursor() as cursor:
-        receipts = connection.introspection.get_constraints(
-            cursor, EventReceipt._meta.db_table
-        )
+        receipts = connection.introspection.get_constraints(cursor, EventReceipt._meta.db_table)
         events = connection.introspection.get_constraints(cursor, Event._meta.db_table)
     unique = [c["columns"] for c in receipts.values() if c["unique"] and not c["primary_key"]]
     assert ["visitor_id", "event_id"] in unique
