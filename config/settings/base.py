@@ -257,6 +257,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One reserved task per worker process (with acks_late): a long task never holds back
+# short ones another process could run, and priorities decide what runs next.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
@@ -271,7 +273,20 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("PZ_CELERY_QUEUE", "pz")
+# Named queues, routing, priorities and per-queue time limits: config/queues.py. Every
+# queue name starts with PZ_CELERY_QUEUE, so each CI run or load test has its own.
+from config import queues as _queues  # noqa: E402
+
+CELERY_TASK_DEFAULT_QUEUE = _queues.prefix()
+CELERY_TASK_QUEUES = _queues.kombu_queues()
+CELERY_TASK_ROUTES = ("config.queues.route_task",)
+CELERY_TASK_DEFAULT_PRIORITY = 4
+# Redis as broker: priorities become sub-queues, served highest first.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "priority_steps": list(range(_queues.MAX_PRIORITY + 1)),
+    "sep": ":",
+    "queue_order_strategy": "priority",
+}
 CELERY_BEAT_SCHEDULE = {
     "refresh-rfm-scores": {
         "task": "tracking.tasks.refresh_rfm_scores_task",
@@ -555,6 +570,11 @@ PZ_ANNOUNCEMENT_MAX_ATTEMPTS = env_int("PZ_ANNOUNCEMENT_MAX_ATTEMPTS", 120)
 CELERY_BEAT_SCHEDULE["replay-announcements"] = {
     "task": "tracking.tasks.replay_pending_announcements_task",
     "schedule": 60,
+}
+# The coming months' event partitions are created daily, three months ahead (PostgreSQL).
+CELERY_BEAT_SCHEDULE["ensure-event-partitions"] = {
+    "task": "tracking.tasks.ensure_event_partitions_task",
+    "schedule": crontab(hour=2, minute=5),
 }
 CELERY_BEAT_SCHEDULE["apply-retention"] = {
     "task": "tracking.tasks.apply_retention_task",
