@@ -42,6 +42,9 @@ EDITED_MODELS = (
     "experiments.experiment",
     "experiments.arm",
     "experiments.layer",
+    # The shop's own event types and customer attributes (`tracking.definitions`).
+    "tracking.eventtypedefinition",
+    "tracking.attributedefinition",
 )
 EDITED_APPS = ("triggers",)  # every model of these apps, when installed
 EDIT_ACTIONS = ("add", "change", "delete", "view", "publish", "lock", "unlock")

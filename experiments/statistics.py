@@ -163,17 +163,6 @@ def two_proportion_test(c1: int, n1: int, c2: int, n2: int) -> tuple[float, floa
     return z, 2 * stats.norm.sf(abs(z))
 
 
-def relative_lift_interval(
-    c_control: int, n_control: int, c_treatment: int, n_treatment: int, alpha: float = 0.05
-) -> tuple[float, float, float]:
-    """Relative lift p_t / p_c - 1 with a delta-method interval on log(p_t / p_c)."""
-    return lift_interval(
-        pooled_estimate(ArmCounts("control", n_control, c_control)),
-        pooled_estimate(ArmCounts("treatment", n_treatment, c_treatment)),
-        alpha,
-    )
-
-
 def lift_interval(
     control: Estimate, treatment: Estimate, alpha: float = 0.05
 ) -> tuple[float, float, float]:
@@ -258,20 +247,6 @@ def beta_comparison(
     control = rng.beta(1 + c_control, 1 + n_control - c_control, draws)
     treatment = rng.beta(1 + c_treatment, 1 + n_treatment - c_treatment, draws)
     return float(np.mean(treatment > control)), float(np.mean(np.maximum(control - treatment, 0)))
-
-
-def msprt_likelihood_ratio(
-    c_control: int, n_control: int, c_treatment: int, n_treatment: int, tau_squared: float
-) -> float:
-    """Mixture SPRT statistic for the difference of two proportions (normal approximation,
-    N(0, tau²) mixing over the effect). 1 / the running maximum is an always-valid p-value."""
-    if n_control == 0 or n_treatment == 0:
-        return 1.0
-    control = pooled_estimate(ArmCounts("control", n_control, c_control))
-    treatment = pooled_estimate(ArmCounts("treatment", n_treatment, c_treatment))
-    return mixture_likelihood_ratio(
-        treatment.mean - control.mean, control.variance + treatment.variance, tau_squared
-    )
 
 
 def mixture_likelihood_ratio(effect: float, variance: float, tau_squared: float) -> float:

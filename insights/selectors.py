@@ -18,7 +18,7 @@ from django.db.models.functions import TruncDate
 
 from content.models import PlacementVariant, VariantStats
 from core.holdout import Group, holdout_group
-from segments.sql import JsonPath
+from tracking import analytics
 from tracking.models import Event, VisitorAlias, VisitorProfile
 
 CHUNK = 2_000
@@ -38,11 +38,6 @@ def _chunks(items: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
         yield chunk
 
 
-def purchase_revenue() -> JsonPath:
-    """A purchase's revenue (`properties.revenue` when it is a number)."""
-    return JsonPath("properties", ("revenue",), "number")
-
-
 def visitor_days(start: datetime, end: datetime) -> list[VisitorDay]:
     """Per visitor and UTC day with any event in [start, end): their orders and revenue,
     aggregated in SQL; aliases resolved to the canonical visitor."""
@@ -53,7 +48,7 @@ def visitor_days(start: datetime, end: datetime) -> list[VisitorDay]:
         .values("visitor_id", "day")
         .annotate(
             orders=Count("id", filter=purchase),
-            revenue=Sum(purchase_revenue(), filter=purchase),
+            revenue=Sum(analytics.order_revenue(), filter=purchase),
         )
         .values_list("visitor_id", "day", "orders", "revenue")
     )

@@ -42,7 +42,7 @@ def trigger_control_section(request: Any, trigger: Any) -> SafeString:
         {
             "result": result,
             "sentence": trigger_sentence(result),
-            "window_days": settings.PZ_TRIGGERS_CONVERSION_DAYS,
+            "window_days": settings.PZ_CONVERSION_DAYS,
             "control_percent": percent(trigger.control_share),
             "contacted": {
                 "conversion": percent(result.personalized.conversion_rate),

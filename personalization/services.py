@@ -8,6 +8,7 @@ cache or the database degrades to fallback content; a page is never broken by it
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ from django.db import DatabaseError
 
 from content import reasons
 from content.placeholders import visitor_values
-from content.placement_catalog import component_for_locale, placement_catalog
+from content.placement_catalog import PlacementConfig, component_for_locale, placement_catalog
 from content.reasons import DecisionReason
 from content.rendering import Fragment, render_component
 from content.targeting import VariantTarget, choose_variant, fallback_variant
@@ -26,6 +27,7 @@ from core import clock
 from core.holdout import in_global_holdout
 from experiments.selectors import Assignment, assignments_for, experiment_catalog
 from experiments.services import record_exposures
+from personalization.placement_sources import external_placements
 from recommendations.serving import recommend_for_visitor
 from segments.conditions import Facts
 from segments.selectors import VisitorSegments, visitor_segments
@@ -184,11 +186,15 @@ def decide(
     locale: str | None = None,
     forced_segments: list[str] | None = None,
     evaluated: tuple[VisitorSegments, bool] | None = None,
+    extra_placements: Mapping[str, PlacementConfig] | None = None,
 ) -> Decision:
     """Decide every requested placement in one pass: segments once, then per placement the
     first matching variant by priority (or the fallback), rendered through the fragment
     cache. Unknown placements come back as None. `evaluated` is the request's own
-    `segments_for` result when the page already needed it (`pz_if_segment`)."""
+    `segments_for` result when the page already needed it (`pz_if_segment`).
+    `extra_placements` are configs the caller compiled itself (a page rendering its own
+    personalized blocks, or previewing a draft); other keys the catalog lacks are asked
+    of the registered placement sources (`personalization.placement_sources`)."""
     now = now or clock.now()
     locale = (locale or context.get("locale") or settings.LANGUAGE_CODE).lower()
     segments, degraded = evaluated or segments_for(visitor_id, context, now, forced_segments)
@@ -211,6 +217,10 @@ def decide(
         decision.placements = dict.fromkeys(keys)
         return decision
 
+    external = dict(extra_placements or {})
+    missing = [key for key in keys if key not in catalog.placements and key not in external]
+    if missing:
+        external.update(external_placements(missing, segments.config_version))
     assignments = (
         {}
         if decision.holdout
@@ -219,7 +229,7 @@ def decide(
     exposures: list[Assignment] = []
     chosen = []
     for key in keys:
-        config = catalog.placements.get(key)
+        config = catalog.placements.get(key) or external.get(key)
         if config is None:
             decision.placements[key] = None
             continue

@@ -4,8 +4,10 @@ Each process keeps the active `TrainedModel` in memory, keyed by version; it ask
 cache which version is active at most every `PZ_RECOMMENDER_VERSION_CHECK_SECONDS` and
 loads a new artifact once when it changes (a training never blocks readers: they keep
 the old version until the new one is committed). A catalog snapshot (stock, titles,
-prices, categories aligned to the model's items) is refreshed when the catalog changes,
-checked every `PZ_RECOMMENDER_CATALOG_CHECK_SECONDS`.
+prices, categories aligned to the model's items) is refreshed when the catalog version
+(`catalog.version`, bumped by every catalog write, one cache read per call) changes, so
+removed and out-of-stock products leave results at once; bulk SQL that bypasses the
+catalog services is caught by a check every `PZ_RECOMMENDER_CATALOG_CHECK_SECONDS`.
 
 Per request: the visitor's recent products come from `selectors.visitor_activity` (one
 small indexed query, cached until their next event) plus the cart from the profile
@@ -31,6 +33,7 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 
+from catalog.version import catalog_version
 from core import clock
 from core.holdout import in_global_holdout
 from recommendations import selectors
@@ -68,6 +71,7 @@ class LoadedModel:
     model: TrainedModel
     catalog: CatalogSnapshot
     catalog_checked_at: float
+    catalog_version: int | None = None
     boosts: dict[tuple[Any, ...], np.ndarray | None] = field(default_factory=dict)
 
 
@@ -124,14 +128,16 @@ def loaded_model() -> LoadedModel | None:
                 if current is None or current.version != version:
                     current = _load(version) or current
                     _loaded = current
-    if current is not None and (
-        now - current.catalog_checked_at >= settings.PZ_RECOMMENDER_CATALOG_CHECK_SECONDS
-    ):
-        current.catalog_checked_at = now
-        stamp = selectors.catalog_stamp()
-        if stamp != current.catalog.stamp:
-            current.catalog = _snapshot(current.model, stamp)
-            current.boosts = {}
+    if current is not None:
+        catalog_at = catalog_version()
+        if catalog_at != current.catalog_version or (
+            now - current.catalog_checked_at >= settings.PZ_RECOMMENDER_CATALOG_CHECK_SECONDS
+        ):
+            current.catalog_checked_at, current.catalog_version = now, catalog_at
+            stamp = f"{catalog_at}:{selectors.catalog_stamp()}"
+            if stamp != current.catalog.stamp:
+                current.catalog = _snapshot(current.model, stamp)
+                current.boosts = {}
     return current
 
 
@@ -146,9 +152,14 @@ def _load(version: int) -> LoadedModel | None:
     except Exception:
         logger.exception("recommender v%s cannot be loaded; keeping the loaded version", version)
         return None
-    catalog = _snapshot(model, selectors.catalog_stamp())
+    catalog_at = catalog_version()
+    catalog = _snapshot(model, f"{catalog_at}:{selectors.catalog_stamp()}")
     return LoadedModel(
-        version=version, model=model, catalog=catalog, catalog_checked_at=time.monotonic()
+        version=version,
+        model=model,
+        catalog=catalog,
+        catalog_checked_at=time.monotonic(),
+        catalog_version=catalog_at,
     )
 
 

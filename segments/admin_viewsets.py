@@ -23,6 +23,7 @@ from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.permissions import policy_registry, register_permission_policy
 
 from core.admin_permissions import ViewOnlyPermissionPolicy
+from core.errors import DomainError
 from core.permissions import can_view_visitor_data, visible_count
 from segments import selectors, services
 from segments.admin_views import (
@@ -148,7 +149,7 @@ class SegmentDeleteView(generic.DeleteView):
     def form_valid(self, form: Any) -> HttpResponse:
         try:
             services.segment_delete(segment=self.object, user=self.request.user)
-        except services.SegmentError as exc:
+        except DomainError as exc:
             reasons = "; ".join(str(reason) for reason in exc.fields.values())
             messages.error(self.request, f"'{self.object}' was not deleted: {reasons}.")
             return redirect("segments:inspect", self.object.pk)

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
@@ -63,7 +64,15 @@ class TriggerToggleView(PermissionCheckedMixin, BaseOperationView):
     success_url_name = "triggers:dry_run"
 
     def perform_operation(self) -> None:
-        trigger = services.trigger_set_enabled(
-            trigger=self.object, enabled=not self.object.enabled, user=self.request.user
-        )
+        try:
+            trigger = services.trigger_set_enabled(
+                trigger=self.object, enabled=not self.object.enabled, user=self.request.user
+            )
+        except services.TriggerError as exc:
+            # Enabling an incomplete draft (a built-in waiting for its pop-up) is refused.
+            self.object.refresh_from_db()
+            reasons = "; ".join(str(reason) for reason in exc.fields.values())
+            messages.error(self.request, f"'{self.object}' was not enabled: {reasons}")
+            self.success_message = None
+            return
         self.success_message = f"'{trigger}' is {'enabled' if trigger.enabled else 'disabled'}."

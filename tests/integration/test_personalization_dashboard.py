@@ -55,14 +55,15 @@ def test_staff_without_the_reports_permission_see_no_panels(traffic, client, dja
 def test_the_panels_render_numbers_in_chromium(
     browser, live_server, django_user_model, settings, tmp_path
 ):
-    from django.contrib.auth.models import Group  # noqa: F401 - flushed tables refilled below
-    from wagtail.models import Locale
+    from wagtail.models import Locale, Page
 
     from catalog.models import Product
     from demo.content import load_demo_content
     from demo.segments import load_demo_segments
 
     Locale.objects.get_or_create(language_code="en")
+    if Page.get_first_root_node() is None:  # flushed by an earlier transactional test
+        Page.add_root(instance=Page(title="Root", slug="root"))
     Product.objects.create(product_id="SKU-1", title="Lamp", category="home/lighting", price=5)
     load_demo_segments()
     load_demo_content()

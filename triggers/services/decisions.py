@@ -40,7 +40,8 @@ from triggers.selectors import (
     compiled_conditions,
     fired_times,
 )
-from triggers.services.actions import act_locally, email_address, render_action, schedule_delivery
+from triggers.services.actions import act_locally, render_action, schedule_delivery
+from triggers.services.email import recipient
 
 
 def store_zone() -> zoneinfo.ZoneInfo:
@@ -265,15 +266,8 @@ def assess(
     if not result.add(Check.HOLDOUT, not held_out, detail) and not full:
         return result
     if trigger.action == Trigger.Action.EMAIL:
-        address = email_address(profile_entry)
-        if (
-            not result.add(
-                Check.EMAIL_ADDRESS,
-                bool(address),
-                address or "not a known visitor with an email address",
-            )
-            and not full
-        ):
+        address, why_not = recipient(profile_entry)
+        if not result.add(Check.EMAIL_ADDRESS, bool(address), address or why_not) and not full:
             return result
     if trigger.conditions and profile_entry is not None:
         uses_entry, with_segments = facts.rule_info(trigger)

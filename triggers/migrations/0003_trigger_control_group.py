@@ -8,7 +8,7 @@ import triggers.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("triggers", "0001_initial"),
+        ("triggers", "0002_entry_events_any_registered_type"),
     ]
 
     operations = [
