@@ -29,3 +29,14 @@ def test_traffic_fills_the_reports(demo_shop, settings):
 
     again = replay_demo_traffic(days=5, visitors_per_day=60)
     assert again.events == 0  # the same visitors and event ids: nothing stored twice
+
+
+def test_load_demo_replays_traffic_when_asked(demo_shop):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("load_demo", "--limit-invoices", "20", "--traffic-per-day", "5", stdout=out)
+    assert "simulated visitors" in out.getvalue()
+    assert uplift_report(days=30)["personalized"]["visitors"] > 0

@@ -42,7 +42,7 @@ class Command(BaseCommand):
             default=None,
             metavar="N",
             help="Simulated storefront visitors per day over the last 30 days, for the "
-            "personalization reports (default 200; 10 with --limit-invoices; 0: none).",
+            "personalization reports (default 200, none with --limit-invoices; 0: none).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -74,7 +74,7 @@ class Command(BaseCommand):
         self.stdout.write(f"triggers: {len(triggers)} built-in ({enabled} enabled)")
         per_day = options["traffic_per_day"]
         if per_day is None:
-            per_day = 10 if limit is not None else 200
+            per_day = 0 if limit is not None else 200
         if per_day > 0:
             traffic = replay_demo_traffic(visitors_per_day=per_day)
             self.stdout.write(
