@@ -55,6 +55,13 @@ class Experiment(models.Model):
             "best; exposed visitors keep their arm. Results are period-weighted."
         ),
     )
+    cuped = models.BooleanField(
+        default=True,
+        help_text=(
+            "Less noise (CUPED): adjust each visitor's outcome by their revenue and orders "
+            "before the experiment, when there is such pre-period data."
+        ),
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -28,6 +28,9 @@ class ExperimentInputSerializer(serializers.Serializer):
     hypothesis = serializers.CharField(required=False, allow_blank=True, default="")
     minimum_detectable_effect = serializers.FloatField(min_value=0.001, max_value=10, default=0.1)
     adaptive = serializers.BooleanField(default=False)
+    cuped = serializers.BooleanField(
+        default=True, help_text="Report CUPED-adjusted lifts (pre-period revenue and orders)."
+    )
     guardrail_events = serializers.ListField(
         child=serializers.CharField(), required=False, default=list
     )
@@ -53,6 +56,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
             "arms",
             "goal",
             "adaptive",
+            "cuped",
             "started_at",
             "stopped_at",
             "winner",
