@@ -15,7 +15,7 @@ from django.db import transaction
 from core import clock
 from segments.selectors import sql_compiler
 from tracking.models import Event, VisitorProfile
-from triggers.matching import Entry
+from triggers.matching import Entry, in_quiet_hours
 from triggers.models import (
     Firing,
     PendingMessage,
@@ -24,7 +24,7 @@ from triggers.models import (
 from triggers.selectors import (
     ONSITE_CACHE_PREFIX,
 )
-from triggers.services.decisions import Occurrence, decide_occurrences
+from triggers.services.decisions import Occurrence, decide_occurrences, store_zone
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +113,23 @@ def _start_waits(
         for o in occurrences
         if o.entry is not None and (o.trigger.pk, o.visitor_id) not in waiting
     ]
+    late: list[Occurrence] = []
+    if not check_overdue:
+        # A late batch: the wait is already over. Decided now like an immediate
+        # occurrence (the cancel event is still checked since the entry), so one that
+        # cannot fire leaves no row; during quiet hours it waits as usual, to be deferred.
+        local_hour = now.astimezone(store_zone()).hour
+        late = [
+            o
+            for o in fresh
+            if o.entry is not None
+            and o.entry.timestamp + timedelta(seconds=o.trigger.wait_seconds) <= now
+            and not in_quiet_hours(local_hour, o.trigger.quiet_start_hour, o.trigger.quiet_end_hour)
+        ]
+        decided_now = {id(o) for o in late}
+        fresh = [o for o in fresh if id(o) not in decided_now]
     if not fresh:
-        return [], []
+        return [], late
     Firing.objects.bulk_create(
         [
             Firing(
@@ -171,7 +186,7 @@ def _start_waits(
         countdown = max(0.0, (max(f.due_at for f in firings) - now).total_seconds())
         ids = [f.pk for f in firings]
         transaction.on_commit(lambda ids=ids, c=countdown: _schedule_checks(ids, c))
-    return pending, overdue
+    return pending, overdue + late
 
 
 def _schedule_checks(firing_ids: list[int], countdown: float) -> None:
