@@ -86,6 +86,7 @@ class FactsCache:
         self._daily: dict[tuple[int, Any], int] = {}
         self._rules: dict[int, tuple[bool, bool]] = {}
         self._consents: dict[str, dict[str, bool]] = {}
+        self._ruled_out: dict[tuple[int, str], bool] = {}
         self._base: dict[str, Facts] = {}
 
     def _want(self, rule: Any) -> bool:
@@ -128,7 +129,10 @@ class FactsCache:
             return True
         if not trigger.conditions:
             return False
-        uses_entry = matching.uses_entry(trigger.conditions)
+        uses_entry, _ = self.rule_info(trigger)
+        memo_key = (trigger.pk, visitor_id)
+        if not uses_entry and memo_key in self._ruled_out:
+            return self._ruled_out[memo_key]
         rule = (
             matching.substitute_entry(
                 trigger.conditions, occurrence.entry.properties if occurrence.entry else {}
@@ -142,7 +146,10 @@ class FactsCache:
                 return None
             return compiled_conditions(trigger, node)(self.base_facts(visitor_id))
 
-        return matching.prefilter(rule, leaf) is False
+        verdict = matching.prefilter(rule, leaf) is False
+        if not uses_entry:
+            self._ruled_out[memo_key] = verdict
+        return verdict
 
     def base_facts(self, visitor_id: str) -> Facts:
         """A visitor's profile, attributes and context, without events."""
