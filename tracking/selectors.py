@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 
-from tracking.models import Event, RfmScale, VisitorAlias, VisitorProfile
+from tracking.models import RfmScale, VisitorAlias, VisitorProfile
 from tracking.profile_state import ProfileSettings, ProfileState
 from tracking.rfm import RfmCuts
 
@@ -141,10 +141,6 @@ def rfm_cuts() -> RfmCuts:
         )
         cache.set(RFM_CUTS_CACHE_KEY, cuts, 60 * 60)
     return cuts
-
-
-def visitor_events(visitor_id: str) -> QuerySet[Event]:
-    return Event.objects.filter(visitor_id=visitor_id).order_by("timestamp", "id")
 
 
 def purchasers_since(now: datetime) -> QuerySet[VisitorProfile]:

@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from content.models import Component
+from triggers import services
 from triggers.models import CouponOffer, EmailTemplate, Trigger
 
 DAY = 24 * 60 * 60
@@ -184,8 +185,9 @@ def create_builtin_triggers(*, enabled: bool = False) -> list[Trigger]:
     for spec in specs:
         key = spec.pop("key")
         usable = spec["action"] != Trigger.Action.ONSITE or spec.get("popup") is not None
-        trigger, _ = Trigger.objects.update_or_create(
-            key=key, defaults={**spec, "enabled": enabled and usable}
-        )
-        triggers.append(trigger)
+        trigger = Trigger.objects.filter(key=key).first() or Trigger(key=key)
+        for name, value in {**spec, "enabled": enabled and usable}.items():
+            setattr(trigger, name, value)
+        # Through the one write path: validated and audited like a staff change.
+        triggers.append(services.trigger_save(trigger=trigger))
     return triggers

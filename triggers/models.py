@@ -1,17 +1,15 @@
 """Behavioral triggers: what starts them, what they check, what they do, and their log."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import PreviewableMixin
 from wagtail.search import index
 
-from segments.conditions import EVENT_TYPES
 from triggers.email_blocks import EmailBlocks
-
-EVENT_CHOICES = [(name, name) for name in sorted(EVENT_TYPES)]
 
 
 class CouponOffer(index.Indexed, models.Model):
@@ -121,6 +119,10 @@ class EmailTemplate(PreviewableMixin, index.Indexed, models.Model):
         return {"email": preview_email(template=self, visitor_id=self.preview_visitor_id)}
 
 
+def default_control_share() -> float:
+    return settings.PZ_TRIGGER_CONTROL_SHARE
+
+
 class Trigger(models.Model):
     """When an entry event (or a periodic sweep) finds a visitor matching the conditions,
     run one action, within caps, quiet hours and consent."""
@@ -144,13 +146,14 @@ class Trigger(models.Model):
     name = models.CharField(max_length=200)
     enabled = models.BooleanField(default=False)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.EVENT)
-    entry_event = models.CharField(max_length=32, choices=EVENT_CHOICES, blank=True)
+    # Any event type of the field registry, custom ones included (checked by
+    # `trigger_errors`; the admin offers them in `triggers.admin_viewsets`).
+    entry_event = models.CharField(max_length=32, blank=True)
     wait_seconds = models.PositiveIntegerField(
         default=0, help_text="Check again this long after the entry event (0: at once)."
     )
     cancel_event = models.CharField(
         max_length=32,
-        choices=EVENT_CHOICES,
         blank=True,
         help_text="Nothing is sent if this event happens during the wait.",
     )
@@ -174,6 +177,13 @@ class Trigger(models.Model):
         null=True, blank=True, validators=[MaxValueValidator(23)]
     )
     consent = models.CharField(max_length=20, choices=Consent.choices, default=Consent.TRACKING)
+    # Visitors in this share (a stable hash per trigger) are the control group: logged as
+    # "would have fired" and never contacted, so the trigger's effect can be measured.
+    control_share = models.FloatField(
+        default=default_control_share,
+        validators=[MinValueValidator(0.0), MaxValueValidator(0.5)],
+        help_text="Share of matched visitors held back as a control group (0 to 0.5).",
+    )
 
     action = models.CharField(max_length=20, choices=Action.choices, default=Action.ONSITE)
     popup = models.ForeignKey(
@@ -217,6 +227,7 @@ class Firing(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         FAILED = "failed", "Failed"
         DEAD = "dead", "Dead letter"
+        CONTROL = "control", "Control (would have fired)"
 
     trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="firings")
     visitor_id = models.CharField(max_length=64)

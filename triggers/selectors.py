@@ -5,23 +5,23 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from content.models import Component
 from core import clock
 from segments.conditions import CompiledRule, compile_rule
 from segments.field_registry import current_registry
-from tracking.models import Event
+from tracking import analytics
 from triggers.models import Coupon, EmailSend, Firing, PendingMessage, Trigger
 
 ENTRY_TYPES_CACHE_KEY = "triggers:entry-types"
 ONSITE_CACHE_PREFIX = "triggers:onsite:"
 ENTRY_TYPES_TTL_SECONDS = 60
+# Control firings count against caps like contacted ones, so both groups see the same rules.
+COUNTED_STATUSES = ("fired", "failed", "dead", "control")
 COUPONS_OUTSTANDING_KEY = "triggers:coupons-outstanding"
-COUNTED_STATUSES = ("fired", "failed", "dead")
 _compiled: dict[tuple[Any, ...], CompiledRule] = {}
 
 
@@ -95,15 +95,14 @@ def firing_log(trigger: Trigger | None = None) -> QuerySet[Firing]:
 
 
 def converted(firings: QuerySet[Firing]) -> QuerySet[Firing]:
-    """Fired occurrences followed by a purchase of the visitor within the window."""
-    window = timedelta(days=settings.PZ_TRIGGERS_CONVERSION_DAYS)
-    purchases = Event.objects.filter(
-        visitor_id=OuterRef("visitor_id"),
-        type="purchase",
-        timestamp__gt=OuterRef("decided_at"),
-        timestamp__lte=OuterRef("decided_at") + window,
+    """Fired occurrences the visitor converted after (`tracking.analytics`)."""
+    return firings.filter(status=Firing.Status.FIRED).filter(
+        analytics.converted(
+            visitor_id=OuterRef("visitor_id"),
+            since=OuterRef("decided_at"),
+            window=analytics.conversion_window(),
+        )
     )
-    return firings.filter(status=Firing.Status.FIRED).filter(Exists(purchases))
 
 
 def with_firing_counts(triggers: QuerySet[Trigger]) -> QuerySet[Trigger]:
@@ -124,7 +123,7 @@ def with_firing_counts(triggers: QuerySet[Trigger]) -> QuerySet[Trigger]:
 
 def trigger_stats(trigger_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """Per trigger: firings by status, and how many fired ones converted (a purchase by
-    the visitor within PZ_TRIGGERS_CONVERSION_DAYS after the firing)."""
+    the visitor within PZ_CONVERSION_DAYS after the firing)."""
     ids = list(trigger_ids)
     stats: dict[int, dict[str, Any]] = {
         pk: dict.fromkeys(Firing.Status.values, 0) | {"converted": 0} for pk in ids
@@ -168,10 +167,6 @@ def trigger_stats(trigger_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     for row in stats.values():
         row["conversion_rate"] = row["converted"] / row["fired"] if row["fired"] else None
     return stats
-
-
-def due_pending(now: datetime) -> QuerySet[Firing]:
-    return Firing.objects.filter(Q(status=Firing.Status.PENDING) & Q(due_at__lte=now))
 
 
 def coupons_outstanding() -> bool:

@@ -2,7 +2,7 @@ from django.urls import path
 
 from triggers import views
 
-app_name = "triggers"
+app_name = "trigger-emails"  # "triggers" is the admin viewset's namespace
 
 urlpatterns = [
     path("email/unsubscribe/<str:token>/", views.unsubscribe, name="email-unsubscribe"),

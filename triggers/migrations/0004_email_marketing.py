@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("triggers", "0001_initial"),
+        ("triggers", "0003_trigger_control_group"),
     ]
 
     operations = [
@@ -147,51 +147,6 @@ class Migration(migrations.Migration):
             field=models.TextField(
                 blank=True,
                 help_text="Plain text used when there are no blocks; safe placeholders only.",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="trigger",
-            name="cancel_event",
-            field=models.CharField(
-                blank=True,
-                choices=[
-                    ("add_to_cart", "add_to_cart"),
-                    ("checkout_start", "checkout_start"),
-                    ("click", "click"),
-                    ("email_click", "email_click"),
-                    ("email_open", "email_open"),
-                    ("impression", "impression"),
-                    ("login", "login"),
-                    ("page_view", "page_view"),
-                    ("product_view", "product_view"),
-                    ("purchase", "purchase"),
-                    ("remove_from_cart", "remove_from_cart"),
-                    ("search", "search"),
-                ],
-                help_text="Nothing is sent if this event happens during the wait.",
-                max_length=32,
-            ),
-        ),
-        migrations.AlterField(
-            model_name="trigger",
-            name="entry_event",
-            field=models.CharField(
-                blank=True,
-                choices=[
-                    ("add_to_cart", "add_to_cart"),
-                    ("checkout_start", "checkout_start"),
-                    ("click", "click"),
-                    ("email_click", "email_click"),
-                    ("email_open", "email_open"),
-                    ("impression", "impression"),
-                    ("login", "login"),
-                    ("page_view", "page_view"),
-                    ("product_view", "product_view"),
-                    ("purchase", "purchase"),
-                    ("remove_from_cart", "remove_from_cart"),
-                    ("search", "search"),
-                ],
-                max_length=32,
             ),
         ),
         migrations.CreateModel(

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracking", "0005_event_id_unique_per_visitor"),
+        ("tracking", "0006_custom_event_types_and_attribute_definitions"),
     ]
 
     operations = [
