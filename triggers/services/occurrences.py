@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Max
 
 from core import clock
 from segments.selectors import sql_compiler
@@ -45,30 +46,31 @@ def handle_ingested(
     if not ids or not triggers:
         return []
     lookback = now - timedelta(seconds=settings.PZ_TRIGGERS_ENTRY_LOOKBACK_SECONDS)
-    # The newest entry event per visitor and type, then the properties of those alone
-    # (a visitor's hour of events is many rows; their JSON is only needed for the newest).
-    newest: dict[tuple[str, str], tuple[int, datetime]] = {}
-    rows = (
-        Event.objects.filter(
-            visitor_id__in=ids,
-            type__in={t.entry_event for t in triggers},
-            timestamp__gte=lookback,
-            timestamp__lte=now,
-        )
-        .order_by("timestamp", "id")
-        .values_list("id", "visitor_id", "type", "timestamp")
+    # The newest entry event per visitor and type: its time by aggregate (one row per
+    # visitor and type, not their hour of events), then those events alone with their
+    # properties; among events of one instant the last stored wins.
+    in_window = Event.objects.filter(
+        visitor_id__in=ids,
+        type__in={t.entry_event for t in triggers},
+        timestamp__gte=lookback,
+        timestamp__lte=now,
     )
-    for pk, visitor_id, event_type, timestamp in rows:
-        newest[(visitor_id, event_type)] = (pk, timestamp)
-    properties = dict(
-        Event.objects.filter(pk__in=[pk for pk, _ in newest.values()]).values_list(
-            "id", "properties"
-        )
-    )
-    latest = {
-        key: Entry(pk, timestamp, properties.get(pk) or {})
-        for key, (pk, timestamp) in newest.items()
+    newest_at = {
+        (visitor_id, event_type): at
+        for visitor_id, event_type, at in in_window.order_by()
+        .values("visitor_id", "type")
+        .annotate(at=Max("timestamp"))
+        .values_list("visitor_id", "type", "at")
     }
+    latest: dict[tuple[str, str], Entry] = {}
+    rows = (
+        in_window.filter(timestamp__in=set(newest_at.values()))
+        .order_by("timestamp", "id")
+        .values_list("id", "visitor_id", "type", "timestamp", "properties")
+    )
+    for pk, visitor_id, event_type, timestamp, properties in rows:
+        if newest_at.get((visitor_id, event_type)) == timestamp:
+            latest[(visitor_id, event_type)] = Entry(pk, timestamp, properties or {})
     occurrences = [
         Occurrence(trigger, visitor_id, f"event:{entry.event_pk}", entry)
         for trigger in triggers
