@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("personalization.api.urls")),
     path("", include("recommendations.api.urls")),
     path("", include("experiments.api.urls")),
+    path("", include("integrations.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

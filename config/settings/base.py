@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "tracking",
     "catalog",
     "segments",
+    "integrations",
     "content",
     "experiments",
     "personalization",
