@@ -13,6 +13,8 @@ api_v1 = [
     path("", include("recommendations.api.urls")),
     path("", include("experiments.api.urls")),
     path("", include("integrations.api.urls")),
+    path("", include("catalog.api.urls")),
+    path("", include("insights.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -23,6 +25,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", include(api_v1)),
     path("", include("observability.urls")),  # /healthz /readyz /metrics
+    path("", include("triggers.urls")),  # e-mail unsubscribe, opens, clicks, ESP webhooks
     path("", include("storefront.urls")),
 ]
 
@@ -31,7 +34,9 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-urlpatterns += [path("cms/", include(wagtail_urls))]
+# Wagtail serves the site's pages at the shop's own URLs (`/` is the HomePage, landings
+# and campaigns below it); the storefront's Django views above keep theirs.
+urlpatterns += [path("", include(wagtail_urls))]
 
 # JSON error bodies under /api/ (API.md), the site's own pages elsewhere.
 handler404 = "core.api.errors.not_found"

@@ -25,7 +25,15 @@ MARKETING_EDITORS = "Marketing editors"
 ANALYSTS = "Analysts"
 ADMINISTRATORS = "Administrators"
 
-PZ_APPS = ("tracking", "catalog", "segments", "content", "experiments", "recommendations")
+PZ_APPS = (
+    "tracking",
+    "catalog",
+    "segments",
+    "content",
+    "experiments",
+    "recommendations",
+    "insights",
+)
 EDITED_MODELS = (
     "segments.segment",
     "content.component",

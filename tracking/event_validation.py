@@ -37,6 +37,7 @@ EVENT_TYPES = frozenset(
         "click",
         "impression",
         "email_open",
+        "email_click",
         "login",
     }
 )

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 
 from core import clock
@@ -26,6 +26,7 @@ from tracking.definitions import current_definitions
 from tracking.event_validation import BatchValidation, ValidationLimits, ValidEvent, validate_batch
 from tracking.models import (
     Event,
+    EventReceipt,
     PendingAnnouncement,
     RfmScale,
     VisitorAlias,
@@ -293,16 +294,10 @@ def replay_pending_announcements(*, limit: int = 200) -> int:
 
 def insert_events(events: list[ValidEvent], *, received_at: datetime) -> None:
     """Append events: PostgreSQL's COPY where available (3x a multi-row INSERT), else one
-    bulk INSERT. Duplicate (visitor, event_id) pairs were dropped under the profile locks;
-    should one still arrive (a stitch re-pointing events meanwhile), COPY fails as a whole
-    and the INSERT path skips just that row."""
+    bulk INSERT. Duplicates were dropped before, by claiming their receipts."""
     if connection.vendor == "postgresql":
-        try:
-            with transaction.atomic():
-                _copy_events(events, received_at)
-            return
-        except IntegrityError:
-            logger.info("event_id conflict during COPY; falling back to INSERT")
+        _copy_events(events, received_at)
+        return
     Event.objects.bulk_create(
         [
             Event(
@@ -318,7 +313,6 @@ def insert_events(events: list[ValidEvent], *, received_at: datetime) -> None:
             for e in events
         ],
         batch_size=1000,
-        ignore_conflicts=any(e.event_id for e in events),
     )
 
 
@@ -357,25 +351,46 @@ def write_profiles(profiles: list[VisitorProfile]) -> None:
 
 def _drop_duplicates(events: list[ValidEvent]) -> list[ValidEvent]:
     """Events whose (visitor, event_id) was already stored, or repeats within the batch,
-    are no-ops; the same event_id from another visitor is another event."""
-    with_ids = [e for e in events if e.event_id is not None]
-    if not with_ids:
-        return events
-    seen = set(
-        Event.objects.filter(
-            visitor_id__in={e.visitor_id for e in with_ids},
-            event_id__in={e.event_id for e in with_ids},
-        ).values_list("visitor_id", "event_id")
-    )
-    fresh = []
+    are no-ops; the same event_id from another visitor is another event. The receipts
+    of the others are claimed here (INSERT ... ON CONFLICT DO NOTHING RETURNING), in the
+    ingest transaction: only an event whose receipt this batch wrote is stored."""
+    first: dict[tuple[str, uuid.UUID], ValidEvent] = {}
     for event in events:
         if event.event_id is not None:
-            key = (event.visitor_id, event.event_id)
-            if key in seen:
-                continue
-            seen.add(key)
-        fresh.append(event)
-    return fresh
+            first.setdefault((event.visitor_id, uuid.UUID(str(event.event_id))), event)
+    if not first:
+        return events
+    claimed = _claim_receipts([(*key, event.timestamp) for key, event in first.items()])
+    keep = {id(first[key]) for key in claimed}
+    return [e for e in events if e.event_id is None or id(e) in keep]
+
+
+def _claim_receipts(
+    keys: list[tuple[str, uuid.UUID, datetime]],
+) -> set[tuple[str, uuid.UUID]]:
+    """Insert the receipts not stored yet; the (visitor, event_id) this call inserted."""
+    table = connection.ops.quote_name(EventReceipt._meta.db_table)
+    id_field = EventReceipt._meta.get_field("event_id")
+    time_field = EventReceipt._meta.get_field("timestamp")
+    claimed: set[tuple[str, uuid.UUID]] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            params: list[Any] = []
+            for visitor_id, event_id, timestamp in chunk:
+                params += [
+                    visitor_id,
+                    id_field.get_db_prep_value(event_id, connection),
+                    time_field.get_db_prep_value(timestamp, connection),
+                ]
+            values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} (visitor_id, event_id, timestamp) VALUES {values} "  # noqa: S608
+                "ON CONFLICT (visitor_id, event_id) DO NOTHING RETURNING visitor_id, event_id",
+                params,
+            )
+            claimed.update((vid, uuid.UUID(str(eid))) for vid, eid in cursor.fetchall())
+    return claimed
 
 
 @transaction.atomic
@@ -405,13 +420,19 @@ def stitch_visitor(*, visitor_id: str, customer_key: str) -> VisitorProfile:
     _apply_to_model(target, merged)
     # An event the client sent under both ids is one event: the target keeps its copy
     # (event_id is unique per visitor, so re-pointing the source's copy would conflict).
-    Event.objects.filter(
-        visitor_id=source.visitor_id,
-        event_id__in=Event.objects.filter(
-            visitor_id=target.visitor_id, event_id__isnull=False
-        ).values("event_id"),
-    ).delete()
+    both = list(
+        EventReceipt.objects.filter(
+            visitor_id=source.visitor_id,
+            event_id__in=EventReceipt.objects.filter(visitor_id=target.visitor_id).values(
+                "event_id"
+            ),
+        ).values_list("event_id", flat=True)
+    )
+    if both:
+        Event.objects.filter(visitor_id=source.visitor_id, event_id__in=both).delete()
+        EventReceipt.objects.filter(visitor_id=source.visitor_id, event_id__in=both).delete()
     Event.objects.filter(visitor_id=source.visitor_id).update(visitor_id=target.visitor_id)
+    EventReceipt.objects.filter(visitor_id=source.visitor_id).update(visitor_id=target.visitor_id)
     VisitorAlias.objects.filter(visitor_id=source.visitor_id).update(visitor_id=target.visitor_id)
     VisitorAlias.objects.update_or_create(
         alias_id=source.visitor_id, defaults={"visitor_id": target.visitor_id}
@@ -441,13 +462,23 @@ def stitch_visitor(*, visitor_id: str, customer_key: str) -> VisitorProfile:
 
 
 def set_consent(
-    *, visitor_id: str, tracking: bool | None = None, personalization: bool | None = None
+    *,
+    visitor_id: str,
+    tracking: bool | None = None,
+    personalization: bool | None = None,
+    marketing_email: bool | None = None,
+    email: str | None = None,
+    source: str = "api",
+    confirmed: bool = False,
 ) -> VisitorProfile:
     """Record a visitor's consent choices; withdrawing tracking consent stops storage of
-    new events at once (the cache entry is refreshed on commit)."""
+    new events at once (the cache entry is refreshed on commit). Marketing e-mail consent
+    is recorded with its time and source (and the address given with it); granting it
+    anew needs a fresh confirmation under double opt-in, unless `confirmed`."""
     from tracking.selectors import resolve_visitor_id
 
     canonical = resolve_visitor_id(visitor_id)
+    now = clock.now()
     with transaction.atomic():
         profile, _ = VisitorProfile.objects.select_for_update().get_or_create(
             visitor_id=canonical, defaults={"bucketing_id": canonical}
@@ -456,7 +487,17 @@ def set_consent(
             profile.consent_tracking = tracking
         if personalization is not None:
             profile.consent_personalization = personalization
-        profile.consent_updated_at = clock.now()
+        if email:
+            profile.marketing_email_address = email
+        if marketing_email is not None:
+            if marketing_email and not profile.consent_marketing_email:
+                profile.consent_marketing_email_confirmed_at = None
+            profile.consent_marketing_email = marketing_email
+            profile.consent_marketing_email_at = now
+            profile.consent_marketing_email_source = source[:40]
+        if confirmed and profile.consent_marketing_email:
+            profile.consent_marketing_email_confirmed_at = now
+        profile.consent_updated_at = now
         profile.save()
         transaction.on_commit(lambda: _cache_profiles([profile]))
     return profile

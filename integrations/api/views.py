@@ -16,9 +16,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.errors import ErrorEnvelopeSerializer, InvalidInput
+from core.api.errors import ErrorEnvelopeSerializer
 from core.api.parsers import SafeJSONParser
 from core.authentication import ServerKeyAuthentication
+from core.errors import Invalid
 from core.selectors import ActiveServerKey, active_server_key
 from core.services import note_server_key_used
 from integrations.services import ingest_segment_messages
@@ -86,15 +87,15 @@ class SegmentApi(APIView):
     def post(self, request: Request) -> Response:
         body = request.data
         if not isinstance(body, dict):
-            raise InvalidInput("Body must be a JSON object.", {"body": "must be an object"})
+            raise Invalid("Body must be a JSON object.", {"body": "must be an object"})
         if "batch" in body or self.message_type == "batch":
             messages = body.get("batch")
             if not isinstance(messages, list):
-                raise InvalidInput("'batch' must be a list.", {"batch": "must be a list"})
+                raise Invalid("'batch' must be a list.", {"batch": "must be a list"})
         else:
             messages = [body]
         if len(messages) > settings.PZ_MAX_BATCH_EVENTS:
-            raise InvalidInput(
+            raise Invalid(
                 "Too many messages in one batch.",
                 {"batch": f"at most {settings.PZ_MAX_BATCH_EVENTS} messages per batch"},
             )

@@ -3,11 +3,20 @@ events (the write key is a pz server key, sent as the HTTP Basic user name)."""
 
 import pytest
 from segment.analytics import Client
+from segment.analytics import request as segment_request
 from segment.analytics.request import APIError
 
 from tracking.models import Event, VisitorProfile
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _close_connections():
+    # The library keeps one HTTP session for the process: close its keep-alive
+    # connection before the live server stops.
+    yield
+    segment_request._session.close()
 
 
 def test_segment_analytics_python_posts_to_pz(live_server, server_key):

@@ -4,14 +4,14 @@ and customer attributes")."""
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.errors import ErrorEnvelopeSerializer, InvalidInput
-from core.api.permissions import HasModelPermissions, IsServerKeyOrHasModelPermissions
+from core.api.errors import ErrorEnvelopeSerializer
+from core.api.permissions import HasModelPermissions, ServerKeyOrModelPermissions
 from core.authentication import ServerKeyAuthentication
+from core.errors import Conflict, DomainError, Invalid
 from tracking import definitions, services
 from tracking.api.serializers import (
     AttributeSerializer,
@@ -27,14 +27,10 @@ MAX_CUSTOMERS = 1000
 ERRORS = {400: ErrorEnvelopeSerializer, 409: ErrorEnvelopeSerializer}
 
 
-class ConflictingInput(InvalidInput):
-    status_code = status.HTTP_409_CONFLICT
-
-
-def api_error(exc: definitions.DefinitionError) -> APIException:
+def api_error(exc: definitions.DefinitionError) -> DomainError:
     if exc.conflict:
-        return ConflictingInput(str(exc), exc.fields, code="conflict")
-    return InvalidInput(str(exc), exc.fields)
+        return Conflict(str(exc), exc.fields)
+    return Invalid(str(exc), exc.fields)
 
 
 def event_types_listing() -> list[dict]:
@@ -156,7 +152,8 @@ class CustomersApi(APIView):
         SessionAuthentication,
         TokenAuthentication,
     ]
-    permission_classes = [IsServerKeyOrHasModelPermissions]
+    permission_classes = [ServerKeyOrModelPermissions]
+    server_key_methods = ("PUT",)
     permission_model = VisitorProfile
 
     @extend_schema(
@@ -168,11 +165,11 @@ class CustomersApi(APIView):
         payload = request.data
         items = payload.get("customers") if isinstance(payload, dict) else None
         if not isinstance(items, list):
-            raise InvalidInput(
+            raise Invalid(
                 "Body must be an object with a 'customers' list.", {"customers": "is required"}
             )
         if len(items) > MAX_CUSTOMERS:
-            raise InvalidInput(
+            raise Invalid(
                 "Too many customers in one call.",
                 {"customers": f"at most {MAX_CUSTOMERS} per call"},
             )

@@ -63,6 +63,8 @@ class ConsentInputSerializer(serializers.Serializer):
     visitor_id = serializers.RegexField(VISITOR_ID_PATTERN, required=False, max_length=64)
     tracking = serializers.BooleanField(required=False, allow_null=True, default=None)
     personalization = serializers.BooleanField(required=False, allow_null=True, default=None)
+    marketing_email = serializers.BooleanField(required=False, allow_null=True, default=None)
+    email = serializers.EmailField(required=False, max_length=254)
 
     def to_internal_value(self, data: object) -> dict:
         if not isinstance(data, dict):
@@ -70,7 +72,7 @@ class ConsentInputSerializer(serializers.Serializer):
         unknown = set(data) - set(self.fields)
         if unknown:
             raise serializers.ValidationError(dict.fromkeys(sorted(unknown), "unknown field"))
-        for purpose in ("tracking", "personalization"):
+        for purpose in ("tracking", "personalization", "marketing_email"):
             if (
                 purpose in data
                 and data[purpose] is not None
@@ -84,6 +86,7 @@ class ConsentOutputSerializer(CallerIdentityFields):
     visitor_id = serializers.CharField()
     tracking = serializers.BooleanField()
     personalization = serializers.BooleanField()
+    marketing_email = serializers.BooleanField()
     updated_at = serializers.DateTimeField(allow_null=True)
 
 

@@ -80,6 +80,7 @@ EVENT_TYPE_LABELS = {
     "click": "Click on personalized content",
     "impression": "Impression of personalized content",
     "email_open": "E-mail opened",
+    "email_click": "E-mail link clicked",
     "login": "Login",
 }
 EVENT_TYPE_CHOICES = tuple(Choice(name, EVENT_TYPE_LABELS[name]) for name in sorted(EVENT_TYPES))

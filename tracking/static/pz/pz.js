@@ -7,7 +7,9 @@
  * view_item, add_to_cart and purchase, from Google Tag Manager's dataLayer). Events are batched to navigator.sendBeacon; each carries an event_id so a
  * retried beacon is stored once. The server knows the visitor from the pz_vid cookie, or
  * from the X-Pz-Visitor header when pz.js has a token (other origins: learned from the
- * first response). */
+ * first response). Headless fronts call pz.decide(placements, context); cached pages
+ * (data-fill-slots="true") get every [data-pz-slot] filled from one decide, keeping the
+ * fallback when it takes longer than data-anti-flicker-ms (300). API: pz.d.ts. */
 (function (w, d) {
   "use strict";
   if (w.pz && w.pz.version) return;
@@ -24,6 +26,9 @@
     respectGpc: attr("data-respect-gpc", "false") === "true",
     consentRequired: attr("data-consent-required", "false") === "true",
     identityToken: attr("data-identity-token", ""),
+    decideEndpoint: attr("data-decide-endpoint", "/api/v1/decide"),
+    fillSlots: attr("data-fill-slots", "false") === "true",
+    antiFlickerMs: parseInt(attr("data-anti-flicker-ms", "300"), 10) || 300,
     dataLayer: { "true": "dataLayer", "false": "" }[attr("data-datalayer", "false")] ||
       attr("data-datalayer", "")
   };
@@ -191,6 +196,56 @@
     return id;
   }
 
+  // The context fields decide accepts (API.md): the page's own, then the caller's.
+  var DECIDE_CONTEXT = ["device", "country", "city", "url", "referrer", "local_time", "locale",
+    "logged_in", "utm_source", "utm_medium", "utm_campaign", "product_id"];
+  // placements: keys (or "block:<page id>:<block id>"); resolves to the decide body.
+  function decide(placements, extra) {
+    var ctx = context(), body = { placements: placements, context: {} }, k, i;
+    extra = extra || {};
+    for (k in extra) if (Object.prototype.hasOwnProperty.call(extra, k)) ctx[k] = extra[k];
+    for (i = 0; i < DECIDE_CONTEXT.length; i++) {
+      if (ctx[DECIDE_CONTEXT[i]] !== undefined) body.context[DECIDE_CONTEXT[i]] = ctx[DECIDE_CONTEXT[i]];
+    }
+    if (!w.fetch) return w.Promise ? w.Promise.reject(new Error("no fetch")) : null;
+    var headers = { "Content-Type": "application/json" };
+    if (token) headers["X-Pz-Visitor"] = token;
+    return w.fetch(config.decideEndpoint, { method: "POST", body: JSON.stringify(body),
+      credentials: "same-origin", headers: headers }).then(function (r) {
+      if (!r.ok) throw new Error("decide: HTTP " + r.status);
+      return r.json();
+    }).then(function (answer) { remember(answer); return answer; });
+  }
+
+  // Cached pages: one decide for every slot; a slot shows its decision if it arrives
+  // within the anti-flicker timeout, else keeps its fallback. Impressions are observed
+  // only once a slot shows its final content.
+  function reveal(slot) {
+    if (!slot.hasAttribute("data-pz-pending")) return;
+    slot.removeAttribute("data-pz-pending");
+    observePlacements(slot);
+  }
+  function fillSlots(root) {
+    var slots = (root || d).querySelectorAll ? (root || d).querySelectorAll("[data-pz-slot]") : [];
+    var keys = [], i, done = false;
+    for (i = 0; i < slots.length && keys.length < 20; i++) keys.push(slots[i].getAttribute("data-pz-slot"));
+    function finish(answer) {
+      if (done) return;
+      done = true;
+      for (var j = 0; j < slots.length; j++) {
+        var placed = answer && answer.placements && answer.placements[slots[j].getAttribute("data-pz-slot")];
+        if (placed && typeof placed.html === "string") slots[j].innerHTML = placed.html;
+        reveal(slots[j]);
+      }
+    }
+    if (!keys.length) return null;
+    w.setTimeout(function () { finish(null); }, config.antiFlickerMs);
+    var pending = decide(keys);
+    if (pending && pending.then) pending.then(finish)["catch"](function () { finish(null); });
+    else finish(null);
+    return pending;
+  }
+
   function closest(el, selector) {
     for (; el && el.nodeType === 1; el = el.parentNode) if (el.matches && el.matches(selector)) return el;
     return null;
@@ -222,7 +277,7 @@
   function observePlacements(root) {
     var els = (root || d).querySelectorAll ? (root || d).querySelectorAll(PLACEMENT) : [];
     for (var i = 0; i < els.length; i++) {
-      if (els[i].__pzSeen || els[i].__pzObserved) continue;
+      if (els[i].__pzSeen || els[i].__pzObserved || closest(els[i], "[data-pz-pending]")) continue;
       els[i].__pzObserved = true;
       if (observer) observer.observe(els[i]);
       else impression(els[i]);
@@ -271,6 +326,7 @@
   }
 
   function start() {
+    if (config.fillSlots) fillSlots(d);
     if (config.identityToken) identify(config.identityToken);
     if (config.dataLayer) watchDataLayer(config.dataLayer);
     if (autoOn("page")) track("page_view", {});
@@ -304,7 +360,18 @@
     else start();
   }
 
-  w.pz = { version: "1", config: config, track: track, consent: consent, flush: flush,
-    identify: identify, visitorId: visitorId, sessionId: sessionId,
-    observePlacements: observePlacements };
+  // Headless fronts on another origin: endpoints, and the visitor token of their app.
+  function configure(options) {
+    options = options || {};
+    for (var k in options) {
+      if (!Object.prototype.hasOwnProperty.call(options, k)) continue;
+      if (k === "visitorToken") { token = options[k] || null; continue; }
+      if (Object.prototype.hasOwnProperty.call(config, k)) config[k] = options[k];
+    }
+    return config;
+  }
+
+  w.pz = { version: "1", config: config, configure: configure, track: track, consent: consent, flush: flush,
+    identify: identify, visitorId: visitorId, sessionId: sessionId, decide: decide,
+    fillSlots: fillSlots, observePlacements: observePlacements };
 })(window, document);
