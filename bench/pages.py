@@ -16,8 +16,13 @@ compiled per configuration version).
 """
 
 import argparse
+import hashlib
+import json
+import subprocess
 import sys
+import tempfile
 import uuid
+from pathlib import Path
 from typing import Any
 
 from bench.databases import BackendUnavailable, run_worker, scratch_database
@@ -42,6 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="timed GETs per page and backend, alternating, after 50 warm-up (300)",
     )
     group.add_argument(
+        "--pages-compare-wp",
+        action="store_true",
+        help="also build (once) the wagtail-personalisation project's virtualenv under "
+        "bench/wagtail_personalisation/ from its pinned requirements and measure it",
+    )
+    group.add_argument(
         "--pages-target-ratio",
         type=float,
         default=1.2,
@@ -52,6 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> list[Result]:
     options = {"requests": args.pages_requests}
     results: list[Result] = []
+    pz_sqlite: dict[str, Any] | None = None
     for backend in args.backends:
         print(
             f"\n[pages] {backend}: a page with {BLOCKS} personalized blocks vs {BLOCKS} plain "
@@ -68,6 +80,98 @@ def run(args: argparse.Namespace) -> list[Result]:
             continue
         print(f"[pages] {backend}: shown {figures['shown']}", flush=True)
         results.extend(_results(backend, figures, args.pages_target_ratio))
+        if backend == "sqlite":
+            pz_sqlite = figures
+    if args.pages_compare_wp:
+        results.extend(_compare_wp(options, pz_sqlite))
+    return results
+
+
+# --- wagtail-personalisation, in its own virtualenv --------------------------------------
+
+WP_PROJECT = Path(__file__).resolve().parent / "wagtail_personalisation"
+
+
+def wp_python() -> Path:
+    """The comparison project's interpreter: its virtualenv, (re)built with pip from the
+    configured package index when its pinned requirements changed."""
+    venv = WP_PROJECT / ".venv"
+    requirements = WP_PROJECT / "requirements.txt"
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    marker = venv / "requirements.sha256"
+    python = venv / "bin" / "python"
+    if not python.exists() or not marker.exists() or marker.read_text() != digest:
+        print(f"[pages] building {venv} from {requirements.name}", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)  # noqa: S603
+        subprocess.run(  # noqa: S603 - pip of the virtualenv just made
+            [str(python), "-m", "pip", "install", "-q", "-r", str(requirements)], check=True
+        )
+        marker.write_text(digest)
+    return python
+
+
+def _compare_wp(options: dict[str, Any], pz: dict[str, Any] | None) -> list[Result]:
+    python = wp_python()
+    with tempfile.TemporaryDirectory(prefix="pz-bench-wp-pages-") as directory:
+        output = Path(directory) / "figures.json"
+        subprocess.run(  # noqa: S603 - the comparison project's own interpreter
+            [
+                str(python),
+                str(WP_PROJECT / "measure.py"),
+                "--requests",
+                str(options["requests"]),
+                "--database",
+                str(Path(directory) / "wp.sqlite3"),
+                "--output",
+                str(output),
+            ],
+            cwd=WP_PROJECT,
+            check=True,
+        )
+        wp = json.loads(output.read_text())
+    versions = ", ".join(f"{k} {v}" for k, v in wp["versions"].items())
+    print(f"[pages] wagtail-personalisation: {versions}", flush=True)
+    own, base = wp["pages"]["personalized"], wp["pages"]["plain"]
+    case = "wagtail-personalisation"
+    results = [
+        Result(
+            NAME,
+            case,
+            "page p50",
+            own["p50"],
+            "ms",
+            base["p50"],
+            better="lower",
+            note="its 5 PersonalisedStructBlock slots; baseline: its plain page",
+        )
+    ]
+    for segments in ("5", "50"):
+        counts = wp["queries"][segments]
+        results.append(
+            Result(
+                NAME,
+                case,
+                f"queries at {segments} segments",
+                counts["personalized"],
+                "queries",
+                counts["plain"],
+                better="lower",
+                note="baseline: its plain page (its segment refresh runs on every page)",
+            )
+        )
+    if pz is not None:
+        results.append(
+            Result(
+                NAME,
+                "pz vs wagtail-personalisation",
+                "personalized page p50",
+                pz["personalized"]["p50"],
+                "ms",
+                own["p50"],
+                better="lower",
+                note="sqlite, same run; pz's full middleware stack vs its minimal one",
+            )
+        )
     return results
 
 
