@@ -8,23 +8,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('wagtailcore', '0098_apitoken'),
+        ("wagtailcore", "0098_apitoken"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HomePage',
+            name="HomePage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
-                ('body', wagtail.fields.StreamField([('slot', 4), ('hero', 5)], blank=True, block_lookup={0: ('wagtail.blocks.ChoiceBlock', [], {'choices': wagtail_personalisation.blocks.list_segment_choices, 'help_text': 'Only show this content block for users in this segment', 'label': 'Personalisation segment', 'required': False}), 1: ('wagtail.blocks.CharBlock', (), {}), 2: ('wagtail.blocks.StructBlock', [[('segment', 0), ('heading', 1)]], {}), 3: ('wagtail.blocks.ListBlock', (2,), {}), 4: ('wagtail.blocks.StructBlock', [[('variants', 3)]], {}), 5: ('wagtail.blocks.StructBlock', [[('heading', 1)]], {})})),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                    ),
+                ),
+                (
+                    "body",
+                    wagtail.fields.StreamField(
+                        [("slot", 4), ("hero", 5)],
+                        blank=True,
+                        block_lookup={
+                            0: (
+                                "wagtail.blocks.ChoiceBlock",
+                                [],
+                                {
+                                    "choices": wagtail_personalisation.blocks.list_segment_choices,
+                                    "help_text": "Only show this content block for users in this segment",
+                                    "label": "Personalisation segment",
+                                    "required": False,
+                                },
+                            ),
+                            1: ("wagtail.blocks.CharBlock", (), {}),
+                            2: (
+                                "wagtail.blocks.StructBlock",
+                                [[("segment", 0), ("heading", 1)]],
+                                {},
+                            ),
+                            3: ("wagtail.blocks.ListBlock", (2,), {}),
+                            4: ("wagtail.blocks.StructBlock", [[("variants", 3)]], {}),
+                            5: ("wagtail.blocks.StructBlock", [[("heading", 1)]], {}),
+                        },
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
         ),
     ]
