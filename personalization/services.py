@@ -22,8 +22,9 @@ from content.placeholders import visitor_values
 from content.placement_catalog import PlacementConfig, component_for_locale, placement_catalog
 from content.reasons import DecisionReason
 from content.rendering import Fragment, render_component
-from content.targeting import VariantTarget, choose_variant
+from content.targeting import VariantTarget, choose_variant, fallback_variant
 from core import clock
+from core.holdout import in_global_holdout
 from experiments.selectors import Assignment, assignments_for, experiment_catalog
 from experiments.services import record_exposures
 from personalization.placement_sources import external_placements
@@ -73,6 +74,7 @@ class Decision:
     placements: dict[str, PlacementDecision | None]
     personalized: bool = False
     degraded: bool = False
+    holdout: bool = False  # in the global holdout: fallbacks, popular items, no triggers
     notes: list[str] = field(default_factory=list)
 
     def as_response(self) -> dict[str, Any]:
@@ -205,6 +207,7 @@ def decide(
         placements={},
         personalized=segments.personalized,
         degraded=degraded,
+        holdout=in_holdout(segments, forced_segments),
     )
     try:
         catalog = placement_catalog(segments.config_version)
@@ -218,7 +221,11 @@ def decide(
     missing = [key for key in keys if key not in catalog.placements and key not in external]
     if missing:
         external.update(external_placements(missing, segments.config_version))
-    assignments = _experiment_assignments(segments, keys, targeting, forced_segments)
+    assignments = (
+        {}
+        if decision.holdout
+        else _experiment_assignments(segments, keys, targeting, forced_segments)
+    )
     exposures: list[Assignment] = []
     chosen = []
     for key in keys:
@@ -227,14 +234,17 @@ def decide(
             decision.placements[key] = None
             continue
         popup = None
-        if key == settings.PZ_POPUP_PLACEMENT:
+        if key == settings.PZ_POPUP_PLACEMENT and not decision.holdout:
             popup = _triggered_popup(segments, visitor_id)
         if popup is not None:
             values = _placeholder_values(segments, reasons.TRIGGER, context, popup.body[0].value)
             variant = VariantTarget("trigger", popup.pk, 0, 0, False)
             chosen.append((key, variant, reasons.TRIGGER, popup, None, values, None, None))
             continue
-        variant, reason = choose_variant(config.variants, targeting, facts, now)
+        if decision.holdout:
+            variant, reason = fallback_variant(config.variants), reasons.HOLDOUT
+        else:
+            variant, reason = choose_variant(config.variants, targeting, facts, now)
         experiment = None
         assignment = assignments.get(key)
         arm_variant = next(
@@ -251,10 +261,11 @@ def decide(
         block_value = component.body[0].value
         items = None
         if component.kind == "recommendations":
+            # The holdout gets what a shop without personalization would show.
             items = recommendation_items(
-                strategy=block_value.get("strategy"),
+                strategy="popular" if decision.holdout else block_value.get("strategy"),
                 count=block_value.get("count") or 8,
-                visitor_id=visitor_id if segments.personalized else None,
+                visitor_id=visitor_id if segments.personalized and not decision.holdout else None,
                 context=context,
             )
         values = _placeholder_values(segments, reason, context, block_value)
@@ -297,6 +308,16 @@ def decide(
     if exposures and segments.canonical_visitor_id:
         _log_exposures(segments.canonical_visitor_id, exposures, now)
     return decision
+
+
+def in_holdout(segments: VisitorSegments, forced_segments: list[str] | None) -> bool:
+    """Whether this decision is for a visitor of the global holdout: only visitors who
+    allow personalization are in it, and a staff preview never is."""
+    return (
+        forced_segments is None
+        and segments.personalized
+        and in_global_holdout(segments.bucketing_id)
+    )
 
 
 def _triggered_popup(segments: VisitorSegments, visitor_id: str | None) -> Any:

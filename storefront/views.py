@@ -14,6 +14,7 @@ from storefront import selectors, services
 from storefront.forms import CartAddForm, CartRemoveForm, LoginForm
 from storefront.services import CUSTOMER_SESSION_KEY, LAST_ORDER_SESSION_KEY, EventSource
 from tracking.middleware import set_request_visitor
+from triggers.selectors import visitor_coupons
 
 
 def _source(request: HttpRequest) -> EventSource:
@@ -90,8 +91,12 @@ def product_detail(request: HttpRequest, product_id: str) -> HttpResponse:
 
 
 def cart(request: HttpRequest) -> HttpResponse:
+    # The visitor's own unique codes (from a triggered e-mail): never a shared cache.
+    coupons = visitor_coupons(getattr(request, "pz_visitor_id", None))
     return render(
-        request, "storefront/cart.html", {"cart": selectors.cart_contents(request.session)}
+        request,
+        "storefront/cart.html",
+        {"cart": selectors.cart_contents(request.session), "coupons": coupons},
     )
 
 

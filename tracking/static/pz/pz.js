@@ -3,7 +3,8 @@
  * data-respect-gpc="true", data-consent-required="true" (opt-in: nothing is sent before
  * pz.consent({tracking: true})), data-identity-token="{% pz_identity_token user %}" (a signed-in
  * customer: sent once with a login event), data-visitor-token (an app's X-Pz-Visitor
- * token). Events are batched to navigator.sendBeacon; each carries an event_id so a
+ * token), data-datalayer="true" (or the name of the array: reads GA4 e-commerce pushes,
+ * view_item, add_to_cart and purchase, from Google Tag Manager's dataLayer). Events are batched to navigator.sendBeacon; each carries an event_id so a
  * retried beacon is stored once. The server knows the visitor from the pz_vid cookie, or
  * from the X-Pz-Visitor header when pz.js has a token (other origins: learned from the
  * first response). Headless fronts call pz.decide(placements, context); cached pages
@@ -27,7 +28,9 @@
     identityToken: attr("data-identity-token", ""),
     decideEndpoint: attr("data-decide-endpoint", "/api/v1/decide"),
     fillSlots: attr("data-fill-slots", "false") === "true",
-    antiFlickerMs: parseInt(attr("data-anti-flicker-ms", "300"), 10) || 300
+    antiFlickerMs: parseInt(attr("data-anti-flicker-ms", "300"), 10) || 300,
+    dataLayer: { "true": "dataLayer", "false": "" }[attr("data-datalayer", "false")] ||
+      attr("data-datalayer", "")
   };
   function autoOn(name) { return config.auto.indexOf("," + name + ",") >= 0; }
 
@@ -281,9 +284,51 @@
     }
   }
 
+  // GA4 e-commerce (gtag's ["event", name, params] or GTM's {event, ecommerce}) as pz events.
+  var GA4_EVENTS = { view_item: "product_view", add_to_cart: "add_to_cart", purchase: "purchase" };
+  function num(v) { v = typeof v === "string" ? parseFloat(v) : v; return typeof v === "number" && isFinite(v) ? v : null; }
+  function ga4Line(item) {
+    var line = { product_id: String(item.item_id || item.item_name || "") }, parts = [], i;
+    var cats = ["item_category", "item_category2", "item_category3", "item_category4", "item_category5"];
+    for (i = 0; i < cats.length; i++) if (item[cats[i]]) parts.push(String(item[cats[i]]));
+    if (parts.length) line.category = parts.join("/");
+    if (num(item.price) !== null && item.price >= 0) line.price = num(item.price);
+    var q = num(item.quantity);
+    if (q !== null && q >= 1 && q % 1 === 0) line.quantity = q;
+    return line;
+  }
+  function fromDataLayer(entry) {
+    if (!entry || typeof entry !== "object") return;
+    var name = entry.event, params = entry.ecommerce;
+    if (entry[0] === "event") { name = entry[1]; params = entry[2]; }
+    var type = GA4_EVENTS[name], items = (params && params.items) || [], lines = [], i;
+    if (!type || !params || !items.length && type !== "purchase") return;
+    for (i = 0; i < items.length; i++) if (items[i] && (items[i].item_id || items[i].item_name)) lines.push(ga4Line(items[i]));
+    if (type === "purchase") {
+      var order = { order_id: String(params.transaction_id || ""), revenue: num(params.value) || 0, items: lines };
+      if (params.currency) order.currency = String(params.currency);
+      if (order.order_id) track("purchase", order);
+      return;
+    }
+    for (i = 0; i < lines.length; i++) {
+      if (type === "product_view") delete lines[i].quantity;
+      track(type, lines[i]);
+    }
+  }
+  function watchDataLayer(name) {
+    var layer = w[name] = w[name] || [], push = layer.push, i;
+    for (i = 0; i < layer.length; i++) fromDataLayer(layer[i]);
+    layer.push = function () {
+      var result = push.apply(layer, arguments);
+      for (var j = 0; j < arguments.length; j++) fromDataLayer(arguments[j]);
+      return result;
+    };
+  }
+
   function start() {
     if (config.fillSlots) fillSlots(d);
     if (config.identityToken) identify(config.identityToken);
+    if (config.dataLayer) watchDataLayer(config.dataLayer);
     if (autoOn("page")) track("page_view", {});
     var el = autoOn("product") && d.querySelector && d.querySelector("[data-pz-product]");
     if (el && el.getAttribute("data-pz-product-id")) {
