@@ -31,6 +31,7 @@ from experiments.selectors import (
     current_weights,
     exposure_cache_key,
 )
+from experiments.targets import target_variant_keys
 from segments.models import Segment
 from tracking import analytics
 from tracking.event_validation import EVENT_TYPES
@@ -57,10 +58,9 @@ class ExperimentConflict(Conflict, ExperimentError):
     or stopped experiment, a full layer."""
 
 
-def _check_arms(placement: Placement, arms: list[dict[str, Any]]) -> None:
+def _check_arms(target: str, variant_keys: set[str], arms: list[dict[str, Any]]) -> None:
     if len(arms) < 2:
         raise ExperimentError("An experiment needs at least two arms.", {"arms": "at least 2"})
-    variant_keys = set(placement.variants.values_list("key", flat=True))
     seen = set()
     for index, arm in enumerate(arms):
         key = arm.get("key")
@@ -72,7 +72,7 @@ def _check_arms(placement: Placement, arms: list[dict[str, Any]]) -> None:
         if arm.get("variant") not in variant_keys:
             raise ExperimentError(
                 "Each arm must show a variant of the placement.",
-                {f"arms[{index}].variant": f"not a variant of {placement.key}"},
+                {f"arms[{index}].variant": f"not a variant of {target}"},
             )
         weight = arm.get("weight", 50)
         if not isinstance(weight, int) or isinstance(weight, bool) or weight <= 0:
@@ -102,12 +102,18 @@ def experiment_create(
     """Create a draft experiment. The first arm is the control unless one says otherwise."""
     if Experiment.objects.filter(key=key).exists():
         raise ExperimentConflict("An experiment with this key exists.", {"key": "already exists"})
+    # A shared placement, or another target (a page's personalized block) by its key.
     placement = Placement.objects.filter(key=placement_key).first()
-    if placement is None:
+    variant_keys = (
+        set(placement.variants.values_list("key", flat=True))
+        if placement is not None
+        else target_variant_keys(placement_key)
+    )
+    if variant_keys is None:
         raise ExperimentError(
             "Unknown placement.", {"placement": f"no placement {placement_key!r}"}
         )
-    _check_arms(placement, arms)
+    _check_arms(placement_key, variant_keys, arms)
     if not 0 < traffic <= 1:
         raise ExperimentError(
             "Traffic is a share between 0 and 1.", {"traffic": "must be in (0, 1]"}
@@ -134,6 +140,7 @@ def experiment_create(
         name=name,
         hypothesis=hypothesis,
         placement=placement,
+        target="" if placement is not None else placement_key,
         traffic=traffic,
         layer=layer,
         goal_event=goal["event"],
@@ -352,6 +359,11 @@ def promote_winner(
             f"Arm {arm_key} harms the guardrail metric {events} (always-valid test); "
             "promoting it needs an override reason.",
             {"override_reason": f"required: arm {arm_key} harms {events}"},
+        )
+    if experiment.placement_id is None:
+        raise ExperimentConflict(
+            "The winner of a page block's experiment is made its default in the page editor.",
+            {"arm": "promote it in the page editor"},
         )
     placement = Placement.objects.select_for_update().get(pk=experiment.placement_id)
     losing = set(experiment.arms.exclude(key=arm_key).values_list("variant_key", flat=True))
