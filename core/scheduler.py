@@ -137,7 +137,8 @@ class InProcessScheduler:
         return ran
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
+        # The first tick waits too: the process may still be loading its apps.
+        while not self._stop.wait(self.tick_seconds):
             close_old_connections()
             try:
                 self.run_due()
@@ -145,7 +146,6 @@ class InProcessScheduler:
                 logger.exception("in-process scheduler tick failed")
             finally:
                 close_old_connections()
-            self._stop.wait(self.tick_seconds)
 
     def start(self) -> bool:
         """Start the thread if this process gets the lock; True if it did."""

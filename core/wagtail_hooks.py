@@ -3,6 +3,7 @@ from typing import Any
 from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
+from core.admin_menu import PersonalizationMenu
 from core.admin_panels import ScheduledWorkPanel
 from core.admin_viewsets import ServerKeyViewSet
 
@@ -18,6 +19,11 @@ def register_server_key_actions(actions: Any) -> None:
     class RevokeServerKey(LogFormatter):
         label = "Revoke server key"
         message = "Server key revoked"
+
+
+@hooks.register("register_admin_menu_item")
+def register_personalization_menu() -> Any:
+    return PersonalizationMenu().get_menu_item()
 
 
 @hooks.register("construct_homepage_panels")

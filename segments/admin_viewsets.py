@@ -21,6 +21,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.permissions import policy_registry, register_permission_policy
 
+from core.admin_menu import SEGMENTS_ORDER, InPersonalizationMenu
 from core.admin_permissions import ViewOnlyPermissionPolicy
 from core.permissions import can_view_visitor_data, visible_count
 from segments import selectors, services
@@ -380,10 +381,9 @@ class ClusteringRunViewSet(ModelViewSet):
 register_permission_policy(ClusteringRun, ViewOnlyPermissionPolicy(ClusteringRun))
 
 
-class SegmentsViewSetGroup(ModelViewSetGroup):
+class SegmentsViewSetGroup(InPersonalizationMenu, ModelViewSetGroup):
     menu_label = "Segments"
-    menu_icon = "group"
-    menu_order = 210
+    menu_order = SEGMENTS_ORDER
     items = (
         SegmentViewSet("segments"),
         ClusteringRunViewSet("clustering_runs", url_prefix="clustering-runs"),

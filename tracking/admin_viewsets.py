@@ -4,6 +4,7 @@ staff holding the model's view permission see them; changes go through the servi
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permissions import register_permission_policy
 
+from core.admin_menu import AUDIENCE_ORDER, InPersonalizationMenu
 from core.admin_permissions import ViewOnlyPermissionPolicy
 from tracking.models import Event, VisitorProfile
 
@@ -36,8 +37,7 @@ register_permission_policy(VisitorProfile, ViewOnlyPermissionPolicy(VisitorProfi
 register_permission_policy(Event, ViewOnlyPermissionPolicy(Event))
 
 
-class TrackingViewSetGroup(ModelViewSetGroup):
+class TrackingViewSetGroup(InPersonalizationMenu, ModelViewSetGroup):
     menu_label = "Audience"
-    menu_icon = "group"
-    menu_order = 200
+    menu_order = AUDIENCE_ORDER
     items = (VisitorProfileViewSet("visitors"), EventViewSet("events"))

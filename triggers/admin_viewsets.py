@@ -14,6 +14,7 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from core.admin_menu import PERSONALIZATION_MENU_HOOK, TRIGGERS_ORDER, InPersonalizationMenu
 from core.admin_permissions import ViewOnlyPermissionPolicy
 from triggers import selectors, services
 from triggers.admin_views import TriggerDryRunView, TriggerToggleView
@@ -35,7 +36,7 @@ class ConversionColumn(Column):
 
 class TriggerViewSet(ModelViewSet):
     model = Trigger
-    icon = "bolt"
+    icon = "time"
     menu_label = "Triggers"
     index_view_class = TriggerIndexView
     list_display = [
@@ -171,15 +172,16 @@ class EmailTemplateViewSet(SnippetViewSet):
     icon = "mail"
     menu_label = "Email templates"
     list_display = ["name", "key", "subject", "updated_at"]
+    menu_hook = PERSONALIZATION_MENU_HOOK
+    menu_order = TRIGGERS_ORDER + 10
     # ORM search, as for components (content/admin_viewsets.py says why).
     search_fields = ["name", "key", "subject"]
     search_backend_name = None
 
 
-class TriggersViewSetGroup(ModelViewSetGroup):
+class TriggersViewSetGroup(InPersonalizationMenu, ModelViewSetGroup):
     menu_label = "Automation"
-    menu_icon = "bolt"
-    menu_order = 260
+    menu_order = TRIGGERS_ORDER
     items = (
         TriggerViewSet("triggers"),
         FiringViewSet("trigger_firings"),
