@@ -86,7 +86,20 @@ class PlacementForm(WagtailAdminModelForm):
         variants = _live_variant_forms(formset)
         self._check_fallback(variants)
         self._check_unique_keys(variants)
+        self._set_priorities_from_order(variants)
         return cleaned_data
+
+    def _set_priorities_from_order(self, variants: list[BaseForm]) -> None:
+        # The editor orders variants by dragging them; the first that fits wins, which the
+        # decision reads as the highest priority.
+        # The fallback is tried after all of them whatever its place, so it keeps its own.
+        targeted = [form for form in variants if not form.cleaned_data.get("is_fallback")]
+        ordered = sorted(
+            enumerate(targeted),
+            key=lambda pair: (pair[1].cleaned_data.get("ORDER") or 0, pair[0]),
+        )
+        for position, (_, form) in enumerate(ordered):
+            form.instance.priority = 10 * (len(ordered) - position)
 
     def _check_fallback(self, variants: list[BaseForm]) -> None:
         fallbacks = [form for form in variants if form.cleaned_data.get("is_fallback")]
