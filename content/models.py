@@ -22,6 +22,7 @@ from wagtail.search import index
 
 from content.blocks import COMPONENT_BLOCKS
 from content.panels import SearchableCheckboxes, VariantsInlinePanel, WhoSeesWhatPanel
+from core.key_panels import KeyPanel, NameToKeyPanel
 from segments.conditions import validate_rule
 from segments.field_registry import current_registry
 
@@ -52,7 +53,7 @@ class Component(
         for_concrete_model=False,
     )
 
-    panels = [FieldPanel("name"), FieldPanel("key"), FieldPanel("body")]
+    panels = [NameToKeyPanel(), KeyPanel(), FieldPanel("body")]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
     class Meta(TranslatableMixin.Meta):
@@ -101,8 +102,8 @@ class Placement(
     )
 
     panels = [
-        FieldPanel("name"),
-        FieldPanel("key"),
+        NameToKeyPanel(),
+        KeyPanel(),
         FieldPanel("description"),
         WhoSeesWhatPanel(heading="Who sees what"),
         VariantsInlinePanel(

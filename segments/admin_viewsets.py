@@ -23,6 +23,7 @@ from wagtail.permissions import policy_registry, register_permission_policy
 
 from core.admin_menu import SEGMENTS_ORDER, InPersonalizationMenu
 from core.admin_permissions import ViewOnlyPermissionPolicy
+from core.key_panels import KeyPanel, NameToKeyPanel
 from core.permissions import can_view_visitor_data, visible_count
 from segments import selectors, services
 from segments.admin_views import (
@@ -269,7 +270,7 @@ class SegmentViewSet(ModelViewSet):
     ]
     edit_handler = ObjectList(
         [
-            FieldRowPanel([FieldPanel("name"), FieldPanel("key")]),
+            FieldRowPanel([NameToKeyPanel(), KeyPanel()]),
             FieldRowPanel([FieldPanel("kind"), FieldPanel("parent")]),
             FieldPanel("description"),
             FieldPanel("rule"),

@@ -16,6 +16,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from core.admin_menu import PERSONALIZATION_MENU_HOOK, TRIGGERS_ORDER, InPersonalizationMenu
 from core.admin_permissions import ViewOnlyPermissionPolicy
+from core.key_panels import KeyPanel, NameToKeyPanel
 from triggers import selectors, services
 from triggers.admin_views import TriggerDryRunView, TriggerToggleView
 from triggers.models import EmailTemplate, Firing, Trigger
@@ -54,7 +55,7 @@ class TriggerViewSet(ModelViewSet):
     edit_handler = ObjectList(
         [
             MultiFieldPanel(
-                [FieldPanel("name"), FieldPanel("key"), FieldPanel("enabled"), FieldPanel("kind")],
+                [NameToKeyPanel(), KeyPanel(), FieldPanel("enabled"), FieldPanel("kind")],
                 heading="Trigger",
             ),
             MultiFieldPanel(

@@ -6,6 +6,7 @@ from django.db import models
 from wagtail.admin.panels import FieldPanel
 from wagtail.search import index
 
+from core.key_panels import KeyPanel, NameToKeyPanel
 from segments.conditions import EVENT_TYPES
 
 EVENT_CHOICES = [(name, name) for name in sorted(EVENT_TYPES)]
@@ -21,7 +22,7 @@ class EmailTemplate(index.Indexed, models.Model):
     body = models.TextField(help_text="Plain text; safe placeholders only.")
     updated_at = models.DateTimeField(auto_now=True)
 
-    panels = [FieldPanel("name"), FieldPanel("key"), FieldPanel("subject"), FieldPanel("body")]
+    panels = [NameToKeyPanel(), KeyPanel(), FieldPanel("subject"), FieldPanel("body")]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
     class Meta:
