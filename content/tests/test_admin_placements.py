@@ -207,3 +207,14 @@ def test_the_editors_order_is_the_precedence(admin_client, heroes):
     assert "Champions → Hero-B" in page and "Everyone else → Hero-A" in page
     assert 'type="checkbox" name="variants-1-segments_any"' in page
     assert 'placeholder="Search segments…"' in page
+
+
+def test_a_variant_without_a_key_gets_one_from_its_content(admin_client, heroes):
+    rows = [variant("default", heroes[0], fallback=True), variant("", heroes[1])]
+    rows.append(variant("", heroes[1]))
+
+    response = admin_client.post(reverse(ADD_URL), placement_data(rows))
+
+    assert response.status_code == 302, form_errors(response)
+    saved = Placement.objects.get(key="home-hero")
+    assert sorted(saved.variants.values_list("key", flat=True)) == ["default", "hero-b", "hero-b-2"]
