@@ -79,6 +79,7 @@ def _form(**fields):
         "webhook_secret": "first-secret-value",
         "webhook_timeout_seconds": 5,
         "webhook_max_attempts": 3,
+        "control_share": 0.1,
     }
     return data | fields
 
