@@ -12,3 +12,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from core import checks  # noqa: F401 - register deploy checks
         from core.api import schema  # noqa: F401 - register the server key scheme
+        from core.signal_handlers import connect_scheduler_signals, start_scheduler_with_runserver
+
+        connect_scheduler_signals()
+        start_scheduler_with_runserver()

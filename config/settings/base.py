@@ -288,6 +288,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "sep": ":",
     "queue_order_strategy": "priority",
 }
+# Without a broker (tasks eager) a thread of the serving process runs CELERY_BEAT_SCHEDULE
+# (core/scheduler.py); the lock file keeps it to one process.
+PZ_INPROCESS_SCHEDULER = env_bool("PZ_INPROCESS_SCHEDULER", True)
+PZ_SCHEDULER_TICK_SECONDS = float(os.environ.get("PZ_SCHEDULER_TICK_SECONDS", "5"))
+PZ_SCHEDULER_LOCK_FILE = os.environ.get(
+    "PZ_SCHEDULER_LOCK_FILE", str(BASE_DIR / ".pz-scheduler.lock")
+)
 CELERY_BEAT_SCHEDULE = {
     "refresh-rfm-scores": {
         "task": "tracking.tasks.refresh_rfm_scores_task",
