@@ -10,7 +10,12 @@ from django.http import HttpRequest
 
 from content.targeting import VariantTarget, choose_variant, ordered
 from core import clock
-from personalization.request_decisions import request_segments
+from personalization.request_decisions import request_experiment_arm, request_segments
+
+# An experiment on a page's body targets `page:<page id>`; its arms name the page's live
+# variants, or CONTROL_KEY for the page's own body.
+PAGE_PREFIX = "page:"
+CONTROL_KEY = "default"
 
 
 @dataclass(frozen=True)
@@ -71,12 +76,35 @@ def page_variant_for(page: Any, request: HttpRequest) -> CompiledPageVariant | N
     A variant needs a segment: visitors without personalization consent have none."""
     segments = request_segments(request)
     targets, bodies = live_page_variants.for_page(page.pk, segments.config_version)
+    # A running experiment on the page shows its arm (sticky, exposure recorded once).
+    arm = request_experiment_arm(request, page_target_key(page.pk), {CONTROL_KEY, *bodies})
+    if arm is not None:
+        if arm.variant == CONTROL_KEY:
+            return None
+        return CompiledPageVariant(key=arm.variant, body=bodies[arm.variant])
     if not targets:
         return None
     chosen, _ = choose_variant(targets, frozenset(segments.targetable), segments.facts, clock.now())
     if chosen is None or chosen.is_fallback:
         return None
     return CompiledPageVariant(key=chosen.key, body=bodies[chosen.key])
+
+
+def page_target_key(page_id: int) -> str:
+    return f"{PAGE_PREFIX}{page_id}"
+
+
+def page_variant_keys(key: str) -> set[str] | None:
+    """An experiment's possible arms on `page:<page id>`: the page's own body and its live
+    variants; None when no live personalized page has that id."""
+    from pages.models import PageVariant
+    from pages.selectors import live_pages_by_id
+
+    page_id = key.removeprefix(PAGE_PREFIX)
+    if not page_id.isdigit() or not live_pages_by_id([int(page_id)]):
+        return None
+    live = PageVariant.objects.filter(page_id=int(page_id), live=True)
+    return {CONTROL_KEY, *live.values_list("key", flat=True)}
 
 
 def live_variant_bodies(page_id: int, version: Any) -> list[Any]:

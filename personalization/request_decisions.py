@@ -2,6 +2,7 @@
 placements of the page decided together (template tags leave markers; the middleware
 resolves them in one decision)."""
 
+from collections.abc import Container
 from typing import Any
 
 from django.conf import settings
@@ -9,7 +10,8 @@ from django.http import HttpRequest
 
 from core import clock
 from core.request_context import rule_context
-from personalization.services import Decision, decide, segments_for
+from experiments.selectors import Assignment
+from personalization.services import Decision, decide, segments_for, target_experiment_arm
 from segments.models import Segment
 from segments.selectors import VisitorSegments
 from tracking.rule_fields.iso_codes import COUNTRIES
@@ -93,6 +95,18 @@ def requested_placements(request: HttpRequest) -> list[str]:
     if not hasattr(request, "_pz_placements"):
         request._pz_placements = []  # type: ignore[attr-defined]
     return request._pz_placements  # type: ignore[attr-defined]
+
+
+def request_experiment_arm(
+    request: HttpRequest, key: str, available: Container[str]
+) -> Assignment | None:
+    """This request's visitor's arm of the experiment on `key` (see
+    `target_experiment_arm`), its first exposure recorded; never in a preview."""
+    if getattr(request, "is_preview", False):
+        return None
+    return target_experiment_arm(
+        request_segments(request), key, preview_segments(request), available
+    )
 
 
 def decide_for_request(request: HttpRequest, keys: list[str]) -> Decision:

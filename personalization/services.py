@@ -8,7 +8,7 @@ cache or the database degrades to fallback content; a page is never broken by it
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -362,6 +362,28 @@ def _experiment_assignments(
     except DatabaseError:
         logger.warning("experiments unavailable; showing targeted content", exc_info=True)
         return {}
+
+
+def target_experiment_arm(
+    segments: VisitorSegments,
+    key: str,
+    forced_segments: list[str] | None,
+    available: Container[str],
+    now: datetime | None = None,
+) -> Assignment | None:
+    """The visitor's arm of the experiment on a target the caller renders itself (a
+    page's whole body, `page:<page id>`), if its variant is `available`; its first
+    exposure is recorded as decide records a placement's. None in a staff preview, in the
+    holdout, or without tracking consent."""
+    if in_holdout(segments, forced_segments):
+        return None
+    targeting = frozenset(segments.targetable)
+    assignment = _experiment_assignments(segments, [key], targeting, forced_segments).get(key)
+    if assignment is None or assignment.variant not in available:
+        return None
+    if segments.canonical_visitor_id:
+        _log_exposures(segments.canonical_visitor_id, [assignment], now or clock.now())
+    return assignment
 
 
 def _log_exposures(visitor_id: str, exposures: list[Assignment], now: datetime) -> None:

@@ -19,9 +19,10 @@ class GoalSerializer(serializers.Serializer):
 class ExperimentInputSerializer(serializers.Serializer):
     key = serializers.SlugField(max_length=100)
     name = serializers.CharField(max_length=200, required=False)
-    # A placement key, or a page's personalized block (`block:<page id>:<block id>`).
+    # A placement key, a page's personalized block (`block:<page id>:<block id>`) or a
+    # page's body, its arms naming its page variants (`page:<page id>`).
     placement = serializers.RegexField(
-        r"\A(?:[A-Za-z0-9_-]{1,100}|block:[0-9]{1,12}:[A-Za-z0-9-]{1,64})\Z"
+        r"\A(?:[A-Za-z0-9_-]{1,100}|block:[0-9]{1,12}:[A-Za-z0-9-]{1,64}|page:[0-9]{1,12})\Z"
     )
     arms = ArmInputSerializer(many=True, min_length=2, max_length=10)
     traffic = serializers.FloatField(min_value=0.0001, max_value=1.0, default=1.0)
