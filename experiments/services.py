@@ -31,7 +31,7 @@ from experiments.selectors import (
     current_weights,
     exposure_cache_key,
 )
-from experiments.targets import target_variant_keys
+from experiments.targets import target_promoter, target_variant_keys
 from segments.models import Segment
 from tracking import analytics
 from tracking.event_validation import EVENT_TYPES
@@ -343,11 +343,13 @@ def current_results(
 @transaction.atomic
 def promote_winner(
     *, experiment: Experiment, arm_key: str, user: Any = None, override_reason: str = ""
-) -> Placement:
+) -> Any:
     """Make the winning arm's variant the placement's default (its fallback, shown to
     everyone no other variant targets), publish that, and stop the experiment. An arm
     that harms a guardrail in the current results is refused unless `override_reason`
-    says why; the override is logged with the promotion, by `user`."""
+    says why; the override is logged with the promotion, by `user`. Another target is
+    promoted by its registered promoter (`experiments.targets`), or refused (409).
+    Returns what now shows the winner (the placement, or e.g. the page)."""
     arm = experiment.arms.filter(key=arm_key).first()
     if arm is None:
         raise ExperimentError("Unknown arm.", {"arm": arm_key})
@@ -361,10 +363,16 @@ def promote_winner(
             {"override_reason": f"required: arm {arm_key} harms {events}"},
         )
     if experiment.placement_id is None:
-        raise ExperimentConflict(
-            "The winner of a page block's experiment is made its default in the page editor.",
-            {"arm": "promote it in the page editor"},
-        )
+        promote = target_promoter(experiment.target)
+        if promote is None:
+            raise ExperimentConflict(
+                "The winner of a page block's experiment is made its default in the page editor.",
+                {"arm": "promote it in the page editor"},
+            )
+        # E.g. a page target: the winning variant's body published as the page's.
+        shown_by = promote(experiment.target, arm.variant_key, user)
+        _stop_as_promoted(experiment, arm, user, harmed, override_reason, old_default=None)
+        return shown_by
     placement = Placement.objects.select_for_update().get(pk=experiment.placement_id)
     losing = set(experiment.arms.exclude(key=arm_key).values_list("variant_key", flat=True))
     now = clock.now()
@@ -378,11 +386,25 @@ def promote_winner(
     editor = user if getattr(user, "pk", None) else None
     # Publishing logs "wagtail.publish" on the placement, by the same user.
     placement.save_revision(user=editor).publish(user=editor)
+    _stop_as_promoted(experiment, arm, user, harmed, override_reason, old_default=old_default)
+    return placement
+
+
+def _stop_as_promoted(
+    experiment: Experiment,
+    arm: Any,
+    user: Any,
+    harmed: list[str],
+    override_reason: str,
+    *,
+    old_default: str | None,
+) -> None:
+    """Stop the experiment with `arm` as its winner, audited (with any guardrail override)."""
     before = _audit_state(experiment)
     if experiment.status == Experiment.Status.RUNNING:
-        experiment_stop(experiment=experiment, winner=arm_key, user=user)
+        experiment_stop(experiment=experiment, winner=arm.key, user=user)
     else:
-        Experiment.objects.filter(pk=experiment.pk).update(winner=arm_key)
+        Experiment.objects.filter(pk=experiment.pk).update(winner=arm.key)
     experiment.refresh_from_db()
     after: dict[str, Any] = {**_audit_state(experiment), "placement_default": arm.variant_key}
     if harmed:
@@ -395,7 +417,6 @@ def promote_winner(
         after=after,
     )
     transaction.on_commit(bump_config_version)
-    return placement
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,36 @@ def page_variant_keys(key: str) -> set[str] | None:
     return {CONTROL_KEY, *live.values_list("key", flat=True)}
 
 
+def promote_page_variant(key: str, variant_key: str, user: Any) -> Any:
+    """An experiment's winner on `page:<page id>` becomes the page: the winning variant's
+    body published as a new revision of the page (the control changes nothing). The
+    variants stay as they are for their segments."""
+    from django.core.exceptions import PermissionDenied
+
+    from experiments.services import ExperimentConflict
+    from pages.models import PageVariant
+    from pages.selectors import live_pages_by_id
+
+    page_id = int(key.removeprefix(PAGE_PREFIX))
+    page = live_pages_by_id([page_id]).get(page_id)
+    if page is None:
+        raise ExperimentConflict("The page is no longer live.", {"arm": "page not live"})
+    editor = user if getattr(user, "pk", None) else None
+    if editor is not None and not page.permissions_for_user(editor).can_publish():
+        raise PermissionDenied("Publishing this page needs the page's publish permission.")
+    if variant_key == CONTROL_KEY:
+        return page
+    variant = PageVariant.objects.filter(page_id=page_id, key=variant_key, live=True).first()
+    if variant is None:
+        raise ExperimentConflict(
+            f"The page variant {variant_key} is no longer live; edit the page by hand.",
+            {"arm": f"variant {variant_key} not live"},
+        )
+    page.body = variant.body.raw_data
+    page.save_revision(user=editor, log_action=True).publish(user=editor)
+    return page
+
+
 def live_variant_bodies(page_id: int, version: Any) -> list[Any]:
     """The bodies of a page's live variants (their personalized blocks are decidable)."""
     return list(live_page_variants.for_page(page_id, version)[1].values())

@@ -117,3 +117,36 @@ def test_arms_name_live_variants_only(page):
     with pytest.raises(ExperimentError) as error:
         experiment_create(key="x", name="x", placement_key=page_target_key(page.pk), arms=arms())
     assert "arms[1].variant" in error.value.fields
+
+
+def test_promoting_a_variant_publishes_its_body_as_the_page(client, staff_client, page):
+    experiment = started(page)
+    revisions = page.revisions.count()
+    response = staff_client.post(
+        "/api/v1/experiments/page-test/promote", {"arm": "b"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["winner"] == "b" and response.json()["status"] == "stopped"
+    page.refresh_from_db()
+    assert page.revisions.count() == revisions + 1
+    assert page.live_revision_id == page.latest_revision_id  # published
+    client.cookies.clear()
+    assert b"Bold page" in client.get("/").content  # everyone gets the winner now
+    experiment.refresh_from_db()
+    assert experiment.winner == "b"
+
+
+def test_promoting_a_block_winner_is_still_refused(staff_client):
+    from pages.block_catalog import block_key
+    from pages.tests.factories import personalized
+
+    block = personalized("Hero", "Welcome", [("bold", {"countries": "IS"}, "Bold move")])
+    home = home_page([block])
+    arms = [{"key": "a", "variant": "default"}, {"key": "b", "variant": "bold"}]
+    key = block_key(home.pk, home.body[0].id)
+    experiment_start(
+        experiment=experiment_create(key="blk", name="blk", placement_key=key, arms=arms)
+    )
+    response = staff_client.post("/api/v1/experiments/blk/promote", {"arm": "b"}, format="json")
+    assert response.status_code == 409
+    assert "page editor" in response.content.decode()
