@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from content.models import Placement
 from core import clock
 from core.audit import record_change, snapshot
 from core.config_version import bump_config_version
+from core.replicas import replica_alias
 from experiments import statistics
 from experiments.assignment import (
     BUCKETS,
@@ -486,7 +487,8 @@ def arm_counts(experiment: Experiment) -> ExperimentCounts:
         *guardrails,
         experiment.pk,
     ]
-    with connection.cursor() as cursor:
+    # The heaviest read of the results: on the replica when there is one.
+    with connections[replica_alias()].cursor() as cursor:
         cursor.execute(sql, params)
         rows = {(row[0], int(row[1])): row for row in cursor.fetchall()}
     arms = [arm.key for arm in experiment.arms.all()]

@@ -131,6 +131,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Writers take the lock up front: concurrent ingests wait instead of failing "locked".
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+# Heavy read-only queries may go to a replica (core/replicas.py); writes never do.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+    # Tests read the test database through it (the same server; no second test database).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.replicas.PrimaryReplicaRouter"]
 if os.environ.get("PZ_TEST_DATABASE_NAME"):
     # Lets CI point a real Celery worker at the database the test run creates.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["PZ_TEST_DATABASE_NAME"]}
