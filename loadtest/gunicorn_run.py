@@ -279,15 +279,17 @@ def queue_depth_and_delete(broker_url: str, queue: str) -> int | None:
 
 
 class QueueLag:
-    """Samples the run's queues every `interval` s in a thread: messages (ready and
-    unacknowledged) and the age of the oldest one, from `rabbitmqctl list_queues` (task
-    messages carry their publish time, config/celery.py). Without rabbitmqctl, no samples."""
+    """Samples the run's queues every `interval` s in a thread: messages waiting (ready),
+    the age of the oldest waiting one, and messages held by workers (unacknowledged:
+    running, or reserved until a countdown, e.g. trigger checks minutes later), from
+    `rabbitmqctl list_queues` (task messages carry their publish time, config/celery.py).
+    Lag is the age of the oldest waiting message. Without rabbitmqctl, no samples."""
 
     def __init__(self, queues: list[str], interval: float) -> None:
         import threading
 
         self.queues, self.interval = queues, interval
-        self.samples: list[tuple[float, dict[str, tuple[int, float]]]] = []
+        self.samples: list[tuple[float, dict[str, tuple[int, float, int]]]] = []
         self.started = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -300,14 +302,22 @@ class QueueLag:
         self._stop.set()
         self._thread.join(timeout=30)
 
-    def sample(self) -> dict[str, tuple[int, float]] | None:
+    def sample(self) -> dict[str, tuple[int, float, int]] | None:
         binary = shutil.which("rabbitmqctl")
         if binary is None:
             self.error = "rabbitmqctl not found"
             return None
         try:
             out = subprocess.run(  # noqa: S603 - fixed argv
-                [binary, "-q", "list_queues", "name", "messages", "head_message_timestamp"],
+                [
+                    binary,
+                    "-q",
+                    "list_queues",
+                    "name",
+                    "messages_ready",
+                    "head_message_timestamp",
+                    "messages_unacknowledged",
+                ],
                 capture_output=True,
                 text=True,
                 timeout=30,
@@ -324,7 +334,8 @@ class QueueLag:
                 messages = int(parts[1]) if parts[1].isdigit() else 0
                 stamp = parts[2].strip() if len(parts) > 2 else ""
                 age = max(0.0, now - int(stamp)) if stamp.isdigit() and messages else 0.0
-                found[parts[0]] = (messages, age)
+                held = int(parts[3]) if len(parts) > 3 and parts[3].strip().isdigit() else 0
+                found[parts[0]] = (messages, age, held)
         self.samples.append((time.monotonic() - self.started, found))
         return found
 
@@ -334,11 +345,11 @@ class QueueLag:
             self._stop.wait(self.interval)
 
     def drain(self, timeout: float) -> float | None:
-        """Seconds until every queue is empty (None: not within `timeout`)."""
+        """Seconds until no message waits in any queue (None: not within `timeout`)."""
         started = time.monotonic()
         while time.monotonic() - started < timeout:
             found = self.sample()
-            if found is not None and not any(messages for messages, _ in found.values()):
+            if found is not None and not any(messages for messages, _, _ in found.values()):
                 return time.monotonic() - started
             time.sleep(2)
         return None
@@ -346,19 +357,22 @@ class QueueLag:
     def report(self) -> list[str]:
         if not self.samples:
             return [f"queue lag: no samples ({self.error or 'rabbitmqctl unavailable'})"]
-        lines = ["queue lag (oldest message age, s) and depth over the run, per queue:"]
+        lines = [
+            "queue lag (age of the oldest waiting message, s), messages waiting and held by "
+            "workers (running or reserved until a countdown), per queue:"
+        ]
         for queue in self.queues:
-            ages = [found.get(queue, (0, 0.0))[1] for _, found in self.samples]
-            depths = [found.get(queue, (0, 0.0))[0] for _, found in self.samples]
-            if not any(depths):
+            rows = [found.get(queue, (0, 0.0, 0)) for _, found in self.samples]
+            ages, depths, held = ([row[i] for row in rows] for i in range(3))
+            if not any(depths) and not any(held):
                 lines.append(f"  {queue:<36} empty throughout")
                 continue
             lines.append(
                 f"  {queue:<36} lag max {max(ages):5.0f}  mean {sum(ages) / len(ages):5.1f}  "
-                f"depth max {max(depths):6d}  at end {depths[-1]:6d}"
+                f"waiting max {max(depths):6d}  at end {depths[-1]:6d}  held at end {held[-1]:5d}"
             )
         timeline = ", ".join(
-            f"{at:.0f}s:{max((age for _, age in found.values()), default=0):.0f}"
+            f"{at:.0f}s:{max((row[1] for row in found.values()), default=0):.0f}"
             for at, found in self.samples
         )
         lines.append(f"  max lag over all queues by time: {timeline}")
