@@ -13,6 +13,7 @@ from django.db import transaction
 from core import clock
 from core.audit import record_change, snapshot
 from core.config_version import CONFIG_VERSION_KEY, bump_config_version, ensure_version
+from core.errors import Conflict, Invalid
 from segments.conditions import (
     InvalidRule,
     RuleError,
@@ -50,12 +51,8 @@ AUDITED_FIELDS = (
 )
 
 
-class SegmentError(ValueError):
-    """A segment that cannot be saved; `fields` maps input fields to reasons."""
-
-    def __init__(self, message: str, fields: dict[str, Any]):
-        super().__init__(message)
-        self.fields = fields
+class SegmentError(Invalid):
+    """A segment that cannot be saved (400); `fields` maps input fields to reasons."""
 
 
 @dataclass(frozen=True)
@@ -160,9 +157,13 @@ def segment_save(
     is_active: bool = True,
     segment: Segment | None = None,
     user: Any = None,
+    new: bool = False,
 ) -> Segment:
     """Create or update a segment after validating its rule; the one write path used by the
-    API, the admin and the demo loader. The change is audited as made by `user`."""
+    API, the admin and the demo loader. The change is audited as made by `user`. With
+    `new`, an existing key is a `Conflict` (409) rather than an update."""
+    if new and Segment.objects.filter(key=key).exists():
+        raise Conflict("A segment with this key exists.", {"key": "already exists"})
     if kind not in Segment.Kind.values:
         raise SegmentError(
             "Unknown segment kind.", {"kind": f"must be one of {Segment.Kind.values}"}
@@ -224,7 +225,7 @@ def segment_delete(*, segment: Segment, user: Any = None) -> None:
         if segment.key in referenced_segments(other.rule or {}) or other.parent_id == segment.pk
     ]
     if dependants:
-        raise SegmentError(
+        raise Conflict(
             "Other segments depend on this one.", {"segment": f"used by {', '.join(dependants)}"}
         )
     record_change(

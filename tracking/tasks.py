@@ -11,11 +11,6 @@ def refresh_rfm_scores_task() -> int:
     return services.refresh_rfm_scores().customers
 
 
-@shared_task(acks_late=True, max_retries=3, default_retry_delay=10)
-def rebuild_profile_task(visitor_id: str) -> None:
-    services.rebuild_profile(visitor_id=visitor_id)
-
-
 @shared_task(acks_late=True, max_retries=3, default_retry_delay=60)
 def apply_retention_task() -> dict[str, int]:
     """Purge events past `PZ_EVENT_RETENTION_DAYS` and the profiles that orphans."""

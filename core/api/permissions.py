@@ -11,7 +11,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from core.permissions import can_view_visitor_data, permission_codename
+from core.permissions import permission_codename
+from core.selectors import ActiveServerKey
 
 METHOD_ACTIONS = {
     "GET": "view",
@@ -22,16 +23,6 @@ METHOD_ACTIONS = {
     "PATCH": "change",
     "DELETE": "delete",
 }
-
-
-class CanViewVisitorData(BasePermission):
-    """Staff holding `VISITOR_DATA_PERMISSION` (for screens and endpoints that show
-    individual visitors, on top of their model permission)."""
-
-    message = "Individual visitors are shown only to roles that may view visitor data."
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return can_view_visitor_data(request.user)
 
 
 def required_permissions(view: Any, method: str) -> list[str] | None:
@@ -63,3 +54,16 @@ class HasModelPermissions(BasePermission):
             return False
         needed = required_permissions(view, request.method or "")
         return needed is not None and user.has_perms(needed)
+
+
+class ServerKeyOrModelPermissions(BasePermission):
+    """The shop's backend (a server key) for the methods the view lists in
+    `server_key_methods` (API.md: it writes products and customers, nothing else), or
+    staff with the model permission of the method."""
+
+    message = "You do not have the permission this operation needs."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if isinstance(request.auth, ActiveServerKey):
+            return (request.method or "").upper() in getattr(view, "server_key_methods", ())
+        return HasModelPermissions().has_permission(request, view)

@@ -48,7 +48,7 @@ class PartitionEvents(migrations.RemoveConstraint):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracking", "0005_event_id_unique_per_visitor"),
+        ("tracking", "0007_email_marketing"),
     ]
 
     operations = [
