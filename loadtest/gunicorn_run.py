@@ -363,7 +363,7 @@ class QueueLag:
         ]
         for queue in self.queues:
             rows = [found.get(queue, (0, 0.0, 0)) for _, found in self.samples]
-            ages, depths, held = ([row[i] for row in rows] for i in range(3))
+            depths, ages, held = ([row[i] for row in rows] for i in range(3))
             if not any(depths) and not any(held):
                 lines.append(f"  {queue:<36} empty throughout")
                 continue
