@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "tracking",
     "catalog",
     "segments",
+    "integrations",
     "content",
     "experiments",
     "personalization",
