@@ -665,7 +665,7 @@ def covariate_counts(
         FROM per_visitor GROUP BY arm
     """  # noqa: S608 - only fixed fragments are interpolated; values are parameters
     params = [*goal_params, since, since, experiment.goal_event, since, experiment.pk]
-    with connection.cursor() as cursor:
+    with connections[replica_alias()].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     result: dict[str, dict[str, statistics.CovariateCounts]] = {
