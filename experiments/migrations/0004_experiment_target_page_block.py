@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("content", "0001_initial"),
-        ("experiments", "0002_allocation_periods"),
+        ("experiments", "0003_experiment_cuped"),
     ]
 
     operations = [
