@@ -154,7 +154,7 @@ def clean_stock(value: Any) -> int | None:
         raise ValueError("must be a whole number of at least 0")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()):
         value = int(value.strip())
     if not isinstance(value, int) or value < 0 or value > 2_147_483_647:
         raise ValueError("must be a whole number of at least 0")

@@ -4,5 +4,5 @@ from catalog.api import views
 
 urlpatterns = [
     path("products", views.ProductsApi.as_view(), name="api-products"),
-    path("products/<str:product_id>", views.ProductDetailApi.as_view(), name="api-product"),
+    path("products/<path:product_id>", views.ProductDetailApi.as_view(), name="api-product"),
 ]

@@ -105,6 +105,8 @@ class SegmentMembersApi(SegmentApiView):
     # Members are individual visitors: analysts, who see aggregates only, are refused.
     extra_permissions = (VISITOR_DATA_PERMISSION,)
     permission_actions = {"POST": "change"}
+    # A bad id is reported by its path (`add.customer_ids[2]`); the others are kept.
+    validates_each_item = True
 
     @extend_schema(
         parameters=[OpenApiParameter("page", int, description="1-based page of 100 members")],
