@@ -19,7 +19,7 @@ Then `decide(visitor_id, 3 placements, context)` in-process, warm (every cache f
 with the fragment cache emptied before each call, for the visitor not in the cache (their
 profile and recent-events keys deleted before each call, as for a visitor's first request
 in a day: the database reads of the cold path) and for a new visitor id per call (never
-seen: no profile), next to `visitor_segments` (the segment evaluation `decide` starts
+seen: no profile), next to `visitor_context` (the segment evaluation `decide` starts
 with) as baseline.
 
 `--delivery-compare-wp DIR` also runs the wagtail-personalisation project in DIR (its
@@ -237,7 +237,7 @@ def _decide_results(case: str, figures: dict[str, Any], args: argparse.Namespace
             stats[name],
             base,
             percentiles=("p50", "p99"),
-            note="3 placements; baseline: visitor_segments {pct}",
+            note="3 placements; baseline: visitor_context {pct}",
         )
     p99 = stats["decide_warm"]["wall"]["p99"]
     target = args.delivery_decide_target_us
@@ -392,7 +392,7 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
     from core import clock
     from personalization.services import decide
     from segments.models import Segment
-    from segments.selectors import recent_cache_key, visitor_segments
+    from segments.selectors import recent_cache_key, visitor_context
     from tracking.selectors import profile_cache_key
 
     visitor_id, stored = _set_up(options)
@@ -433,7 +433,7 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
     visitor_keys = [profile_cache_key(visitor_id), recent_cache_key(visitor_id)]
     new_visitors = (f"bench-new-visitor-{n}" for n in count())
     calls: dict[str, Callable[[], Any]] = {
-        "segments": lambda: visitor_segments(visitor_id, context),
+        "segments": lambda: visitor_context(visitor_id, context),
         "decide_warm": lambda: decide(
             visitor_id=visitor_id, placement_keys=DECIDE_PLACEMENTS, context=context
         ),
@@ -462,13 +462,13 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
                 cache.delete_many(visitor_keys)
             timed(calls[name], decide_wall[name], decide_cpu[name])
 
-    segments = visitor_segments(visitor_id, context, now=clock.now())
+    segments = visitor_context(visitor_id, context, now=clock.now())
     figures: dict[str, Any] = {
         "setup": {
             "segments": Segment.objects.count(),
             "rule_segments": Segment.objects.filter(kind=Segment.Kind.RULE).count(),
             "real_time_only": Segment.objects.filter(real_time_only=True).count(),
-            "matched": len(segments.keys),
+            "matched": len(segments.segments),
             "targetable": len(segments.targetable),
             "placements": len(PLACEMENTS),
             "variants": sum(len(variants) for variants in PLACEMENTS.values()),
@@ -827,7 +827,7 @@ def _set_up(options: dict[str, Any]) -> tuple[str, int]:
 PROFILED = (
     ("_fill", "personalization/middleware.py"),
     ("decide", "personalization/services.py"),
-    ("visitor_segments", "segments/selectors.py"),
+    ("visitor_context", "segments/selectors.py"),
     ("evaluate_segments", "segments/conditions"),
     ("choose_variant", "content/targeting.py"),
     ("render_component", "content/rendering.py"),

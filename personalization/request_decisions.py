@@ -9,8 +9,8 @@ from django.http import HttpRequest
 
 from core import clock
 from core.request_context import rule_context
-from personalization.services import Decision, decide, segments_for
-from segments.selectors import VisitorSegments
+from personalization.services import Decision, decide, visitor_context_for
+from segments.visitor_context import VisitorContext
 
 MARKER = "<!--pz:placement:{key}-->"
 PREVIEW_SEGMENTS_PARAM = "pz_preview_segments"
@@ -49,20 +49,17 @@ def preview_segments(request: HttpRequest) -> list[str] | None:
     return [key for key in raw.split(",") if key][:50]
 
 
-def _evaluated_segments(request: HttpRequest) -> tuple[VisitorSegments, bool]:
-    """Segments evaluated once per request, shared by `pz_if_segment` and the decision."""
+def request_visitor(request: HttpRequest) -> VisitorContext:
+    """The visitor's context (segments evaluated) once per request, shared by
+    `pz_if_segment` and the decision."""
     if not hasattr(request, "_pz_segments"):
-        request._pz_segments = segments_for(  # type: ignore[attr-defined]
+        request._pz_segments = visitor_context_for(  # type: ignore[attr-defined]
             getattr(request, "pz_visitor_id", None),
             request_context(request),
             clock.now(),
             preview_segments(request),
         )
     return request._pz_segments  # type: ignore[attr-defined]
-
-
-def request_segments(request: HttpRequest) -> VisitorSegments:
-    return _evaluated_segments(request)[0]
 
 
 def requested_placements(request: HttpRequest) -> list[str]:
@@ -78,5 +75,5 @@ def decide_for_request(request: HttpRequest, keys: list[str]) -> Decision:
         context=request_context(request),
         locale=getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE,
         forced_segments=preview_segments(request),
-        evaluated=_evaluated_segments(request),
+        evaluated=request_visitor(request),
     )

@@ -211,9 +211,9 @@ def visitor_input(visitor_id: str | None, *, now: datetime) -> VisitorInput | No
     # Never seen: the profile cache remembers it until their first event, so cookie-only
     # visitors cost this one cache read, not two queries per request.
     entry = profile_entry_from(visitor_id, cached.get(profile_key))
-    if entry is None or not consent_of(entry)["personalization"]:
+    if entry is None or not consent_of(entry).personalization:
         return None
-    state = entry["state"]
+    state = entry.state
     activity = cached.get(activity_key) if state.visitor_id == visitor_id else None
     new_stamp = False
     if activity is None or activity.get("unknown"):

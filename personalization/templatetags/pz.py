@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
 
 from core.identity import identity_token_for
-from personalization.request_decisions import MARKER, request_segments, requested_placements
+from personalization.request_decisions import MARKER, request_visitor, requested_placements
 
 register = template.Library()
 
@@ -49,7 +49,7 @@ class SegmentConditionNode(template.Node):
     def render(self, context: template.Context) -> str:
         request = context.get("request")
         keys = {str(key.resolve(context)) for key in self.keys}
-        member = request is not None and bool(keys & set(request_segments(request).targetable))
+        member = request is not None and bool(keys & set(request_visitor(request).targetable))
         return (self.nodelist_true if member else self.nodelist_false).render(context)
 
 

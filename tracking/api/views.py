@@ -97,7 +97,7 @@ class ConsentApi(PublicApiView):
             tracking=data.get("tracking"),
             personalization=data.get("personalization"),
         )
-        consent = selectors.consent_of(selectors.cache_entry(profile))
+        consent = selectors.consent_of(selectors.cache_entry(profile)).as_dict()
         return Response(
             ConsentOutputSerializer(
                 {"visitor_id": visitor_id, **consent, "updated_at": profile.consent_updated_at}
@@ -109,9 +109,9 @@ def visitor_profile_response(visitor_id: str) -> dict[str, Any]:
     entry = selectors.get_profile_entry(visitor_id)
     if entry is None:
         raise Http404
-    document = profile_document(entry["state"], clock.now(), selectors.profile_settings())
+    document = profile_document(entry.state, clock.now(), selectors.profile_settings())
     document["visitor_id"] = visitor_id
-    document["consent"] = selectors.consent_of(entry)
+    document["consent"] = selectors.consent_of(entry).as_dict()
     document["segments"] = []
     for section in registered_sections():
         if section.profile_summary is not None:

@@ -18,6 +18,7 @@ from content.placeholders import resolve, visitor_values
 from content.rendering import render_component
 from core import clock
 from segments.services import static_members_change
+from tracking.profile_entry import ProfileEntry
 from triggers import matching, webhook_targets
 from triggers.matching import Entry
 from triggers.models import (
@@ -49,14 +50,14 @@ def delivery_error(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def email_address(profile_entry: dict[str, Any] | None) -> str:
-    if not profile_entry or profile_entry["state"].customer_key is None:
+def email_address(profile_entry: ProfileEntry | None) -> str:
+    if not profile_entry or profile_entry.state.customer_key is None:
         return ""
-    return str(profile_entry["state"].attributes.get("email") or "")
+    return str(profile_entry.state.attributes.get("email") or "")
 
 
-def placeholder_values(profile_entry: dict[str, Any]) -> dict[str, Any]:
-    state = profile_entry.get("state")
+def placeholder_values(profile_entry: ProfileEntry | None) -> dict[str, Any]:
+    state = profile_entry.state if profile_entry else None
     attributes = dict(state.attributes) if state else {}
     context = dict(state.last_context or {}) if state else {}
     return visitor_values(attributes, context, shop_name=settings.PZ_SHOP_NAME)
@@ -87,7 +88,7 @@ def render_action(
     *,
     trigger: Trigger,
     visitor_id: str,
-    profile_entry: dict[str, Any],
+    profile_entry: ProfileEntry | None,
     occurrence_key: str,
     entry: Entry | None,
     now: datetime,

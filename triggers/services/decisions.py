@@ -23,6 +23,7 @@ from segments.conditions import (
     referenced_segments,
 )
 from tracking.models import Event
+from tracking.profile_entry import ProfileEntry
 from tracking.profile_state import profile_document
 from tracking.selectors import consent_of, get_profile_entry, profile_settings
 from triggers import matching
@@ -83,7 +84,7 @@ class FactsCache:
                 grew = True
         return grew
 
-    def profile_entry(self, visitor_id: str) -> dict[str, Any] | None:
+    def profile_entry(self, visitor_id: str) -> ProfileEntry | None:
         if visitor_id not in self._entries:
             self._entries[visitor_id] = get_profile_entry(visitor_id)
         return self._entries[visitor_id]
@@ -200,7 +201,9 @@ class FactsCache:
         if visitor_id not in self._events:
             self.preload([visitor_id])
         if visitor_id not in self._facts:
-            state = self.profile_entry(visitor_id)["state"]  # type: ignore[index]
+            entry = self.profile_entry(visitor_id)
+            assert entry is not None  # noqa: S101 - facts are read for known visitors only
+            state = entry.state
             local = self.now.astimezone(store_zone())
             context = {
                 **(state.last_context or {}),
@@ -217,9 +220,9 @@ class FactsCache:
         facts = self._facts[visitor_id]
         if with_segments:
             if visitor_id not in self._segments:
-                from segments.selectors import visitor_segments
+                from segments.selectors import visitor_context
 
-                keys = visitor_segments(visitor_id, dict(facts.context), now=self.now).keys
+                keys = visitor_context(visitor_id, dict(facts.context), now=self.now).segments
                 self._segments[visitor_id] = frozenset(keys)
             facts = replace(facts, segments=self._segments[visitor_id])
         return facts
@@ -253,7 +256,7 @@ def assess(
         detail = f"{trigger.cancel_event} since the entry event" if cancelled else "none"
         if not result.add(Check.CANCEL_EVENT, not cancelled, detail) and not full:
             return result
-    consent = consent_of(profile_entry)[trigger.consent]
+    consent = consent_of(profile_entry).allows(trigger.consent)
     if not result.add(Check.CONSENT, consent, f"{trigger.consent} consent") and not full:
         return result
     if trigger.action == Trigger.Action.EMAIL:
@@ -507,7 +510,7 @@ def decide_occurrences(
             rendered = render_action(
                 trigger=trigger,
                 visitor_id=visitor_id,
-                profile_entry=facts.profile_entry(visitor_id) or {},
+                profile_entry=facts.profile_entry(visitor_id),
                 occurrence_key=occurrence.key,
                 entry=occurrence.entry,
                 now=now,
