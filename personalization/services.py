@@ -227,8 +227,8 @@ def decide(
             popup = _triggered_popup(visitor, visitor_id)
         if popup is not None:
             values = _placeholder_values(visitor, reasons.TRIGGER, context, popup.body[0].value)
-            variant = VariantTarget("trigger", popup.pk, 0, 0, False)
-            chosen.append(ChosenVariant(key, variant, reasons.TRIGGER, popup, values))
+            shown = VariantTarget("trigger", popup.pk, 0, 0, False)
+            chosen.append(ChosenVariant(key, shown, reasons.TRIGGER, popup, values))
             continue
         variant, reason = choose_variant(config.variants, targeting, facts, now)
         experiment = None

@@ -67,7 +67,7 @@ class FactsCache:
         self.longest: dict[str, int] = {}
         for trigger in triggers:
             self._want(trigger.conditions)
-        self._entries: dict[str, dict[str, Any] | None] = {}
+        self._entries: dict[str, ProfileEntry | None] = {}
         self._events: dict[str, list[dict[str, Any]]] = {}
         self._facts: dict[str, Facts] = {}
         self._segments: dict[str, frozenset[str]] = {}
