@@ -25,6 +25,7 @@ from tracking.api.serializers import (
     ConsentOutputSerializer,
     EventBatchSerializer,
     IngestResultSerializer,
+    VisitorProfileSerializer,
 )
 from tracking.middleware import set_request_visitor
 from tracking.models import VisitorProfile
@@ -127,7 +128,7 @@ class VisitorApi(APIView):
         if not is_visitor_id(visitor_id):
             raise Http404
 
-    @extend_schema(responses={200: dict}, summary="A visitor's profile")
+    @extend_schema(responses={200: VisitorProfileSerializer}, summary="A visitor's profile")
     def get(self, request: Request, visitor_id: str) -> Response:
         self._check_id(visitor_id)
         return Response(visitor_profile_response(visitor_id))
