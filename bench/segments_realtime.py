@@ -506,7 +506,7 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
 
     prepared = facts(InMemoryEventWindows(events, now=now))
     matched = evaluate_segments(catalog.rules, prepared)
-    assert list(warm.keys) == [*matched, *sorted(memberships)], (warm.keys, matched)  # noqa: S101
+    assert list(warm.segments) == [*matched, *sorted(memberships)], (warm.segments, matched)  # noqa: S101
 
     calls: dict[str, Callable[[], Any]] = {
         "baseline": lambda: get_profile_entry(visitor_id),
