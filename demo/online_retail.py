@@ -76,7 +76,7 @@ def load_online_retail_demo(
     data = read_retail_file(data_file or demo_data_file(), limit_invoices=limit_invoices)
     report = DemoLoadReport(invoices=len(data.invoices))
     report.products = upsert_products(rows=data.products)
-    categories = {row.product_id: row.category for row in data.products}
+    categories = {row.product_id: row.values["category"] for row in data.products}
 
     visitors, report.customers_created = known_visitor_ids(data.customer_ids)
     report.customers = len(visitors)

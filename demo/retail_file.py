@@ -31,7 +31,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TextIO
 
-from catalog.services import ProductRow
+from catalog.product_input import ProductRow
 from demo.categories import derive_category
 
 COLUMNS = (
@@ -171,12 +171,13 @@ def _product_row(product_id: str, descriptions: Counter[str], prices: list[float
     raw = counts.most_common(1)[0][0] if counts else f"Item {product_id}"
     title = tidy_title(raw)[:255]
     category = derive_category(raw)
-    return ProductRow(
-        product_id=product_id,
+    return ProductRow.of(
+        product_id,
         title=title,
         description=product_description(title, category),
         category=category,
         price=median_price(prices),
+        currency="GBP",
         in_stock=not is_out_of_stock(product_id),
     )
 

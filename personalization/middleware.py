@@ -15,7 +15,8 @@ from personalization.request_decisions import (
 )
 
 logger = logging.getLogger(__name__)
-MARKER_RE = re.compile(r"<!--pz:placement:([A-Za-z0-9_-]+)-->")
+# Placement keys, and personalized blocks of pages (`block:<page id>:<block id>`).
+MARKER_RE = re.compile(r"<!--pz:placement:([A-Za-z0-9_:-]+)-->")
 
 
 class PersonalizationMiddleware:

@@ -4,8 +4,10 @@ Each process keeps the active `TrainedModel` in memory, keyed by version; it ask
 cache which version is active at most every `PZ_RECOMMENDER_VERSION_CHECK_SECONDS` and
 loads a new artifact once when it changes (a training never blocks readers: they keep
 the old version until the new one is committed). A catalog snapshot (stock, titles,
-prices, categories aligned to the model's items) is refreshed when the catalog changes,
-checked every `PZ_RECOMMENDER_CATALOG_CHECK_SECONDS`.
+prices, categories aligned to the model's items) is refreshed when the catalog version
+(`catalog.version`, bumped by every catalog write, one cache read per call) changes, so
+removed and out-of-stock products leave results at once; bulk SQL that bypasses the
+catalog services is caught by a check every `PZ_RECOMMENDER_CATALOG_CHECK_SECONDS`.
 
 Per request: the visitor's recent products come from `selectors.visitor_activity` (one
 small indexed query, cached until their next event) plus the cart from the profile
@@ -31,7 +33,9 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 
+from catalog.version import catalog_version
 from core import clock
+from core.holdout import in_global_holdout
 from recommendations import selectors
 from recommendations.context import (
     SeasonRule,
@@ -67,6 +71,7 @@ class LoadedModel:
     model: TrainedModel
     catalog: CatalogSnapshot
     catalog_checked_at: float
+    catalog_version: int | None = None
     boosts: dict[tuple[Any, ...], np.ndarray | None] = field(default_factory=dict)
 
 
@@ -91,6 +96,7 @@ class VisitorInput:
     last_context: dict[str, Any]
     # The activity was rebuilt by this request: no result is cached under its stamp yet.
     new_stamp: bool = False
+    held_out: bool = False  # in the global holdout (core.holdout): popularity only
 
 
 _lock = threading.Lock()
@@ -122,14 +128,16 @@ def loaded_model() -> LoadedModel | None:
                 if current is None or current.version != version:
                     current = _load(version) or current
                     _loaded = current
-    if current is not None and (
-        now - current.catalog_checked_at >= settings.PZ_RECOMMENDER_CATALOG_CHECK_SECONDS
-    ):
-        current.catalog_checked_at = now
-        stamp = selectors.catalog_stamp()
-        if stamp != current.catalog.stamp:
-            current.catalog = _snapshot(current.model, stamp)
-            current.boosts = {}
+    if current is not None:
+        catalog_at = catalog_version()
+        if catalog_at != current.catalog_version or (
+            now - current.catalog_checked_at >= settings.PZ_RECOMMENDER_CATALOG_CHECK_SECONDS
+        ):
+            current.catalog_checked_at, current.catalog_version = now, catalog_at
+            stamp = f"{catalog_at}:{selectors.catalog_stamp()}"
+            if stamp != current.catalog.stamp:
+                current.catalog = _snapshot(current.model, stamp)
+                current.boosts = {}
     return current
 
 
@@ -144,9 +152,14 @@ def _load(version: int) -> LoadedModel | None:
     except Exception:
         logger.exception("recommender v%s cannot be loaded; keeping the loaded version", version)
         return None
-    catalog = _snapshot(model, selectors.catalog_stamp())
+    catalog_at = catalog_version()
+    catalog = _snapshot(model, f"{catalog_at}:{selectors.catalog_stamp()}")
     return LoadedModel(
-        version=version, model=model, catalog=catalog, catalog_checked_at=time.monotonic()
+        version=version,
+        model=model,
+        catalog=catalog,
+        catalog_checked_at=time.monotonic(),
+        catalog_version=catalog_at,
     )
 
 
@@ -214,6 +227,8 @@ def visitor_input(visitor_id: str | None, *, now: datetime) -> VisitorInput | No
     if entry is None or not consent_of(entry).personalization:
         return None
     state = entry.state
+    if in_global_holdout(entry.bucketing_id):
+        return VisitorInput(state.visitor_id, 0, [], [], [], {}, held_out=True)
     activity = cached.get(activity_key) if state.visitor_id == visitor_id else None
     new_stamp = False
     if activity is None or activity.get("unknown"):
@@ -258,6 +273,9 @@ def recommend(
         return Recommendations(strategy, [], True, None)
     now = now or clock.now()
     visitor = visitor_input(visitor_id, now=now)
+    if visitor is not None and visitor.held_out:
+        # The global holdout sees what a shop without personalization would show.
+        strategy, segment, visitor = "popular", None, None
     context = context or {}
     remembered = visitor.last_context if visitor else {}
     country = _clean(context.get("country") or remembered.get("country"), upper=True)

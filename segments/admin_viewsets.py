@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
+from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn
 from wagtail.admin.views import generic
@@ -156,6 +157,9 @@ class SegmentDeleteView(generic.DeleteView):
         return redirect(self.get_success_url())
 
 
+INSPECT_SECTIONS_HOOK = "pz_segment_inspect_sections"
+
+
 class SegmentInspectView(generic.InspectView):
     """The detail page: rule in words, size and trend, a few members, recompute, overlap."""
 
@@ -228,6 +232,10 @@ class SegmentInspectView(generic.InspectView):
         overlap_form.fields["b"].queryset = Segment.objects.exclude(pk=segment.pk).order_by("name")
         context["overlap_form"] = overlap_form
         context["children"] = segment.children.order_by("name")
+        # Higher apps add sections (insights: the segment's KPIs) through this hook.
+        context["extra_sections"] = [
+            section(self.request, segment) for section in hooks.get_hooks(INSPECT_SECTIONS_HOOK)
+        ]
         return context
 
 

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from core import clock
 from core.audit import record_change, snapshot
-from core.config_version import bump_config_version
+from core.config_version import CONFIG_VERSION_KEY, bump_config_version, ensure_version
 from core.errors import Conflict, Invalid
 from segments.conditions import (
     InvalidRule,
@@ -27,7 +27,10 @@ from segments.field_registry import current_registry
 from segments.memberships import materialize_segments, replace_memberships
 from segments.models import Segment, SegmentMembership
 from segments.selectors import (
+    RECENT_TTL_SECONDS,
+    current_catalog,
     effective_rule,
+    recent_activity_of,
     recent_cache_key,
     sql_compiler,
 )
@@ -378,6 +381,21 @@ def schedule_membership_refresh(visitor_ids: Iterable[str], *, debounce_seconds:
 
 def forget_recent_events(visitor_ids: Iterable[str]) -> None:
     cache.delete_many([recent_cache_key(visitor_id) for visitor_id in visitor_ids])
+
+
+def build_recent_windows(visitor_ids: Iterable[str]) -> int:
+    """Write the visitors' recent-event windows to the cache now, after their events were
+    stored, instead of leaving the first decide to read them (the cold path: ~5x a warm
+    decide). Two queries for the whole batch. Returns the visitors written."""
+    ids = list(visitor_ids)
+    if not ids:
+        return 0
+    catalog = current_catalog(ensure_version(cache.get(CONFIG_VERSION_KEY)))
+    recent = recent_activity_of(ids, catalog, clock.now())
+    cache.set_many(
+        {recent_cache_key(vid): entry for vid, entry in recent.items()}, RECENT_TTL_SECONDS
+    )
+    return len(recent)
 
 
 @transaction.atomic

@@ -38,6 +38,9 @@ class ProfileEntry:
     tracking_choice: bool | None
     personalization_choice: bool | None
     bucketing_id: str
+    marketing_email_choice: bool | None = None
+    marketing_email_confirmed: bool = False
+    marketing_email_address: str = ""
 
     @property
     def visitor_id(self) -> str:

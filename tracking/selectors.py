@@ -44,12 +44,16 @@ def state_from_model(profile: VisitorProfile) -> ProfileState:
 
 
 def cache_entry(profile: VisitorProfile) -> ProfileEntry:
-    """What the profile cache holds for a visitor: state, consent choices, bucketing id."""
+    """What the profile cache holds for a visitor: state, consent choices (marketing
+    e-mail's with its confirmation and address), bucketing id."""
     return ProfileEntry(
         state=state_from_model(profile),
         tracking_choice=profile.consent_tracking,
         personalization_choice=profile.consent_personalization,
         bucketing_id=profile.bucketing_id,
+        marketing_email_choice=profile.consent_marketing_email,
+        marketing_email_confirmed=profile.consent_marketing_email_confirmed_at is not None,
+        marketing_email_address=profile.marketing_email_address,
     )
 
 
@@ -109,6 +113,21 @@ def consent_of(entry: ProfileEntry | None) -> Consent:
             tracking=bool(default["tracking"]), personalization=bool(default["personalization"])
         )
     return entry.consent(default)
+
+
+def marketing_email_of(entry: ProfileEntry | None) -> dict[str, Any]:
+    """A visitor's marketing e-mail consent (never on by default; with double opt-in
+    only once confirmed) and the address to write to: a known customer's own, else the
+    one given with the consent."""
+    if entry is None:
+        return {"consent": False, "address": ""}
+    consent = entry.marketing_email_choice is True and (
+        entry.marketing_email_confirmed or not settings.PZ_EMAIL_DOUBLE_OPT_IN
+    )
+    state = entry.state
+    known = state.customer_key is not None
+    address = (state.attributes.get("email") if known else "") or entry.marketing_email_address
+    return {"consent": bool(consent), "address": str(address or "")}
 
 
 def rfm_cuts() -> RfmCuts:

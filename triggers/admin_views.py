@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
+from wagtail import hooks
 from wagtail.admin.views.generic.base import BaseOperationView, WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
@@ -14,6 +15,8 @@ from triggers import selectors, services
 from triggers.models import Trigger
 
 RECENT_FIRINGS = 20
+# Higher apps add sections to the results page (insights: contacted vs control).
+RESULTS_SECTIONS_HOOK = "pz_trigger_results_sections"
 
 
 class TriggerDryRunView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
@@ -46,6 +49,10 @@ class TriggerDryRunView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
         )
         context["stats"] = selectors.trigger_stats([self.trigger.pk])[self.trigger.pk]
         context["firings"] = selectors.firing_log(self.trigger)[:RECENT_FIRINGS] if allowed else []
+        context["extra_sections"] = [
+            section(self.request, self.trigger)
+            for section in hooks.get_hooks(RESULTS_SECTIONS_HOOK)
+        ]
         return context
 
 

@@ -3,6 +3,7 @@ attributes; the test-fire page shows counts, conversions and the dry run."""
 
 from typing import Any
 
+from django import forms
 from django.db.models import QuerySet
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -15,9 +16,23 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from core.admin_permissions import ViewOnlyPermissionPolicy
+from segments.field_registry import current_registry
 from triggers import selectors, services
 from triggers.admin_views import TriggerDryRunView, TriggerToggleView
-from triggers.models import EmailTemplate, Firing, Trigger
+from triggers.models import CouponOffer, EmailTemplate, Firing, Trigger
+
+
+class EventTypeSelect(forms.Select):
+    """The event types of the field registry now, the shop's custom ones included."""
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        types = current_registry().event_types
+        return [("", "---------"), *((str(c.value), c.label) for c in types)]
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        pass  # always read from the registry
 
 
 class TriggerIndexView(generic.IndexView):
@@ -58,8 +73,13 @@ class TriggerViewSet(ModelViewSet):
             ),
             MultiFieldPanel(
                 [
-                    FieldRowPanel([FieldPanel("entry_event"), FieldPanel("wait_seconds")]),
-                    FieldPanel("cancel_event"),
+                    FieldRowPanel(
+                        [
+                            FieldPanel("entry_event", widget=EventTypeSelect),
+                            FieldPanel("wait_seconds"),
+                        ]
+                    ),
+                    FieldPanel("cancel_event", widget=EventTypeSelect),
                     FieldPanel("conditions"),
                 ],
                 heading="When",
@@ -72,6 +92,7 @@ class TriggerViewSet(ModelViewSet):
                     FieldPanel("daily_cap"),
                     FieldRowPanel([FieldPanel("quiet_start_hour"), FieldPanel("quiet_end_hour")]),
                     FieldPanel("consent"),
+                    FieldPanel("control_share"),
                 ],
                 heading="Limits",
             ),
@@ -157,7 +178,19 @@ class EmailTemplateViewSet(SnippetViewSet):
     icon = "mail"
     menu_label = "Email templates"
     list_display = ["name", "key", "subject", "updated_at"]
-    search_fields = ["name"]
+    # ORM search, as for components (content/admin_viewsets.py says why).
+    search_fields = ["name", "key", "subject"]
+    search_backend_name = None
+
+
+class CouponOfferViewSet(SnippetViewSet):
+    model = CouponOffer
+    icon = "tag"
+    menu_label = "Coupon offers"
+    list_display = ["name", "key", "percent", "valid_days", "generate"]
+    # ORM search, as for components (content/admin_viewsets.py says why).
+    search_fields = ["name", "key"]
+    search_backend_name = None
 
 
 class TriggersViewSetGroup(ModelViewSetGroup):

@@ -5,14 +5,15 @@ from decimal import Decimal
 import pytest
 
 from catalog.models import Product
-from catalog.services import ProductRow, upsert_products
+from catalog.product_input import ProductRow
+from catalog.services import upsert_products
 
 pytestmark = pytest.mark.django_db
 
 
 def row(product_id: str, price: str = "9.99", in_stock: bool = True) -> ProductRow:
-    return ProductRow(
-        product_id=product_id,
+    return ProductRow.of(
+        product_id,
         title=f"Lamp {product_id}",
         description="A lamp.",
         category="home/lighting",

@@ -7,6 +7,7 @@ PostgreSQL, Redis (django-redis) and a real Celery worker.
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from redis.backoff import NoBackoff
@@ -56,7 +57,9 @@ INSTALLED_APPS = [
     "personalization",
     "recommendations",
     "triggers",
+    "pages",
     "storefront",
+    "insights",
     "demo",  # load_demo and the demo shop's data; a real shop leaves it out
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -75,6 +78,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "anymail",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -253,6 +257,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One reserved task per worker process (with acks_late): a long task never holds back
+# short ones another process could run, and priorities decide what runs next.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
@@ -267,7 +273,20 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("PZ_CELERY_QUEUE", "pz")
+# Named queues, routing, priorities and per-queue time limits: config/queues.py. Every
+# queue name starts with PZ_CELERY_QUEUE, so each CI run or load test has its own.
+from config import queues as _queues  # noqa: E402
+
+CELERY_TASK_DEFAULT_QUEUE = _queues.prefix()
+CELERY_TASK_QUEUES = _queues.kombu_queues()
+CELERY_TASK_ROUTES = ("config.queues.route_task",)
+CELERY_TASK_DEFAULT_PRIORITY = 4
+# Redis as broker: priorities become sub-queues, served highest first.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "priority_steps": list(range(_queues.MAX_PRIORITY + 1)),
+    "sep": ":",
+    "queue_order_strategy": "priority",
+}
 CELERY_BEAT_SCHEDULE = {
     "refresh-rfm-scores": {
         "task": "tracking.tasks.refresh_rfm_scores_task",
@@ -327,7 +346,8 @@ PZ_SEGMENT_REFRESH_DEBOUNCE_SECONDS = env_int("PZ_SEGMENT_REFRESH_DEBOUNCE_SECON
 PZ_RECENT_EVENTS_LIMIT = 1000
 # Dotted paths of functions returning a `tracking.rule_fields.Extension`: fields (custom
 # customer attributes) and event types rules may use beyond the built-in ones.
-PZ_RULE_FIELD_PROVIDERS: list[str] = []
+# The shop's own definitions (admin and API) come first.
+PZ_RULE_FIELD_PROVIDERS: list[str] = ["tracking.definitions.rule_field_extension"]
 CELERY_BEAT_SCHEDULE.update(
     {
         "recompute-due-segments": {
@@ -343,12 +363,22 @@ CELERY_BEAT_SCHEDULE.update(
 
 # pz: content and delivery
 PZ_SHOP_NAME = os.environ.get("PZ_SHOP_NAME", "pz gift shop")
+# Reports show money with this symbol (core.formatting).
+PZ_CURRENCY_SYMBOL = os.environ.get("PZ_CURRENCY_SYMBOL", "€")
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES = [("en", "English"), ("de", "German")]
 
+# pz: the global holdout (core.holdout): this share of visitors sees no personalization,
+# no experiments and no triggers, so insights can measure what personalization earns.
+PZ_GLOBAL_HOLDOUT_SHARE = float(os.environ.get("PZ_GLOBAL_HOLDOUT_SHARE", "0.05"))
+PZ_GLOBAL_HOLDOUT_SEED = os.environ.get("PZ_GLOBAL_HOLDOUT_SEED", "pz-global-holdout")
+# insights: per-segment KPIs (today and yesterday) are recomputed in SQL every 15 minutes.
+CELERY_BEAT_SCHEDULE["segment-kpis"] = {
+    "task": "insights.tasks.refresh_segment_kpis_task",
+    "schedule": 15 * 60,
+}
+
 # pz: experiments
-PZ_EXPERIMENT_HOLDOUT_SHARE = float(os.environ.get("PZ_EXPERIMENT_HOLDOUT_SHARE", "0"))
-PZ_EXPERIMENT_HOLDOUT_SEED = os.environ.get("PZ_EXPERIMENT_HOLDOUT_SEED", "pz-global-holdout")
 CELERY_BEAT_SCHEDULE["experiment-results"] = {
     "task": "experiments.tasks.compute_running_results_task",
     "schedule": 15 * 60,
@@ -422,6 +452,13 @@ PZ_RECOMMENDER_SEASONS = {
 PZ_RECOMMENDER_VERSION_CHECK_SECONDS = 10
 PZ_RECOMMENDER_VERSION_CACHE_SECONDS = 60
 PZ_RECOMMENDER_CATALOG_CHECK_SECONDS = 60
+# The largest product feed the admin upload takes (the command reads any size).
+PZ_CATALOG_UPLOAD_MAX_BYTES = env_int("PZ_CATALOG_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
+# A catalog change (PUT /products, an import) schedules one training this many seconds
+# later, whatever follows in between; None: only the nightly schedule trains.
+PZ_RECOMMENDER_RETRAIN_AFTER_CATALOG_SECONDS: int | None = env_int(
+    "PZ_RECOMMENDER_RETRAIN_AFTER_CATALOG_SECONDS", 300
+)
 PZ_RECOMMENDER_RESULT_CACHE_SECONDS = 60
 PZ_RECOMMENDER_RECENT_CACHE_SECONDS = 60 * 60
 PZ_RECOMMENDER_RECENT_DAYS = 365
@@ -534,6 +571,11 @@ CELERY_BEAT_SCHEDULE["replay-announcements"] = {
     "task": "tracking.tasks.replay_pending_announcements_task",
     "schedule": 60,
 }
+# The coming months' event partitions are created daily, three months ahead (PostgreSQL).
+CELERY_BEAT_SCHEDULE["ensure-event-partitions"] = {
+    "task": "tracking.tasks.ensure_event_partitions_task",
+    "schedule": crontab(hour=2, minute=5),
+}
 CELERY_BEAT_SCHEDULE["apply-retention"] = {
     "task": "tracking.tasks.apply_retention_task",
     "schedule": crontab(hour=4, minute=15),
@@ -557,11 +599,42 @@ PZ_TRIGGERS_SWEEP_BATCH = env_int("PZ_TRIGGERS_SWEEP_BATCH", 5000)
 # A purchase within this many days after an impression or a firing is its conversion
 # (tracking/analytics.py).
 PZ_CONVERSION_DAYS = 7
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# A new trigger's control group: this share of matched visitors is logged, not contacted.
+PZ_TRIGGER_CONTROL_SHARE = float(os.environ.get("PZ_TRIGGER_CONTROL_SHARE", "0.1"))
+# E-mail: Django's console backend unless an ESP is named. PZ_EMAIL_ESP picks an
+# anymail backend (postmark, mailgun, sendgrid, amazon_ses, brevo, ...) and its tracking
+# webhook at /email/esp/<esp>/tracking/; its settings come from ANYMAIL_* variables
+# (ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_MAILGUN_API_KEY, ANYMAIL_WEBHOOK_SECRET, ...).
+PZ_EMAIL_ESP = os.environ.get("PZ_EMAIL_ESP", "").strip().lower()
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    f"anymail.backends.{PZ_EMAIL_ESP}.EmailBackend"
+    if PZ_EMAIL_ESP
+    else "django.core.mail.backends.console.EmailBackend",
+)
+ANYMAIL: dict[str, Any] = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_")
+}
 DEFAULT_FROM_EMAIL = os.environ.get("PZ_DEFAULT_FROM_EMAIL", "shop@example.com")
+# Absolute links in e-mails (unsubscribe, opens, clicks, products) start with this.
+PZ_SITE_URL = os.environ.get("PZ_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Delivery attempts of a triggered e-mail before its firing is a dead letter.
+PZ_EMAIL_MAX_ATTEMPTS = env_int("PZ_EMAIL_MAX_ATTEMPTS", 4)
+# Marketing e-mail consent needs the address confirmed (a link e-mailed to it) first.
+PZ_EMAIL_DOUBLE_OPT_IN = env_bool("PZ_EMAIL_DOUBLE_OPT_IN", False)
+# Where e-mail links point (paths on PZ_SITE_URL): a product and the cart.
+PZ_EMAIL_PRODUCT_PATH = "/p/{product_id}/"
+PZ_EMAIL_CART_PATH = "/cart/"
 CELERY_BEAT_SCHEDULE.update(
     {
         "trigger-due-firings": {"task": "triggers.tasks.process_due_firings_task", "schedule": 60},
         "trigger-sweeps": {"task": "triggers.tasks.run_sweeps_task", "schedule": 60 * 60},
     }
 )
+
+# Personalized Wagtail pages (pages/). Cached-page mode: how long a shared cache may keep
+# such a page, and how long pz.js waits for its decision before keeping the fallback.
+PZ_CACHED_PAGE_MAX_AGE = int(os.environ.get("PZ_CACHED_PAGE_MAX_AGE", "300"))
+PZ_ANTI_FLICKER_MS = int(os.environ.get("PZ_ANTI_FLICKER_MS", "300"))

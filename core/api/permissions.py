@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from core.permissions import permission_codename
+from core.selectors import ActiveServerKey
 
 METHOD_ACTIONS = {
     "GET": "view",
@@ -53,3 +54,16 @@ class HasModelPermissions(BasePermission):
             return False
         needed = required_permissions(view, request.method or "")
         return needed is not None and user.has_perms(needed)
+
+
+class ServerKeyOrModelPermissions(BasePermission):
+    """The shop's backend (a server key) for the methods the view lists in
+    `server_key_methods` (API.md: it writes products and customers, nothing else), or
+    staff with the model permission of the method."""
+
+    message = "You do not have the permission this operation needs."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if isinstance(request.auth, ActiveServerKey):
+            return (request.method or "").upper() in getattr(view, "server_key_methods", ())
+        return HasModelPermissions().has_permission(request, view)

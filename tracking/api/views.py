@@ -84,7 +84,7 @@ class ConsentApi(PublicApiView):
     @extend_schema(
         request=ConsentInputSerializer,
         responses={200: ConsentOutputSerializer, **ERRORS},
-        summary="Record a visitor's tracking and personalization consent",
+        summary="Record a visitor's tracking, personalization and marketing e-mail consent",
     )
     def post(self, request: Request) -> Response:
         serializer = ConsentInputSerializer(data=request.data)
@@ -97,11 +97,21 @@ class ConsentApi(PublicApiView):
             visitor_id=visitor_id,
             tracking=data.get("tracking"),
             personalization=data.get("personalization"),
+            marketing_email=data.get("marketing_email"),
+            email=data.get("email"),
+            source="api:server" if request_caller(request).is_server else "api:browser",
         )
-        consent = selectors.consent_of(selectors.cache_entry(profile)).as_dict()
+        entry = selectors.cache_entry(profile)
+        consent = selectors.consent_of(entry).as_dict()
+        marketing = selectors.marketing_email_of(entry)["consent"]
         return Response(
             ConsentOutputSerializer(
-                {"visitor_id": visitor_id, **consent, "updated_at": profile.consent_updated_at}
+                {
+                    "visitor_id": visitor_id,
+                    **consent,
+                    "marketing_email": marketing,
+                    "updated_at": profile.consent_updated_at,
+                }
             ).data
         )
 

@@ -61,12 +61,17 @@ def trigger_errors(trigger: Trigger, *, draft: bool = False) -> dict[str, str]:
 
 def _all_trigger_errors(trigger: Trigger) -> dict[str, str]:
     errors: dict[str, str] = {}
+    registry = current_registry()
     if trigger.kind == Trigger.Kind.EVENT and not trigger.entry_event:
         errors["entry_event"] = "An event trigger needs an entry event."
+    for name in ("entry_event", "cancel_event"):
+        value = getattr(trigger, name)
+        if value and value not in registry.event_type_names:
+            errors[name] = f"Unknown event type {value!r}: register it under Custom event types."
     if trigger.kind == Trigger.Kind.SWEEP and not trigger.conditions:
         errors["conditions"] = "A sweep needs conditions that pick its visitors."
     if trigger.conditions:
-        rule_errors = validate_rule(trigger.conditions, registry=current_registry())
+        rule_errors = validate_rule(trigger.conditions, registry=registry)
         if rule_errors:
             errors["conditions"] = "; ".join(f"{e.path or 'rule'}: {e.reason}" for e in rule_errors)
         elif trigger.kind == Trigger.Kind.SWEEP:
@@ -139,6 +144,7 @@ AUDITED_FIELDS = (
     "frequency_cap_count",
     "frequency_cap_seconds",
     "daily_cap",
+    "control_share",
     "quiet_start_hour",
     "quiet_end_hour",
     "consent",
