@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from content.targeting import VariantTarget, choose_variant, ordered
 from core import clock
-from personalization.request_decisions import request_segments
+from personalization.request_decisions import request_visitor
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ live_page_variants = _LivePageVariants()
 def page_variant_for(page: Any, request: HttpRequest) -> CompiledPageVariant | None:
     """The live variant of `page` this request's visitor gets, or None for the page itself.
     A variant needs a segment: visitors without personalization consent have none."""
-    segments = request_segments(request)
+    segments = request_visitor(request)
     targets, bodies = live_page_variants.for_page(page.pk, segments.config_version)
     if not targets:
         return None
