@@ -1,28 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
-
-api_v1 = [
-    path("", include("tracking.api.urls")),
-    path("", include("segments.api.urls")),
-    path("", include("personalization.api.urls")),
-    path("", include("recommendations.api.urls")),
-    path("", include("experiments.api.urls")),
-    path("", include("catalog.api.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-]
 
 urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("api/v1/", include(api_v1)),
-    path("", include("observability.urls")),  # /healthz /readyz /metrics
+    path("", include("core.urls")),  # the API under api/v1/, /healthz /readyz /metrics
     path("", include("storefront.urls")),
 ]
 
