@@ -12,3 +12,6 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from core import checks  # noqa: F401 - register deploy checks
         from core.api import schema  # noqa: F401 - register the server key scheme
+        from core.celery_app import ensure_celery_app
+
+        ensure_celery_app()
