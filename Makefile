@@ -67,5 +67,11 @@ DURATION ?= 60
 loadtest: setup
 	$(BIN)/python loadtest/gunicorn_run.py --duration $(DURATION)
 
+# Celery workers, one per pool of queues (config/queues.py; README "Workers"): realtime
+# (ingest follow-up, delivery), batch (maintenance, segments, experiments) and training.
 worker: setup
-	$(BIN)/celery -A config worker --loglevel=INFO
+	trap 'kill $$(jobs -p) 2>/dev/null' INT TERM EXIT; \
+	deploy/worker.sh realtime --concurrency=2 --loglevel=INFO & \
+	deploy/worker.sh batch --concurrency=1 --loglevel=INFO & \
+	deploy/worker.sh training --concurrency=1 --loglevel=INFO & \
+	wait

@@ -21,25 +21,11 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
 from bench.results import Result, median
-from segments.clustering import cluster
+from segments.clustering import LOG_FEATURES, cluster, feature_names
 
 NAME = "clustering"
-# As `segments.cluster_features` builds them (not imported: it needs Django).
-FEATURES = [
-    "recency_days",
-    "frequency",
-    "monetary",
-    "average_order_value",
-    "tenure_days",
-    "engagement",
-    "interest_home",
-    "interest_kitchen",
-    "interest_seasonal",
-    "interest_kids",
-    "interest_party",
-    "device_mobile",
-]
-LOG_FEATURES = ("recency_days", "frequency", "monetary", "average_order_value", "engagement")
+# The production columns (`segments.cluster_features`) for five interest categories.
+FEATURES = feature_names(("home", "kitchen", "seasonal", "kids", "party"))
 INTEREST_WEIGHT = 1 / np.sqrt(5)
 
 

@@ -18,9 +18,12 @@ requests alternating so both pages see the same noise:
 Then `decide(visitor_id, 3 placements, context)` in-process, warm (every cache filled),
 with the fragment cache emptied before each call, for the visitor not in the cache (their
 profile and recent-events keys deleted before each call, as for a visitor's first request
-in a day: the database reads of the cold path) and for a new visitor id per call (never
-seen: no profile), next to `visitor_segments` (the segment evaluation `decide` starts
-with) as baseline.
+in a day: the database reads of the cold path), for a new visitor id per call (never
+seen: no profile), and right after an ingest (a second visitor with the same history gets
+one page_view through `ingest_events` before each call, untimed, and loses it after: the
+follow-up of the ingest, run at once as the events API runs it, is what leaves that
+visitor's caches warm or cold), next to `visitor_segments` (the segment evaluation
+`decide` starts with) as baseline.
 
 `--delivery-compare-wp DIR` also runs the wagtail-personalisation project in DIR (its
 own virtualenv; see bench/README.md) in the same invocation and prints both ratios and
@@ -33,6 +36,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable
 from itertools import count
 from pathlib import Path
@@ -69,6 +73,7 @@ DECIDE_LABELS = {
     "decide_cold": "decide cold fragments",
     "decide_cold_visitor": "decide visitor not cached",
     "decide_new_visitor": "decide new visitor",
+    "decide_after_ingest": "decide right after an ingest",
 }
 DECIDE_CASES = ("segments", *DECIDE_LABELS)
 
@@ -396,6 +401,7 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
     from tracking.selectors import profile_cache_key
 
     visitor_id, stored = _set_up(options)
+    twin_id = _twin(visitor_id)
     client = _client(visitor_id)
     _PAGES["personalized"] = _page_template(TEMPLATE.read_text())
     _PAGES["static"] = _page_template(_static_source(TEMPLATE.read_text()))
@@ -446,7 +452,11 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
         "decide_new_visitor": lambda: decide(
             visitor_id=next(new_visitors), placement_keys=DECIDE_PLACEMENTS, context=context
         ),
+        "decide_after_ingest": lambda: decide(
+            visitor_id=twin_id, placement_keys=DECIDE_PLACEMENTS, context=context
+        ),
     }
+    page_views = (str(uuid.uuid4()) for _ in count())
     for _ in range(100):
         for call in calls.values():
             call()
@@ -460,7 +470,11 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
                 cache.delete_many(fragment_keys)
             elif name == "decide_cold_visitor":
                 cache.delete_many(visitor_keys)
+            elif name == "decide_after_ingest":
+                event_id = _ingest_page_view(twin_id, next(page_views))
             timed(calls[name], decide_wall[name], decide_cpu[name])
+            if name == "decide_after_ingest":
+                _forget_event(twin_id, event_id)
 
     segments = visitor_segments(visitor_id, context, now=clock.now())
     figures: dict[str, Any] = {
@@ -492,6 +506,53 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
     if options["profile"]:
         figures["profile"] = _profile(client, paths["personalized"], options["requests"])
     return figures
+
+
+def _twin(visitor_id: str) -> str:
+    """A second visitor with the first one's events (same types, times and properties)."""
+    from tracking.models import Event
+    from tracking.services import ingest_events
+
+    twin_id = "bench-delivery-twin"
+    raw = [
+        {
+            "visitor_id": twin_id,
+            "type": event.type,
+            "timestamp": event.timestamp.isoformat(),
+            "properties": event.properties,
+            "context": event.context,
+        }
+        for event in Event.objects.filter(visitor_id=visitor_id)
+        .exclude(type="login")
+        .order_by("timestamp")
+    ]
+    result = ingest_events(raw)
+    assert result.accepted == len(raw), result.rejected[:3]  # noqa: S101
+    return twin_id
+
+
+def _ingest_page_view(visitor_id: str, event_id: str) -> str:
+    from tracking.services import ingest_events
+
+    result = ingest_events(
+        [
+            {
+                "visitor_id": visitor_id,
+                "type": "page_view",
+                "event_id": event_id,
+                "properties": {"path": "/"},
+            }
+        ]
+    )
+    assert result.accepted == 1, result.rejected  # noqa: S101
+    return event_id
+
+
+def _forget_event(visitor_id: str, event_id: str) -> None:
+    """Keep the twin's history the same size over the run (its profile counters grow)."""
+    from tracking.models import Event
+
+    Event.objects.filter(visitor_id=visitor_id, event_id=event_id).delete()
 
 
 def _get(client: Any, path: str) -> Any:

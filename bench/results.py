@@ -43,7 +43,10 @@ def median(values: list[float]) -> float:
 
 
 def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile (no interpolation): p99 of 120 samples is the 119th."""
+    """Nearest-rank percentile (no interpolation): p99 of 120 samples is the 119th.
+    The one percentile helper of bench/ and loadtest/; NaN for no samples."""
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     rank = max(1, min(len(ordered), math.ceil(pct / 100 * len(ordered))))
     return ordered[rank - 1]

@@ -10,6 +10,8 @@ from typing import Any
 
 from celery import Celery
 
+from config import queues
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
 
@@ -19,8 +21,9 @@ class TaskPolicies:
     A database error that usually passes (a dropped connection, a deadlock, a serialization
     failure, the server restarting) is retried with exponential backoff instead of failing
     the task; at most five times, also for tasks that retry their own errors forever.
-    Training may run as long as `PZ_RECOMMENDER_TRAINING_TIMEOUT`, after which its row
-    counts as abandoned, and no longer.
+    Time limits are those of the task's queue (config/queues.py): a follow-up of an ingest
+    gets a minute, training as long as `PZ_RECOMMENDER_TRAINING_TIMEOUT` (after which its
+    row counts as abandoned), and no longer.
     """
 
     def annotate(self, task: Any) -> dict[str, Any] | None:
@@ -35,9 +38,12 @@ class TaskPolicies:
             "retry_backoff_max": 300,
             "retry_kwargs": {"max_retries": 5},
         }
-        if task.name == "recommendations.tasks.train_recommender_task":
+        spec = queues.spec_of(task.name)
+        if spec.suffix == "training":
             timeout = settings.PZ_RECOMMENDER_TRAINING_TIMEOUT
             policy |= {"time_limit": timeout, "soft_time_limit": timeout - 60}
+        elif spec.time_limit:
+            policy |= {"time_limit": spec.time_limit, "soft_time_limit": spec.soft_time_limit}
         return policy
 
 

@@ -9,7 +9,8 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("", include("core.urls")),  # the API under api/v1/, /healthz /readyz /metrics
+    # The API under api/v1/, /healthz /readyz /metrics, e-mail unsubscribe, opens, clicks.
+    path("", include("core.urls")),
     path("", include("storefront.urls")),
 ]
 
@@ -18,7 +19,9 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-urlpatterns += [path("cms/", include(wagtail_urls))]
+# Wagtail serves the site's pages at the shop's own URLs (`/` is the HomePage, landings
+# and campaigns below it); the storefront's Django views above keep theirs.
+urlpatterns += [path("", include(wagtail_urls))]
 
 # JSON error bodies under /api/ (API.md), the site's own pages elsewhere.
 handler404 = "core.api.errors.not_found"

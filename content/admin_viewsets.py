@@ -66,7 +66,10 @@ class ComponentViewSet(SnippetViewSet):
     icon = "doc-full-inverse"
     menu_label = "Components"
     list_display = ["name", "key", "kind", "locale", "live", "updated_at"]
-    search_fields = ["name"]
+    # The ORM (icontains) searches the list: the search index of snippets is not kept up
+    # to date here and its SQLite full-text query fails on a field filter.
+    search_fields = ["name", "key"]
+    search_backend_name = None
     add_view_class = ComponentCreateView
     edit_view_class = ComponentEditView
     edit_handler = ObjectList(

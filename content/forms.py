@@ -12,6 +12,7 @@ from typing import Any
 
 from django.forms import BaseForm
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.models import Locale
 
 from content.placeholders import unknown_tokens
 
@@ -44,7 +45,21 @@ class ComponentForm(WagtailAdminModelForm):
         body = cleaned_data.get("body")
         if body is not None:
             self.unknown_tokens = body_unknown_tokens(body.get_prep_value())
+        self._check_unique_key(cleaned_data.get("key"))
         return cleaned_data
+
+    def _check_unique_key(self, key: str | None) -> None:
+        # The key is unique per locale, and the locale is no form field, so Django's own
+        # unique check skips it and the database would answer with an IntegrityError.
+        if not key:
+            return
+        instance = self.instance
+        locale_id = instance.locale_id or Locale.get_default().pk
+        taken = type(instance).objects.filter(key=key, locale_id=locale_id)
+        if instance.pk:
+            taken = taken.exclude(pk=instance.pk)
+        if taken.exists():
+            self.add_error("key", f"Another component already uses the key “{key}”.")
 
 
 def _live_variant_forms(formset: Any) -> list[BaseForm]:

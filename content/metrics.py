@@ -1,20 +1,19 @@
 """Per-variant performance aggregated from tracked events into `VariantStats`.
 
-Impressions and clicks carry `properties.placement` and `.variant`; a conversion is a
-viewer who bought within `CONVERSION_WINDOW` of their first impression of the variant.
+Impressions and clicks carry `properties.placement` and `.variant`; a conversion
+(`tracking.analytics`) is a viewer who bought within the conversion window after their
+first impression of the variant.
 Everything is counted by the database (grouped queries with correlated subqueries), so
 the cost does not grow with a Python loop over events.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import (
     Count,
-    DateTimeField,
     Exists,
-    ExpressionWrapper,
     FloatField,
     OuterRef,
     Q,
@@ -23,14 +22,14 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 
 from content.models import VariantStats
 from core import clock
+from tracking import analytics
 from tracking.models import Event
 
-CONVERSION_WINDOW = timedelta(days=7)
-IMPRESSION, CLICK, PURCHASE = "impression", "click", "purchase"
+IMPRESSION, CLICK = "impression", "click"
 MAX_PLACEMENT_KEY = VariantStats._meta.get_field("placement_key").max_length
 MAX_VARIANT_KEY = VariantStats._meta.get_field("variant_key").max_length
 
@@ -67,18 +66,14 @@ def _first_impressions(*, since: datetime | None, now: datetime) -> QuerySet[Eve
         Q(timestamp__lt=OuterRef("timestamp"))
         | Q(timestamp=OuterRef("timestamp"), pk__lt=OuterRef("pk"))
     )
-    window_end = ExpressionWrapper(
-        OuterRef("timestamp") + CONVERSION_WINDOW, output_field=DateTimeField()
-    )
-    purchases = (
-        Event.objects.filter(type=PURCHASE, visitor_id=OuterRef("visitor_id"), timestamp__lte=now)
-        .filter(timestamp__gte=OuterRef("timestamp"))
-        .filter(timestamp__lte=window_end)
-        .order_by()
-    )
+    purchases = analytics.conversions(
+        visitor_id=OuterRef("visitor_id"),
+        since=OuterRef("timestamp"),
+        window=analytics.conversion_window(),
+    ).filter(timestamp__lte=now)
     revenue = (
         purchases.values("visitor_id")
-        .annotate(total=Sum(Cast(KT("properties__revenue"), FloatField())))
+        .annotate(total=Sum(analytics.order_revenue()))
         .values("total")
     )
     return impressions.filter(~Exists(earlier)).annotate(

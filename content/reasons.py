@@ -16,6 +16,7 @@ class ReasonKind(StrEnum):
     SEGMENTS = "segments"  # all of the variant's "all of" segments matched
     EXPERIMENT = "experiment"
     TRIGGER = "trigger"
+    HOLDOUT = "holdout"  # the visitor is in the global holdout (core.holdout): the fallback
 
 
 @dataclass(frozen=True)
@@ -69,3 +70,4 @@ FALLBACK = DecisionReason(ReasonKind.FALLBACK)
 DEFAULT = DecisionReason(ReasonKind.DEFAULT)
 CONTEXT = DecisionReason(ReasonKind.CONTEXT)
 TRIGGER = DecisionReason(ReasonKind.TRIGGER)
+HOLDOUT = DecisionReason(ReasonKind.HOLDOUT)

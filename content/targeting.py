@@ -77,5 +77,9 @@ def choose_variant(
         if variant.context_rule is not None:
             return variant, reasons.CONTEXT
         return variant, reasons.DEFAULT
-    fallback = next((v for v in variants if v.is_fallback), None)
-    return fallback, reasons.FALLBACK
+    return fallback_variant(variants), reasons.FALLBACK
+
+
+def fallback_variant(variants: Sequence[VariantTarget]) -> VariantTarget | None:
+    """The placement's fallback: what visitors nothing matched, and the global holdout, see."""
+    return next((v for v in variants if v.is_fallback), None)

@@ -51,6 +51,8 @@ PZ_APPS = [
     "personalization",
     "recommendations",
     "triggers",
+    "pages",
+    "insights",
     "observability",
 ]
 # Everything pz needs installed, pz's apps first (a site keeps its own order for the rest:
@@ -74,6 +76,7 @@ PZ_INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "anymail",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -133,6 +136,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One reserved task per worker process (with acks_late): a long task never holds back
+# short ones another process could run, and priorities decide what runs next.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
@@ -147,7 +152,6 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("PZ_CELERY_QUEUE", "pz")
 CELERY_BEAT_SCHEDULE = {
     "refresh-rfm-scores": {
         "task": "tracking.tasks.refresh_rfm_scores_task",
@@ -200,7 +204,8 @@ PZ_SEGMENT_REFRESH_DEBOUNCE_SECONDS = env_int("PZ_SEGMENT_REFRESH_DEBOUNCE_SECON
 PZ_RECENT_EVENTS_LIMIT = 1000
 # Dotted paths of functions returning a `tracking.rule_fields.Extension`: fields (custom
 # customer attributes) and event types rules may use beyond the built-in ones.
-PZ_RULE_FIELD_PROVIDERS: list[str] = []
+# The shop's own definitions (admin and API) come first.
+PZ_RULE_FIELD_PROVIDERS: list[str] = ["tracking.definitions.rule_field_extension"]
 CELERY_BEAT_SCHEDULE.update(
     {
         "recompute-due-segments": {
@@ -216,10 +221,20 @@ CELERY_BEAT_SCHEDULE.update(
 
 # pz: content and delivery
 PZ_SHOP_NAME = os.environ.get("PZ_SHOP_NAME", "pz gift shop")
+# Reports show money with this symbol (core.formatting).
+PZ_CURRENCY_SYMBOL = os.environ.get("PZ_CURRENCY_SYMBOL", "€")
+
+# pz: the global holdout (core.holdout): this share of visitors sees no personalization,
+# no experiments and no triggers, so insights can measure what personalization earns.
+PZ_GLOBAL_HOLDOUT_SHARE = float(os.environ.get("PZ_GLOBAL_HOLDOUT_SHARE", "0.05"))
+PZ_GLOBAL_HOLDOUT_SEED = os.environ.get("PZ_GLOBAL_HOLDOUT_SEED", "pz-global-holdout")
+# insights: per-segment KPIs (today and yesterday) are recomputed in SQL every 15 minutes.
+CELERY_BEAT_SCHEDULE["segment-kpis"] = {
+    "task": "insights.tasks.refresh_segment_kpis_task",
+    "schedule": 15 * 60,
+}
 
 # pz: experiments
-PZ_EXPERIMENT_HOLDOUT_SHARE = float(os.environ.get("PZ_EXPERIMENT_HOLDOUT_SHARE", "0"))
-PZ_EXPERIMENT_HOLDOUT_SEED = os.environ.get("PZ_EXPERIMENT_HOLDOUT_SEED", "pz-global-holdout")
 CELERY_BEAT_SCHEDULE["experiment-results"] = {
     "task": "experiments.tasks.compute_running_results_task",
     "schedule": 15 * 60,
@@ -364,6 +379,11 @@ CELERY_BEAT_SCHEDULE["replay-announcements"] = {
     "task": "tracking.tasks.replay_pending_announcements_task",
     "schedule": 60,
 }
+# The coming months' event partitions are created daily, three months ahead (PostgreSQL).
+CELERY_BEAT_SCHEDULE["ensure-event-partitions"] = {
+    "task": "tracking.tasks.ensure_event_partitions_task",
+    "schedule": crontab(hour=2, minute=5),
+}
 CELERY_BEAT_SCHEDULE["apply-retention"] = {
     "task": "tracking.tasks.apply_retention_task",
     "schedule": crontab(hour=4, minute=15),
@@ -384,10 +404,33 @@ PZ_WEBHOOK_ALLOW_HTTP = env_bool("PZ_WEBHOOK_ALLOW_HTTP", False)
 PZ_WEBHOOK_ALLOWED_HOSTS: list[str] = []
 PZ_TRIGGERS_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("PZ_TRIGGERS_WEBHOOK_BACKOFF", "2"))
 PZ_TRIGGERS_SWEEP_BATCH = env_int("PZ_TRIGGERS_SWEEP_BATCH", 5000)
-PZ_TRIGGERS_CONVERSION_DAYS = 7
+# A purchase within this many days after an impression or a firing is its conversion
+# (tracking/analytics.py).
+PZ_CONVERSION_DAYS = 7
+# A new trigger's control group: this share of matched visitors is logged, not contacted.
+PZ_TRIGGER_CONTROL_SHARE = float(os.environ.get("PZ_TRIGGER_CONTROL_SHARE", "0.1"))
+# E-mail: Django's console backend unless an ESP is named. PZ_EMAIL_ESP picks an
+# anymail backend (postmark, mailgun, sendgrid, amazon_ses, brevo, ...) and its tracking
+# webhook at /email/esp/<esp>/tracking/; its settings come from ANYMAIL_* variables
+# (ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_MAILGUN_API_KEY, ANYMAIL_WEBHOOK_SECRET, ...).
+PZ_EMAIL_ESP = os.environ.get("PZ_EMAIL_ESP", "").strip().lower()
+# Absolute links in e-mails (unsubscribe, opens, clicks, products) start with this.
+PZ_SITE_URL = os.environ.get("PZ_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Delivery attempts of a triggered e-mail before its firing is a dead letter.
+PZ_EMAIL_MAX_ATTEMPTS = env_int("PZ_EMAIL_MAX_ATTEMPTS", 4)
+# Marketing e-mail consent needs the address confirmed (a link e-mailed to it) first.
+PZ_EMAIL_DOUBLE_OPT_IN = env_bool("PZ_EMAIL_DOUBLE_OPT_IN", False)
+# Where e-mail links point (paths on PZ_SITE_URL): a product and the cart.
+PZ_EMAIL_PRODUCT_PATH = "/p/{product_id}/"
+PZ_EMAIL_CART_PATH = "/cart/"
 CELERY_BEAT_SCHEDULE.update(
     {
         "trigger-due-firings": {"task": "triggers.tasks.process_due_firings_task", "schedule": 60},
         "trigger-sweeps": {"task": "triggers.tasks.run_sweeps_task", "schedule": 60 * 60},
     }
 )
+
+# Personalized Wagtail pages (pages/). Cached-page mode: how long a shared cache may keep
+# such a page, and how long pz.js waits for its decision before keeping the fallback.
+PZ_CACHED_PAGE_MAX_AGE = int(os.environ.get("PZ_CACHED_PAGE_MAX_AGE", "300"))
+PZ_ANTI_FLICKER_MS = int(os.environ.get("PZ_ANTI_FLICKER_MS", "300"))

@@ -25,7 +25,15 @@ MARKETING_EDITORS = "Marketing editors"
 ANALYSTS = "Analysts"
 ADMINISTRATORS = "Administrators"
 
-PZ_APPS = ("tracking", "catalog", "segments", "content", "experiments", "recommendations")
+PZ_APPS = (
+    "tracking",
+    "catalog",
+    "segments",
+    "content",
+    "experiments",
+    "recommendations",
+    "insights",
+)
 EDITED_MODELS = (
     "segments.segment",
     "content.component",
@@ -34,6 +42,9 @@ EDITED_MODELS = (
     "experiments.experiment",
     "experiments.arm",
     "experiments.layer",
+    # The shop's own event types and customer attributes (`tracking.definitions`).
+    "tracking.eventtypedefinition",
+    "tracking.attributedefinition",
 )
 EDITED_APPS = ("triggers",)  # every model of these apps, when installed
 EDIT_ACTIONS = ("add", "change", "delete", "view", "publish", "lock", "unlock")

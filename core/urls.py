@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("recommendations.api.urls")),
     path("", include("experiments.api.urls")),
     path("", include("catalog.api.urls")),
+    path("", include("insights.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -19,4 +20,5 @@ api_v1 = [
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("observability.urls")),  # /healthz /readyz /metrics
+    path("", include("triggers.urls")),  # e-mail unsubscribe, opens, clicks, ESP webhooks
 ]

@@ -13,13 +13,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from django.utils.safestring import mark_safe
 from django.views.generic import FormView, TemplateView
 from wagtail.admin.views.generic.base import BaseOperationView, WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
+from core.charts import BandPoint, band_chart
+from core.formatting import money
 from experiments import services, statistics
 from experiments.forms import CalculatorForm, PromoteForm, TrafficForm
 from experiments.models import Experiment, ResultSnapshot
+from experiments.wording import lead_sentence
 
 CHART_WIDTH = 560
 CHART_HEIGHT = 180
@@ -98,7 +102,7 @@ def arm_rows(report: dict[str, Any], variants: dict[str, str]) -> list[dict[str,
                 "conversions": arm["conversions"],
                 "rate": _percent(arm.get("rate")),
                 "rate_ci": _interval(arm.get("rate_low"), arm.get("rate_high")),
-                "rpv": f"{arm.get('revenue_per_visitor') or 0:.2f}",
+                "rpv": money(arm.get("revenue_per_visitor") or 0),
                 "rpv_ci": _interval(arm.get("revenue_low"), arm.get("revenue_high"), False),
                 "lift": "control" if control else _percent(arm.get("lift"), 1),
                 "lift_ci": "" if control else _interval(arm.get("lift_low"), arm.get("lift_high")),
@@ -251,6 +255,26 @@ def history_charts(experiment: Experiment) -> list[dict[str, Any]]:
     return charts
 
 
+def lift_chart(experiment: Experiment) -> str:
+    """The leading arm's lift over the stored snapshots, with its 95% interval band
+    (server-rendered SVG; every text escaped by core.charts)."""
+    snapshots = list(experiment.snapshots.order_by("-computed_at")[:CHART_SNAPSHOTS])
+    points = []
+    for snapshot in reversed(snapshots):
+        arms = [arm for arm in snapshot.report.get("arms", []) if not arm.get("is_control")]
+        arm = max(arms, key=lambda a: a.get("lift") or -1e9, default=None)
+        if arm is not None:
+            points.append(
+                BandPoint(
+                    f"{snapshot.computed_at:%b %d} ({arm['key']})",
+                    arm.get("lift"),
+                    arm.get("lift_low"),
+                    arm.get("lift_high"),
+                )
+            )
+    return mark_safe(band_chart(points, title="Lift of the leading arm over control"))  # noqa: S308
+
+
 def report_context(experiment: Experiment) -> dict[str, Any]:
     """Everything the results page shows, from the latest snapshot and the history."""
     snapshot = experiment.snapshots.order_by("-computed_at").first()
@@ -266,6 +290,8 @@ def report_context(experiment: Experiment) -> dict[str, Any]:
     for row in rows:
         row["harms"] = services.harmed_guardrails(report, row["key"])
     return {
+        "sentence": lead_sentence(report, variants, experiment.goal_event),
+        "lift_chart": lift_chart(experiment),
         "snapshot": snapshot,
         "report": report,
         "computed_at": parse_datetime(report.get("computed_at") or "") or snapshot.computed_at,

@@ -1,7 +1,7 @@
 """Deterministic, sticky experiment assignment: pure functions, no Django, no storage.
 
-A visitor's bucketing id is hashed with a per-experiment salt. Three independent hashes:
-- holdout: `hash("holdout", global seed, id)` < holdout share → in no experiment at all;
+A visitor's bucketing id is hashed (`core.bucketing`) with a per-experiment salt. Visitors
+in the global holdout (`core.holdout`) are in no experiment at all. Two independent hashes:
 - enrolment: `hash(seed, "traffic", id)` < traffic → in the experiment (or, in a layer,
   `hash(layer seed, id)` falls in the experiment's slice of the layer, which makes
   experiments of one layer mutually exclusive);
@@ -15,15 +15,8 @@ were never shown it. Fixed-weight experiments cannot change weights while runnin
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from hashlib import blake2b
 
-BUCKETS = 10_000
-
-
-def bucket(*parts: str) -> int:
-    """A stable bucket in [0, BUCKETS) for the joined parts."""
-    digest = blake2b(":".join(parts).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % BUCKETS
+from core.bucketing import BUCKETS, bucket
 
 
 @dataclass(frozen=True)
@@ -51,10 +44,6 @@ class ExperimentSpec:
             running += arm.weight
             bounds.append((running * BUCKETS // total, arm.key))
         return tuple(bounds)
-
-
-def in_holdout(bucketing_id: str, *, global_seed: str, share: float) -> bool:
-    return share > 0 and bucket("holdout", global_seed, bucketing_id) < share * BUCKETS
 
 
 def enrolled(spec: ExperimentSpec, bucketing_id: str) -> bool:

@@ -5,12 +5,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db.models import JSONField, OuterRef, Subquery
 
 from core.config_version import CompiledCatalog
-from experiments.assignment import ArmSpec, ExperimentSpec, assign, enrolled, in_holdout
+from core.holdout import in_global_holdout
+from experiments.assignment import ArmSpec, ExperimentSpec, assign, enrolled
 from experiments.models import Allocation, Experiment, Exposure
 
 EXPOSED_PREFIX = "exposed:"
@@ -120,12 +120,8 @@ def enrolment_for(
     candidates = catalog.by_placement.get(placement)
     if not candidates:
         return None
-    if in_holdout(
-        bucketing_id,
-        global_seed=settings.PZ_EXPERIMENT_HOLDOUT_SEED,
-        share=settings.PZ_EXPERIMENT_HOLDOUT_SHARE,
-    ):
-        return None
+    if in_global_holdout(bucketing_id):
+        return None  # the global holdout wins over every experiment
     for experiment in candidates:
         if experiment.segments and not experiment.segments & segments:
             continue

@@ -15,6 +15,7 @@ from content.models import Placement
 from core import clock
 from core.audit import record_change, snapshot
 from core.config_version import bump_config_version
+from core.errors import Conflict, Invalid
 from experiments import statistics
 from experiments.assignment import (
     BUCKETS,
@@ -31,6 +32,7 @@ from experiments.selectors import (
     exposure_cache_key,
 )
 from segments.models import Segment
+from tracking import analytics
 from tracking.event_validation import EVENT_TYPES
 
 # The fields the audit log shows before and after a lifecycle change.
@@ -46,14 +48,13 @@ def _audit_state(experiment: Experiment) -> dict[str, Any]:
     }
 
 
-class ExperimentError(ValueError):
-    """An experiment change that is refused; `fields` names the inputs, `conflict` marks
-    state conflicts (409) as opposed to bad input (400)."""
+class ExperimentError(Invalid):
+    """An experiment change that is refused as bad input (400); `fields` names the inputs."""
 
-    def __init__(self, message: str, fields: dict[str, Any], *, conflict: bool = False):
-        super().__init__(message)
-        self.fields = fields
-        self.conflict = conflict
+
+class ExperimentConflict(Conflict, ExperimentError):
+    """An experiment change the current state refuses (409): a duplicate key, a started
+    or stopped experiment, a full layer."""
 
 
 def _check_arms(placement: Placement, arms: list[dict[str, Any]]) -> None:
@@ -99,9 +100,7 @@ def experiment_create(
 ) -> Experiment:
     """Create a draft experiment. The first arm is the control unless one says otherwise."""
     if Experiment.objects.filter(key=key).exists():
-        raise ExperimentError(
-            "An experiment with this key exists.", {"key": "already exists"}, conflict=True
-        )
+        raise ExperimentConflict("An experiment with this key exists.", {"key": "already exists"})
     placement = Placement.objects.filter(key=placement_key).first()
     if placement is None:
         raise ExperimentError(
@@ -187,12 +186,11 @@ def experiment_start(*, experiment: Experiment, user: Any = None) -> Experiment:
     """Start a draft: claim a slice of its layer and fix the seed; audited as by `user`."""
     with _lifecycle_change(experiment, action="pz.experiment.start", user=user) as experiment:
         if experiment.status == Experiment.Status.RUNNING:
-            raise ExperimentError("Already running.", {"status": "running"}, conflict=True)
+            raise ExperimentConflict("Already running.", {"status": "running"})
         if experiment.status == Experiment.Status.STOPPED:
-            raise ExperimentError(
+            raise ExperimentConflict(
                 "A stopped experiment cannot restart; create a new one.",
                 {"status": "stopped"},
-                conflict=True,
             )
         if experiment.layer_id:
             taken = [
@@ -203,10 +201,9 @@ def experiment_start(*, experiment: Experiment, user: Any = None) -> Experiment:
             ]
             space = free_layer_slice(taken, round(experiment.traffic * BUCKETS))
             if space is None:
-                raise ExperimentError(
+                raise ExperimentConflict(
                     "The layer has no room for this traffic.",
                     {"traffic": "layer full"},
-                    conflict=True,
                 )
             experiment.layer_start, experiment.layer_end = space
         experiment.seed = experiment.seed or secrets.token_hex(8)
@@ -220,8 +217,8 @@ def experiment_stop(*, experiment: Experiment, winner: str = "", user: Any = Non
     """Stop a running experiment (for good); audited as by `user`."""
     with _lifecycle_change(experiment, action="pz.experiment.stop", user=user) as experiment:
         if experiment.status != Experiment.Status.RUNNING:
-            raise ExperimentError(
-                "Only a running experiment can stop.", {"status": experiment.status}, conflict=True
+            raise ExperimentConflict(
+                "Only a running experiment can stop.", {"status": experiment.status}
             )
         experiment.status = Experiment.Status.STOPPED
         experiment.stopped_at = clock.now()
@@ -250,8 +247,8 @@ def experiment_set_traffic(
                 any(o.layer_start < start + width and start < o.layer_end for o in others)
                 or start + width > BUCKETS
             ):
-                raise ExperimentError(
-                    "The layer has no room to grow here.", {"traffic": "layer full"}, conflict=True
+                raise ExperimentConflict(
+                    "The layer has no room to grow here.", {"traffic": "layer full"}
                 )
             experiment.layer_end = start + width
         experiment.traffic = traffic
@@ -265,10 +262,9 @@ def experiment_set_weights(
     """Refused while running: new weights would move enrolled visitors to other arms and
     mix two allocations in one analysis. Stop it and start a new experiment instead."""
     if experiment.status == Experiment.Status.RUNNING:
-        raise ExperimentError(
+        raise ExperimentConflict(
             "Weights of a running experiment cannot change (it would reassign visitors).",
             {"weights": "stop and create a new experiment"},
-            conflict=True,
         )
     before = _audit_state(experiment)
     for arm in experiment.arms.all():
@@ -350,11 +346,10 @@ def promote_winner(
     override_reason = override_reason.strip()
     if harmed and not override_reason:
         events = ", ".join(harmed)
-        raise ExperimentError(
+        raise ExperimentConflict(
             f"Arm {arm_key} harms the guardrail metric {events} (always-valid test); "
             "promoting it needs an override reason.",
             {"override_reason": f"required: arm {arm_key} harms {events}"},
-            conflict=True,
         )
     placement = Placement.objects.select_for_update().get(pk=experiment.placement_id)
     losing = set(experiment.arms.exclude(key=arm_key).values_list("variant_key", flat=True))
@@ -389,24 +384,6 @@ def promote_winner(
     return placement
 
 
-def _revenue_sql(column: str) -> str:
-    if connection.vendor == "postgresql":
-        return (
-            f"CASE WHEN jsonb_typeof({column}->'revenue') = 'number' "
-            f"THEN ({column}->>'revenue')::double precision END"
-        )
-    return (
-        f"CASE WHEN json_type({column}, '$.revenue') IN ('integer', 'real') "
-        f"THEN json_extract({column}, '$.revenue') END"
-    )
-
-
-def _placement_sql(column: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"({column}->>'placement')"
-    return f"json_extract({column}, '$.placement')"
-
-
 @dataclass(frozen=True)
 class ExperimentCounts:
     """What the results are computed from, per allocation period and arm: the goal
@@ -438,10 +415,11 @@ def arm_counts(experiment: Experiment) -> ExperimentCounts:
     first exposure), revenue per visitor and the visitors with each guardrail event after
     their first exposure, aggregated in one SQL statement (no Python loop over visitors)."""
     guardrails = list(dict.fromkeys(experiment.guardrail_events or []))
+    revenue = analytics.json_sql("ev.properties", "revenue", "number")
     goal_test = "ev.type = %s"
     goal_params: list[Any] = [experiment.goal_event]
     if experiment.goal_placement:
-        goal_test += f" AND {_placement_sql('ev.properties')} = %s"
+        goal_test += f" AND {analytics.json_sql('ev.properties', 'placement')} = %s"
         goal_params.append(experiment.goal_placement)
     flags = "".join(
         f", MAX(CASE WHEN ev.type = %s THEN 1 ELSE 0 END) AS g{index}"
@@ -456,7 +434,7 @@ def arm_counts(experiment: Experiment) -> ExperimentCounts:
         WITH hits AS (
             SELECT x.arm, x.allocation, x.visitor_id,
                    MAX(CASE WHEN {goal_test} THEN 1 ELSE 0 END) AS converted,
-                   SUM(CASE WHEN ev.type = 'purchase' THEN {_revenue_sql("ev.properties")} END)
+                   SUM(CASE WHEN ev.type = 'purchase' THEN {revenue} END)
                        AS revenue{flags}
             FROM tracking_event ev
             JOIN experiments_exposure x ON x.experiment_id = %s

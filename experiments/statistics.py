@@ -163,17 +163,6 @@ def two_proportion_test(c1: int, n1: int, c2: int, n2: int) -> tuple[float, floa
     return z, 2 * stats.norm.sf(abs(z))
 
 
-def relative_lift_interval(
-    c_control: int, n_control: int, c_treatment: int, n_treatment: int, alpha: float = 0.05
-) -> tuple[float, float, float]:
-    """Relative lift p_t / p_c - 1 with a delta-method interval on log(p_t / p_c)."""
-    return lift_interval(
-        pooled_estimate(ArmCounts("control", n_control, c_control)),
-        pooled_estimate(ArmCounts("treatment", n_treatment, c_treatment)),
-        alpha,
-    )
-
-
 def lift_interval(
     control: Estimate, treatment: Estimate, alpha: float = 0.05
 ) -> tuple[float, float, float]:
@@ -258,20 +247,6 @@ def beta_comparison(
     control = rng.beta(1 + c_control, 1 + n_control - c_control, draws)
     treatment = rng.beta(1 + c_treatment, 1 + n_treatment - c_treatment, draws)
     return float(np.mean(treatment > control)), float(np.mean(np.maximum(control - treatment, 0)))
-
-
-def msprt_likelihood_ratio(
-    c_control: int, n_control: int, c_treatment: int, n_treatment: int, tau_squared: float
-) -> float:
-    """Mixture SPRT statistic for the difference of two proportions (normal approximation,
-    N(0, tau²) mixing over the effect). 1 / the running maximum is an always-valid p-value."""
-    if n_control == 0 or n_treatment == 0:
-        return 1.0
-    control = pooled_estimate(ArmCounts("control", n_control, c_control))
-    treatment = pooled_estimate(ArmCounts("treatment", n_treatment, c_treatment))
-    return mixture_likelihood_ratio(
-        treatment.mean - control.mean, control.variance + treatment.variance, tau_squared
-    )
 
 
 def mixture_likelihood_ratio(effect: float, variance: float, tau_squared: float) -> float:
@@ -631,3 +606,56 @@ def analyse_guardrail(
         worse = effect > 0 if harm == "increase" else effect < 0
         row.harmed = row.always_valid_p < alpha and worse
     return GuardrailResult(event=event, harm=harm, arms=rows)
+
+
+@dataclass(frozen=True)
+class CovariateCounts:
+    """One arm's sums of a metric y and a pre-experiment covariate x (CUPED): per visitor,
+    y is the outcome after first exposure and x the same measure before it."""
+
+    key: str
+    n: int
+    y_sum: float
+    y_sumsq: float
+    x_sum: float = 0.0
+    x_sumsq: float = 0.0
+    xy_sum: float = 0.0
+
+
+@dataclass(frozen=True)
+class Cuped:
+    theta: float
+    estimates: dict[str, Estimate]  # adjusted mean of y per arm
+    variance_reduction: float  # 1 - adjusted / raw variance of one visitor's y (pooled)
+
+
+def cuped(cells: Sequence[CovariateCounts]) -> Cuped:
+    """CUPED (Deng et al. 2013): y - θ(x - mean x) with θ = cov(x, y) / var(x) pooled over
+    arms. x is fixed before exposure, so the adjustment removes no effect and keeps the
+    test's false-positive rate; its variance is var(y)(1 - ρ²). Without variance in x
+    (no pre-period data) θ = 0 and the estimates are the plain means."""
+    n = sum(c.n for c in cells)
+    if n < 2:
+        return Cuped(0.0, {c.key: Estimate(0.0, 0.0) for c in cells}, 0.0)
+    x_mean = sum(c.x_sum for c in cells) / n
+    y_mean = sum(c.y_sum for c in cells) / n
+    var_x = (sum(c.x_sumsq for c in cells) - n * x_mean * x_mean) / (n - 1)
+    cov = (sum(c.xy_sum for c in cells) - n * x_mean * y_mean) / (n - 1)
+    theta = cov / var_x if var_x > 1e-12 else 0.0
+    estimates = {}
+    adjusted_total = 0.0
+    for cell in cells:
+        if cell.n < 2:
+            estimates[cell.key] = Estimate(cell.y_sum / cell.n if cell.n else 0.0, 0.0)
+            continue
+        cy, vy = mean_and_variance(cell.n, cell.y_sum, cell.y_sumsq)
+        cx, vx = mean_and_variance(cell.n, cell.x_sum, cell.x_sumsq)
+        cxy = (cell.xy_sum - cell.n * cx * cy) / (cell.n - 1)
+        per_visitor = max(vy - 2 * theta * cxy + theta * theta * vx, 0.0)
+        adjusted_total += per_visitor * (cell.n - 1)
+        estimates[cell.key] = Estimate(cy - theta * (cx - x_mean), per_visitor / cell.n)
+    raw_within = sum(
+        mean_and_variance(c.n, c.y_sum, c.y_sumsq)[1] * (c.n - 1) for c in cells if c.n > 1
+    )
+    reduction = 1 - adjusted_total / raw_within if raw_within > 0 else 0.0
+    return Cuped(theta, estimates, max(reduction, 0.0))

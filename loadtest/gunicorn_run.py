@@ -38,6 +38,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from config.queues import all_queue_names  # noqa: E402  (the repository's own module)
+
 BIN = ROOT / ".venv" / "bin"
 PYTHON = BIN / "python"
 RUN_PY = ROOT / "loadtest" / "run.py"
@@ -253,15 +256,22 @@ def client(
 
 
 def queue_depth_and_delete(broker_url: str, queue: str) -> int | None:
-    """Messages left in the run's queue (tasks the worker had not taken), then drop it."""
+    """Messages left in the run's queues (tasks the workers had not taken), then drop them."""
     from kombu import Connection
 
+    total = 0
     try:
         with Connection(broker_url, connect_timeout=2) as conn:
             channel = conn.default_channel
-            _, messages, _ = channel.queue_declare(queue=queue, passive=True)
-            channel.queue_delete(queue=queue)
-            return messages
+            for name in all_queue_names(queue):
+                try:
+                    _, messages, _ = channel.queue_declare(queue=name, passive=True)
+                except Exception:  # noqa: BLE001 - never declared: nothing was routed there
+                    channel = conn.channel()
+                    continue
+                total += messages
+                channel.queue_delete(queue=name)
+            return total
     except Exception:  # noqa: BLE001 - cleanup is best effort; the figures are already out
         return None
 
@@ -368,7 +378,7 @@ def run(args: argparse.Namespace) -> int:
                 "config",
                 "worker",
                 "-Q",
-                queue,
+                ",".join(all_queue_names(queue)),
                 "-n",
                 f"{queue}@%h",
                 f"--concurrency={args.worker_concurrency}",

@@ -30,6 +30,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+# Run as a script: make the repository root importable for the one percentile helper.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.results import percentile  # noqa: E402
+
 DECIDE, EVENTS = "/api/v1/decide", "/api/v1/events"
 PLACEMENTS = ["home-hero", "home-recs", "site-banner"]
 DEVICES = ["mobile", "desktop", "tablet"]
@@ -51,13 +55,6 @@ class Stats:
         self.errors += 1
         if len(self.error_samples) < 5:
             self.error_samples.append(what)
-
-
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def loopback_target(url: str) -> tuple[str, int]:
@@ -258,8 +255,8 @@ def figures(stats: Stats, elapsed: float, args: argparse.Namespace) -> dict[str,
         path: {
             "requests": len(values),
             "rps": len(values) / elapsed,
-            "p50_ms": percentile(values, 0.5) * 1000,
-            "p99_ms": percentile(values, 0.99) * 1000,
+            "p50_ms": percentile(values, 50) * 1000,
+            "p99_ms": percentile(values, 99) * 1000,
         }
         for path, values in sorted(stats.latencies.items())
     }

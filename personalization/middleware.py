@@ -11,7 +11,8 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from personalization.request_decisions import decide_for_request, requested_placements
 
 logger = logging.getLogger(__name__)
-MARKER_RE = re.compile(r"<!--pz:placement:([A-Za-z0-9_-]+)-->")
+# Placement keys, and personalized blocks of pages (`block:<page id>:<block id>`).
+MARKER_RE = re.compile(r"<!--pz:placement:([A-Za-z0-9_:-]+)-->")
 
 
 class PersonalizationMiddleware:

@@ -41,7 +41,11 @@ def request_context(request: HttpRequest) -> dict[str, Any]:
 
 
 def preview_segments(request: HttpRequest) -> list[str] | None:
-    """Staff may preview a page as a chosen segment set (`?pz_preview_segments=a,b`)."""
+    """Staff may preview a page as a chosen segment set (`?pz_preview_segments=a,b`); a
+    Wagtail page preview sets the request's `_pz_forced_segments` itself."""
+    forced = getattr(request, "_pz_forced_segments", None)
+    if forced is not None:
+        return list(forced)
     raw = request.GET.get(PREVIEW_SEGMENTS_PARAM)
     user = getattr(request, "user", None)
     if raw is None or not (user and user.is_authenticated and user.is_staff):
@@ -79,4 +83,5 @@ def decide_for_request(request: HttpRequest, keys: list[str]) -> Decision:
         locale=getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE,
         forced_segments=preview_segments(request),
         evaluated=_evaluated_segments(request),
+        extra_placements=getattr(request, "_pz_extra_placements", None),
     )

@@ -8,6 +8,7 @@ cache or the database degrades to fallback content; a page is never broken by it
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,13 +19,15 @@ from django.db import DatabaseError
 
 from content import reasons
 from content.placeholders import visitor_values
-from content.placement_catalog import component_for_locale, placement_catalog
+from content.placement_catalog import PlacementConfig, component_for_locale, placement_catalog
 from content.reasons import DecisionReason
 from content.rendering import Fragment, render_component
-from content.targeting import VariantTarget, choose_variant
+from content.targeting import VariantTarget, choose_variant, fallback_variant
 from core import clock
+from core.holdout import in_global_holdout
 from experiments.selectors import Assignment, assignments_for, experiment_catalog
 from experiments.services import record_exposures
+from personalization.placement_sources import external_placements
 from recommendations.serving import recommend_for_visitor
 from segments.conditions import Facts
 from segments.selectors import VisitorSegments, visitor_segments
@@ -71,6 +74,7 @@ class Decision:
     placements: dict[str, PlacementDecision | None]
     personalized: bool = False
     degraded: bool = False
+    holdout: bool = False  # in the global holdout: fallbacks, popular items, no triggers
     notes: list[str] = field(default_factory=list)
 
     def as_response(self) -> dict[str, Any]:
@@ -182,11 +186,15 @@ def decide(
     locale: str | None = None,
     forced_segments: list[str] | None = None,
     evaluated: tuple[VisitorSegments, bool] | None = None,
+    extra_placements: Mapping[str, PlacementConfig] | None = None,
 ) -> Decision:
     """Decide every requested placement in one pass: segments once, then per placement the
     first matching variant by priority (or the fallback), rendered through the fragment
     cache. Unknown placements come back as None. `evaluated` is the request's own
-    `segments_for` result when the page already needed it (`pz_if_segment`)."""
+    `segments_for` result when the page already needed it (`pz_if_segment`).
+    `extra_placements` are configs the caller compiled itself (a page rendering its own
+    personalized blocks, or previewing a draft); other keys the catalog lacks are asked
+    of the registered placement sources (`personalization.placement_sources`)."""
     now = now or clock.now()
     locale = (locale or context.get("locale") or settings.LANGUAGE_CODE).lower()
     segments, degraded = evaluated or segments_for(visitor_id, context, now, forced_segments)
@@ -199,6 +207,7 @@ def decide(
         placements={},
         personalized=segments.personalized,
         degraded=degraded,
+        holdout=in_holdout(segments, forced_segments),
     )
     try:
         catalog = placement_catalog(segments.config_version)
@@ -208,23 +217,34 @@ def decide(
         decision.placements = dict.fromkeys(keys)
         return decision
 
-    assignments = _experiment_assignments(segments, keys, targeting, forced_segments)
+    external = dict(extra_placements or {})
+    missing = [key for key in keys if key not in catalog.placements and key not in external]
+    if missing:
+        external.update(external_placements(missing, segments.config_version))
+    assignments = (
+        {}
+        if decision.holdout
+        else _experiment_assignments(segments, keys, targeting, forced_segments)
+    )
     exposures: list[Assignment] = []
     chosen = []
     for key in keys:
-        config = catalog.placements.get(key)
+        config = catalog.placements.get(key) or external.get(key)
         if config is None:
             decision.placements[key] = None
             continue
         popup = None
-        if key == settings.PZ_POPUP_PLACEMENT:
+        if key == settings.PZ_POPUP_PLACEMENT and not decision.holdout:
             popup = _triggered_popup(segments, visitor_id)
         if popup is not None:
             values = _placeholder_values(segments, reasons.TRIGGER, context, popup.body[0].value)
             variant = VariantTarget("trigger", popup.pk, 0, 0, False)
             chosen.append((key, variant, reasons.TRIGGER, popup, None, values, None, None))
             continue
-        variant, reason = choose_variant(config.variants, targeting, facts, now)
+        if decision.holdout:
+            variant, reason = fallback_variant(config.variants), reasons.HOLDOUT
+        else:
+            variant, reason = choose_variant(config.variants, targeting, facts, now)
         experiment = None
         assignment = assignments.get(key)
         arm_variant = next(
@@ -241,10 +261,11 @@ def decide(
         block_value = component.body[0].value
         items = None
         if component.kind == "recommendations":
+            # The holdout gets what a shop without personalization would show.
             items = recommendation_items(
-                strategy=block_value.get("strategy"),
+                strategy="popular" if decision.holdout else block_value.get("strategy"),
                 count=block_value.get("count") or 8,
-                visitor_id=visitor_id if segments.personalized else None,
+                visitor_id=visitor_id if segments.personalized and not decision.holdout else None,
                 context=context,
             )
         values = _placeholder_values(segments, reason, context, block_value)
@@ -287,6 +308,16 @@ def decide(
     if exposures and segments.canonical_visitor_id:
         _log_exposures(segments.canonical_visitor_id, exposures, now)
     return decision
+
+
+def in_holdout(segments: VisitorSegments, forced_segments: list[str] | None) -> bool:
+    """Whether this decision is for a visitor of the global holdout: only visitors who
+    allow personalization are in it, and a staff preview never is."""
+    return (
+        forced_segments is None
+        and segments.personalized
+        and in_global_holdout(segments.bucketing_id)
+    )
 
 
 def _triggered_popup(segments: VisitorSegments, visitor_id: str | None) -> Any:

@@ -106,10 +106,6 @@ class SeasonRule:
         )
 
 
-def active_seasons(month: int, rules: Sequence[SeasonRule]) -> tuple[str, ...]:
-    return tuple(rule.name for rule in rules if month in rule.months)
-
-
 def season_boost(
     categories: Sequence[str], month: int, rules: Sequence[SeasonRule]
 ) -> np.ndarray | None:

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 
 from core import clock
+from core.errors import Busy
 from recommendations.artifacts import StoredArtifact, delete_artifact_files, store_artifact
 from recommendations.context import context_key, grouped_event_popularity, member_popularity
 from recommendations.engine import Interactions, TrainedModel, TrainingConfig, train_model
@@ -44,7 +45,7 @@ logger = logging.getLogger(__name__)
 EVALUATION_K = 10
 
 
-class TrainingBusy(Exception):
+class TrainingBusy(Busy):
     """Another training is running; nothing was started."""
 
 

@@ -35,6 +35,7 @@ from django.core.cache import cache
 
 from catalog.version import catalog_version
 from core import clock
+from core.holdout import in_global_holdout
 from recommendations import selectors
 from recommendations.context import (
     SeasonRule,
@@ -95,6 +96,7 @@ class VisitorInput:
     last_context: dict[str, Any]
     # The activity was rebuilt by this request: no result is cached under its stamp yet.
     new_stamp: bool = False
+    held_out: bool = False  # in the global holdout (core.holdout): popularity only
 
 
 _lock = threading.Lock()
@@ -225,6 +227,8 @@ def visitor_input(visitor_id: str | None, *, now: datetime) -> VisitorInput | No
     if entry is None or not consent_of(entry)["personalization"]:
         return None
     state = entry["state"]
+    if in_global_holdout(entry.get("bucketing_id")):
+        return VisitorInput(state.visitor_id, 0, [], [], [], {}, held_out=True)
     activity = cached.get(activity_key) if state.visitor_id == visitor_id else None
     new_stamp = False
     if activity is None or activity.get("unknown"):
@@ -269,6 +273,9 @@ def recommend(
         return Recommendations(strategy, [], True, None)
     now = now or clock.now()
     visitor = visitor_input(visitor_id, now=now)
+    if visitor is not None and visitor.held_out:
+        # The global holdout sees what a shop without personalization would show.
+        strategy, segment, visitor = "popular", None, None
     context = context or {}
     remembered = visitor.last_context if visitor else {}
     country = _clean(context.get("country") or remembered.get("country"), upper=True)

@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
+from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn
 from wagtail.admin.views import generic
@@ -22,6 +23,7 @@ from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.permissions import policy_registry, register_permission_policy
 
 from core.admin_permissions import ViewOnlyPermissionPolicy
+from core.errors import DomainError
 from core.permissions import can_view_visitor_data, visible_count
 from segments import selectors, services
 from segments.admin_views import (
@@ -147,12 +149,15 @@ class SegmentDeleteView(generic.DeleteView):
     def form_valid(self, form: Any) -> HttpResponse:
         try:
             services.segment_delete(segment=self.object, user=self.request.user)
-        except services.SegmentError as exc:
+        except DomainError as exc:
             reasons = "; ".join(str(reason) for reason in exc.fields.values())
             messages.error(self.request, f"'{self.object}' was not deleted: {reasons}.")
             return redirect("segments:inspect", self.object.pk)
         messages.success(self.request, self.get_success_message())
         return redirect(self.get_success_url())
+
+
+INSPECT_SECTIONS_HOOK = "pz_segment_inspect_sections"
 
 
 class SegmentInspectView(generic.InspectView):
@@ -227,6 +232,10 @@ class SegmentInspectView(generic.InspectView):
         overlap_form.fields["b"].queryset = Segment.objects.exclude(pk=segment.pk).order_by("name")
         context["overlap_form"] = overlap_form
         context["children"] = segment.children.order_by("name")
+        # Higher apps add sections (insights: the segment's KPIs) through this hook.
+        context["extra_sections"] = [
+            section(self.request, segment) for section in hooks.get_hooks(INSPECT_SECTIONS_HOOK)
+        ]
         return context
 
 

@@ -29,19 +29,11 @@ from datetime import datetime
 import numpy as np
 from django.db.models.fields.json import KT
 
+from segments.clustering import BASE_FEATURES, INTEREST_PREFIX, LOG_FEATURES, feature_names
 from tracking.decay import decayed_value
 from tracking.models import VisitorProfile
 from tracking.selectors import profile_settings, purchasers_since
 
-BASE_FEATURES = (
-    "recency_days",
-    "frequency",
-    "monetary",
-    "average_order_value",
-    "tenure_days",
-    "engagement",
-)
-LOG_FEATURES = ("recency_days", "frequency", "monetary", "average_order_value", "engagement")
 MOBILE_DEVICES = frozenset({"mobile", "tablet"})
 CHUNK = 5000
 DAY_SECONDS = 86400.0
@@ -115,8 +107,8 @@ def build_features(
         [[mix.get(category, 0.0) for category in top] for mix in shares], dtype=float
     ).reshape(len(shares), len(top))
     features = np.hstack([matrix, interest_columns, np.array(mobile).reshape(-1, 1)])
-    names = [*BASE_FEATURES, *(f"interest_{category}" for category in top), "device_mobile"]
-    weights = {f"interest_{category}": 1 / math.sqrt(len(top)) for category in top}
+    names = feature_names(top)
+    weights = {INTEREST_PREFIX + category: 1 / math.sqrt(len(top)) for category in top}
     return FeatureMatrix(
         visitor_ids=visitor_ids, features=features, feature_names=names, weights=weights
     )

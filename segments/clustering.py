@@ -58,6 +58,23 @@ TRAIT_WORDS = {
 }
 INTEREST_PREFIX = "interest_"
 RFM_FEATURES = ("recency_days", "frequency", "monetary")
+# The columns `segments.cluster_features` builds, named here (pure) so the benchmark's
+# synthetic customers use the same list.
+BASE_FEATURES = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "average_order_value",
+    "tenure_days",
+    "engagement",
+)
+LOG_FEATURES = ("recency_days", "frequency", "monetary", "average_order_value", "engagement")
+DEVICE_FEATURE = "device_mobile"
+
+
+def feature_names(top_categories: Sequence[str]) -> list[str]:
+    """The feature columns for these top-level interest categories, in matrix order."""
+    return [*BASE_FEATURES, *(INTEREST_PREFIX + c for c in top_categories), DEVICE_FEATURE]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from django.db import transaction
 
 from core import clock
 from core.audit import record_change, snapshot
-from core.config_version import bump_config_version
+from core.config_version import CONFIG_VERSION_KEY, bump_config_version, ensure_version
+from core.errors import Conflict, Invalid
 from segments.conditions import (
     InvalidRule,
     RuleError,
@@ -26,7 +27,10 @@ from segments.field_registry import current_registry
 from segments.memberships import materialize_segments, replace_memberships
 from segments.models import Segment, SegmentMembership
 from segments.selectors import (
+    RECENT_TTL_SECONDS,
+    current_catalog,
     effective_rule,
+    recent_activity_of,
     recent_cache_key,
     sql_compiler,
 )
@@ -47,12 +51,8 @@ AUDITED_FIELDS = (
 )
 
 
-class SegmentError(ValueError):
-    """A segment that cannot be saved; `fields` maps input fields to reasons."""
-
-    def __init__(self, message: str, fields: dict[str, Any]):
-        super().__init__(message)
-        self.fields = fields
+class SegmentError(Invalid):
+    """A segment that cannot be saved (400); `fields` maps input fields to reasons."""
 
 
 @dataclass(frozen=True)
@@ -157,9 +157,13 @@ def segment_save(
     is_active: bool = True,
     segment: Segment | None = None,
     user: Any = None,
+    new: bool = False,
 ) -> Segment:
     """Create or update a segment after validating its rule; the one write path used by the
-    API, the admin and the demo loader. The change is audited as made by `user`."""
+    API, the admin and the demo loader. The change is audited as made by `user`. With
+    `new`, an existing key is a `Conflict` (409) rather than an update."""
+    if new and Segment.objects.filter(key=key).exists():
+        raise Conflict("A segment with this key exists.", {"key": "already exists"})
     if kind not in Segment.Kind.values:
         raise SegmentError(
             "Unknown segment kind.", {"kind": f"must be one of {Segment.Kind.values}"}
@@ -221,7 +225,7 @@ def segment_delete(*, segment: Segment, user: Any = None) -> None:
         if segment.key in referenced_segments(other.rule or {}) or other.parent_id == segment.pk
     ]
     if dependants:
-        raise SegmentError(
+        raise Conflict(
             "Other segments depend on this one.", {"segment": f"used by {', '.join(dependants)}"}
         )
     record_change(
@@ -377,6 +381,21 @@ def schedule_membership_refresh(visitor_ids: Iterable[str], *, debounce_seconds:
 
 def forget_recent_events(visitor_ids: Iterable[str]) -> None:
     cache.delete_many([recent_cache_key(visitor_id) for visitor_id in visitor_ids])
+
+
+def build_recent_windows(visitor_ids: Iterable[str]) -> int:
+    """Write the visitors' recent-event windows to the cache now, after their events were
+    stored, instead of leaving the first decide to read them (the cold path: ~5x a warm
+    decide). Two queries for the whole batch. Returns the visitors written."""
+    ids = list(visitor_ids)
+    if not ids:
+        return 0
+    catalog = current_catalog(ensure_version(cache.get(CONFIG_VERSION_KEY)))
+    recent = recent_activity_of(ids, catalog, clock.now())
+    cache.set_many(
+        {recent_cache_key(vid): entry for vid, entry in recent.items()}, RECENT_TTL_SECONDS
+    )
+    return len(recent)
 
 
 @transaction.atomic

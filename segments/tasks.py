@@ -22,4 +22,8 @@ def recompute_due_segments_task() -> list[int]:
 def refresh_visitor_memberships_task(visitor_ids: list[str]) -> int:
     # Clear the debounce marks first: events arriving while this runs queue another refresh.
     cache.delete_many([f"segment-refresh:{visitor_id}" for visitor_id in visitor_ids])
-    return len(services.refresh_visitor_memberships(visitor_ids=visitor_ids))
+    changed = services.refresh_visitor_memberships(visitor_ids=visitor_ids)
+    # Rebuilt once more a moment after the ingest: two batches of one visitor committing
+    # close together may have written their windows in the wrong order.
+    services.build_recent_windows(visitor_ids)
+    return len(changed)

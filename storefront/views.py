@@ -5,13 +5,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
+from wagtail.views import serve as wagtail_serve
 
 from catalog.models import Product
 from core.request_context import event_context, session_id_from_cookie
+from pages.selectors import home_page_exists
 from storefront import selectors, services
 from storefront.forms import CartAddForm, CartRemoveForm, LoginForm
 from storefront.services import CUSTOMER_SESSION_KEY, LAST_ORDER_SESSION_KEY, EventSource
 from tracking.middleware import set_request_visitor
+from triggers.selectors import visitor_coupons
 
 
 def _source(request: HttpRequest) -> EventSource:
@@ -35,6 +38,10 @@ def _product_or_404(product_id: str) -> Product:
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    # The site's HomePage when the shop has one (Wagtail, personalized blocks), else the
+    # hand-written home.
+    if home_page_exists(request):
+        return wagtail_serve(request, "")
     return render(
         request,
         "storefront/home.html",
@@ -84,8 +91,12 @@ def product_detail(request: HttpRequest, product_id: str) -> HttpResponse:
 
 
 def cart(request: HttpRequest) -> HttpResponse:
+    # The visitor's own unique codes (from a triggered e-mail): never a shared cache.
+    coupons = visitor_coupons(getattr(request, "pz_visitor_id", None))
     return render(
-        request, "storefront/cart.html", {"cart": selectors.cart_contents(request.session)}
+        request,
+        "storefront/cart.html",
+        {"cart": selectors.cart_contents(request.session), "coupons": coupons},
     )
 
 

@@ -37,11 +37,3 @@ def decayed_value(stored: float | None, now: datetime, half_life_days: float) ->
         return 0.0
     exponent = stored - _age_in_half_lives(now, half_life_days)
     return 2.0**exponent if exponent > -1074 else 0.0
-
-
-def stored_threshold(threshold: float, now: datetime, half_life_days: float) -> float:
-    """The stored-value bound equivalent to "score at `now` compared with `threshold`".
-
-    Only meaningful for a positive threshold; callers treat thresholds <= 0 separately.
-    """
-    return math.log2(threshold) + _age_in_half_lives(now, half_life_days)

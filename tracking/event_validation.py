@@ -5,11 +5,13 @@ The ingest hot path validates with these plain checks rather than DRF serializer
 document the same shapes for the OpenAPI schema.
 """
 
+import json
 import math
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +37,7 @@ EVENT_TYPES = frozenset(
         "click",
         "impression",
         "email_open",
+        "email_click",
         "login",
     }
 )
@@ -60,6 +63,16 @@ CONTEXT_KEYS = frozenset(
     }
 )
 PROPERTY_KEY_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+# A shop's own event types (`tracking.definitions`): the name and the properties it
+# declares, each typed as a rule field is.
+CUSTOM_EVENT_TYPE_RE = re.compile(r"[a-z][a-z0-9_]{1,31}")
+CUSTOM_PROPERTY_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+PROPERTY_TYPES = ("string", "number", "boolean", "date")
+REGISTER_HINT = (
+    "register it with POST /api/v1/event-types or in the admin (Settings > Custom event types)"
+)
+# name -> {property -> type}
+CustomTypes = Mapping[str, Mapping[str, str]]
 
 MAX_PROPERTIES = 50
 MAX_STRING = 1000
@@ -260,6 +273,63 @@ def _check_type_properties(event_type: str, props: dict[str, Any], errors: dict[
         check("user_id", lambda: _identifier(props.get("user_id"), "user_id"))
 
 
+def _typed(value: object, kind: str) -> object:
+    """A declared property of a custom event: checked against its type; dates are kept
+    as the ISO text that was sent."""
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Invalid("must be a number")
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            raise _Invalid("must be true or false")
+    elif kind == "date":
+        if not isinstance(value, str):
+            raise _Invalid("must be an ISO 8601 date")
+        try:
+            if len(value) == 10:
+                date.fromisoformat(value)
+            else:
+                parse_timestamp(value)
+        except (ValueError, _Invalid):
+            raise _Invalid("must be an ISO 8601 date (2026-12-24) or time with zone") from None
+    elif not isinstance(value, str):
+        raise _Invalid("must be a string")
+    return value
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _custom_properties(
+    schema: Mapping[str, str], props: dict[str, Any], errors: dict[str, str]
+) -> dict[str, Any]:
+    """Declared properties type-checked (reported as properties.<name>), the others kept
+    as strings (API.md "Event types and customer attributes")."""
+    checked: dict[str, Any] = {}
+    for name, value in props.items():
+        kind = schema.get(name)
+        if value is None:
+            checked[name] = None
+        elif kind is None:
+            text = _as_text(value)
+            if len(text) > MAX_STRING:
+                errors[f"properties.{name}"] = f"strings are limited to {MAX_STRING} characters"
+            checked[name] = text
+        else:
+            try:
+                checked[name] = _typed(value, kind)
+            except _Invalid as exc:
+                errors[f"properties.{name}"] = str(exc)
+    return checked
+
+
 def validate_event(
     raw: object,
     index: int,
@@ -267,8 +337,10 @@ def validate_event(
     now: datetime,
     default_visitor_id: str | None = None,
     limits: ValidationLimits = ValidationLimits(),
+    custom_types: CustomTypes | None = None,
 ) -> ValidEvent | dict[str, str]:
-    """Return a `ValidEvent`, or a dict mapping each bad field to a reason."""
+    """Return a `ValidEvent`, or a dict mapping each bad field to a reason. `custom_types`
+    are the shop's registered event types with their property types."""
     if not isinstance(raw, dict):
         return {"event": "must be a JSON object"}
     errors: dict[str, str] = {}
@@ -277,8 +349,14 @@ def validate_event(
         errors["event"] = f"unknown fields: {', '.join(sorted(shown(k) for k in unknown)[:5])}"
 
     event_type = raw.get("type")
-    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
-        errors["type"] = "unknown event type" if isinstance(event_type, str) else "is required"
+    custom = custom_types or {}
+    schema = None
+    if not isinstance(event_type, str):
+        errors["type"] = "is required"
+    elif event_type not in EVENT_TYPES:
+        schema = custom.get(event_type)
+        if schema is None:
+            errors["type"] = f"unknown event type {shown(event_type)!r}; {REGISTER_HINT}"
 
     visitor_id = raw.get("visitor_id", default_visitor_id)
     if visitor_id is None:
@@ -323,7 +401,9 @@ def validate_event(
         except _Invalid as exc:
             errors[f"properties{exc.field or ''}"] = str(exc)
         else:
-            if isinstance(event_type, str) and event_type in EVENT_TYPES:
+            if schema is not None:
+                properties = _custom_properties(schema, properties, errors)
+            elif isinstance(event_type, str) and event_type in EVENT_TYPES:
                 _check_type_properties(event_type, properties, errors)
 
     context = raw.get("context", {})
@@ -370,13 +450,19 @@ def validate_batch(
     now: datetime,
     default_visitor_id: str | None = None,
     limits: ValidationLimits = ValidationLimits(),
+    custom_types: CustomTypes | None = None,
 ) -> BatchValidation:
     """Split a batch into valid events and `{"index", "errors"}` rejections."""
     valid: list[ValidEvent] = []
     rejected: list[dict[str, Any]] = []
     for index, raw in enumerate(raw_events):
         result = validate_event(
-            raw, index, now=now, default_visitor_id=default_visitor_id, limits=limits
+            raw,
+            index,
+            now=now,
+            default_visitor_id=default_visitor_id,
+            limits=limits,
+            custom_types=custom_types,
         )
         if isinstance(result, ValidEvent):
             valid.append(result)

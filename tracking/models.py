@@ -4,10 +4,13 @@ from django.db import models
 
 
 class Event(models.Model):
-    """One tracked event as accepted by the ingest API; rows are never updated."""
+    """One tracked event as accepted by the ingest API; rows are never updated.
 
-    # Client-supplied; a resend of the same id by the same visitor is a no-op. Unique per
-    # visitor only: one visitor's id must never drop another visitor's event.
+    On PostgreSQL the table is partitioned by month of `timestamp` (tracking/partitions.py;
+    the primary key there is (id, timestamp)); elsewhere it is one table."""
+
+    # Client-supplied; a resend of the same id by the same visitor is a no-op, enforced by
+    # EventReceipt (a partitioned table takes no unique key without the partition column).
     event_id = models.UUIDField(null=True, blank=True)
     visitor_id = models.CharField(max_length=64)
     session_id = models.CharField(max_length=128, blank=True, default="")
@@ -18,11 +21,6 @@ class Event(models.Model):
     context = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["visitor_id", "event_id"], name="event_visitor_event_id"
-            )
-        ]
         indexes = [
             models.Index(
                 fields=["visitor_id", "type", "timestamp"], name="event_visitor_type_time"
@@ -36,6 +34,28 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} by {self.visitor_id} at {self.timestamp:%Y-%m-%d %H:%M}"
+
+
+class EventReceipt(models.Model):
+    """The (visitor, event_id) of every stored event that came with an id: claiming a row
+    here in the ingest transaction is what makes a resend a no-op. Unique per visitor only:
+    one visitor's id must never drop another visitor's event. `timestamp` is the event's,
+    so retention drops receipts with their events."""
+
+    visitor_id = models.CharField(max_length=64)
+    event_id = models.UUIDField()
+    timestamp = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["visitor_id", "event_id"], name="event_receipt_visitor_event_id"
+            )
+        ]
+        indexes = [models.Index(fields=["timestamp"], name="event_receipt_time")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} of {self.visitor_id}"
 
 
 class VisitorProfile(models.Model):
@@ -54,6 +74,14 @@ class VisitorProfile(models.Model):
     consent_tracking = models.BooleanField(null=True, blank=True)
     consent_personalization = models.BooleanField(null=True, blank=True)
     consent_updated_at = models.DateTimeField(null=True, blank=True)
+    # Marketing e-mail: its own purpose, never on by default; when and where it was given
+    # (or withdrawn), the address given with it (an anonymous visitor at checkout start),
+    # and, with double opt-in, when the address was confirmed.
+    consent_marketing_email = models.BooleanField(null=True, blank=True)
+    consent_marketing_email_at = models.DateTimeField(null=True, blank=True)
+    consent_marketing_email_source = models.CharField(max_length=40, blank=True, default="")
+    consent_marketing_email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    marketing_email_address = models.EmailField(blank=True, default="")
 
     first_seen = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)
@@ -134,3 +162,49 @@ class PendingAnnouncement(models.Model):
 
     def __str__(self) -> str:
         return f"{len(self.visitor_ids)} visitors at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class EventTypeDefinition(models.Model):
+    """A shop's own event type (`wishlist_add`) with its typed properties: ingest accepts
+    it and rules, triggers and the rule builder offer it (`tracking.definitions`)."""
+
+    name = models.CharField(max_length=32, unique=True)
+    label = models.CharField(max_length=100, blank=True)
+    # property name -> one of tracking.rule_fields.FIELD_TYPES
+    properties = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "custom event type"
+
+    def __str__(self) -> str:
+        return self.label or self.name
+
+
+class AttributeDefinition(models.Model):
+    """A customer attribute the shop imports (`loyalty_tier`): its type, label and allowed
+    values; `PUT /customers` and the CSV import check values against it and rules read
+    `attributes.<key>` with its type."""
+
+    class Type(models.TextChoices):
+        STRING = "string", "Text"
+        NUMBER = "number", "Number"
+        BOOLEAN = "boolean", "Yes / no"
+        DATE = "date", "Date"
+
+    key = models.CharField(max_length=64, unique=True)
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.STRING)
+    label = models.CharField(max_length=100, blank=True)
+    # Allowed values (empty: any value of the type).
+    choices = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = "customer attribute"
+
+    def __str__(self) -> str:
+        return self.label or self.key

@@ -21,6 +21,7 @@ ENGAGEMENT_WEIGHTS = {
     "checkout_start": 6.0,
     "purchase": 10.0,
     "email_open": 1.0,
+    "email_click": 2.0,
     "login": 1.0,
 }
 INTEREST_WEIGHTS = {

@@ -1,5 +1,8 @@
 """Retention of raw visitor data: events older than `PZ_EVENT_RETENTION_DAYS` and the
-anonymous profiles nothing else keeps are deleted, in batches.
+anonymous profiles nothing else keeps are deleted. On PostgreSQL whole months of events
+that ended before the cutoff are detached and dropped (tracking/partitions.py); what is
+left before the cutoff (the month straddling it, the default partition, SQLite's one
+table) is deleted in batches, with the receipts of those events.
 
 Aggregates stay: `VariantStats`, `ResultSnapshot` and `SegmentSizeSnapshot` hold counts,
 rates and keys of variants, arms and segments, never a visitor id.
@@ -15,8 +18,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core import clock
 from core.visitor_data import registered_sections
+from tracking import partitions
 from tracking.event_validation import EVENT_TYPES
-from tracking.models import Event, VisitorProfile
+from tracking.models import Event, EventReceipt, VisitorProfile
 from tracking.selectors import profile_cache_key
 
 
@@ -45,7 +49,10 @@ def purge_expired_events(*, cutoff: datetime, batch_size: int) -> int:
             if not batch:
                 break
             with transaction.atomic():
-                deleted += Event.objects.filter(pk__in=batch).delete()[0]
+                deleted += Event.objects.filter(pk__in=batch, timestamp__lt=cutoff).delete()[0]
+    receipts = EventReceipt.objects.filter(timestamp__lt=cutoff)
+    while batch := list(receipts.values_list("pk", flat=True)[:batch_size]):
+        EventReceipt.objects.filter(pk__in=batch).delete()
     return deleted
 
 
@@ -83,6 +90,7 @@ def apply_retention(
     """Purge expired events, then the profiles that leaves orphaned."""
     cutoff = retention_cutoff(now, days)
     batch_size = batch_size or settings.PZ_RETENTION_BATCH_SIZE
-    events = purge_expired_events(cutoff=cutoff, batch_size=batch_size)
+    events = partitions.drop_expired_partitions(cutoff=cutoff)
+    events += purge_expired_events(cutoff=cutoff, batch_size=batch_size)
     profiles = purge_orphaned_profiles(cutoff=cutoff, batch_size=batch_size)
     return RetentionResult(events_deleted=events, profiles_deleted=profiles, cutoff=cutoff)

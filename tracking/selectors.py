@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 
-from tracking.models import Event, RfmScale, VisitorAlias, VisitorProfile
+from tracking.models import RfmScale, VisitorAlias, VisitorProfile
 from tracking.profile_state import ProfileSettings, ProfileState
 from tracking.rfm import RfmCuts
 
@@ -49,6 +49,11 @@ def cache_entry(profile: VisitorProfile) -> dict[str, Any]:
         "consent": {
             "tracking": profile.consent_tracking,
             "personalization": profile.consent_personalization,
+        },
+        "marketing_email": {
+            "consent": profile.consent_marketing_email,
+            "confirmed": profile.consent_marketing_email_confirmed_at is not None,
+            "address": profile.marketing_email_address,
         },
         "bucketing_id": profile.bucketing_id,
     }
@@ -107,6 +112,20 @@ def consent_of(entry: dict[str, Any] | None) -> dict[str, bool]:
     }
 
 
+def marketing_email_of(entry: dict[str, Any] | None) -> dict[str, Any]:
+    """A visitor's marketing e-mail consent (never on by default; with double opt-in
+    only once confirmed) and the address to write to: a known customer's own, else the
+    one given with the consent."""
+    stored = (entry or {}).get("marketing_email") or {}
+    consent = stored.get("consent") is True and (
+        stored.get("confirmed") or not settings.PZ_EMAIL_DOUBLE_OPT_IN
+    )
+    state = (entry or {}).get("state")
+    known = state is not None and state.customer_key is not None
+    address = (state.attributes.get("email") if known else "") or stored.get("address") or ""
+    return {"consent": bool(consent), "address": str(address)}
+
+
 def rfm_cuts() -> RfmCuts:
     cuts = cache.get(RFM_CUTS_CACHE_KEY)
     if cuts is None:
@@ -122,10 +141,6 @@ def rfm_cuts() -> RfmCuts:
         )
         cache.set(RFM_CUTS_CACHE_KEY, cuts, 60 * 60)
     return cuts
-
-
-def visitor_events(visitor_id: str) -> QuerySet[Event]:
-    return Event.objects.filter(visitor_id=visitor_id).order_by("timestamp", "id")
 
 
 def purchasers_since(now: datetime) -> QuerySet[VisitorProfile]:

@@ -13,26 +13,25 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 
 from core import clock
-from core.client_input import INVALID_TEXT, invalid_text
 from core.identity_tokens import identity_token_error
 from core.visitor_data import registered_sections
 from tracking import profile_state, rfm
 from tracking.customer_keys import customer_key, known_visitor_id
+from tracking.customer_rows import CustomerRecord, automatic_mapping, csv_record, customer_item
+from tracking.definitions import current_definitions
 from tracking.event_validation import BatchValidation, ValidationLimits, ValidEvent, validate_batch
 from tracking.models import (
     Event,
+    EventReceipt,
     PendingAnnouncement,
     RfmScale,
     VisitorAlias,
     VisitorProfile,
 )
-from tracking.rule_fields import CUSTOMER_ATTRIBUTE_COLUMNS
 from tracking.selectors import (
     RFM_CUTS_CACHE_KEY,
     STATE_FIELDS,
@@ -115,7 +114,11 @@ def ingest_events(
     code and server-key callers are trusted with `properties.user_id`."""
     now = now or clock.now()
     batch = validate_batch(
-        raw_events, now=now, default_visitor_id=default_visitor_id, limits=validation_limits()
+        raw_events,
+        now=now,
+        default_visitor_id=default_visitor_id,
+        limits=validation_limits(),
+        custom_types=current_definitions().event_types,
     )
     if verify_identity:
         _reject_unproven_logins(batch, now)
@@ -291,16 +294,10 @@ def replay_pending_announcements(*, limit: int = 200) -> int:
 
 def insert_events(events: list[ValidEvent], *, received_at: datetime) -> None:
     """Append events: PostgreSQL's COPY where available (3x a multi-row INSERT), else one
-    bulk INSERT. Duplicate (visitor, event_id) pairs were dropped under the profile locks;
-    should one still arrive (a stitch re-pointing events meanwhile), COPY fails as a whole
-    and the INSERT path skips just that row."""
+    bulk INSERT. Duplicates were dropped before, by claiming their receipts."""
     if connection.vendor == "postgresql":
-        try:
-            with transaction.atomic():
-                _copy_events(events, received_at)
-            return
-        except IntegrityError:
-            logger.info("event_id conflict during COPY; falling back to INSERT")
+        _copy_events(events, received_at)
+        return
     Event.objects.bulk_create(
         [
             Event(
@@ -316,7 +313,6 @@ def insert_events(events: list[ValidEvent], *, received_at: datetime) -> None:
             for e in events
         ],
         batch_size=1000,
-        ignore_conflicts=any(e.event_id for e in events),
     )
 
 
@@ -355,25 +351,46 @@ def write_profiles(profiles: list[VisitorProfile]) -> None:
 
 def _drop_duplicates(events: list[ValidEvent]) -> list[ValidEvent]:
     """Events whose (visitor, event_id) was already stored, or repeats within the batch,
-    are no-ops; the same event_id from another visitor is another event."""
-    with_ids = [e for e in events if e.event_id is not None]
-    if not with_ids:
-        return events
-    seen = set(
-        Event.objects.filter(
-            visitor_id__in={e.visitor_id for e in with_ids},
-            event_id__in={e.event_id for e in with_ids},
-        ).values_list("visitor_id", "event_id")
-    )
-    fresh = []
+    are no-ops; the same event_id from another visitor is another event. The receipts
+    of the others are claimed here (INSERT ... ON CONFLICT DO NOTHING RETURNING), in the
+    ingest transaction: only an event whose receipt this batch wrote is stored."""
+    first: dict[tuple[str, uuid.UUID], ValidEvent] = {}
     for event in events:
         if event.event_id is not None:
-            key = (event.visitor_id, event.event_id)
-            if key in seen:
-                continue
-            seen.add(key)
-        fresh.append(event)
-    return fresh
+            first.setdefault((event.visitor_id, uuid.UUID(str(event.event_id))), event)
+    if not first:
+        return events
+    claimed = _claim_receipts([(*key, event.timestamp) for key, event in first.items()])
+    keep = {id(first[key]) for key in claimed}
+    return [e for e in events if e.event_id is None or id(e) in keep]
+
+
+def _claim_receipts(
+    keys: list[tuple[str, uuid.UUID, datetime]],
+) -> set[tuple[str, uuid.UUID]]:
+    """Insert the receipts not stored yet; the (visitor, event_id) this call inserted."""
+    table = connection.ops.quote_name(EventReceipt._meta.db_table)
+    id_field = EventReceipt._meta.get_field("event_id")
+    time_field = EventReceipt._meta.get_field("timestamp")
+    claimed: set[tuple[str, uuid.UUID]] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            params: list[Any] = []
+            for visitor_id, event_id, timestamp in chunk:
+                params += [
+                    visitor_id,
+                    id_field.get_db_prep_value(event_id, connection),
+                    time_field.get_db_prep_value(timestamp, connection),
+                ]
+            values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} (visitor_id, event_id, timestamp) VALUES {values} "  # noqa: S608
+                "ON CONFLICT (visitor_id, event_id) DO NOTHING RETURNING visitor_id, event_id",
+                params,
+            )
+            claimed.update((vid, uuid.UUID(str(eid))) for vid, eid in cursor.fetchall())
+    return claimed
 
 
 @transaction.atomic
@@ -403,13 +420,19 @@ def stitch_visitor(*, visitor_id: str, customer_key: str) -> VisitorProfile:
     _apply_to_model(target, merged)
     # An event the client sent under both ids is one event: the target keeps its copy
     # (event_id is unique per visitor, so re-pointing the source's copy would conflict).
-    Event.objects.filter(
-        visitor_id=source.visitor_id,
-        event_id__in=Event.objects.filter(
-            visitor_id=target.visitor_id, event_id__isnull=False
-        ).values("event_id"),
-    ).delete()
+    both = list(
+        EventReceipt.objects.filter(
+            visitor_id=source.visitor_id,
+            event_id__in=EventReceipt.objects.filter(visitor_id=target.visitor_id).values(
+                "event_id"
+            ),
+        ).values_list("event_id", flat=True)
+    )
+    if both:
+        Event.objects.filter(visitor_id=source.visitor_id, event_id__in=both).delete()
+        EventReceipt.objects.filter(visitor_id=source.visitor_id, event_id__in=both).delete()
     Event.objects.filter(visitor_id=source.visitor_id).update(visitor_id=target.visitor_id)
+    EventReceipt.objects.filter(visitor_id=source.visitor_id).update(visitor_id=target.visitor_id)
     VisitorAlias.objects.filter(visitor_id=source.visitor_id).update(visitor_id=target.visitor_id)
     VisitorAlias.objects.update_or_create(
         alias_id=source.visitor_id, defaults={"visitor_id": target.visitor_id}
@@ -439,13 +462,23 @@ def stitch_visitor(*, visitor_id: str, customer_key: str) -> VisitorProfile:
 
 
 def set_consent(
-    *, visitor_id: str, tracking: bool | None = None, personalization: bool | None = None
+    *,
+    visitor_id: str,
+    tracking: bool | None = None,
+    personalization: bool | None = None,
+    marketing_email: bool | None = None,
+    email: str | None = None,
+    source: str = "api",
+    confirmed: bool = False,
 ) -> VisitorProfile:
     """Record a visitor's consent choices; withdrawing tracking consent stops storage of
-    new events at once (the cache entry is refreshed on commit)."""
+    new events at once (the cache entry is refreshed on commit). Marketing e-mail consent
+    is recorded with its time and source (and the address given with it); granting it
+    anew needs a fresh confirmation under double opt-in, unless `confirmed`."""
     from tracking.selectors import resolve_visitor_id
 
     canonical = resolve_visitor_id(visitor_id)
+    now = clock.now()
     with transaction.atomic():
         profile, _ = VisitorProfile.objects.select_for_update().get_or_create(
             visitor_id=canonical, defaults={"bucketing_id": canonical}
@@ -454,7 +487,17 @@ def set_consent(
             profile.consent_tracking = tracking
         if personalization is not None:
             profile.consent_personalization = personalization
-        profile.consent_updated_at = clock.now()
+        if email:
+            profile.marketing_email_address = email
+        if marketing_email is not None:
+            if marketing_email and not profile.consent_marketing_email:
+                profile.consent_marketing_email_confirmed_at = None
+            profile.consent_marketing_email = marketing_email
+            profile.consent_marketing_email_at = now
+            profile.consent_marketing_email_source = source[:40]
+        if confirmed and profile.consent_marketing_email:
+            profile.consent_marketing_email_confirmed_at = now
+        profile.consent_updated_at = now
         profile.save()
         transaction.on_commit(lambda: _cache_profiles([profile]))
     return profile
@@ -572,62 +615,131 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _customer_row_attributes(row: dict[str, str]) -> dict[str, str]:
-    customer_id = (row.get("customer_id") or "").strip()
-    if not customer_id or len(customer_id) > 128:
-        raise ValueError("customer_id is required (1 to 128 characters)")
-    attributes = {}
-    for column, allowed in CUSTOMER_ATTRIBUTE_COLUMNS.items():
-        value = (row.get(column) or "").strip()
-        if not value:
-            continue
-        if allowed is not None and value.lower() not in allowed:
-            raise ValueError(
-                f"{column} must be one of {', '.join(sorted(allowed))} (got {value[:40]!r})"
+@dataclass
+class CustomerReport:
+    """`PUT /customers`' report (API.md: the products' shape)."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_response(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+        }
+
+
+def save_customers(records: list[CustomerRecord], report: CustomerReport) -> None:
+    """Merge the records' attributes into their customers' profiles (created, with a
+    pseudonymous visitor id, when new) in one transaction; a null value removes one.
+    Profiles are locked as ingest locks them, so a concurrent batch cannot write back
+    stale attributes; each is written only when something changed."""
+    if not records:
+        return
+    pepper = settings.PZ_CUSTOMER_ID_PEPPER
+    keys = [customer_key(record.customer_id, pepper) for record in records]
+    with transaction.atomic():
+        profiles = {
+            p.customer_key: p
+            for p in VisitorProfile.objects.select_for_update().filter(customer_key__in=keys)
+        }
+        missing = sorted(set(keys) - profiles.keys())
+        if missing:
+            VisitorProfile.objects.bulk_create(
+                [
+                    VisitorProfile(
+                        visitor_id=known_visitor_id(key),
+                        bucketing_id=known_visitor_id(key),
+                        customer_key=key,
+                    )
+                    for key in missing
+                ],
+                ignore_conflicts=True,
             )
-        if len(value) > 100:
-            raise ValueError(f"{column} is longer than 100 characters")
-        if invalid_text(value):
-            raise ValueError(f"{column} {INVALID_TEXT}")
-        if column == "email":
-            try:
-                validate_email(value)
-            except ValidationError:
-                raise ValueError(f"email is not an email address (got {value[:40]!r})") from None
-        attributes[column] = value.lower() if allowed is not None else value
-    return attributes
+            for profile in VisitorProfile.objects.select_for_update().filter(
+                customer_key__in=missing
+            ):
+                profiles[profile.customer_key] = profile
+        created = set(missing)
+        changed: dict[str, VisitorProfile] = {}
+        for record, key in zip(records, keys, strict=True):
+            profile = profiles[key]
+            merged = {**profile.attributes, **record.attributes}
+            merged = {name: value for name, value in merged.items() if value is not None}
+            if key in created:
+                report.created += 1
+                created.discard(key)
+            elif merged == profile.attributes and key not in changed:
+                report.unchanged += 1
+                continue
+            else:
+                report.updated += 1
+            profile.attributes = merged
+            changed[key] = profile
+        now = clock.now()
+        for profile in changed.values():
+            profile.updated_at = now
+        VisitorProfile.objects.bulk_update(
+            list(changed.values()), ["attributes", "updated_at"], batch_size=500
+        )
+        # Every process sees the new attributes from the commit on (shared cache).
+        touched = list(changed.values())
+        transaction.on_commit(partial(_cache_profiles, touched))
 
 
-def import_customer_attributes(lines: Iterable[str]) -> ImportReport:
-    """Import a CRM export (CSV with a header: customer_id, age_band, gender, city,
-    loyalty_tier, email, first_name; all but customer_id optional). Bad rows are reported
-    by line number; good rows are kept."""
-    report = ImportReport()
+def upsert_customers(items: list[object]) -> CustomerReport:
+    """`PUT /customers`: each item checked against the attribute definitions; bad items
+    reported by index, the rest stored."""
+    specs = current_definitions().attributes
+    report = CustomerReport()
+    records = []
+    for index, item in enumerate(items):
+        result = customer_item(item, specs)
+        if isinstance(result, CustomerRecord):
+            records.append(result)
+        else:
+            report.rejected.append({"index": index, "errors": result})
+    save_customers(records, report)
+    return report
+
+
+def _csv_rows(lines: Iterable[str]) -> tuple[list[str], csv.DictReader]:
     reader = csv.DictReader(lines)
-    if reader.fieldnames:
-        # Spreadsheet exports add a BOM, spaces and capitals to the header.
-        reader.fieldnames = [name.strip().lstrip("\ufeff").lower() for name in reader.fieldnames]
-    if not reader.fieldnames or "customer_id" not in reader.fieldnames:
+    return list(reader.fieldnames or []), reader
+
+
+def import_customer_attributes(
+    lines: Iterable[str],
+    *,
+    mapping: dict[str, str] | None = None,
+    all_or_nothing: bool = False,
+) -> ImportReport:
+    """Import a CRM export: a CSV with a header, its columns mapped to customer_id, email,
+    first_name and defined attributes (`mapping`, column -> target; by default columns
+    named like a target). Bad rows are reported by line number; the good rows are kept,
+    or with `all_or_nothing` (the admin's import) nothing is stored unless all are good."""
+    specs = current_definitions().attributes
+    report = ImportReport()
+    columns, reader = _csv_rows(lines)
+    if mapping is None:
+        mapping = automatic_mapping(columns, specs)
+    if "customer_id" not in mapping.values():
         report.errors.append((1, "header must include customer_id"))
         return report
+    records = []
     for row in reader:
-        line = reader.line_num
         try:
-            attributes = _customer_row_attributes(row)
+            records.append(csv_record(row, mapping, specs))
         except ValueError as exc:
-            report.errors.append((line, str(exc)))
-            continue
-        with transaction.atomic():
-            # Locked like ingest locks it, so a concurrent batch cannot write back stale
-            # attributes over the imported ones.
-            profile = VisitorProfile.objects.select_for_update().get(
-                pk=known_profile(row["customer_id"].strip()).pk
-            )
-            profile.attributes = {**profile.attributes, **attributes}
-            profile.save(update_fields=["attributes", "updated_at"])
-            # Every process sees the new attributes from the commit on (shared cache).
-            transaction.on_commit(partial(_cache_profiles, [profile]))
-        report.imported += 1
+            report.errors.append((reader.line_num, str(exc)))
+    if report.errors and all_or_nothing:
+        return report
+    save_customers(records, CustomerReport())
+    report.imported = len(records)
     return report
 
 
@@ -670,6 +782,7 @@ __all__ = [
     "erase_visitor",
     "export_visitor",
     "import_customer_attributes",
+    "upsert_customers",
     "ingest_events",
     "known_profile",
     "new_visitor_id",

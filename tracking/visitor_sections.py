@@ -5,7 +5,7 @@ from typing import Any
 from django.forms.models import model_to_dict
 
 from core.visitor_data import VisitorDataSection, register_section
-from tracking.models import Event, PendingAnnouncement, VisitorAlias, VisitorProfile
+from tracking.models import Event, EventReceipt, PendingAnnouncement, VisitorAlias, VisitorProfile
 
 
 def _export_events(ids: list[str]) -> list[dict[str, Any]]:
@@ -60,13 +60,18 @@ def _erase_announcements(ids: list[str]) -> None:
             announcement.delete()
 
 
+def _erase_events(ids: list[str]) -> None:
+    Event.objects.filter(visitor_id__in=ids).delete()
+    EventReceipt.objects.filter(visitor_id__in=ids).delete()
+
+
 def register_tracking_sections() -> None:
     register_section(
         VisitorDataSection(
             name="events",
-            models=(Event,),
+            models=(Event, EventReceipt),
             export=_export_events,
-            erase=lambda ids: Event.objects.filter(visitor_id__in=ids).delete(),
+            erase=_erase_events,
         )
     )
     register_section(

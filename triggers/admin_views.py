@@ -2,9 +2,11 @@
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
+from wagtail import hooks
 from wagtail.admin.views.generic.base import BaseOperationView, WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
@@ -13,6 +15,8 @@ from triggers import selectors, services
 from triggers.models import Trigger
 
 RECENT_FIRINGS = 20
+# Higher apps add sections to the results page (insights: contacted vs control).
+RESULTS_SECTIONS_HOOK = "pz_trigger_results_sections"
 
 
 class TriggerDryRunView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
@@ -45,6 +49,10 @@ class TriggerDryRunView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
         )
         context["stats"] = selectors.trigger_stats([self.trigger.pk])[self.trigger.pk]
         context["firings"] = selectors.firing_log(self.trigger)[:RECENT_FIRINGS] if allowed else []
+        context["extra_sections"] = [
+            section(self.request, self.trigger)
+            for section in hooks.get_hooks(RESULTS_SECTIONS_HOOK)
+        ]
         return context
 
 
@@ -56,7 +64,15 @@ class TriggerToggleView(PermissionCheckedMixin, BaseOperationView):
     success_url_name = "triggers:dry_run"
 
     def perform_operation(self) -> None:
-        trigger = services.trigger_set_enabled(
-            trigger=self.object, enabled=not self.object.enabled, user=self.request.user
-        )
+        try:
+            trigger = services.trigger_set_enabled(
+                trigger=self.object, enabled=not self.object.enabled, user=self.request.user
+            )
+        except services.TriggerError as exc:
+            # Enabling an incomplete draft (a built-in waiting for its pop-up) is refused.
+            self.object.refresh_from_db()
+            reasons = "; ".join(str(reason) for reason in exc.fields.values())
+            messages.error(self.request, f"'{self.object}' was not enabled: {reasons}")
+            self.success_message = None
+            return
         self.success_message = f"'{trigger}' is {'enabled' if trigger.enabled else 'disabled'}."

@@ -3,6 +3,7 @@ attributes; the test-fire page shows counts, conversions and the dry run."""
 
 from typing import Any
 
+from django import forms
 from django.db.models import QuerySet
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -15,9 +16,23 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from core.admin_permissions import ViewOnlyPermissionPolicy
+from segments.field_registry import current_registry
 from triggers import selectors, services
 from triggers.admin_views import TriggerDryRunView, TriggerToggleView
-from triggers.models import EmailTemplate, Firing, Trigger
+from triggers.models import CouponOffer, EmailTemplate, Firing, Trigger
+
+
+class EventTypeSelect(forms.Select):
+    """The event types of the field registry now, the shop's custom ones included."""
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        types = current_registry().event_types
+        return [("", "---------"), *((str(c.value), c.label) for c in types)]
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        pass  # always read from the registry
 
 
 class TriggerIndexView(generic.IndexView):
@@ -58,8 +73,13 @@ class TriggerViewSet(ModelViewSet):
             ),
             MultiFieldPanel(
                 [
-                    FieldRowPanel([FieldPanel("entry_event"), FieldPanel("wait_seconds")]),
-                    FieldPanel("cancel_event"),
+                    FieldRowPanel(
+                        [
+                            FieldPanel("entry_event", widget=EventTypeSelect),
+                            FieldPanel("wait_seconds"),
+                        ]
+                    ),
+                    FieldPanel("cancel_event", widget=EventTypeSelect),
                     FieldPanel("conditions"),
                 ],
                 heading="When",
@@ -72,6 +92,7 @@ class TriggerViewSet(ModelViewSet):
                     FieldPanel("daily_cap"),
                     FieldRowPanel([FieldPanel("quiet_start_hour"), FieldPanel("quiet_end_hour")]),
                     FieldPanel("consent"),
+                    FieldPanel("control_share"),
                 ],
                 heading="Limits",
             ),
@@ -103,7 +124,7 @@ class TriggerViewSet(ModelViewSet):
     def add_view_class(self) -> type:
         class TriggerCreateView(generic.CreateView):
             def save_instance(self) -> Trigger:
-                return _audited_save(self, action="wagtail.create", before=None)
+                return _save(self)
 
         return TriggerCreateView
 
@@ -116,8 +137,7 @@ class TriggerViewSet(ModelViewSet):
                 return [HeaderButton("Results and test-fire", url=url, icon_name="bolt")]
 
             def save_instance(self) -> Trigger:
-                before = services.trigger_snapshot(Trigger.objects.get(pk=self.object.pk))
-                return _audited_save(self, action="wagtail.edit", before=before)
+                return _save(self)
 
         return TriggerEditView
 
@@ -125,30 +145,17 @@ class TriggerViewSet(ModelViewSet):
     def delete_view_class(self) -> type:
         class TriggerDeleteView(generic.DeleteView):
             def delete_action(self) -> None:
-                services.record_trigger_change(
-                    trigger=self.object,
-                    action="wagtail.delete",
-                    user=self.request.user,
-                    before=services.trigger_snapshot(self.object),
-                )
-                self.action_class(self.object, user=self.request.user, log_action=False).execute(
-                    skip_permission_checks=True
-                )
+                services.trigger_delete(trigger=self.object, user=self.request.user)
 
         return TriggerDeleteView
 
 
-def _audited_save(view: Any, *, action: str, before: dict[str, Any] | None) -> Trigger:
-    """Save through Wagtail's action without its plain log entry, then log the change
-    with the fields before and after: one entry per save."""
-    view.action_class(
-        view.form.instance, user=view.request.user, form=view.form, log_action=False
-    ).execute(skip_permission_checks=True)
-    if before is None or view.form.has_changed():
-        services.record_trigger_change(
-            trigger=view.form.instance, action=action, user=view.request.user, before=before
-        )
-    return view.form.instance
+def _save(view: Any) -> Trigger:
+    """Save the form's trigger through `trigger_save` (validation and one audit entry
+    with the fields before and after) instead of Wagtail's plain create/edit action."""
+    trigger = services.trigger_save(trigger=view.form.save(commit=False), user=view.request.user)
+    view.form.save_m2m()
+    return trigger
 
 
 class FiringViewSet(ModelViewSet):
@@ -171,6 +178,16 @@ class EmailTemplateViewSet(SnippetViewSet):
     icon = "mail"
     menu_label = "Email templates"
     list_display = ["name", "key", "subject", "updated_at"]
+    # ORM search, as for components (content/admin_viewsets.py says why).
+    search_fields = ["name", "key", "subject"]
+    search_backend_name = None
+
+
+class CouponOfferViewSet(SnippetViewSet):
+    model = CouponOffer
+    icon = "tag"
+    menu_label = "Coupon offers"
+    list_display = ["name", "key", "percent", "valid_days", "generate"]
     search_fields = ["name"]
 
 

@@ -22,3 +22,6 @@ class TriggersConfig(AppConfig):
             signal_handlers.on_trigger_saved, sender=Trigger, dispatch_uid="trg-del"
         )
         visitors_merged.connect(signal_handlers.on_visitors_merged, dispatch_uid="triggers-merge")
+        from anymail.signals import tracking
+
+        tracking.connect(signal_handlers.on_esp_tracking, dispatch_uid="triggers-esp-tracking")

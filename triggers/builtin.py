@@ -3,7 +3,8 @@
 from django.db import transaction
 
 from content.models import Component
-from triggers.models import EmailTemplate, Trigger
+from triggers import services
+from triggers.models import CouponOffer, EmailTemplate, Trigger
 
 DAY = 24 * 60 * 60
 
@@ -16,13 +17,38 @@ def _popup() -> Component | None:
 def create_builtin_triggers(*, enabled: bool = False) -> list[Trigger]:
     """Create (or reset) the built-in triggers by key. On-site ones use the first pop-up
     component and stay disabled when there is none."""
+    cart_offer, _ = CouponOffer.objects.update_or_create(
+        key="cart-comeback",
+        defaults={"name": "Cart comeback", "percent": 10, "prefix": "CART", "valid_days": 7},
+    )
     cart_email, _ = EmailTemplate.objects.update_or_create(
         key="cart-reminder",
         defaults={
             "name": "Cart reminder",
             "subject": "Your cart at {{ shop.name }} is waiting",
-            "body": 'Hi {{ visitor.first_name|default:"there" }},\n\nyou left something in '
-            "your cart. It is saved for you.\n\n{{ shop.name }}",
+            "body": "",
+            "content": [
+                (
+                    "text",
+                    'Hi {{ visitor.first_name|default:"there" }},\n\nyou left something in '
+                    "your cart. It is saved for you.",
+                ),
+                ("cart", {"heading": "Still in your cart", "button_label": "Back to your cart"}),
+                (
+                    "offer",
+                    {
+                        "heading": "10% off, just for you",
+                        "text": "Use your personal code for {{ offer.percent }}% off your "
+                        "order. It is valid until {{ offer.expires }}.",
+                        "offer": cart_offer,
+                    },
+                ),
+                (
+                    "recommendations",
+                    {"heading": "You may also like", "strategy": "personal", "count": 3},
+                ),
+                ("text", "See you soon,\n{{ shop.name }}"),
+            ],
         },
     )
     winback_email, _ = EmailTemplate.objects.update_or_create(
@@ -38,8 +64,18 @@ def create_builtin_triggers(*, enabled: bool = False) -> list[Trigger]:
         defaults={
             "name": "Thanks, and you may also like",
             "subject": "Thank you for your order",
-            "body": "Thank you for shopping at {{ shop.name }}. Customers who bought this "
-            "also liked these.",
+            "body": "",
+            "content": [
+                (
+                    "text",
+                    "Thank you for shopping at {{ shop.name }}. Customers who bought this "
+                    "also liked these.",
+                ),
+                (
+                    "recommendations",
+                    {"heading": "You may also like", "strategy": "personal", "count": 3},
+                ),
+            ],
         },
     )
     lighting_email, _ = EmailTemplate.objects.update_or_create(
@@ -149,8 +185,9 @@ def create_builtin_triggers(*, enabled: bool = False) -> list[Trigger]:
     for spec in specs:
         key = spec.pop("key")
         usable = spec["action"] != Trigger.Action.ONSITE or spec.get("popup") is not None
-        trigger, _ = Trigger.objects.update_or_create(
-            key=key, defaults={**spec, "enabled": enabled and usable}
-        )
-        triggers.append(trigger)
+        trigger = Trigger.objects.filter(key=key).first() or Trigger(key=key)
+        for name, value in {**spec, "enabled": enabled and usable}.items():
+            setattr(trigger, name, value)
+        # Through the one write path: validated and audited like a staff change.
+        triggers.append(services.trigger_save(trigger=trigger))
     return triggers

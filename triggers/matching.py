@@ -34,6 +34,7 @@ class Check(StrEnum):
     VISITOR = "visitor"
     CANCEL_EVENT = "cancel_event"
     CONSENT = "consent"
+    HOLDOUT = "holdout"  # the global holdout (core.holdout) gets no triggers
     EMAIL_ADDRESS = "email_address"
     CONDITIONS = "conditions"
     QUIET_HOURS = "quiet_hours"
@@ -63,6 +64,7 @@ CHECK_LABELS = {
     Check.VISITOR: "visitor",
     Check.CANCEL_EVENT: "cancel event",
     Check.CONSENT: "consent",
+    Check.HOLDOUT: "global holdout",
     Check.EMAIL_ADDRESS: "email address",
     Check.CONDITIONS: "conditions",
     Check.QUIET_HOURS: "quiet hours",

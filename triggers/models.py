@@ -1,27 +1,107 @@
 """Behavioral triggers: what starts them, what they check, what they do, and their log."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from wagtail.admin.panels import FieldPanel
+from wagtail.fields import StreamField
+from wagtail.models import PreviewableMixin
 from wagtail.search import index
 
-from segments.conditions import EVENT_TYPES
-
-EVENT_CHOICES = [(name, name) for name in sorted(EVENT_TYPES)]
+from triggers.email_blocks import EmailBlocks
 
 
-class EmailTemplate(index.Indexed, models.Model):
-    """An email an editor writes in Wagtail; `{{ visitor.first_name|default:"there" }}`
-    style placeholders resolve through `content.placeholders`, nothing else runs."""
+class CouponOffer(index.Indexed, models.Model):
+    """An offer whose codes are unique per visitor: taken from an uploaded pool, or
+    generated when the pool is empty (`generate`). A code is single use and expires."""
+
+    key = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    percent = models.PositiveSmallIntegerField(
+        default=10, validators=[MaxValueValidator(100)], help_text="Discount in percent."
+    )
+    prefix = models.CharField(
+        max_length=12, blank=True, help_text="Generated codes start with this (e.g. CART)."
+    )
+    valid_days = models.PositiveSmallIntegerField(default=14)
+    generate = models.BooleanField(
+        default=True, help_text="Generate codes when the pool is empty (else: no code)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("key"),
+        FieldPanel("percent"),
+        FieldPanel("prefix"),
+        FieldPanel("valid_days"),
+        FieldPanel("generate"),
+    ]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.percent}%)"
+
+
+class Coupon(models.Model):
+    """One code of an offer: unissued (pool, no visitor) or issued to one visitor."""
+
+    offer = models.ForeignKey(CouponOffer, on_delete=models.CASCADE, related_name="coupons")
+    code = models.CharField(max_length=40, unique=True)
+    visitor_id = models.CharField(max_length=64, blank=True, default="")
+    issued_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    order_id = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            # Per visitor: one code of an offer, however many sends race for it.
+            models.UniqueConstraint(
+                fields=["offer", "visitor_id"],
+                condition=~models.Q(visitor_id=""),
+                name="coupon_one_per_visitor",
+            )
+        ]
+        indexes = [models.Index(fields=["visitor_id"], name="coupon_visitor")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class EmailTemplate(PreviewableMixin, index.Indexed, models.Model):
+    """An e-mail an editor writes in Wagtail: blocks of text with safe placeholders
+    (`{{ visitor.first_name|default:"there" }}` through `content.placeholders`, nothing
+    else runs), the visitor's cart, recommended products and an offer with a unique code.
+    Without blocks, `body` is the whole (plain) e-mail."""
 
     key = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     subject = models.CharField(max_length=300)
-    body = models.TextField(help_text="Plain text; safe placeholders only.")
+    body = models.TextField(
+        blank=True, help_text="Plain text used when there are no blocks; safe placeholders only."
+    )
+    content = StreamField(EmailBlocks(), blank=True, default=list)
+    preview_visitor_id = models.CharField(
+        "Preview as visitor",
+        max_length=64,
+        blank=True,
+        help_text="The live preview shows the e-mail as this visitor would get it.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
-    panels = [FieldPanel("name"), FieldPanel("key"), FieldPanel("subject"), FieldPanel("body")]
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("key"),
+        FieldPanel("subject"),
+        FieldPanel("content"),
+        FieldPanel("body"),
+        FieldPanel("preview_visitor_id"),
+    ]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
     class Meta:
@@ -29,6 +109,18 @@ class EmailTemplate(index.Indexed, models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_preview_template(self, request: object, mode_name: str) -> str:
+        return "triggers/email/preview.html"
+
+    def get_preview_context(self, request: object, mode_name: str) -> dict[str, object]:
+        from triggers.services.email import preview_email
+
+        return {"email": preview_email(template=self, visitor_id=self.preview_visitor_id)}
+
+
+def default_control_share() -> float:
+    return settings.PZ_TRIGGER_CONTROL_SHARE
 
 
 class Trigger(models.Model):
@@ -54,13 +146,14 @@ class Trigger(models.Model):
     name = models.CharField(max_length=200)
     enabled = models.BooleanField(default=False)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.EVENT)
-    entry_event = models.CharField(max_length=32, choices=EVENT_CHOICES, blank=True)
+    # Any event type of the field registry, custom ones included (checked by
+    # `trigger_errors`; the admin offers them in `triggers.admin_viewsets`).
+    entry_event = models.CharField(max_length=32, blank=True)
     wait_seconds = models.PositiveIntegerField(
         default=0, help_text="Check again this long after the entry event (0: at once)."
     )
     cancel_event = models.CharField(
         max_length=32,
-        choices=EVENT_CHOICES,
         blank=True,
         help_text="Nothing is sent if this event happens during the wait.",
     )
@@ -84,6 +177,13 @@ class Trigger(models.Model):
         null=True, blank=True, validators=[MaxValueValidator(23)]
     )
     consent = models.CharField(max_length=20, choices=Consent.choices, default=Consent.TRACKING)
+    # Visitors in this share (a stable hash per trigger) are the control group: logged as
+    # "would have fired" and never contacted, so the trigger's effect can be measured.
+    control_share = models.FloatField(
+        default=default_control_share,
+        validators=[MinValueValidator(0.0), MaxValueValidator(0.5)],
+        help_text="Share of matched visitors held back as a control group (0 to 0.5).",
+    )
 
     action = models.CharField(max_length=20, choices=Action.choices, default=Action.ONSITE)
     popup = models.ForeignKey(
@@ -127,6 +227,7 @@ class Firing(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         FAILED = "failed", "Failed"
         DEAD = "dead", "Dead letter"
+        CONTROL = "control", "Control (would have fired)"
 
     trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="firings")
     visitor_id = models.CharField(max_length=64)
@@ -215,3 +316,61 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"dead letter of firing {self.firing_id}"
+
+
+class EmailSend(models.Model):
+    """The e-mail a firing sent: its ESP message id (to match tracking webhooks) and
+    what happened to it since."""
+
+    firing = models.OneToOneField(Firing, on_delete=models.CASCADE, related_name="email_send")
+    visitor_id = models.CharField(max_length=64, db_index=True)
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    esp = models.CharField(max_length=40, blank=True)
+    sent_at = models.DateTimeField()
+    status = models.CharField(max_length=20, default="sent")
+    coupon = models.ForeignKey(
+        Coupon, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"e-mail of firing {self.firing_id}: {self.status}"
+
+
+class EmailEvent(models.Model):
+    """What happened to a sent e-mail, per firing: an ESP's tracking webhook (delivered,
+    bounced, complained, opened, clicked) or pz's own pixel and click redirect. The ESP's
+    event id makes a redelivered webhook a no-op."""
+
+    send = models.ForeignKey(EmailSend, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20)
+    source = models.CharField(max_length=10, default="esp")
+    event_id = models.CharField(max_length=200, blank=True)
+    occurred_at = models.DateTimeField()
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["send", "kind", "event_id"],
+                condition=~models.Q(event_id=""),
+                name="email_event_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.send_id}"
+
+
+class EmailSuppression(models.Model):
+    """An address no marketing e-mail goes to again (hard bounce, complaint,
+    unsubscribe). Kept as a keyed hash, so it outlives the visitor's erasure without
+    holding the address."""
+
+    address_hash = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=20)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"suppressed ({self.reason})"

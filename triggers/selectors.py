@@ -5,22 +5,23 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from content.models import Component
 from core import clock
 from segments.conditions import CompiledRule, compile_rule
 from segments.field_registry import current_registry
-from tracking.models import Event
-from triggers.models import Firing, PendingMessage, Trigger
+from tracking import analytics
+from triggers.models import Coupon, EmailSend, Firing, PendingMessage, Trigger
 
 ENTRY_TYPES_CACHE_KEY = "triggers:entry-types"
 ONSITE_CACHE_PREFIX = "triggers:onsite:"
 ENTRY_TYPES_TTL_SECONDS = 60
-COUNTED_STATUSES = ("fired", "failed", "dead")
+# Control firings count against caps like contacted ones, so both groups see the same rules.
+COUNTED_STATUSES = ("fired", "failed", "dead", "control")
+COUPONS_OUTSTANDING_KEY = "triggers:coupons-outstanding"
 _compiled: dict[tuple[Any, ...], CompiledRule] = {}
 
 
@@ -94,15 +95,14 @@ def firing_log(trigger: Trigger | None = None) -> QuerySet[Firing]:
 
 
 def converted(firings: QuerySet[Firing]) -> QuerySet[Firing]:
-    """Fired occurrences followed by a purchase of the visitor within the window."""
-    window = timedelta(days=settings.PZ_TRIGGERS_CONVERSION_DAYS)
-    purchases = Event.objects.filter(
-        visitor_id=OuterRef("visitor_id"),
-        type="purchase",
-        timestamp__gt=OuterRef("decided_at"),
-        timestamp__lte=OuterRef("decided_at") + window,
+    """Fired occurrences the visitor converted after (`tracking.analytics`)."""
+    return firings.filter(status=Firing.Status.FIRED).filter(
+        analytics.converted(
+            visitor_id=OuterRef("visitor_id"),
+            since=OuterRef("decided_at"),
+            window=analytics.conversion_window(),
+        )
     )
-    return firings.filter(status=Firing.Status.FIRED).filter(Exists(purchases))
 
 
 def with_firing_counts(triggers: QuerySet[Trigger]) -> QuerySet[Trigger]:
@@ -123,7 +123,7 @@ def with_firing_counts(triggers: QuerySet[Trigger]) -> QuerySet[Trigger]:
 
 def trigger_stats(trigger_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """Per trigger: firings by status, and how many fired ones converted (a purchase by
-    the visitor within PZ_TRIGGERS_CONVERSION_DAYS after the firing)."""
+    the visitor within PZ_CONVERSION_DAYS after the firing)."""
     ids = list(trigger_ids)
     stats: dict[int, dict[str, Any]] = {
         pk: dict.fromkeys(Firing.Status.values, 0) | {"converted": 0} for pk in ids
@@ -144,10 +144,50 @@ def trigger_stats(trigger_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     )
     for row in conversions:
         stats[row["trigger_id"]]["converted"] = row["n"]
+    emails = (
+        EmailSend.objects.filter(firing__trigger_id__in=ids)
+        .values("firing__trigger_id")
+        .annotate(
+            sent=Count("pk"),
+            opened=Count("pk", filter=Q(opened_at__isnull=False)),
+            clicked=Count("pk", filter=Q(clicked_at__isnull=False)),
+            bounced=Count("pk", filter=Q(status__in=("bounced", "complained"))),
+        )
+        .order_by()
+    )
+    for row in stats.values():
+        row |= {"emails_sent": 0, "emails_opened": 0, "emails_clicked": 0, "emails_bounced": 0}
+    for row in emails:
+        stats[row["firing__trigger_id"]] |= {
+            "emails_sent": row["sent"],
+            "emails_opened": row["opened"],
+            "emails_clicked": row["clicked"],
+            "emails_bounced": row["bounced"],
+        }
     for row in stats.values():
         row["conversion_rate"] = row["converted"] / row["fired"] if row["fired"] else None
     return stats
 
 
-def due_pending(now: datetime) -> QuerySet[Firing]:
-    return Firing.objects.filter(Q(status=Firing.Status.PENDING) & Q(due_at__lte=now))
+def coupons_outstanding() -> bool:
+    """Whether any issued coupon is unredeemed (cached a minute): purchases are matched
+    against codes only then."""
+    outstanding = cache.get(COUPONS_OUTSTANDING_KEY)
+    if outstanding is None:
+        outstanding = (
+            Coupon.objects.exclude(visitor_id="").filter(redeemed_at__isnull=True).exists()
+        )
+        cache.set(COUPONS_OUTSTANDING_KEY, outstanding, 60)
+    return outstanding
+
+
+def visitor_coupons(visitor_id: str | None, now: datetime | None = None) -> list[Coupon]:
+    """The visitor's unexpired, unredeemed codes, newest first (shown on the site)."""
+    if not visitor_id:
+        return []
+    now = now or clock.now()
+    return list(
+        Coupon.objects.filter(visitor_id=visitor_id, redeemed_at__isnull=True, expires_at__gt=now)
+        .select_related("offer")
+        .order_by("-issued_at")
+    )

@@ -3,7 +3,7 @@
 from typing import Any
 
 from triggers import services
-from triggers.selectors import enabled_entry_types
+from triggers.selectors import coupons_outstanding, enabled_entry_types
 
 
 def on_events_ingested(
@@ -15,6 +15,28 @@ def on_events_ingested(
         from triggers.tasks import handle_events_task
 
         handle_events_task.delay(sorted(visitor_ids), sorted(types))
+    if "purchase" in event_types and visitor_ids and coupons_outstanding():
+        from triggers.tasks import record_redemptions_task
+
+        record_redemptions_task.delay(sorted(visitor_ids))
+
+
+def on_esp_tracking(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> None:
+    """anymail validated an ESP's tracking webhook (signature, basic auth) and parsed it."""
+    from triggers.services.email import record_esp_event
+
+    record_esp_event(
+        kind=str(event.event_type),
+        message_id=event.message_id,
+        event_id=event.event_id,
+        recipient_address=event.recipient,
+        occurred_at=event.timestamp,
+        detail={
+            "esp": esp_name,
+            "reject_reason": str(event.reject_reason or ""),
+            "url": event.click_url or "",
+        },
+    )
 
 
 def on_visitors_merged(

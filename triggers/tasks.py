@@ -35,3 +35,10 @@ def process_due_firings_task() -> int:
 @shared_task(acks_late=True)
 def run_sweeps_task() -> int:
     return services.run_sweeps()
+
+
+@shared_task(acks_late=True, max_retries=3, default_retry_delay=5)
+def record_redemptions_task(visitor_ids: list[str]) -> int:
+    from triggers.services.coupons import record_redemptions
+
+    return record_redemptions(visitor_ids=visitor_ids)

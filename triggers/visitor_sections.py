@@ -5,7 +5,15 @@ event's properties, the delivery outcome), dead letters, pending pop-ups, cap lo
 from typing import Any
 
 from core.visitor_data import VisitorDataSection, register_section
-from triggers.models import DeadLetter, Firing, PendingMessage, TriggerVisitorLock
+from triggers.models import (
+    Coupon,
+    DeadLetter,
+    EmailEvent,
+    EmailSend,
+    Firing,
+    PendingMessage,
+    TriggerVisitorLock,
+)
 
 # What a firing's stored action holds about the visitor, by action type; the webhook
 # signature is left out (a keyed hash of the payload, no data of its own).
@@ -63,12 +71,44 @@ def _export(ids: list[str]) -> dict[str, Any]:
         }
         for message in PendingMessage.objects.filter(visitor_id__in=ids).select_related("component")
     ]
-    return {"firings": exported, "pending_messages": pending}
+    sends = EmailSend.objects.filter(visitor_id__in=ids).prefetch_related("events")
+    emails = [
+        {
+            "firing": send.firing_id,
+            "sent_at": _iso(send.sent_at),
+            "status": send.status,
+            "opened_at": _iso(send.opened_at),
+            "clicked_at": _iso(send.clicked_at),
+            "events": [
+                {"kind": e.kind, "at": _iso(e.occurred_at), "detail": e.detail}
+                for e in send.events.all()
+            ],
+        }
+        for send in sends
+    ]
+    coupons = [
+        {
+            "code": coupon.code,
+            "offer": coupon.offer.key,
+            "issued_at": _iso(coupon.issued_at),
+            "expires_at": _iso(coupon.expires_at),
+            "redeemed_at": _iso(coupon.redeemed_at),
+        }
+        for coupon in Coupon.objects.filter(visitor_id__in=ids).select_related("offer")
+    ]
+    return {
+        "firings": exported,
+        "pending_messages": pending,
+        "emails": emails,
+        "coupons": coupons,
+    }
 
 
 def _erase(ids: list[str]) -> None:
     PendingMessage.objects.filter(visitor_id__in=ids).delete()
-    Firing.objects.filter(visitor_id__in=ids).delete()  # cascades to dead letters
+    Firing.objects.filter(visitor_id__in=ids).delete()  # cascades: dead letters, e-mails
+    # A code stays valid for whoever holds it, but no longer says whose it was.
+    Coupon.objects.filter(visitor_id__in=ids).update(visitor_id="")
     TriggerVisitorLock.objects.filter(visitor_id__in=ids).delete()
 
 
@@ -76,7 +116,15 @@ def register_trigger_sections() -> None:
     register_section(
         VisitorDataSection(
             name="triggers",
-            models=(Firing, PendingMessage, TriggerVisitorLock, DeadLetter),
+            models=(
+                Firing,
+                PendingMessage,
+                TriggerVisitorLock,
+                DeadLetter,
+                EmailSend,
+                EmailEvent,
+                Coupon,
+            ),
             export=_export,
             erase=_erase,
         )

@@ -1,9 +1,10 @@
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
-from triggers.admin_viewsets import EmailTemplateViewSet, TriggersViewSetGroup
+from triggers.admin_viewsets import CouponOfferViewSet, EmailTemplateViewSet, TriggersViewSetGroup
 
 register_snippet(EmailTemplateViewSet)
+register_snippet(CouponOfferViewSet)
 
 
 @hooks.register("register_admin_viewset")

@@ -16,9 +16,10 @@ from catalog.api.serializers import (
     ProductSerializer,
 )
 from catalog.models import Product
-from core.api.errors import ErrorEnvelopeSerializer, InvalidInput
+from core.api.errors import ErrorEnvelopeSerializer
 from core.api.permissions import ServerKeyOrModelPermissions
 from core.authentication import ServerKeyAuthentication
+from core.errors import Invalid
 
 ERRORS = dict.fromkeys((400, 401, 403, 404, 413), ErrorEnvelopeSerializer)
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -51,11 +52,11 @@ class ProductsApi(CatalogApiView):
     def put(self, request: Request) -> Response:
         products = request.data.get("products") if isinstance(request.data, dict) else None
         if not isinstance(products, list):
-            raise InvalidInput(
+            raise Invalid(
                 "Body must be an object with a 'products' list.", {"products": "must be a list"}
             )
         if len(products) > services.MAX_ITEMS_PER_CALL:
-            raise InvalidInput(
+            raise Invalid(
                 "Too many products in one call.",
                 {"products": f"at most {services.MAX_ITEMS_PER_CALL} products per call"},
             )

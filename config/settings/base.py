@@ -7,6 +7,7 @@ PostgreSQL, Redis (django-redis) and a real Celery worker.
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from redis.backoff import NoBackoff
@@ -17,7 +18,14 @@ os.environ.setdefault("PZ_LOCAL_SECRETS_FILE", str(BASE_DIR / ".pz-local-secrets
 
 # pz's own settings (apps, middleware, API, Celery, PZ_*), shared with sites that add pz.
 from core.settings_export import *  # noqa: E402, F403
-from core.settings_export import PZ_APPS, env_bool, env_int, secret  # noqa: E402
+from core.settings_export import (  # noqa: E402
+    PZ_APPS,
+    PZ_EMAIL_ESP,
+    PZ_INSTALLED_APPS,
+    env_bool,
+    env_int,
+    secret,
+)
 from observability.cache_breaker import BreakerConnection  # noqa: E402
 
 # Signs the pz_vid cookie and X-Pz-Visitor tokens (and sessions, CSRF, password resets).
@@ -26,10 +34,11 @@ DEBUG = env_bool("DJANGO_DEBUG", True)
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "*").split(",") if h]
 
 INSTALLED_APPS = [
-    *PZ_APPS[:-1],
+    *PZ_APPS[: PZ_APPS.index("pages") + 1],
     "storefront",
+    "insights",
     "demo",  # load_demo and the demo shop's data; a real shop leaves it out
-    *PZ_INSTALLED_APPS[len(PZ_APPS) :],  # noqa: F405
+    *PZ_INSTALLED_APPS[len(PZ_APPS) :],
     "observability",
 ]
 
@@ -169,6 +178,21 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt"]
 
 # The project's own choices around pz's settings.
+# Named queues, routing, priorities and per-queue time limits: config/queues.py. Every
+# queue name starts with PZ_CELERY_QUEUE, so each CI run or load test has its own.
+from config import queues as _queues  # noqa: E402
+
+CELERY_TASK_DEFAULT_QUEUE = _queues.prefix()
+CELERY_TASK_QUEUES = _queues.kombu_queues()
+CELERY_TASK_ROUTES = ("config.queues.route_task",)
+CELERY_TASK_DEFAULT_PRIORITY = 4
+# Redis as broker: priorities become sub-queues, served highest first.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "priority_steps": list(range(_queues.MAX_PRIORITY + 1)),
+    "sep": ":",
+    "queue_order_strategy": "priority",
+}
+
 PZ_DEMO_DATA_DIR = Path(os.environ.get("PZ_DEMO_DATA_DIR", BASE_DIR / "demo_data"))
 
 LOGGING = {
@@ -193,7 +217,6 @@ STORAGES["recommender_artifacts"] = {
 
 # The admin's "Preview as" shows the storefront in a frame of the same site.
 X_FRAME_OPTIONS = "SAMEORIGIN"
-
 
 # Staff avatars are Wagtail's own default image: no request to Gravatar with a hash of
 # each staff member's e-mail address (and nothing the admin policy has to allow).
@@ -220,5 +243,15 @@ LOGGING["loggers"] = {
     "pz.access": {"level": os.environ.get("PZ_ACCESS_LOG_LEVEL", "WARNING")},
 }
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    f"anymail.backends.{PZ_EMAIL_ESP}.EmailBackend"
+    if PZ_EMAIL_ESP
+    else "django.core.mail.backends.console.EmailBackend",
+)
+ANYMAIL: dict[str, Any] = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_")
+}
 DEFAULT_FROM_EMAIL = os.environ.get("PZ_DEFAULT_FROM_EMAIL", "shop@example.com")

@@ -15,3 +15,8 @@ PZ_REQUIRE_SERVICES = env_bool("PZ_REQUIRE_SERVICES", False)
 # Catalog writes in tests do not train (eager Celery would train on every write); the
 # catalog tests turn it on.
 PZ_RECOMMENDER_RETRAIN_AFTER_CATALOG_SECONDS = None
+# No visitor is held out unless a test says so: a test's visitor ids would otherwise
+# hash into the global holdout by chance and see fallback content.
+PZ_GLOBAL_HOLDOUT_SHARE = 0.0
+# New triggers contact every matched visitor unless a test gives them a control group.
+PZ_TRIGGER_CONTROL_SHARE = 0.0

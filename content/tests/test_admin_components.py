@@ -87,3 +87,43 @@ def test_the_edit_page_lists_allowed_and_unknown_placeholders(admin_client):
 
     assert "{{ visitor.first_name }}" in html and "{{ segment.discount_code }}" in html
     assert "Unknown placeholders: <code>visitor.nickname</code>" in html
+
+
+@pytest.mark.parametrize("action", [{}, {"action-publish": "action-publish"}])
+def test_a_taken_key_is_a_form_error_that_keeps_what_was_typed(admin_client, action):
+    component("hero", heading="Welcome")  # key "hero", name "Hero"
+    data = {**hero_data("My new heading"), "name": "Second hero", **action}
+
+    response = admin_client.post(reverse("wagtailsnippets_content_component:add"), data)
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors["key"] == ["Another component already uses the key “hero”."]
+    assert form["name"].value() == "Second hero"
+    assert "My new heading" in response.content.decode()
+    assert Component.objects.filter(key="hero").count() == 1
+
+
+def test_editing_keeps_its_own_key_but_cannot_take_another(admin_client):
+    hero = component("hero", heading="Welcome")
+    component("other")
+    url = reverse(EDIT_URL, args=[hero.pk])
+
+    assert admin_client.post(url, hero_data("Still mine")).status_code == 302
+    data = {**hero_data("Taken"), "key": "other"}
+    response = admin_client.post(url, {**data, "action-publish": "action-publish"})
+
+    assert response.status_code == 200
+    assert "key" in response.context["form"].errors
+
+
+@pytest.mark.parametrize("view", ["list", "list_results"])
+def test_searching_components_finds_by_name_and_key(admin_client, view):
+    component("hero-vip", heading="VIP")
+    component("offer-spring", kind="offer")
+
+    url = reverse(f"wagtailsnippets_content_component:{view}")
+    response = admin_client.get(url, {"q": "vip"})
+
+    assert response.status_code == 200
+    assert [c.key for c in response.context["object_list"]] == ["hero-vip"]

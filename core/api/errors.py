@@ -6,7 +6,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
+
+from core.errors import Busy, DomainError
 
 API_PREFIX = "/api/"
 
@@ -27,18 +29,6 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "Request body is too large."
     default_code = "payload_too_large"
-
-
-class InvalidInput(exceptions.APIException):
-    """A 400 that names the offending fields."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid"
-
-    def __init__(self, message: str, fields: dict[str, Any] | None = None, code: str = "invalid"):
-        super().__init__(detail=message, code=code)
-        self.fields = fields or {}
-        self.error_code = code
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -73,14 +63,20 @@ def _flatten(detail: Any) -> Any:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """The one exception handler: domain errors raised by services (`core.errors`) and
+    DRF's own exceptions both become `{"error": {"code", "message", "fields"}}`."""
+    if isinstance(exc, DomainError):
+        set_rollback()
+        response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+        if isinstance(exc, Busy):
+            response["Retry-After"] = str(exc.retry_after_seconds)
+        return response
     response = exception_handler(exc, context)
     if response is None:
         return None
     code = _CODES.get(response.status_code, "error")
     fields: dict[str, Any] = {}
-    if isinstance(exc, InvalidInput):
-        message, fields, code = str(exc.detail), exc.fields, exc.error_code
-    elif isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.ValidationError):
         message = "Invalid input."
         flat = _flatten(exc.detail)
         fields = flat if isinstance(flat, dict) else {"non_field_errors": flat}

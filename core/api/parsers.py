@@ -13,8 +13,9 @@ from django.http.request import RawPostDataException
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
-from core.api.errors import InvalidInput, PayloadTooLarge
+from core.api.errors import PayloadTooLarge
 from core.client_input import find_unstorable
+from core.errors import Invalid
 
 
 def _reject_constant(name: str) -> None:
@@ -48,11 +49,11 @@ class SafeJSONParser(BaseParser):
         except RecursionError as exc:
             raise ParseError("Body is nested too deeply.") from exc
         if not isinstance(data, dict):
-            raise InvalidInput("The body must be a JSON object.", {"body": "must be an object"})
+            raise Invalid("The body must be a JSON object.", {"body": "must be an object"})
         if not getattr(view, "validates_each_item", False):
             found = find_unstorable(data, path="")
             if found is not None:
-                raise InvalidInput(*_field_error(*found))
+                raise Invalid(*_field_error(*found))
         return data
 
 

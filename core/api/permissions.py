@@ -11,7 +11,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from core.permissions import can_view_visitor_data, permission_codename
+from core.permissions import permission_codename
 from core.selectors import ActiveServerKey
 
 METHOD_ACTIONS = {
@@ -23,16 +23,6 @@ METHOD_ACTIONS = {
     "PATCH": "change",
     "DELETE": "delete",
 }
-
-
-class CanViewVisitorData(BasePermission):
-    """Staff holding `VISITOR_DATA_PERMISSION` (for screens and endpoints that show
-    individual visitors, on top of their model permission)."""
-
-    message = "Individual visitors are shown only to roles that may view visitor data."
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return can_view_visitor_data(request.user)
 
 
 def required_permissions(view: Any, method: str) -> list[str] | None:

@@ -69,6 +69,11 @@ def test_creates_products_and_known_customers() -> None:
         "post-purchase-cross-sell",
     }
     assert "triggers: 6 built-in (6 enabled)" in output
+    # Through the triggers' write path: each creation is in the audit log.
+    from wagtail.models import ModelLogEntry
+
+    created = ModelLogEntry.objects.filter(action="wagtail.create").values_list("label", flat=True)
+    assert {t.name for t in Trigger.objects.all()} <= set(created)
     assert profile_of("17850").attributes["email"] == "customer-17850@example.com"
 
 
@@ -112,6 +117,11 @@ def test_second_run_changes_nothing() -> None:
     assert list(Product.objects.values_list("product_id", "updated_at")) == products
     assert {p.visitor_id: (p.orders, p.revenue, p.events_count, p.attributes)
             for p in VisitorProfile.objects.all()} == profiles  # fmt: skip
+    # Re-saving the unchanged built-in triggers logs no edit.
+    from wagtail.models import ModelLogEntry
+
+    edits = ModelLogEntry.objects.filter(action="wagtail.edit", content_type__model="trigger")
+    assert not edits.exists()
 
 
 def test_raw_customer_ids_are_never_stored() -> None:

@@ -3,13 +3,11 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from content.models import Placement
-from core.api.errors import InvalidInput
 from core.api.permissions import HasModelPermissions
 from core.permissions import permission_codename
 from experiments import services
@@ -22,24 +20,11 @@ from experiments.api.serializers import (
 from experiments.models import Experiment
 
 
-class Conflict(InvalidInput):
-    """A refused state change (409) naming the fields involved, in the API's error shape."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-
-
 class ExperimentApiView(APIView):
     """Staff endpoints about experiments: the experiment model permission of the method."""
 
     permission_classes = [HasModelPermissions]
     permission_model = Experiment
-
-
-def _refused(exc: services.ExperimentError) -> APIException:
-    if exc.conflict:
-        return Conflict(str(exc), exc.fields, code="conflict")
-    return InvalidInput(str(exc), exc.fields)
 
 
 class ExperimentListApi(ExperimentApiView):
@@ -59,32 +44,29 @@ class ExperimentListApi(ExperimentApiView):
         serializer = ExperimentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            experiment = services.experiment_create(
-                key=data["key"],
-                name=data.get("name") or data["key"],
-                placement_key=data["placement"],
-                arms=[
-                    {
-                        "key": a["key"],
-                        "variant": a["variant"],
-                        "weight": a["weight"],
-                        "control": a["control"],
-                    }
-                    for a in data["arms"]
-                ],
-                traffic=data["traffic"],
-                segment_keys=data["segments"],
-                goal=dict(data.get("goal") or {"event": "purchase"}),
-                layer_key=data["layer"],
-                owner=request.user,
-                hypothesis=data["hypothesis"],
-                minimum_detectable_effect=data["minimum_detectable_effect"],
-                adaptive=data["adaptive"],
-                guardrail_events=data["guardrail_events"],
-            )
-        except services.ExperimentError as exc:
-            raise _refused(exc) from exc
+        experiment = services.experiment_create(
+            key=data["key"],
+            name=data.get("name") or data["key"],
+            placement_key=data["placement"],
+            arms=[
+                {
+                    "key": a["key"],
+                    "variant": a["variant"],
+                    "weight": a["weight"],
+                    "control": a["control"],
+                }
+                for a in data["arms"]
+            ],
+            traffic=data["traffic"],
+            segment_keys=data["segments"],
+            goal=dict(data.get("goal") or {"event": "purchase"}),
+            layer_key=data["layer"],
+            owner=request.user,
+            hypothesis=data["hypothesis"],
+            minimum_detectable_effect=data["minimum_detectable_effect"],
+            adaptive=data["adaptive"],
+            guardrail_events=data["guardrail_events"],
+        )
         return Response(ExperimentSerializer(experiment).data, status=status.HTTP_201_CREATED)
 
 
@@ -99,23 +81,17 @@ class ExperimentDetailApi(ExperimentApiView):
     def patch(self, request: Request, key: str) -> Response:
         experiment = get_object_or_404(Experiment, key=key)
         if "weights" in request.data:
-            try:
-                services.experiment_set_weights(
-                    experiment=experiment, weights=request.data["weights"], user=request.user
-                )
-            except services.ExperimentError as exc:
-                raise _refused(exc) from exc
+            services.experiment_set_weights(
+                experiment=experiment, weights=request.data["weights"], user=request.user
+            )
         if "traffic" in request.data:
             serializer = TrafficSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            try:
-                experiment = services.experiment_set_traffic(
-                    experiment=experiment,
-                    traffic=serializer.validated_data["traffic"],
-                    user=request.user,
-                )
-            except services.ExperimentError as exc:
-                raise _refused(exc) from exc
+            experiment = services.experiment_set_traffic(
+                experiment=experiment,
+                traffic=serializer.validated_data["traffic"],
+                user=request.user,
+            )
         return Response(ExperimentSerializer(experiment).data)
 
 
@@ -124,12 +100,9 @@ class ExperimentStartApi(ExperimentApiView):
 
     @extend_schema(request=None, responses=ExperimentSerializer, summary="Start")
     def post(self, request: Request, key: str) -> Response:
-        try:
-            experiment = services.experiment_start(
-                experiment=get_object_or_404(Experiment, key=key), user=request.user
-            )
-        except services.ExperimentError as exc:
-            raise _refused(exc) from exc
+        experiment = services.experiment_start(
+            experiment=get_object_or_404(Experiment, key=key), user=request.user
+        )
         return Response(ExperimentSerializer(experiment).data)
 
 
@@ -138,12 +111,9 @@ class ExperimentStopApi(ExperimentApiView):
 
     @extend_schema(request=None, responses=ExperimentSerializer, summary="Stop")
     def post(self, request: Request, key: str) -> Response:
-        try:
-            experiment = services.experiment_stop(
-                experiment=get_object_or_404(Experiment, key=key), user=request.user
-            )
-        except services.ExperimentError as exc:
-            raise _refused(exc) from exc
+        experiment = services.experiment_stop(
+            experiment=get_object_or_404(Experiment, key=key), user=request.user
+        )
         return Response(ExperimentSerializer(experiment).data)
 
 
@@ -159,15 +129,12 @@ class ExperimentPromoteApi(ExperimentApiView):
         experiment = get_object_or_404(Experiment, key=key)
         serializer = PromoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.promote_winner(
-                experiment=experiment,
-                arm_key=serializer.validated_data["arm"],
-                user=request.user,
-                override_reason=serializer.validated_data["override_reason"],
-            )
-        except services.ExperimentError as exc:
-            raise _refused(exc) from exc
+        services.promote_winner(
+            experiment=experiment,
+            arm_key=serializer.validated_data["arm"],
+            user=request.user,
+            override_reason=serializer.validated_data["override_reason"],
+        )
         experiment.refresh_from_db()
         return Response(ExperimentSerializer(experiment).data)
 

@@ -84,8 +84,8 @@ def test_intervals_cover_the_true_effect_as_often_as_they_claim():
         _, low, high = st.lift_interval(control, treatment)
         covered_weighted += low <= 0.2 <= high
         counts = pooled(periods)
-        _, low, high = st.relative_lift_interval(
-            counts[0].conversions, counts[0].exposures, counts[1].conversions, counts[1].exposures
+        _, low, high = st.lift_interval(
+            st.pooled_estimate(counts[0]), st.pooled_estimate(counts[1])
         )
         covered_pooled += low <= 0.2 <= high
         null = simulate(rng, effect=0.0, visitors=5_000)

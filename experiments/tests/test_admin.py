@@ -184,6 +184,14 @@ def test_the_report_shows_decision_table_and_charts(admin_client, hero):
     assert html.count('data-report="chart"') == 2 and "<polyline" in html
     assert "Recompute now" in html and "Stop" in html
     assert experiment.snapshots.count() == 2
+    # Marketers first: one sentence and the lift with its band; the table folded below.
+    sentence = html.split('data-report="sentence"><strong>', 1)[1].split("</strong>", 1)[0]
+    assert "purchases" in sentence and "chance it is better" in sentence
+    chart = html.split('data-report="lift-chart"', 1)[1].split("</figure>", 1)[0]
+    assert "<polygon" in chart and "<polyline" in chart
+    assert html.index('data-report="sentence"') < html.index(
+        '<details class="w-mt-8" data-report="statistics"'
+    )
 
 
 def test_the_report_has_a_red_banner_on_sample_ratio_mismatch(admin_client, hero):

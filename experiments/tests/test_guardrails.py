@@ -200,7 +200,7 @@ def test_a_blank_override_reason_is_no_reason(hero):
     experiment = guarded_experiment()
     with pytest.raises(ExperimentError) as refused:
         promote_winner(experiment=experiment, arm_key="b", override_reason="   ")
-    assert refused.value.conflict and "override_reason" in refused.value.fields
+    assert refused.value.status_code == 409 and "override_reason" in refused.value.fields
 
 
 @pytest.fixture

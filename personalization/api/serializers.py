@@ -3,7 +3,8 @@ from rest_framework import serializers
 from tracking.api.serializers import VISITOR_ID_PATTERN, CallerIdentityFields
 from tracking.event_validation import parses_as_url
 
-PLACEMENT_KEY_PATTERN = r"\A[A-Za-z0-9_-]{1,100}\Z"
+# A placement key, or a personalized block of a Wagtail page (`block:<page id>:<block id>`).
+PLACEMENT_KEY_PATTERN = r"\A(?:[A-Za-z0-9_-]{1,100}|block:[0-9]{1,12}:[A-Za-z0-9-]{1,64})\Z"
 
 
 def readable_url(value: str) -> str:

@@ -43,6 +43,10 @@ def test_api_lifecycle_and_results_contract(hero, staff_client):
     )
     assert created.status_code == 201, created.content
     assert created.json()["status"] == "draft"
+    again = staff_client.post(
+        "/api/v1/experiments", data=json.dumps(body), content_type="application/json"
+    )
+    assert again.status_code == 409 and again.json()["error"]["fields"] == {"key": "already exists"}
     assert staff_client.post("/api/v1/experiments/hero-test/start").json()["status"] == "running"
     assert staff_client.post("/api/v1/experiments/hero-test/start").status_code == 409
     decide(visitor_id="v1", placement_keys=["home-hero"], context={})

@@ -40,14 +40,6 @@ class RecommendationsSerializer(CallerIdentityFields):
     )
 
 
-class StrategyMetricsSerializer(serializers.Serializer):
-    ndcg = serializers.FloatField()
-    precision = serializers.FloatField()
-    recall = serializers.FloatField()
-    hit_rate = serializers.FloatField()
-    coverage = serializers.FloatField()
-
-
 class RecommenderModelSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     status = serializers.CharField()

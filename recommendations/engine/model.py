@@ -150,43 +150,6 @@ class TrainedModel:
         )
         return self.item_ids[top].tolist()
 
-    def similar_items(
-        self,
-        item: Hashable,
-        k: int = 10,
-        *,
-        strategy: str | None = None,
-        exclude: Iterable[Hashable] = (),
-    ) -> list[Hashable]:
-        """Items most similar to one item (product page), falling back from the chosen
-        strategy to content neighbours and then to popularity when it has none."""
-        index = self.item_index.get(item)
-        excluded = set(self._indices(exclude))
-        if index is not None:
-            excluded.add(index)
-        chosen: list[int] = []
-        if strategy:
-            order = [strategy]
-        else:
-            order = [name for name in self.strategy_weights if name in self.neighbours]
-        order += [name for name in ("content",) if name in self.neighbours and name not in order]
-        if index is not None:
-            for name in order:
-                if name not in self.neighbours:
-                    continue
-                neighbour_idx, _ = self.neighbours[name].of_item(index)
-                chosen = [int(i) for i in neighbour_idx if int(i) not in excluded][:k]
-                if chosen:
-                    break
-        if len(chosen) < k:
-            taken = excluded | set(chosen)
-            for candidate in np.argsort(-self.popularity, kind="stable"):
-                if len(chosen) >= k:
-                    break
-                if int(candidate) not in taken:
-                    chosen.append(int(candidate))
-        return self.item_ids[np.asarray(chosen, dtype=np.int64)].tolist()
-
     def _indices(self, items: Iterable[Hashable]) -> list[int]:
         lookup = self.item_index
         return [lookup[i] for i in items if i in lookup]

@@ -98,17 +98,6 @@ def test_history_strengths_weight_the_evidence():
     assert heavy_on_b in (["a"], ["c"])
 
 
-def test_similar_items_falls_back_to_content_then_popularity():
-    config = TrainingConfig(strategy_weights={"item_knn": 1.0, "content": 0.0001})
-    texts = {"a": "red mug", "z": "red mug large", "x": "blue plate"}
-    interactions = build_interactions(EVENTS, known_items=["z"])  # "z": in catalogue, unsold
-    model = train_model(interactions, config, item_texts=texts)
-
-    assert model.similar_items("x", k=1) == ["y"]
-    assert model.similar_items("z", k=1) == ["a"]  # no sales: content neighbour
-    assert len(model.similar_items("unknown", k=2)) == 2  # popularity
-
-
 def test_hybrid_blends_scaled_strategy_scores():
     config = TrainingConfig(strategy_weights={"item_knn": 1.0, "ease": 1.0}, ease_l2=1.0)
     model = trained(config)

@@ -64,6 +64,16 @@ def test_a_visitor_without_personalization_consent_is_treated_as_new(
     assert serving.recommend(strategy="personal", visitor_id="shy").fallback is True
 
 
+def test_the_global_holdout_gets_popularity_only(trained, ingest, settings):
+    ingest([event("product_view", "held", "mug")])
+    settings.PZ_GLOBAL_HOLDOUT_SHARE = 1.0
+
+    for strategy, product in (("personal", None), ("similar", "tent")):
+        result = serving.recommend(strategy=strategy, visitor_id="held", product_id=product, k=3)
+        assert result.strategy == "popular", strategy
+        assert ids(result) == ids(serving.recommend(strategy="popular", k=3))
+
+
 def test_unknown_products_and_segments_fall_back_to_popularity(trained):
     unknown = serving.recommend(strategy="similar", product_id="no-such-sku", k=2)
     segment = serving.recommend(strategy="popular", segment="no-such-segment", k=2)

@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.errors import InvalidInput
 from core.api.permissions import HasModelPermissions
+from core.errors import Invalid
 from core.permissions import VISITOR_DATA_PERMISSION, visible_count
 from segments import selectors, services
 from segments.api.serializers import (
@@ -37,22 +37,20 @@ class SegmentApiView(APIView):
 
 
 def _save(data: dict, user: Any, segment: Segment | None = None) -> Segment:
-    try:
-        return services.segment_save(
-            key=data["key"],
-            name=data["name"],
-            kind=data["kind"],
-            rule=data.get("rule"),
-            parent_key=data.get("parent"),
-            description=data.get("description", ""),
-            recompute_every_minutes=data["recompute_every_minutes"],
-            placeholder_values=data.get("placeholder_values") or {},
-            is_active=data["is_active"],
-            segment=segment,
-            user=user,
-        )
-    except services.SegmentError as exc:
-        raise InvalidInput(str(exc), exc.fields) from exc
+    return services.segment_save(
+        key=data["key"],
+        name=data["name"],
+        kind=data["kind"],
+        rule=data.get("rule"),
+        parent_key=data.get("parent"),
+        description=data.get("description", ""),
+        recompute_every_minutes=data["recompute_every_minutes"],
+        placeholder_values=data.get("placeholder_values") or {},
+        is_active=data["is_active"],
+        segment=segment,
+        user=user,
+        new=segment is None,
+    )
 
 
 class SegmentListApi(SegmentApiView):
@@ -71,8 +69,6 @@ class SegmentListApi(SegmentApiView):
     def post(self, request: Request) -> Response:
         serializer = SegmentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if Segment.objects.filter(key=serializer.validated_data["key"]).exists():
-            raise InvalidInput("A segment with this key exists.", {"key": "already exists"})
         segment = _save(serializer.validated_data, request.user)
         return Response(
             SegmentDetailSerializer(segment, context={"request": request}).data,
@@ -99,10 +95,7 @@ class SegmentDetailApi(SegmentApiView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, key: str) -> Response:
         segment = get_object_or_404(Segment, key=key)
-        try:
-            services.segment_delete(segment=segment, user=request.user)
-        except services.SegmentError as exc:
-            raise InvalidInput(str(exc), exc.fields, code="conflict") from exc
+        services.segment_delete(segment=segment, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -122,7 +115,7 @@ class SegmentMembersApi(SegmentApiView):
             if page_number < 1:
                 raise ValueError
         except ValueError as exc:
-            raise InvalidInput("page must be a positive integer.", {"page": "invalid"}) from exc
+            raise Invalid("page must be a positive integer.", {"page": "invalid"}) from exc
         paginator = Paginator(selectors.segment_members(segment), MEMBERS_PAGE_SIZE)
         try:
             page = paginator.page(page_number)
@@ -146,7 +139,7 @@ class SegmentRecomputeApi(SegmentApiView):
     def post(self, request: Request, key: str) -> Response:
         segment = get_object_or_404(Segment, key=key)
         if segment.real_time_only:
-            raise InvalidInput(
+            raise Invalid(
                 "This segment reads the request context and is evaluated per request only.",
                 {"segment": "real-time only"},
             )
@@ -165,13 +158,10 @@ class RulePreviewApi(SegmentApiView):
     def post(self, request: Request) -> Response:
         serializer = RulePreviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            count = services.preview_count(
-                rule=serializer.validated_data["rule"],
-                parent_key=serializer.validated_data.get("parent"),
-            )
-        except services.SegmentError as exc:
-            raise InvalidInput(str(exc), exc.fields) from exc
+        count = services.preview_count(
+            rule=serializer.validated_data["rule"],
+            parent_key=serializer.validated_data.get("parent"),
+        )
         real_time_only = count is None
         count, suppressed = visible_count(count, request.user)
         return Response(

@@ -151,6 +151,25 @@ def test_staff_only(api_client, django_user_model):
 def test_delete_refuses_while_another_segment_depends_on_it(staff_client):
     segment_save(key="a", name="A", rule=CART_RULE)
     segment_save(key="b", name="B", rule={"segment": "a"})
-    assert staff_client.delete("/api/v1/segments/a").status_code == 400
+    refused = staff_client.delete("/api/v1/segments/a")
+    assert refused.status_code == 409
+    assert refused.json()["error"] == {
+        "code": "conflict",
+        "message": "Other segments depend on this one.",
+        "fields": {"segment": "used by b"},
+    }
     assert staff_client.delete("/api/v1/segments/b").status_code == 204
     assert staff_client.delete("/api/v1/segments/a").status_code == 204
+
+
+def test_a_duplicate_key_is_a_409_as_for_experiments(staff_client):
+    segment_save(key="carters", name="Carters", rule=CART_RULE)
+    response = post(
+        staff_client,
+        "/api/v1/segments",
+        {"key": "carters", "name": "Again", "kind": "rule", "rule": CART_RULE},
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
+    assert response.json()["error"]["fields"] == {"key": "already exists"}
+    assert Segment.objects.get(key="carters").name == "Carters"

@@ -54,7 +54,7 @@ def test_pages_render(client: Client, products: list[Product]) -> None:
     product = client.get("/p/SKU-1/")
 
     assert home.status_code == 200
-    assert b"pz/pz.js" in home.content
+    assert b"pz/v1/pz.js" in home.content
     # No published placements yet: the slots stay empty, no marker is left behind.
     for page in (home, category, subcategory, product):
         assert b"<!--pz:placement:" not in page.content

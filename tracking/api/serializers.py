@@ -22,7 +22,10 @@ class EventContextSerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=sorted(EVENT_TYPES))
+    type = serializers.CharField(
+        help_text=f"One of {', '.join(sorted(EVENT_TYPES))}, or a registered custom type "
+        "(GET /api/v1/event-types)."
+    )
     visitor_id = serializers.RegexField(VISITOR_ID_PATTERN, required=False)
     session_id = serializers.CharField(required=False, max_length=128)
     timestamp = serializers.DateTimeField(required=False)
@@ -60,6 +63,8 @@ class ConsentInputSerializer(serializers.Serializer):
     visitor_id = serializers.RegexField(VISITOR_ID_PATTERN, required=False, max_length=64)
     tracking = serializers.BooleanField(required=False, allow_null=True, default=None)
     personalization = serializers.BooleanField(required=False, allow_null=True, default=None)
+    marketing_email = serializers.BooleanField(required=False, allow_null=True, default=None)
+    email = serializers.EmailField(required=False, max_length=254)
 
     def to_internal_value(self, data: object) -> dict:
         if not isinstance(data, dict):
@@ -67,7 +72,7 @@ class ConsentInputSerializer(serializers.Serializer):
         unknown = set(data) - set(self.fields)
         if unknown:
             raise serializers.ValidationError(dict.fromkeys(sorted(unknown), "unknown field"))
-        for purpose in ("tracking", "personalization"):
+        for purpose in ("tracking", "personalization", "marketing_email"):
             if (
                 purpose in data
                 and data[purpose] is not None
@@ -81,4 +86,51 @@ class ConsentOutputSerializer(CallerIdentityFields):
     visitor_id = serializers.CharField()
     tracking = serializers.BooleanField()
     personalization = serializers.BooleanField()
+    marketing_email = serializers.BooleanField()
     updated_at = serializers.DateTimeField(allow_null=True)
+
+
+PROPERTY_TYPE_CHOICES = ["string", "number", "boolean", "date"]
+
+
+class EventTypeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    builtin = serializers.BooleanField()
+    properties = serializers.DictField(
+        child=serializers.CharField(), help_text="property name -> string|number|boolean|date"
+    )
+
+
+class EventTypeInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=32)
+    label = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    properties = serializers.DictField(
+        child=serializers.ChoiceField(choices=PROPERTY_TYPE_CHOICES), required=False
+    )
+
+
+class AttributeSerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=64)
+    type = serializers.ChoiceField(choices=PROPERTY_TYPE_CHOICES)
+    label = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    choices = serializers.ListField(child=serializers.JSONField(), required=False)
+    builtin = serializers.BooleanField(read_only=True)
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    customer_id = serializers.CharField(max_length=128)
+    email = serializers.EmailField(required=False)
+    first_name = serializers.CharField(required=False, max_length=100)
+    attributes = serializers.DictField(required=False)
+
+
+class CustomerBatchSerializer(serializers.Serializer):
+    customers = CustomerInputSerializer(many=True, max_length=1000)
+
+
+class ImportReportSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    rejected = RejectedEventSerializer(many=True)

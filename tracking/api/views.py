@@ -11,11 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import clock
-from core.api.errors import ErrorEnvelopeSerializer, InvalidInput
+from core.api.errors import ErrorEnvelopeSerializer
 from core.api.public import PublicApiView
 from core.authentication import request_caller
 from core.callers import VISITOR_HEADER
 from core.client_input import is_visitor_id
+from core.errors import Invalid
 from core.visitor_data import registered_sections
 from tracking import selectors, services
 from tracking.api.permissions import IsStaffOrTheVisitor, IsTheVisitor
@@ -55,14 +56,14 @@ class EventsApi(PublicApiView):
     def post(self, request: Request) -> Response:
         payload = request.data
         if not isinstance(payload, dict) or "events" not in payload:
-            raise InvalidInput(
+            raise Invalid(
                 "Body must be an object with an 'events' list.", {"events": "is required"}
             )
         events = payload["events"]
         if not isinstance(events, list):
-            raise InvalidInput("'events' must be a list.", {"events": "must be a list"})
+            raise Invalid("'events' must be a list.", {"events": "must be a list"})
         if len(events) > settings.PZ_MAX_BATCH_EVENTS:
-            raise InvalidInput(
+            raise Invalid(
                 "Too many events in one batch.",
                 {"events": f"at most {settings.PZ_MAX_BATCH_EVENTS} events per batch"},
             )
@@ -82,7 +83,7 @@ class ConsentApi(PublicApiView):
     @extend_schema(
         request=ConsentInputSerializer,
         responses={200: ConsentOutputSerializer, **ERRORS},
-        summary="Record a visitor's tracking and personalization consent",
+        summary="Record a visitor's tracking, personalization and marketing e-mail consent",
     )
     def post(self, request: Request) -> Response:
         serializer = ConsentInputSerializer(data=request.data)
@@ -90,16 +91,26 @@ class ConsentApi(PublicApiView):
         data = serializer.validated_data
         visitor_id = request_caller(request).visitor_for(data.get("visitor_id"))
         if not visitor_id:
-            raise InvalidInput("visitor_id is required.", {"visitor_id": "is required"})
+            raise Invalid("visitor_id is required.", {"visitor_id": "is required"})
         profile = services.set_consent(
             visitor_id=visitor_id,
             tracking=data.get("tracking"),
             personalization=data.get("personalization"),
+            marketing_email=data.get("marketing_email"),
+            email=data.get("email"),
+            source="api:server" if request_caller(request).is_server else "api:browser",
         )
-        consent = selectors.consent_of(selectors.cache_entry(profile))
+        entry = selectors.cache_entry(profile)
+        consent = selectors.consent_of(entry)
+        marketing = selectors.marketing_email_of(entry)["consent"]
         return Response(
             ConsentOutputSerializer(
-                {"visitor_id": visitor_id, **consent, "updated_at": profile.consent_updated_at}
+                {
+                    "visitor_id": visitor_id,
+                    **consent,
+                    "marketing_email": marketing,
+                    "updated_at": profile.consent_updated_at,
+                }
             ).data
         )
 

@@ -10,7 +10,6 @@ define (custom attributes and event types), once per configuration version.
 
 from tracking.rule_fields.builtin import (
     BUILTIN_REGISTRY,
-    CUSTOMER_ATTRIBUTE_COLUMNS,
     DERIVED_LINE_PROPERTIES,
     LIST_PROPERTIES,
 )
@@ -52,7 +51,6 @@ __all__ = [
     "BOOLEAN",
     "BUILTIN_REGISTRY",
     "CONTEXT",
-    "CUSTOMER_ATTRIBUTE_COLUMNS",
     "DATE",
     "DERIVED_LINE_PROPERTIES",
     "FIELD_PART",

@@ -80,6 +80,7 @@ EVENT_TYPE_LABELS = {
     "click": "Click on personalized content",
     "impression": "Impression of personalized content",
     "email_open": "E-mail opened",
+    "email_click": "E-mail link clicked",
     "login": "Login",
 }
 EVENT_TYPE_CHOICES = tuple(Choice(name, EVENT_TYPE_LABELS[name]) for name in sorted(EVENT_TYPES))
@@ -131,15 +132,6 @@ CRM_ATTRIBUTES: tuple[Field, ...] = (
         description="Personal data: rules can only test whether it is present.",
     ),
 )
-# What the CSV importer accepts per column: the closed choices, or None for free text.
-CUSTOMER_ATTRIBUTE_COLUMNS: dict[str, frozenset[str] | None] = {
-    item.path.removeprefix("attributes."): (
-        frozenset(str(choice.value) for choice in item.choices) if item.closed else None
-    )
-    for item in CRM_ATTRIBUTES
-}
-
-
 # --- the profile ---------------------------------------------------------------------
 
 _KNOWN = VendorSql.portable("{customer_key} IS NOT NULL")

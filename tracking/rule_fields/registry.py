@@ -388,14 +388,28 @@ class FieldRegistry:
         self._memo: dict[str, Field | str] = {}
 
     def extended(self, extension: Extension) -> FieldRegistry:
-        """This registry plus what a provider adds; redefining a field is an error."""
+        """This registry plus what a provider adds; redefining a field is an error, but
+        for customer attributes, which a provider may redefine."""
         taken = set(self.event_type_names)
         for choice in extension.event_types:
             if str(choice.value) in taken:
                 raise ValueError(f"event type {choice.value} is defined twice")
             taken.add(str(choice.value))
+        # A shop's definition of a built-in CRM column (attributes.loyalty_tier with its
+        # own choices) replaces it; personal data (exists-only) cannot be redefined.
+        replaced = {
+            item.path
+            for item in extension.fields
+            if item.source == "attributes"
+            and (known := self._by_path.get(item.path)) is not None
+            and known.source == "attributes"
+            and known.ops != ("exists",)
+        }
         return FieldRegistry(
-            fields=(*self.fields, *extension.fields),
+            fields=(
+                *(item for item in self.fields if item.path not in replaced),
+                *extension.fields,
+            ),
             families=self.families,
             event_types=(*self.event_types, *extension.event_types),
             event_properties=(*self.event_properties, *extension.event_properties),

@@ -32,13 +32,6 @@ def test_sum_of_contributions_matches_the_closed_form_whatever_the_order():
     assert decay.decayed_value(backward, now, 7) == pytest.approx(expected)
 
 
-def test_threshold_comparison_on_the_stored_value_matches_the_decayed_value():
-    stored = decay.log_weight(10.0, T0, 14)
-    now = T0 + timedelta(days=14)  # score is 5.0 now
-    assert stored >= decay.stored_threshold(4.9, now, 14)
-    assert not stored >= decay.stored_threshold(5.1, now, 14)
-
-
 def test_nothing_overflows_centuries_after_the_epoch():
     far = datetime(2400, 1, 1, tzinfo=UTC)
     stored = decay.log_weight(1.0, far, half_life_days=0.5)

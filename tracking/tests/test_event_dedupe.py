@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from tracking.customer_keys import customer_key
-from tracking.models import Event, VisitorProfile
+from tracking.models import Event, EventReceipt, VisitorProfile
 from tracking.services import ingest_events, stitch_visitor
 from tracking.tests.factories import iso, make_event
 
@@ -66,6 +66,9 @@ def test_stitching_two_visitors_that_share_an_event_id_keeps_one_copy(settings):
     assert list(Event.objects.values_list("visitor_id", flat=True).distinct()) == ["known"]
     assert Event.objects.filter(event_id=SHARED_ID).count() == 1
     assert Event.objects.count() == 2
+    # The receipts moved with the events: a resend under either id is still a no-op.
+    assert set(EventReceipt.objects.values_list("visitor_id", flat=True)) == {"known"}
+    assert ingest_events([purchase("anon")], now=NOW).duplicates == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -90,12 +93,18 @@ def test_the_migration_keeps_a_populated_table_and_then_dedupes_per_visitor():
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate([("tracking", "0005_event_id_unique_per_visitor")])
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes("tracking"))
 
     assert Event.objects.count() == 300
+    assert EventReceipt.objects.count() == 150  # one per stored event with an id
     ingest_events([purchase("alice"), purchase("bob")], now=NOW)
     assert Event.objects.filter(event_id=SHARED_ID).count() == 2
+    assert ingest_events([purchase("alice")], now=NOW).duplicates == 1
     with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, Event._meta.db_table)
-    unique = [c["columns"] for c in constraints.values() if c["unique"] and not c["primary_key"]]
+        receipts = connection.introspection.get_constraints(cursor, EventReceipt._meta.db_table)
+        events = connection.introspection.get_constraints(cursor, Event._meta.db_table)
+    unique = [c["columns"] for c in receipts.values() if c["unique"] and not c["primary_key"]]
     assert ["visitor_id", "event_id"] in unique
-    assert ["event_id"] not in unique
+    assert not [c for c in events.values() if c["unique"] and not c["primary_key"]]

@@ -184,4 +184,41 @@ def test_batch_keeps_valid_events_and_reports_rejections_by_index():
     batch = validate_batch([event(), event(type="nope"), 7, event()], now=NOW)
     assert [e.index for e in batch.valid] == [0, 3]
     assert [r["index"] for r in batch.rejected] == [1, 2]
-    assert batch.rejected[0]["errors"] == {"type": "unknown event type"}
+    assert batch.rejected[0]["errors"] == {
+        "type": "unknown event type 'nope'; register it with POST /api/v1/event-types or in "
+        "the admin (Settings > Custom event types)"
+    }
+
+
+WISHLIST = {"wishlist_add": {"product_id": "string", "price": "number", "gift": "boolean"}}
+
+
+def test_a_custom_type_is_accepted_with_its_properties_typed_and_the_rest_kept_as_text():
+    raw = event(
+        type="wishlist_add",
+        properties={"product_id": "SKU-1", "price": 12.5, "gift": True, "size": 42, "x": [1]},
+    )
+    result = validate_event(raw, 0, now=NOW, custom_types=WISHLIST)
+    assert isinstance(result, ValidEvent)
+    assert result.properties == {
+        "product_id": "SKU-1",
+        "price": 12.5,
+        "gift": True,
+        "size": "42",
+        "x": "[1]",
+    }
+
+
+def test_a_custom_type_reports_each_mistyped_property():
+    raw = event(type="wishlist_add", properties={"product_id": 7, "price": "12", "gift": "yes"})
+    assert errors_of_custom(raw) == {
+        "properties.product_id": "must be a string",
+        "properties.price": "must be a number",
+        "properties.gift": "must be true or false",
+    }
+
+
+def errors_of_custom(raw):
+    result = validate_event(raw, 0, now=NOW, custom_types=WISHLIST)
+    assert not isinstance(result, ValidEvent)
+    return result

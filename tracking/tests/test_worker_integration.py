@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from tracking.models import RfmScale, VisitorProfile
-from tracking.tasks import rebuild_profile_task, refresh_rfm_scores_task
+from tracking.tasks import refresh_rfm_scores_task
 
 pytestmark = pytest.mark.services
 
@@ -35,9 +35,3 @@ def test_rfm_refresh_runs_on_a_real_worker(celery_worker_app):
     assert result.id
     assert wait_for(lambda: RfmScale.objects.filter(customers=5).exists())
     assert wait_for(lambda: VisitorProfile.objects.get(visitor_id="w4").rfm_f == 5)
-
-
-def test_profile_rebuild_runs_on_a_real_worker(celery_worker_app):
-    VisitorProfile.objects.create(visitor_id="w9", bucketing_id="w9", events_count=99)
-    rebuild_profile_task.delay("w9")
-    assert wait_for(lambda: VisitorProfile.objects.get(visitor_id="w9").events_count == 0)

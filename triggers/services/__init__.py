@@ -2,7 +2,8 @@
 
 Split by concern: `occurrences` (where occurrences come from), `decisions` (the checks
 and the at-most-once firing), `actions` (what a firing does and its delivery) and
-`configuration` (validation, enable/disable, audit). Callers import from here.
+`configuration` (the write path: save, delete, enable/disable, with validation and
+audit). Callers import from here.
 """
 
 from triggers.matching import Entry
@@ -16,9 +17,12 @@ from triggers.services.actions import (
 )
 from triggers.services.configuration import (
     AUDITED_FIELDS,
+    TriggerError,
     forget_trigger_catalog,
     record_trigger_change,
+    trigger_delete,
     trigger_errors,
+    trigger_save,
     trigger_set_enabled,
     trigger_snapshot,
     webhook_policy,
@@ -66,7 +70,10 @@ __all__ = [
     "run_sweeps",
     "start_waits",
     "store_zone",
+    "TriggerError",
+    "trigger_delete",
     "trigger_errors",
+    "trigger_save",
     "trigger_set_enabled",
     "trigger_snapshot",
     "webhook_body",

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import send_mail
 from django.db import transaction
 
 from content.placeholders import resolve, visitor_values
@@ -29,6 +28,7 @@ from triggers.models import (
 from triggers.selectors import (
     ONSITE_CACHE_PREFIX,
 )
+from triggers.services import email
 from triggers.services.configuration import webhook_policy
 
 
@@ -50,9 +50,9 @@ def delivery_error(exc: Exception) -> str:
 
 
 def email_address(profile_entry: dict[str, Any] | None) -> str:
-    if not profile_entry or profile_entry["state"].customer_key is None:
-        return ""
-    return str(profile_entry["state"].attributes.get("email") or "")
+    """Where a marketing e-mail to this visitor goes: "" without marketing consent, an
+    address (a known customer's, or one given with the consent) or when suppressed."""
+    return email.recipient(profile_entry)[0]
 
 
 def placeholder_values(profile_entry: dict[str, Any]) -> dict[str, Any]:
@@ -106,17 +106,31 @@ def render_action(
         )
         return {"type": action, "component": trigger.popup.key, "html": fragment.html}
     if action == Trigger.Action.EMAIL:
+        # The firing records recipient and subject; the e-mail itself (cart, products,
+        # a unique code) is rendered when it is sent, or here for a preview.
         template = trigger.email_template
         values = placeholder_values(profile_entry)
         subject = resolve(template.subject, values, escape=False) if template else None
-        body = resolve(template.body, values, escape=False) if template else None
-        return {
+        rendered: dict[str, Any] = {
             "type": action,
             "to": email_address(profile_entry),
             "subject": subject.text if subject else "",
-            "body": body.text if body else "",
-            "unknown_tokens": (subject.unknown + body.unknown) if subject and body else [],
+            "unknown_tokens": subject.unknown if subject else [],
         }
+        if preview and template is not None:
+            mail = email.render_email(
+                template=template,
+                visitor_id=visitor_id,
+                profile_entry=profile_entry,
+                to=rendered["to"],
+                now=now,
+            )
+            rendered |= {
+                "body": mail.text,
+                "html": mail.html,
+                "unknown_tokens": mail.unknown_tokens,
+            }
+        return rendered
     if action == Trigger.Action.WEBHOOK:
         body_bytes = webhook_body(
             trigger=trigger,
@@ -197,23 +211,45 @@ def deliver(*, firing_id: int, attempt: int, now: datetime | None = None) -> Del
         return DeliveryOutcome(delivered=firing.delivered_at is not None)
     action = firing.result.get("action") or {}
     Firing.objects.filter(pk=firing.pk).update(attempts=attempt)
+    is_email = trigger.action == Trigger.Action.EMAIL
     try:
-        if trigger.action == Trigger.Action.EMAIL:
-            send_mail(
-                action.get("subject", ""),
-                action.get("body", ""),
-                settings.DEFAULT_FROM_EMAIL,
-                [action["to"]],
-            )
-            result: dict[str, Any] = {"sent_to": action["to"]}
-        else:
-            result = {"status_code": _post_webhook(trigger, action["body"].encode())}
+        if is_email:
+            with transaction.atomic():
+                # The row lock makes a redelivered task wait, then find it delivered.
+                locked = Firing.objects.select_for_update().get(pk=firing.pk)
+                if locked.delivered_at is not None or locked.status != Firing.Status.FIRED:
+                    return DeliveryOutcome(delivered=locked.delivered_at is not None)
+                result: dict[str, Any] = email.send_firing_email(firing=firing, now=now)
+                if "skipped" in result:
+                    # Consent withdrawn or address suppressed during the wait.
+                    Firing.objects.filter(pk=firing.pk).update(
+                        status=Firing.Status.SKIPPED, reason=result["skipped"][:200]
+                    )
+                    return DeliveryOutcome(delivered=False, error=result["skipped"])
+                Firing.objects.filter(pk=firing.pk).update(
+                    delivered_at=now,
+                    result={
+                        **firing.result,
+                        "action": {
+                            **action,
+                            "subject": result.pop("subject"),
+                            "body": result.pop("body"),
+                        },
+                        "delivery": result,
+                    },
+                )
+            return DeliveryOutcome(delivered=True)
+        result = {"status_code": _post_webhook(trigger, action["body"].encode())}
     except Exception as exc:  # noqa: BLE001 - any failure of the channel is recorded
         error = delivery_error(exc)[:1000]
+        max_attempts = (
+            settings.PZ_EMAIL_MAX_ATTEMPTS
+            if is_email
+            else min(trigger.webhook_max_attempts, webhook_targets.MAX_ATTEMPTS)
+        )
         last = (
-            trigger.action == Trigger.Action.EMAIL
-            or isinstance(exc, webhook_targets.TargetRefused)  # refused again on a retry
-            or attempt >= min(trigger.webhook_max_attempts, webhook_targets.MAX_ATTEMPTS)
+            isinstance(exc, webhook_targets.TargetRefused)  # refused again on a retry
+            or attempt >= max_attempts
         )
         if not last:
             Firing.objects.filter(pk=firing.pk).update(reason=f"attempt {attempt}: {error}"[:200])
@@ -225,19 +261,18 @@ def deliver(*, firing_id: int, attempt: int, now: datetime | None = None) -> Del
                 error=error,
             )
         with transaction.atomic():
-            status = Firing.Status.FAILED
-            if trigger.action == Trigger.Action.WEBHOOK:
-                status = Firing.Status.DEAD
-                DeadLetter.objects.update_or_create(
-                    firing=firing,
-                    defaults={
-                        "url": trigger.webhook_url,
-                        "body": action.get("body", ""),
-                        "attempts": attempt,
-                        "last_error": error,
-                    },
-                )
-            Firing.objects.filter(pk=firing.pk).update(status=status, reason=error[:200])
+            DeadLetter.objects.update_or_create(
+                firing=firing,
+                defaults={
+                    "url": f"mailto:{action.get('to', '')}" if is_email else trigger.webhook_url,
+                    "body": action.get("subject", "") if is_email else action.get("body", ""),
+                    "attempts": attempt,
+                    "last_error": error,
+                },
+            )
+            Firing.objects.filter(pk=firing.pk).update(
+                status=Firing.Status.DEAD, reason=error[:200]
+            )
         return DeliveryOutcome(delivered=False, error=error)
     Firing.objects.filter(pk=firing.pk).update(
         delivered_at=now, result={**firing.result, "delivery": result}

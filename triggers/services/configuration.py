@@ -1,4 +1,6 @@
-"""Staff-facing writes of triggers: validation, enable/disable and the audit trail."""
+"""The one write path of triggers (`trigger_save`, `trigger_delete`,
+`trigger_set_enabled`): validation and the audit trail live here, so the admin, the
+built-ins and the demo loader behave alike."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from django.db import transaction
 
 from core import clock
 from core.audit import record_change, snapshot
+from core.errors import Invalid
 from segments.conditions import (
     context_fields,
     validate_rule,
@@ -36,15 +39,39 @@ def webhook_policy() -> webhook_targets.TargetPolicy:
     )
 
 
-def trigger_errors(trigger: Trigger) -> dict[str, str]:
-    """What makes a trigger unusable, by field (the admin form shows them)."""
+# The action targets a disabled draft may still lack (see `trigger_save`).
+ACTION_TARGETS = ("popup", "email_template", "segment")
+
+
+class TriggerError(Invalid):
+    """A trigger that cannot be saved or enabled (400); `fields` maps fields to reasons."""
+
+
+def trigger_errors(trigger: Trigger, *, draft: bool = False) -> dict[str, str]:
+    """What makes a trigger unusable, by field (the admin form shows them). A `draft`
+    (disabled, saved by code) may lack its action target: the built-in pop-up triggers
+    wait for the shop's first pop-up component."""
+    errors = _all_trigger_errors(trigger)
+    if draft:
+        for name in ACTION_TARGETS:
+            if getattr(trigger, f"{name}_id") is None:
+                errors.pop(name, None)
+    return errors
+
+
+def _all_trigger_errors(trigger: Trigger) -> dict[str, str]:
     errors: dict[str, str] = {}
+    registry = current_registry()
     if trigger.kind == Trigger.Kind.EVENT and not trigger.entry_event:
         errors["entry_event"] = "An event trigger needs an entry event."
+    for name in ("entry_event", "cancel_event"):
+        value = getattr(trigger, name)
+        if value and value not in registry.event_type_names:
+            errors[name] = f"Unknown event type {value!r}: register it under Custom event types."
     if trigger.kind == Trigger.Kind.SWEEP and not trigger.conditions:
         errors["conditions"] = "A sweep needs conditions that pick its visitors."
     if trigger.conditions:
-        rule_errors = validate_rule(trigger.conditions, registry=current_registry())
+        rule_errors = validate_rule(trigger.conditions, registry=registry)
         if rule_errors:
             errors["conditions"] = "; ".join(f"{e.path or 'rule'}: {e.reason}" for e in rule_errors)
         elif trigger.kind == Trigger.Kind.SWEEP:
@@ -117,6 +144,7 @@ AUDITED_FIELDS = (
     "frequency_cap_count",
     "frequency_cap_seconds",
     "daily_cap",
+    "control_share",
     "quiet_start_hour",
     "quiet_end_hour",
     "consent",
@@ -156,12 +184,44 @@ def record_trigger_change(
     )
 
 
+def _check(trigger: Trigger) -> None:
+    errors = trigger_errors(trigger, draft=not trigger.enabled)
+    if errors:
+        raise TriggerError("The trigger is not usable.", errors)
+
+
+@transaction.atomic
+def trigger_save(*, trigger: Trigger, user: Any = None) -> Trigger:
+    """Validate and save a new or changed trigger, audited as made by `user` (None: the
+    system) with the fields before and after; an unchanged save logs nothing. Raises
+    `TriggerError` naming the fields; only a disabled trigger may lack its action target."""
+    _check(trigger)
+    stored = Trigger.objects.filter(pk=trigger.pk).first() if trigger.pk else None
+    before = trigger_snapshot(stored) if stored else None
+    trigger.save()
+    if before is None:
+        record_trigger_change(trigger=trigger, action="wagtail.create", user=user)
+    elif before != trigger_snapshot(trigger):
+        record_trigger_change(trigger=trigger, action="wagtail.edit", user=user, before=before)
+    return trigger
+
+
+@transaction.atomic
+def trigger_delete(*, trigger: Trigger, user: Any = None) -> None:
+    """Delete a trigger (its firings go with it), audited as made by `user`."""
+    record_trigger_change(
+        trigger=trigger, action="wagtail.delete", user=user, before=trigger_snapshot(trigger)
+    )
+    trigger.delete()
+
+
 @transaction.atomic
 def trigger_set_enabled(*, trigger: Trigger, enabled: bool, user: Any = None) -> Trigger:
     """Switch a trigger on or off. A disabled trigger starts nothing new and its waiting
-    occurrences are cancelled when their check comes."""
+    occurrences are cancelled when their check comes; enabling checks it in full."""
     before = trigger_snapshot(trigger)
     trigger.enabled = enabled
+    _check(trigger)
     trigger.save(update_fields=["enabled", "updated_at"])
     record_trigger_change(trigger=trigger, action="wagtail.edit", user=user, before=before)
     return trigger

@@ -16,6 +16,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from core import clock
+from core.bucketing import in_share
+from core.holdout import in_global_holdout
 from segments.conditions import (
     Facts,
     InMemoryEventWindows,
@@ -38,7 +40,8 @@ from triggers.selectors import (
     compiled_conditions,
     fired_times,
 )
-from triggers.services.actions import act_locally, email_address, render_action, schedule_delivery
+from triggers.services.actions import act_locally, render_action, schedule_delivery
+from triggers.services.email import recipient
 
 
 def store_zone() -> zoneinfo.ZoneInfo:
@@ -256,16 +259,15 @@ def assess(
     consent = consent_of(profile_entry)[trigger.consent]
     if not result.add(Check.CONSENT, consent, f"{trigger.consent} consent") and not full:
         return result
+    held_out = consent_of(profile_entry)["personalization"] and in_global_holdout(
+        (profile_entry or {}).get("bucketing_id")
+    )
+    detail = "in the global holdout" if held_out else "not held out"
+    if not result.add(Check.HOLDOUT, not held_out, detail) and not full:
+        return result
     if trigger.action == Trigger.Action.EMAIL:
-        address = email_address(profile_entry)
-        if (
-            not result.add(
-                Check.EMAIL_ADDRESS,
-                bool(address),
-                address or "not a known visitor with an email address",
-            )
-            and not full
-        ):
+        address, why_not = recipient(profile_entry)
+        if not result.add(Check.EMAIL_ADDRESS, bool(address), address or why_not) and not full:
             return result
     if trigger.conditions and profile_entry is not None:
         uses_entry, with_segments = facts.rule_info(trigger)
@@ -500,9 +502,13 @@ def decide_occurrences(
                 )
                 firing.reason = failed.described[:200]
                 continue
+            facts.record_firing(trigger, visitor_id)  # caps treat control as contacted
+            if in_control_group(trigger, facts.profile_entry(visitor_id)):
+                firing.status = Firing.Status.CONTROL
+                firing.reason = "control group: would have fired, not contacted"
+                continue
             if trigger.daily_cap is not None:
                 slots[trigger.pk] -= 1
-            facts.record_firing(trigger, visitor_id)
             firing.status = Firing.Status.FIRED
             rendered = render_action(
                 trigger=trigger,
@@ -526,6 +532,15 @@ def decide_occurrences(
     for firing_id in deliveries:
         transaction.on_commit(lambda pk=firing_id: schedule_delivery(pk))
     return decided
+
+
+def in_control_group(trigger: Trigger, profile_entry: dict[str, Any] | None) -> bool:
+    """Whether this visitor is in the trigger's control group: a stable hash of their
+    bucketing id per trigger, so the same visitor is control for a trigger every time."""
+    bucketing_id = (profile_entry or {}).get("bucketing_id")
+    return bool(bucketing_id) and in_share(
+        trigger.control_share, "trigger-control", trigger.key, bucketing_id
+    )
 
 
 def decide_and_fire(

@@ -16,6 +16,7 @@ def known_visitor(visitor_id: str = "v1", **attributes: Any) -> VisitorProfile:
         visitor_id=visitor_id,
         bucketing_id=visitor_id,
         customer_key=f"key-{visitor_id}",
+        consent_marketing_email=True,
         attributes={"email": f"{visitor_id}@example.com", "first_name": "Ada", **attributes},
     )
 

@@ -2,8 +2,9 @@
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
-from triggers.models import Firing, Trigger
+from triggers.models import EmailTemplate, Firing, Trigger
 from triggers.tests.factories import email_trigger, ingest, known_visitor
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +79,7 @@ def _form(**fields):
         "webhook_secret": "first-secret-value",
         "webhook_timeout_seconds": 5,
         "webhook_max_attempts": 3,
+        "control_share": 0.1,
     }
     return data | fields
 
@@ -186,3 +188,14 @@ def test_the_form_refuses_a_sweep_that_reads_the_request_context(admin_client):
     assert response.status_code == 200
     assert b"cannot read the request context (context.device)" in response.content
     assert not Trigger.objects.exists()
+
+
+def test_searching_email_templates_finds_by_name_key_or_subject(admin_client):
+    EmailTemplate.objects.create(key="cart-reminder", name="Cart reminder", subject="Forgot?")
+    EmailTemplate.objects.create(key="welcome", name="Welcome", subject="Hello")
+
+    for path in ("list", "list_results"):
+        url = reverse(f"wagtailsnippets_triggers_emailtemplate:{path}")
+        response = admin_client.get(url, {"q": "forgot"})
+        assert response.status_code == 200
+        assert [t.key for t in response.context["object_list"]] == ["cart-reminder"]

@@ -30,6 +30,7 @@ def test_dry_run_shows_checks_and_the_rendered_email_without_side_effects(
         "visitor",
         "cancel event",
         "consent",
+        "global holdout",
         "email address",
         "conditions",
         "quiet hours",
@@ -139,3 +140,16 @@ def test_lapsed_customer_sweep_fires_once_per_lapse(django_capture_on_commit_cal
         assert services.run_sweeps() == 0
     assert Firing.objects.get().visitor_id == "old"
     assert [m.to for m in mail.outbox] == [["old@example.com"]]
+
+
+def test_the_global_holdout_gets_no_trigger(settings):
+    known_visitor()
+    trigger = email_trigger(wait_seconds=0, conditions={})
+    ingest("add_to_cart")
+    assert services.dry_run(trigger=trigger, visitor_id="v1")["would_fire"]
+
+    settings.PZ_GLOBAL_HOLDOUT_SHARE = 1.0
+    report = services.dry_run(trigger=trigger, visitor_id="v1")
+
+    assert not report["would_fire"]
+    assert report["reason"] == "global holdout: in the global holdout"

@@ -27,8 +27,8 @@ def test_an_email_firing_is_exported_with_recipient_and_rendered_body(
     assert firing["status"] == "fired" and firing["delivered_at"]
     assert firing["sent"]["to"] == "v1@example.com"
     assert firing["sent"]["subject"] == "Hi Grace"
-    assert firing["sent"]["body"].startswith("Your cart at")
-    assert firing["delivery"] == {"sent_to": "v1@example.com"}
+    assert "\nYour cart at pz gift shop\n" in firing["sent"]["body"]
+    assert firing["delivery"] == {"sent_to": "v1@example.com", "coupon": None}
 
 
 @override_settings(PZ_WEBHOOK_ALLOW_HTTP=True, PZ_TRIGGERS_WEBHOOK_BACKOFF_SECONDS=0.01)

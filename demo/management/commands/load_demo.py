@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from demo.content import load_demo_content
 from demo.online_retail import DemoLoadReport, demo_data_file, load_online_retail_demo
+from demo.pages import load_demo_pages
 from demo.segments import load_demo_segments
 from recommendations.services import describe, train_recommender
 from segments.clustering_service import ClusteringError, run_clustering
@@ -57,6 +58,8 @@ class Command(BaseCommand):
             f"({content.placements_published} published now, "
             f"{content.components_published} components published now)"
         )
+        pages = load_demo_pages()
+        self.stdout.write(f"pages: home at / ({len(pages.created)} pages created)")
         triggers = create_builtin_triggers(enabled=True)
         enabled = sum(1 for trigger in triggers if trigger.enabled)
         self.stdout.write(f"triggers: {len(triggers)} built-in ({enabled} enabled)")

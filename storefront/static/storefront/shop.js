@@ -6,6 +6,10 @@
   "use strict";
 
   var banner = d.getElementById("pz-consent");
+  // A cached page cannot know the visitor's choice: show the banner until one is made.
+  if (banner && banner.hasAttribute("data-pz-cached") && !/(^|;\s*)pz_consent=/.test(d.cookie)) {
+    banner.hidden = false;
+  }
   if (banner) {
     d.addEventListener("click", function (e) {
       var button = e.target.closest && e.target.closest("[data-consent-choice]");

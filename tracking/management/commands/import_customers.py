@@ -6,14 +6,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tracking.services import CUSTOMER_ATTRIBUTE_COLUMNS, import_customer_attributes
+from tracking.services import import_customer_attributes
 
 
 class Command(BaseCommand):
     help = (
-        "Import a CRM export (CSV with a header: customer_id, "
-        f"{', '.join(CUSTOMER_ATTRIBUTE_COLUMNS)}). Customer ids are stored only as a keyed "
-        "hash. Bad rows are reported by line number and skipped; the others are imported."
+        "Import a CRM export (CSV with a header: customer_id, email, first_name and any "
+        "defined customer attribute, see GET /api/v1/attributes). Customer ids are stored "
+        "only as a keyed hash. Bad rows are reported by line number and skipped; the others "
+        "are imported."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -3,10 +3,13 @@
  * data-respect-gpc="true", data-consent-required="true" (opt-in: nothing is sent before
  * pz.consent({tracking: true})), data-identity-token="{% pz_identity_token user %}" (a signed-in
  * customer: sent once with a login event), data-visitor-token (an app's X-Pz-Visitor
- * token). Events are batched to navigator.sendBeacon; each carries an event_id so a
+ * token), data-datalayer="true" (or the name of the array: reads GA4 e-commerce pushes,
+ * view_item, add_to_cart and purchase, from Google Tag Manager's dataLayer). Events are batched to navigator.sendBeacon; each carries an event_id so a
  * retried beacon is stored once. The server knows the visitor from the pz_vid cookie, or
  * from the X-Pz-Visitor header when pz.js has a token (other origins: learned from the
- * first response). */
+ * first response). Headless fronts call pz.decide(placements, context); cached pages
+ * (data-fill-slots="true") get every [data-pz-slot] filled from one decide, keeping the
+ * fallback when it takes longer than data-anti-flicker-ms (300). API: pz.d.ts. */
 (function (w, d) {
   "use strict";
   if (w.pz && w.pz.version) return;
@@ -22,7 +25,12 @@
     auto: "," + attr("data-auto", "page,product,clicks,impressions").replace(/\s/g, "") + ",",
     respectGpc: attr("data-respect-gpc", "false") === "true",
     consentRequired: attr("data-consent-required", "false") === "true",
-    identityToken: attr("data-identity-token", "")
+    identityToken: attr("data-identity-token", ""),
+    decideEndpoint: attr("data-decide-endpoint", "/api/v1/decide"),
+    fillSlots: attr("data-fill-slots", "false") === "true",
+    antiFlickerMs: parseInt(attr("data-anti-flicker-ms", "300"), 10) || 300,
+    dataLayer: { "true": "dataLayer", "false": "" }[attr("data-datalayer", "false")] ||
+      attr("data-datalayer", "")
   };
   function autoOn(name) { return config.auto.indexOf("," + name + ",") >= 0; }
 
@@ -188,6 +196,56 @@
     return id;
   }
 
+  // The context fields decide accepts (API.md): the page's own, then the caller's.
+  var DECIDE_CONTEXT = ["device", "country", "city", "url", "referrer", "local_time", "locale",
+    "logged_in", "utm_source", "utm_medium", "utm_campaign", "product_id"];
+  // placements: keys (or "block:<page id>:<block id>"); resolves to the decide body.
+  function decide(placements, extra) {
+    var ctx = context(), body = { placements: placements, context: {} }, k, i;
+    extra = extra || {};
+    for (k in extra) if (Object.prototype.hasOwnProperty.call(extra, k)) ctx[k] = extra[k];
+    for (i = 0; i < DECIDE_CONTEXT.length; i++) {
+      if (ctx[DECIDE_CONTEXT[i]] !== undefined) body.context[DECIDE_CONTEXT[i]] = ctx[DECIDE_CONTEXT[i]];
+    }
+    if (!w.fetch) return w.Promise ? w.Promise.reject(new Error("no fetch")) : null;
+    var headers = { "Content-Type": "application/json" };
+    if (token) headers["X-Pz-Visitor"] = token;
+    return w.fetch(config.decideEndpoint, { method: "POST", body: JSON.stringify(body),
+      credentials: "same-origin", headers: headers }).then(function (r) {
+      if (!r.ok) throw new Error("decide: HTTP " + r.status);
+      return r.json();
+    }).then(function (answer) { remember(answer); return answer; });
+  }
+
+  // Cached pages: one decide for every slot; a slot shows its decision if it arrives
+  // within the anti-flicker timeout, else keeps its fallback. Impressions are observed
+  // only once a slot shows its final content.
+  function reveal(slot) {
+    if (!slot.hasAttribute("data-pz-pending")) return;
+    slot.removeAttribute("data-pz-pending");
+    observePlacements(slot);
+  }
+  function fillSlots(root) {
+    var slots = (root || d).querySelectorAll ? (root || d).querySelectorAll("[data-pz-slot]") : [];
+    var keys = [], i, done = false;
+    for (i = 0; i < slots.length && keys.length < 20; i++) keys.push(slots[i].getAttribute("data-pz-slot"));
+    function finish(answer) {
+      if (done) return;
+      done = true;
+      for (var j = 0; j < slots.length; j++) {
+        var placed = answer && answer.placements && answer.placements[slots[j].getAttribute("data-pz-slot")];
+        if (placed && typeof placed.html === "string") slots[j].innerHTML = placed.html;
+        reveal(slots[j]);
+      }
+    }
+    if (!keys.length) return null;
+    w.setTimeout(function () { finish(null); }, config.antiFlickerMs);
+    var pending = decide(keys);
+    if (pending && pending.then) pending.then(finish)["catch"](function () { finish(null); });
+    else finish(null);
+    return pending;
+  }
+
   function closest(el, selector) {
     for (; el && el.nodeType === 1; el = el.parentNode) if (el.matches && el.matches(selector)) return el;
     return null;
@@ -219,15 +277,58 @@
   function observePlacements(root) {
     var els = (root || d).querySelectorAll ? (root || d).querySelectorAll(PLACEMENT) : [];
     for (var i = 0; i < els.length; i++) {
-      if (els[i].__pzSeen || els[i].__pzObserved) continue;
+      if (els[i].__pzSeen || els[i].__pzObserved || closest(els[i], "[data-pz-pending]")) continue;
       els[i].__pzObserved = true;
       if (observer) observer.observe(els[i]);
       else impression(els[i]);
     }
   }
 
+  // GA4 e-commerce (gtag's ["event", name, params] or GTM's {event, ecommerce}) as pz events.
+  var GA4_EVENTS = { view_item: "product_view", add_to_cart: "add_to_cart", purchase: "purchase" };
+  function num(v) { v = typeof v === "string" ? parseFloat(v) : v; return typeof v === "number" && isFinite(v) ? v : null; }
+  function ga4Line(item) {
+    var line = { product_id: String(item.item_id || item.item_name || "") }, parts = [], i;
+    var cats = ["item_category", "item_category2", "item_category3", "item_category4", "item_category5"];
+    for (i = 0; i < cats.length; i++) if (item[cats[i]]) parts.push(String(item[cats[i]]));
+    if (parts.length) line.category = parts.join("/");
+    if (num(item.price) !== null && item.price >= 0) line.price = num(item.price);
+    var q = num(item.quantity);
+    if (q !== null && q >= 1 && q % 1 === 0) line.quantity = q;
+    return line;
+  }
+  function fromDataLayer(entry) {
+    if (!entry || typeof entry !== "object") return;
+    var name = entry.event, params = entry.ecommerce;
+    if (entry[0] === "event") { name = entry[1]; params = entry[2]; }
+    var type = GA4_EVENTS[name], items = (params && params.items) || [], lines = [], i;
+    if (!type || !params || !items.length && type !== "purchase") return;
+    for (i = 0; i < items.length; i++) if (items[i] && (items[i].item_id || items[i].item_name)) lines.push(ga4Line(items[i]));
+    if (type === "purchase") {
+      var order = { order_id: String(params.transaction_id || ""), revenue: num(params.value) || 0, items: lines };
+      if (params.currency) order.currency = String(params.currency);
+      if (order.order_id) track("purchase", order);
+      return;
+    }
+    for (i = 0; i < lines.length; i++) {
+      if (type === "product_view") delete lines[i].quantity;
+      track(type, lines[i]);
+    }
+  }
+  function watchDataLayer(name) {
+    var layer = w[name] = w[name] || [], push = layer.push, i;
+    for (i = 0; i < layer.length; i++) fromDataLayer(layer[i]);
+    layer.push = function () {
+      var result = push.apply(layer, arguments);
+      for (var j = 0; j < arguments.length; j++) fromDataLayer(arguments[j]);
+      return result;
+    };
+  }
+
   function start() {
+    if (config.fillSlots) fillSlots(d);
     if (config.identityToken) identify(config.identityToken);
+    if (config.dataLayer) watchDataLayer(config.dataLayer);
     if (autoOn("page")) track("page_view", {});
     var el = autoOn("product") && d.querySelector && d.querySelector("[data-pz-product]");
     if (el && el.getAttribute("data-pz-product-id")) {
@@ -259,7 +360,18 @@
     else start();
   }
 
-  w.pz = { version: "1", config: config, track: track, consent: consent, flush: flush,
-    identify: identify, visitorId: visitorId, sessionId: sessionId,
-    observePlacements: observePlacements };
+  // Headless fronts on another origin: endpoints, and the visitor token of their app.
+  function configure(options) {
+    options = options || {};
+    for (var k in options) {
+      if (!Object.prototype.hasOwnProperty.call(options, k)) continue;
+      if (k === "visitorToken") { token = options[k] || null; continue; }
+      if (Object.prototype.hasOwnProperty.call(config, k)) config[k] = options[k];
+    }
+    return config;
+  }
+
+  w.pz = { version: "1", config: config, configure: configure, track: track, consent: consent, flush: flush,
+    identify: identify, visitorId: visitorId, sessionId: sessionId, decide: decide,
+    fillSlots: fillSlots, observePlacements: observePlacements };
 })(window, document);
