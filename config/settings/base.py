@@ -34,7 +34,8 @@ DEBUG = env_bool("DJANGO_DEBUG", True)
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "*").split(",") if h]
 
 INSTALLED_APPS = [
-    *PZ_APPS[: PZ_APPS.index("pages") + 1],
+    *PZ_APPS[: PZ_APPS.index("triggers") + 1],
+    "pages",
     "storefront",
     "insights",
     "demo",  # load_demo and the demo shop's data; a real shop leaves it out

@@ -24,7 +24,8 @@ SECTION = "## Add pz to an existing Wagtail site"
 FENCE = re.compile(r"```(\w+)\n(.*?)```", re.S)
 TARGET = re.compile(r"`([\w/.-]+\.(?:py|html))`")
 
-pytestmark = [pytest.mark.install, pytest.mark.timeout(240)]
+# About 25 s of CPU; the wall-clock limit leaves room for a loaded machine.
+pytestmark = [pytest.mark.install, pytest.mark.timeout(420)]
 
 PUBLISH = """
 from wagtail.models import Locale
