@@ -161,11 +161,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # pz: tracking and profiles
-# Consent of a visitor who has not chosen yet: both on for the demo and development, so
-# the demo personalizes at once; production.py makes it opt-in.
+# Consent of a visitor who has not chosen yet: opt-in, as the GDPR requires in the EU
+# (pz's demo and development settings turn both on so the demo personalizes at once).
 PZ_DEFAULT_CONSENT = {
-    "tracking": env_bool("PZ_DEFAULT_CONSENT_TRACKING", True),
-    "personalization": env_bool("PZ_DEFAULT_CONSENT_PERSONALIZATION", True),
+    "tracking": env_bool("PZ_DEFAULT_CONSENT_TRACKING", False),
+    "personalization": env_bool("PZ_DEFAULT_CONSENT_PERSONALIZATION", False),
 }
 PZ_VISITOR_COOKIE = "pz_vid"
 PZ_VISITOR_COOKIE_MAX_AGE = 60 * 60 * 24 * 395
@@ -194,8 +194,8 @@ PZ_CUSTOMER_ID_PEPPER = secret("PZ_CUSTOMER_ID_PEPPER")
 PZ_IDENTITY_SECRET = secret("PZ_IDENTITY_SECRET")
 PZ_CUSTOMER_ID_ATTR = os.environ.get("PZ_CUSTOMER_ID_ATTR", "pk")
 # The demo shop's sign-in by customer number, without a password: a demo convenience
-# that lets anyone act as any customer. Off in production.
-PZ_DEMO_SIGN_IN = env_bool("PZ_DEMO_SIGN_IN", True)
+# that lets anyone act as any customer. Off unless pz's demo settings turn it on.
+PZ_DEMO_SIGN_IN = env_bool("PZ_DEMO_SIGN_IN", False)
 
 
 # pz: segments

@@ -179,6 +179,14 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt"]
 
 # The project's own choices around pz's settings.
+# The demo and development: visitors who have not chosen yet are tracked and
+# personalized, so the demo personalizes at once (production.py makes it opt-in again),
+# and the demo shop's password-less sign-in is on.
+PZ_DEFAULT_CONSENT = {
+    "tracking": env_bool("PZ_DEFAULT_CONSENT_TRACKING", True),
+    "personalization": env_bool("PZ_DEFAULT_CONSENT_PERSONALIZATION", True),
+}
+PZ_DEMO_SIGN_IN = env_bool("PZ_DEMO_SIGN_IN", True)
 # Named queues, routing, priorities and per-queue time limits: config/queues.py. Every
 # queue name starts with PZ_CELERY_QUEUE, so each CI run or load test has its own.
 from config import queues as _queues  # noqa: E402

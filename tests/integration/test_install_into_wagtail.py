@@ -63,7 +63,11 @@ assert reader.status_code == other.status_code == 200, (reader.status_code, othe
 print("READER:", "Hello, newsletter reader" in reader.content.decode())
 print("OTHER:", "Welcome, everyone" in other.content.decode())
 print("COOKIES:", sorted(reader.cookies), sorted(other.cookies))
-# The visitor's browser tracks through pz's API (tasks run: the site has no Celery app).
+# The visitor opts in (a site's default is opt-in) and its browser tracks through pz's
+# API (tasks run: the site has no Celery app of its own).
+consent = reader_browser.post("/api/v1/consent", {"tracking": True, "personalization": True},
+                              content_type="application/json")
+assert consent.status_code == 200, consent.content
 posted = reader_browser.post("/api/v1/events", {"events": [{"type": "page_view"}]},
                      content_type="application/json")
 print("EVENTS:", posted.status_code, posted.json()["accepted"])
