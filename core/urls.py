@@ -2,8 +2,11 @@
 existing Wagtail site"): the API under api/v1/ and the health and metrics probes. Apps are
 named by string: core imports none of them."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core.api.errors import not_found
 
 api_v1 = [
     path("", include("tracking.api.urls")),
@@ -19,6 +22,10 @@ api_v1 = [
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
+    # Any other /api/ URL is the API's JSON 404 here, before a site's catch-all (Wagtail's
+    # pages at "") could match it or APPEND_SLASH redirect it; it changes nothing, so no
+    # CSRF check (a POST to an unknown URL is a 404, not an HTML 403).
+    re_path(r"^api/", csrf_exempt(not_found)),
     path("", include("observability.urls")),  # /healthz /readyz /metrics
     path("", include("triggers.urls")),  # e-mail unsubscribe, opens, clicks, ESP webhooks
 ]
