@@ -104,7 +104,9 @@ def clean_money(value: Any) -> Decimal:
         raise ValueError("must be a number") from exc
     if not amount.is_finite() or amount < 0:
         raise ValueError("must be a number of at least 0")
-    amount = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+    # Compare first: quantizing a huge amount (1e30) to the cent exceeds the precision.
+    if amount <= MAX_PRICE:
+        amount = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
     if amount > MAX_PRICE:
         raise ValueError(f"at most {MAX_PRICE}")
     return amount

@@ -60,7 +60,8 @@ def band_chart(
     line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
     parts = [
         f'<svg class="pz-chart" role="img" aria-label="{label}" viewBox="0 0 {width} {height}" '
-        f'width="100%" xmlns="http://www.w3.org/2000/svg"><title>{label}</title>',
+        f'width="{width}" height="{height}" style="max-width: 100%; height: auto" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{label}</title>',
         f'<polygon points="{band}" fill="#2e7d6f" fill-opacity="0.18" stroke="none"/>',
     ]
     if zero_line and bottom <= 0 <= top:

@@ -13,6 +13,9 @@ from django.conf import settings
 from django.db import models
 
 VISITOR_DATA_PERMISSION = "tracking.view_visitorprofile"
+# Contact data (e-mail addresses in audience exports) goes further than pseudonymous
+# visitor ids: only roles that may change visitor profiles (administrators) get it.
+CONTACT_DATA_PERMISSION = "tracking.change_visitorprofile"
 
 
 def permission_codename(model: type[models.Model], action: str) -> str:
@@ -25,6 +28,11 @@ def can_view_visitor_data(user: Any) -> bool:
     return bool(
         user and user.is_authenticated and user.is_active and user.has_perm(VISITOR_DATA_PERMISSION)
     )
+
+
+def can_view_contact_data(user: Any) -> bool:
+    """May this user see customers' e-mail addresses (audience exports)?"""
+    return can_view_visitor_data(user) and user.has_perm(CONTACT_DATA_PERMISSION)
 
 
 def visible_count(count: int | None, user: Any) -> tuple[int | None, bool]:

@@ -48,6 +48,7 @@ PZ_APPS = [
     "tracking",
     "catalog",
     "segments",
+    "integrations",
     "content",
     "experiments",
     "personalization",

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("personalization.api.urls")),
     path("", include("recommendations.api.urls")),
     path("", include("experiments.api.urls")),
+    path("", include("integrations.api.urls")),
     path("", include("catalog.api.urls")),
     path("", include("insights.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -275,6 +275,27 @@ def lift_chart(experiment: Experiment) -> str:
     return mark_safe(band_chart(points, title="Lift of the leading arm over control"))  # noqa: S308
 
 
+CUPED_LABELS = {"conversion_rate": "Conversion rate", "revenue_per_visitor": "Revenue per visitor"}
+
+
+def cuped_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The CUPED-adjusted lifts per metric and arm, with the variance reduction achieved."""
+    cuped = report.get("cuped") or {}
+    rows = []
+    for metric, data in (cuped.get("metrics") or {}).items():
+        for arm, lift in data.get("arms", {}).items():
+            rows.append(
+                {
+                    "metric": CUPED_LABELS.get(metric, metric),
+                    "arm": arm,
+                    "reduction": _percent(data.get("variance_reduction"), 0),
+                    "lift": _percent(lift.get("lift"), 1),
+                    "lift_ci": _interval(lift.get("lift_low"), lift.get("lift_high")),
+                }
+            )
+    return rows
+
+
 def report_context(experiment: Experiment) -> dict[str, Any]:
     """Everything the results page shows, from the latest snapshot and the history."""
     snapshot = experiment.snapshots.order_by("-computed_at").first()
@@ -291,6 +312,8 @@ def report_context(experiment: Experiment) -> dict[str, Any]:
         row["harms"] = services.harmed_guardrails(report, row["key"])
     return {
         "sentence": lead_sentence(report, variants, experiment.goal_event),
+        "cuped": report.get("cuped"),
+        "cuped_rows": cuped_rows(report),
         "lift_chart": lift_chart(experiment),
         "snapshot": snapshot,
         "report": report,

@@ -129,6 +129,7 @@ class ExperimentCreateForm(ServiceErrorMixin, WagtailAdminModelForm):
             "layer_key",
             "minimum_detectable_effect",
             "adaptive",
+            "cuped",
             "guardrail_events",
         ]
         widgets = {"hypothesis": forms.Textarea(attrs={"rows": 2})}
@@ -164,6 +165,7 @@ class ExperimentCreateForm(ServiceErrorMixin, WagtailAdminModelForm):
             hypothesis=data.get("hypothesis") or "",
             minimum_detectable_effect=data["minimum_detectable_effect"],
             adaptive=data["adaptive"],
+            cuped=data.get("cuped", True),
             guardrail_events=list(data.get("guardrail_events") or []),
         )
         return self.instance
@@ -181,7 +183,7 @@ class ExperimentEditForm(ServiceErrorMixin, WagtailAdminModelForm):
 
     class Meta:
         model = Experiment
-        fields = ["name", "hypothesis", "traffic"]
+        fields = ["name", "hypothesis", "traffic", "cuped"]
         widgets = {"hypothesis": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -219,9 +221,11 @@ class ExperimentEditForm(ServiceErrorMixin, WagtailAdminModelForm):
         weights = data.get("weights") or {}
         if any(self.initial_weights.get(key) != value for key, value in weights.items()):
             services.experiment_set_weights(experiment=experiment, weights=weights)
-        # Name and hypothesis are labels with no invariants to guard.
+        # Name, hypothesis and CUPED (how results are read) have no invariants to guard.
         Experiment.objects.filter(pk=experiment.pk).update(
-            name=data["name"], hypothesis=data.get("hypothesis") or ""
+            name=data["name"],
+            hypothesis=data.get("hypothesis") or "",
+            cuped=data.get("cuped", experiment.cuped),
         )
         experiment.refresh_from_db()
         self.instance = experiment

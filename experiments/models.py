@@ -30,8 +30,11 @@ class Experiment(models.Model):
     name = models.CharField(max_length=200)
     hypothesis = models.TextField(blank=True, default="")
     placement = models.ForeignKey(
-        "content.Placement", on_delete=models.PROTECT, related_name="experiments"
+        "content.Placement", on_delete=models.PROTECT, related_name="experiments", null=True
     )
+    # Another target than a shared placement: a page's personalized block
+    # (`block:<page id>:<block id>`); then `placement` is empty.
+    target = models.CharField(max_length=120, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     seed = models.CharField(max_length=32, blank=True, default="")
     traffic = models.FloatField(default=1.0, help_text="Share of eligible visitors, 0 to 1.")
@@ -55,6 +58,13 @@ class Experiment(models.Model):
             "best; exposed visitors keep their arm. Results are period-weighted."
         ),
     )
+    cuped = models.BooleanField(
+        default=True,
+        help_text=(
+            "Less noise (CUPED): adjust each visitor's outcome by their revenue and orders "
+            "before the experiment, when there is such pre-period data."
+        ),
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -69,6 +79,11 @@ class Experiment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def target_key(self) -> str:
+        """What decide knows the experiment by: the placement's key or the target."""
+        return self.target or (self.placement.key if self.placement else "")
 
 
 class Arm(models.Model):

@@ -58,11 +58,11 @@ def _load(version: Any) -> ExperimentCatalog:
             layer_end=experiment.layer_end or 0,
             allocation=(experiment.adaptive and experiment.allocation_number) or 0,
         )
-        by_placement.setdefault(experiment.placement.key, []).append(
+        by_placement.setdefault(experiment.target_key, []).append(
             RunningExperiment(
                 id=experiment.pk,
                 key=experiment.key,
-                placement=experiment.placement.key,
+                placement=experiment.target_key,
                 spec=spec,
                 variants={arm.key: arm.variant_key for arm in arms},
                 segments=frozenset(s.key for s in experiment.segments.all()),

@@ -62,6 +62,9 @@ class UpliftReportView(ReportPermissionMixin, WagtailAdminTemplateMixin, Templat
     page_title = "What personalization earns"
     header_icon = "pick"
 
+    def get_breadcrumbs_items(self) -> list[dict[str, str]]:
+        return self.breadcrumbs_items + [{"url": "", "label": self.page_title}]
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         try:

@@ -16,8 +16,8 @@ from django.db.models import Count, Q, Sum
 from core import clock
 from core.permissions import visible_count
 from insights.models import SegmentKpiDay
-from insights.selectors import purchase_revenue
 from segments.models import Segment, SegmentMembership
+from tracking import analytics
 from tracking.models import Event
 
 REFRESH_DAYS = 2  # today and yesterday: the periodic task keeps both current
@@ -38,7 +38,7 @@ def _day_sql(day: date) -> tuple[str, list[Any]]:
         .values("visitor_id")
         .annotate(
             orders=Count("id", filter=Q(type="purchase")),
-            revenue=Sum(purchase_revenue(), filter=Q(type="purchase")),
+            revenue=Sum(analytics.order_revenue(), filter=Q(type="purchase")),
             impressions=Count("id", filter=Q(type="impression")),
             clicks=Count("id", filter=Q(type="click")),
         )

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import islice
 
-from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
 from content.models import PlacementVariant, VariantStats
 from core.holdout import Group, holdout_group
-from segments.sql import JsonPath
+from tracking import analytics
 from tracking.models import Event, VisitorAlias, VisitorProfile
+from tracking.selectors import consent_of
 
 CHUNK = 2_000
 
@@ -38,11 +38,6 @@ def _chunks(items: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
         yield chunk
 
 
-def purchase_revenue() -> JsonPath:
-    """A purchase's revenue (`properties.revenue` when it is a number)."""
-    return JsonPath("properties", ("revenue",), "number")
-
-
 def visitor_days(start: datetime, end: datetime) -> list[VisitorDay]:
     """Per visitor and UTC day with any event in [start, end): their orders and revenue,
     aggregated in SQL; aliases resolved to the canonical visitor."""
@@ -53,7 +48,7 @@ def visitor_days(start: datetime, end: datetime) -> list[VisitorDay]:
         .values("visitor_id", "day")
         .annotate(
             orders=Count("id", filter=purchase),
-            revenue=Sum(purchase_revenue(), filter=purchase),
+            revenue=Sum(analytics.order_revenue(), filter=purchase),
         )
         .values_list("visitor_id", "day", "orders", "revenue")
     )
@@ -78,15 +73,13 @@ def canonical_ids(visitor_ids: Iterable[str]) -> dict[str, str]:
 def visitor_groups(visitor_ids: Iterable[str]) -> dict[str, Group]:
     """The measurement group of each visitor with a profile and personalization consent
     (effective: their own choice, else the site default); the others are in neither."""
-    default = bool(settings.PZ_DEFAULT_CONSENT["personalization"])
     groups: dict[str, Group] = {}
     for chunk in _chunks(visitor_ids):
         for vid, bucketing_id, consent in VisitorProfile.objects.filter(
             visitor_id__in=chunk
         ).values_list("visitor_id", "bucketing_id", "consent_personalization"):
-            group = holdout_group(
-                bucketing_id, personalization=default if consent is None else consent
-            )
+            allowed = consent_of({"consent": {"personalization": consent}})["personalization"]
+            group = holdout_group(bucketing_id, personalization=allowed)
             if group is not None:
                 groups[vid] = group
     return groups

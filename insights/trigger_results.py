@@ -8,14 +8,12 @@ twice (after the frequency cap) counts twice."""
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Exists, FloatField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from core import clock
-from insights.selectors import purchase_revenue
 from insights.statistics import GroupTotals, Uplift, uplift
-from tracking.models import Event
+from tracking import analytics
 from triggers.models import Firing, Trigger
 
 LOOKBACK_DAYS = 90
@@ -37,19 +35,13 @@ def _totals(rows: list[tuple[bool, float]]) -> GroupTotals:
 def trigger_results(trigger: Trigger, *, now: datetime | None = None) -> Uplift:
     """Contacted vs control firings of the last LOOKBACK_DAYS whose window has started."""
     now = now or clock.now()
-    window = timedelta(days=settings.PZ_CONVERSION_DAYS)
-    purchases = Event.objects.filter(
+    purchases = analytics.conversions(
         visitor_id=OuterRef("visitor_id"),
-        type="purchase",
-        timestamp__gt=OuterRef("decided_at"),
-        timestamp__lte=OuterRef("decided_at") + window,
+        since=OuterRef("decided_at"),
+        window=analytics.conversion_window(),
     )
-    revenue = (
-        purchases.order_by()
-        .values("visitor_id")
-        .annotate(total=Sum(purchase_revenue()))
-        .values("total")
-    )
+    revenue = purchases.values("visitor_id").annotate(total=Sum(analytics.order_revenue()))
+    revenue = revenue.values("total")
     rows = (
         Firing.objects.filter(
             trigger=trigger,

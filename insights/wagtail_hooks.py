@@ -3,6 +3,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from insights.admin_views import UpliftReportView, can_view_reports
+from insights.panels import dashboard_panels
 from insights.segment_sections import segment_kpi_section
 from insights.trigger_sections import trigger_control_section
 from segments.admin_viewsets import INSPECT_SECTIONS_HOOK
@@ -38,3 +39,9 @@ def trigger_control(request, trigger):  # noqa: ANN001, ANN201 - the hook's sign
     if not can_view_reports(request.user):
         return ""
     return trigger_control_section(request, trigger)
+
+
+@hooks.register("construct_homepage_panels")
+def personalization_dashboard(request, panels):  # noqa: ANN001, ANN201 - the hook's signature
+    if can_view_reports(request.user):
+        panels.extend(dashboard_panels())

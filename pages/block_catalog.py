@@ -5,6 +5,7 @@ A page rendering itself compiles the blocks it holds (no query); `POST /decide` 
 `block:<page id>:<block id>` keys loads the live pages once per configuration version
 (publishing a page bumps it)."""
 
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,10 +13,11 @@ from typing import Any
 
 from content.placement_catalog import PlacementConfig
 from content.targeting import VariantTarget, ordered
-from segments.conditions import compile_rule
+from segments.conditions import InvalidRule, compile_rule
 from segments.field_registry import current_registry
 from tracking.rule_fields import FieldRegistry
 
+logger = logging.getLogger(__name__)
 BLOCK_PREFIX = "block:"
 FALLBACK_KEY = "default"
 MAX_PAGES = 5000
@@ -95,7 +97,7 @@ def compile_block(
                 segments_any=frozenset(audience.get("segments_any") or ()),
                 segments_all=frozenset(audience.get("segments_all") or ()),
                 segments_none=frozenset(audience.get("segments_none") or ()),
-                context_rule=compile_rule(rule, registry=registry) if rule else None,
+                context_rule=_compiled(rule, registry, key) if rule else None,
                 starts_at=audience.get("starts_at"),
                 ends_at=audience.get("ends_at"),
             )
@@ -110,6 +112,20 @@ def compile_block(
         variants=ordered(variants),
         components=components,
     )
+
+
+def _never(facts: object) -> bool:
+    return False
+
+
+def _compiled(rule: dict[str, Any], registry: FieldRegistry, key: str) -> Any:
+    """A variant's compiled audience; one the field registry no longer accepts fails
+    closed (the variant is not shown) rather than breaking the page."""
+    try:
+        return compile_rule(rule, registry=registry)
+    except InvalidRule as error:
+        logger.error("a variant of %s is never shown: its audience is not valid: %s", key, error)
+        return _never
 
 
 def page_blocks(page: Any, bodies: list[Any] | None = None) -> dict[str, PlacementConfig]:
@@ -172,3 +188,14 @@ def _page_id(key: str) -> int | None:
 
 
 live_page_blocks = _LivePageBlocks()
+
+
+def block_variant_keys(key: str) -> set[str] | None:
+    """The variant keys of a live personalized block (experiments check arms with them),
+    or None when no live page has it."""
+    from django.core.cache import cache
+
+    from core.config_version import CONFIG_VERSION_KEY, ensure_version
+
+    config = live_page_blocks.resolve([key], ensure_version(cache.get(CONFIG_VERSION_KEY))).get(key)
+    return {variant.key for variant in config.variants} if config else None

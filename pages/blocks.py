@@ -14,6 +14,8 @@ from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from content.blocks import COMPONENT_BLOCKS
+from segments.conditions import validate_rule
+from segments.field_registry import current_registry
 
 PLAIN_KINDS = ("hero", "offer", "cta", "article")
 DEVICES = [("", "Any device"), ("desktop", "Desktop"), ("mobile", "Mobile"), ("tablet", "Tablet")]
@@ -73,8 +75,14 @@ class AudienceBlock(blocks.StructBlock):
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
         errors: dict[str, ValidationError] = {}
-        if parse_countries(value.get("countries") or "") is None:
+        countries = parse_countries(value.get("countries") or "")
+        if countries is None:
             errors["countries"] = ValidationError("Use two-letter country codes, e.g. DE, AT.")
+        elif countries and validate_rule(
+            {"field": "context.country", "op": "in", "value": countries},
+            registry=current_registry(),
+        ):
+            errors["countries"] = ValidationError("Unknown country code.")
         starts, ends = value.get("starts_at"), value.get("ends_at")
         if starts and ends and ends <= starts:
             errors["ends_at"] = ValidationError("The schedule must end after it starts.")

@@ -6,6 +6,7 @@ permission policy of the model."""
 import json
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
@@ -24,7 +25,7 @@ from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.permissions import policy_registry
 
 from core.permissions import can_view_visitor_data, visible_count
-from segments import selectors, services
+from segments import audiences, selectors, services
 from segments.clustering_service import ClusteringError
 from segments.clustering_tasks import run_clustering_task
 from segments.forms import OverlapForm
@@ -233,3 +234,74 @@ class RunClusteringView(PermissionCheckedMixin, View):
                 request, "Clustering run queued; the new run appears here when it is done."
             )
         return redirect("clustering_runs:index")
+
+
+MAX_MEMBERS_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class MembersUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 with a header row naming a visitor_id or customer_id column.",
+    )
+    replace = forms.BooleanField(label="Replace the current members", required=False, initial=False)
+
+
+class SegmentMembersUploadView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Upload a static segment's members as CSV (visitor ids or customer ids); a file with
+    bad rows changes nothing and lists them."""
+
+    model = Segment
+    permission_required = "change"
+    template_name = "segments/admin/segment_members_upload.html"
+    page_title = "Upload members"
+    header_icon = "upload"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.segment = get_object_or_404(Segment, pk=kwargs["pk"], kind=Segment.Kind.STATIC)
+        return super().dispatch(request, *args, **kwargs)
+
+    def user_has_permission(self, permission: str) -> bool:
+        # Members are visitor data: the segment's change permission and visitor data.
+        return super().user_has_permission(permission) and can_view_visitor_data(self.request.user)
+
+    def get_page_subtitle(self) -> str:
+        return str(self.segment)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = MembersUploadForm(request.POST, request.FILES)
+        errors: list[tuple[int, str]] = []
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                text = upload.read(MAX_MEMBERS_UPLOAD_BYTES + 1).decode("utf-8-sig")
+            except UnicodeDecodeError:
+                errors = [(0, "the file is not UTF-8 text")]
+            else:
+                if len(text) > MAX_MEMBERS_UPLOAD_BYTES:
+                    errors = [(0, "the file is larger than 20 MB")]
+                else:
+                    ids, errors = audiences.members_from_csv(text)
+            if not errors:
+                body: dict[str, Any] = {"add": ids}
+                if form.cleaned_data["replace"]:
+                    current = selectors.segment_members(self.segment).values_list(
+                        "visitor_id", flat=True
+                    )
+                    body["remove"] = {"visitor_ids": list(current)}
+                report = audiences.update_static_members(
+                    segment=self.segment, body=body, user=request.user
+                )
+                messages.success(
+                    request,
+                    f"'{self.segment}': {report.added} added, {report.removed} removed, "
+                    f"{report.size} members now.",
+                )
+                return redirect("segments:inspect", self.segment.pk)
+        return self.render_to_response(self.get_context_data(form=form, row_errors=errors[:100]))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", MembersUploadForm())
+        context["segment"] = self.segment
+        return context

@@ -29,6 +29,7 @@ from segments import selectors, services
 from segments.admin_views import (
     RulePreviewView,
     RunClusteringView,
+    SegmentMembersUploadView,
     SegmentMembersView,
     SegmentOverlapView,
     SegmentRecomputeView,
@@ -174,6 +175,23 @@ class SegmentInspectView(generic.InspectView):
                     icon_name="group",
                 )
             )
+        if self.object.kind == Segment.Kind.STATIC and self.user_has_permission("change"):
+            if can_view_visitor_data(self.request.user):
+                buttons.append(
+                    HeaderButton(
+                        "Upload members",
+                        url=reverse("segments:members_upload", args=[self.object.pk]),
+                        icon_name="upload",
+                    )
+                )
+        if can_view_visitor_data(self.request.user):
+            buttons.append(
+                HeaderButton(
+                    "Export CSV",
+                    url=reverse("api-segment-members-csv", args=[self.object.key]),
+                    icon_name="download",
+                )
+            )
         if self.recompute_allowed:
             buttons.append(
                 HeaderButton(
@@ -303,6 +321,11 @@ class SegmentViewSet(ModelViewSet):
                 name="recompute",
             ),
             path("members/<int:pk>/", self.construct_view(SegmentMembersView), name="members"),
+            path(
+                "members/<int:pk>/upload/",
+                self.construct_view(SegmentMembersUploadView),
+                name="members_upload",
+            ),
         ]
 
 

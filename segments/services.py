@@ -24,7 +24,7 @@ from segments.conditions import (
     validate_rule,
 )
 from segments.field_registry import current_registry
-from segments.memberships import materialize_segments, replace_memberships
+from segments.memberships import MembershipChange, materialize_segments, replace_memberships
 from segments.models import Segment, SegmentMembership
 from segments.selectors import (
     RECENT_TTL_SECONDS,
@@ -401,7 +401,7 @@ def build_recent_windows(visitor_ids: Iterable[str]) -> int:
 @transaction.atomic
 def static_members_change(
     *, segment: Segment, add: Iterable[str] = (), remove: Iterable[str] = ()
-) -> None:
+) -> MembershipChange:
     """Add or remove visitors of a static segment (lists, trigger actions)."""
     if segment.kind != Segment.Kind.STATIC:
         raise SegmentError("Only static segments take explicit members.", {"kind": "not static"})
@@ -415,6 +415,7 @@ def static_members_change(
     change = replace_memberships(segment=segment, member_ids=wanted, now=now)
     changed = change.entered + change.left
     transaction.on_commit(lambda: forget_recent_events(changed))
+    return change
 
 
 def overlap(*, first: Segment, second: Segment) -> dict[str, Any]:

@@ -83,6 +83,9 @@ class CustomerImportView(PermissionCheckedMixin, WagtailAdminTemplateMixin, View
     def user_has_permission(self, permission: str) -> bool:
         return self.request.user.has_perm("tracking.change_visitorprofile")
 
+    def get_breadcrumbs_items(self) -> list[dict[str, str]]:
+        return self.breadcrumbs_items + [{"url": "", "label": self.page_title}]
+
     def get(self, request: HttpRequest) -> HttpResponse:
         return self._render(upload=UploadForm())
 

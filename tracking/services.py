@@ -43,7 +43,7 @@ from tracking.selectors import (
     rfm_cuts,
     state_from_model,
 )
-from tracking.signals import events_ingested, visitors_merged
+from tracking.signals import events_ingested, marketing_consent_requested, visitors_merged
 
 logger = logging.getLogger(__name__)
 PROFILE_WRITE_FIELDS = (*STATE_FIELDS, "cart_items", "cart_value", "updated_at")
@@ -492,6 +492,12 @@ def set_consent(
         if marketing_email is not None:
             if marketing_email and not profile.consent_marketing_email:
                 profile.consent_marketing_email_confirmed_at = None
+                if settings.PZ_EMAIL_DOUBLE_OPT_IN and not confirmed:
+                    transaction.on_commit(
+                        lambda: marketing_consent_requested.send(
+                            sender=VisitorProfile, visitor_id=canonical
+                        )
+                    )
             profile.consent_marketing_email = marketing_email
             profile.consent_marketing_email_at = now
             profile.consent_marketing_email_source = source[:40]

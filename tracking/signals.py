@@ -8,3 +8,6 @@ events_ingested = Signal()
 # kwargs: source_visitor_id, target_visitor_id; sent inside the stitching transaction so
 # receivers re-point their own rows atomically.
 visitors_merged = Signal()
+# kwargs: visitor_id; sent after commit when a visitor grants marketing e-mail consent
+# that still needs confirming (double opt-in): triggers e-mails the confirmation link.
+marketing_consent_requested = Signal()

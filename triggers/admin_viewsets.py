@@ -188,7 +188,9 @@ class CouponOfferViewSet(SnippetViewSet):
     icon = "tag"
     menu_label = "Coupon offers"
     list_display = ["name", "key", "percent", "valid_days", "generate"]
-    search_fields = ["name"]
+    # ORM search, as for components (content/admin_viewsets.py says why).
+    search_fields = ["name", "key"]
+    search_backend_name = None
 
 
 class TriggersViewSetGroup(ModelViewSetGroup):

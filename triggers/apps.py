@@ -7,7 +7,11 @@ class TriggersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tracking.signals import events_ingested, visitors_merged
+        from tracking.signals import (
+            events_ingested,
+            marketing_consent_requested,
+            visitors_merged,
+        )
         from triggers import signal_handlers
         from triggers.visitor_sections import register_trigger_sections
 
@@ -22,6 +26,9 @@ class TriggersConfig(AppConfig):
             signal_handlers.on_trigger_saved, sender=Trigger, dispatch_uid="trg-del"
         )
         visitors_merged.connect(signal_handlers.on_visitors_merged, dispatch_uid="triggers-merge")
+        marketing_consent_requested.connect(
+            signal_handlers.on_marketing_consent_requested, dispatch_uid="triggers-opt-in"
+        )
         from anymail.signals import tracking
 
         tracking.connect(signal_handlers.on_esp_tracking, dispatch_uid="triggers-esp-tracking")

@@ -192,3 +192,26 @@ def sign(secret: str, body: bytes) -> str:
 def verify(secret: str, body: bytes, header: str | None) -> bool:
     """What a receiver does: recompute and compare in constant time."""
     return bool(header) and hmac.compare_digest(sign(secret, body), header or "")
+
+
+def prefilter(rule: Any, leaf: Any) -> bool | None:
+    """Three-valued verdict of a rule from the leaves `leaf` can answer now (True,
+    False, or None for unknown: event windows, segments): False means the rule cannot
+    hold whatever the unknown leaves say, so the occurrence needs no query at all."""
+    if not isinstance(rule, dict) or not rule:
+        return True
+    if "all" in rule:
+        verdicts = [prefilter(child, leaf) for child in rule["all"]]
+        if any(v is False for v in verdicts):
+            return False
+        return True if all(v is True for v in verdicts) else None
+    if "any" in rule:
+        verdicts = [prefilter(child, leaf) for child in rule["any"]]
+        if any(v is True for v in verdicts):
+            return True
+        return False if all(v is False for v in verdicts) else None
+    if "not" in rule:
+        verdict = prefilter(rule["not"], leaf)
+        return None if verdict is None else not verdict
+    result: bool | None = leaf(rule)
+    return result

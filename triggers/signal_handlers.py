@@ -47,3 +47,9 @@ def on_visitors_merged(
 
 def on_trigger_saved(sender: Any, **kwargs: Any) -> None:
     services.forget_trigger_catalog()
+
+
+def on_marketing_consent_requested(sender: Any, visitor_id: str, **kwargs: Any) -> None:
+    from triggers.services.email import send_consent_confirmation
+
+    send_consent_confirmation(visitor_id=visitor_id)

@@ -56,6 +56,19 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm_consent(request: HttpRequest, token: str) -> HttpResponse:
+    """Double opt-in: GET shows a confirm button (link scanners fetch GETs), POST
+    confirms."""
+    if request.method == "GET":
+        return render(request, "triggers/email/confirm.html", {"done": False})
+    if not email.confirm_consent(token=token):
+        return render(request, "triggers/email/confirm.html", {"invalid": True}, status=400)
+    return render(request, "triggers/email/confirm.html", {"done": True})
+
+
 @never_cache
 @require_GET
 def email_open(request: HttpRequest, token: str) -> HttpResponse:

@@ -19,7 +19,10 @@ class GoalSerializer(serializers.Serializer):
 class ExperimentInputSerializer(serializers.Serializer):
     key = serializers.SlugField(max_length=100)
     name = serializers.CharField(max_length=200, required=False)
-    placement = serializers.SlugField(max_length=100)
+    # A placement key, or a page's personalized block (`block:<page id>:<block id>`).
+    placement = serializers.RegexField(
+        r"\A(?:[A-Za-z0-9_-]{1,100}|block:[0-9]{1,12}:[A-Za-z0-9-]{1,64})\Z"
+    )
     arms = ArmInputSerializer(many=True, min_length=2, max_length=10)
     traffic = serializers.FloatField(min_value=0.0001, max_value=1.0, default=1.0)
     segments = serializers.ListField(child=serializers.SlugField(), required=False, default=list)
@@ -28,13 +31,16 @@ class ExperimentInputSerializer(serializers.Serializer):
     hypothesis = serializers.CharField(required=False, allow_blank=True, default="")
     minimum_detectable_effect = serializers.FloatField(min_value=0.001, max_value=10, default=0.1)
     adaptive = serializers.BooleanField(default=False)
+    cuped = serializers.BooleanField(
+        default=True, help_text="Report CUPED-adjusted lifts (pre-period revenue and orders)."
+    )
     guardrail_events = serializers.ListField(
         child=serializers.CharField(), required=False, default=list
     )
 
 
 class ExperimentSerializer(serializers.ModelSerializer):
-    placement = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    placement = serializers.CharField(source="target_key", read_only=True)
     layer = serializers.SlugRelatedField(slug_field="key", read_only=True)
     segments = serializers.SlugRelatedField(slug_field="key", many=True, read_only=True)
     arms = serializers.SerializerMethodField()
@@ -53,6 +59,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
             "arms",
             "goal",
             "adaptive",
+            "cuped",
             "started_at",
             "stopped_at",
             "winner",

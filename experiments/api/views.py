@@ -65,6 +65,7 @@ class ExperimentListApi(ExperimentApiView):
             hypothesis=data["hypothesis"],
             minimum_detectable_effect=data["minimum_detectable_effect"],
             adaptive=data["adaptive"],
+            cuped=data["cuped"],
             guardrail_events=data["guardrail_events"],
         )
         return Response(ExperimentSerializer(experiment).data, status=status.HTTP_201_CREATED)

@@ -108,10 +108,10 @@ def test_peeking_at_aa_tests_after_every_batch_keeps_false_positives_under_alpha
             n = batch * (look + 1)
             c, t = int(control[look]), int(treatment[look])
             tau_squared = st.mixing_variance(c / n, 0.1)
-            control = st.pooled_estimate(st.ArmCounts("a", n, c))
+            baseline = st.pooled_estimate(st.ArmCounts("a", n, c))
             treated = st.pooled_estimate(st.ArmCounts("b", n, t))
             ratio = st.mixture_likelihood_ratio(
-                treated.mean - control.mean, control.variance + treated.variance, tau_squared
+                treated.mean - baseline.mean, baseline.variance + treated.variance, tau_squared
             )
             p = st.always_valid_p(p, ratio)
             naive = naive or st.two_proportion_test(c, n, t, n)[1] < alpha

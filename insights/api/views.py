@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from core.api.errors import ErrorEnvelopeSerializer
 from core.api.permissions import HasModelPermissions
 from insights import kpis, services
+from insights.api.serializers import SegmentKpisSerializer, UpliftSerializer
 from insights.models import SegmentKpiDay
 from segments.models import Segment
 
@@ -31,7 +32,11 @@ class ReportApiView(APIView):
 class UpliftApi(ReportApiView):
     @extend_schema(
         parameters=[OpenApiParameter("days", int, description="1 to 365 (default 30).")],
-        responses={200: dict, 400: ErrorEnvelopeSerializer, 403: ErrorEnvelopeSerializer},
+        responses={
+            200: UpliftSerializer,
+            400: ErrorEnvelopeSerializer,
+            403: ErrorEnvelopeSerializer,
+        },
         summary="What personalization earns: personalized visitors vs the global holdout",
         description="Conversion rate, revenue per visitor and average order value of "
         "visitors who allow personalization, personalized vs held out "
@@ -47,7 +52,11 @@ class UpliftApi(ReportApiView):
 class SegmentKpisApi(ReportApiView):
     @extend_schema(
         parameters=[OpenApiParameter("days", int, description="1 to 365 (default 30).")],
-        responses={200: dict, 400: ErrorEnvelopeSerializer, 404: ErrorEnvelopeSerializer},
+        responses={
+            200: SegmentKpisSerializer,
+            400: ErrorEnvelopeSerializer,
+            404: ErrorEnvelopeSerializer,
+        },
         summary="A segment's KPIs over a period, from stored daily aggregates",
         description="Visitors who were members at any time in the window; conversion rate "
         "(member-days with a purchase ÷ member-days), average order value, revenue per "

@@ -12,6 +12,11 @@ urlpatterns = [
         "segments/<slug:key>/members", views.SegmentMembersApi.as_view(), name="api-segment-members"
     ),
     path(
+        "segments/<slug:key>/members.csv",
+        views.SegmentMembersCsvApi.as_view(),
+        name="api-segment-members-csv",
+    ),
+    path(
         "segments/<slug:key>/recompute",
         views.SegmentRecomputeApi.as_view(),
         name="api-segment-recompute",

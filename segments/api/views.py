@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.paginator import EmptyPage, Paginator
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -10,10 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.errors import ErrorEnvelopeSerializer
 from core.api.permissions import HasModelPermissions
 from core.errors import Invalid
-from core.permissions import VISITOR_DATA_PERMISSION, visible_count
-from segments import selectors, services
+from core.permissions import VISITOR_DATA_PERMISSION, can_view_contact_data, visible_count
+from segments import audiences, selectors, services
 from segments.api.serializers import (
     MemberSerializer,
     RulePreviewSerializer,
@@ -102,6 +104,7 @@ class SegmentDetailApi(SegmentApiView):
 class SegmentMembersApi(SegmentApiView):
     # Members are individual visitors: analysts, who see aggregates only, are refused.
     extra_permissions = (VISITOR_DATA_PERMISSION,)
+    permission_actions = {"POST": "change"}
 
     @extend_schema(
         parameters=[OpenApiParameter("page", int, description="1-based page of 100 members")],
@@ -130,6 +133,47 @@ class SegmentMembersApi(SegmentApiView):
                 "results": MemberSerializer(page.object_list if page else [], many=True).data,
             }
         )
+
+    @extend_schema(
+        request=dict,
+        responses={200: dict, 400: ErrorEnvelopeSerializer},
+        summary="Add or remove members of a static segment by visitor or customer id",
+        description='`{"add": {"visitor_ids": [...], "customer_ids": [...]}, "remove": '
+        "{...}}`; at most 10,000 ids per call. Invalid ids are listed in `rejected` by "
+        "path and the rest applied; the counts are of visitors that entered or left.",
+    )
+    def post(self, request: Request, key: str) -> Response:
+        segment = get_object_or_404(Segment, key=key)
+        body = request.data
+        if not isinstance(body, dict) or not ({"add", "remove"} & set(body)):
+            raise Invalid(
+                "Body must be an object with 'add' and/or 'remove'.", {"add": "is required"}
+            )
+        if audiences.count_ids(body) > audiences.MAX_IDS_PER_CALL:
+            raise Invalid(
+                "Too many ids in one call.",
+                {"add": f"at most {audiences.MAX_IDS_PER_CALL:,} ids per call"},
+            )
+        report = audiences.update_static_members(segment=segment, body=body, user=request.user)
+        return Response(report.as_response())
+
+
+class SegmentMembersCsvApi(SegmentApiView):
+    # Members are individual visitors (see SegmentMembersApi); e-mail addresses only for
+    # roles that may see contact data.
+    extra_permissions = (VISITOR_DATA_PERMISSION,)
+
+    @extend_schema(
+        responses={(200, "text/csv"): str},
+        summary="Every current member as CSV (visitor_id, customer_key, since[, email])",
+    )
+    def get(self, request: Request, key: str) -> StreamingHttpResponse:
+        segment = get_object_or_404(Segment, key=key)
+        rows = audiences.member_rows(segment, with_email=can_view_contact_data(request.user))
+        response = StreamingHttpResponse(audiences.csv_lines(rows), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{segment.key}-members.csv"'
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class SegmentRecomputeApi(SegmentApiView):

@@ -37,6 +37,7 @@ def definitions():
 def test_columns_are_mapped_previewed_and_imported(admin_client, definitions):
     step = upload(admin_client, CSV)
     html = step.content.decode()
+    assert "Import customers" in html
     assert "Tier (string)" in html and "Points (number)" in html  # the definitions
     assert "ada@example.com" in html and "silver" in html  # the preview
     mapping = {

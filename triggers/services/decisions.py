@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
@@ -26,7 +27,13 @@ from segments.conditions import (
 )
 from tracking.models import Event
 from tracking.profile_state import profile_document
-from tracking.selectors import consent_of, get_profile_entry, profile_settings
+from tracking.selectors import (
+    consent_of,
+    get_profile_entry,
+    profile_cache_key,
+    profile_entry_from,
+    profile_settings,
+)
 from triggers import matching
 from triggers.matching import Check, Entry, Outcome
 from triggers.models import (
@@ -42,6 +49,9 @@ from triggers.selectors import (
 )
 from triggers.services.actions import act_locally, render_action, schedule_delivery
 from triggers.services.email import recipient
+
+# Rule fields answered from the profile entry alone (no event window, no segment).
+PREFILTER_FIELDS = ("profile.", "context.", "attributes.", "customer.")
 
 
 def store_zone() -> zoneinfo.ZoneInfo:
@@ -77,6 +87,9 @@ class FactsCache:
         self._cancels: dict[tuple[str, str], list[datetime]] = {}
         self._daily: dict[tuple[int, Any], int] = {}
         self._rules: dict[int, tuple[bool, bool]] = {}
+        self._consents: dict[str, dict[str, bool]] = {}
+        self._ruled_out: dict[tuple[int, str], bool] = {}
+        self._base: dict[str, Facts] = {}
 
     def _want(self, rule: Any) -> bool:
         grew = False
@@ -90,6 +103,74 @@ class FactsCache:
         if visitor_id not in self._entries:
             self._entries[visitor_id] = get_profile_entry(visitor_id)
         return self._entries[visitor_id]
+
+    def preload_entries(self, visitor_ids: Iterable[str]) -> None:
+        """The profile entries of a batch's visitors in one cache round trip."""
+        wanted = [v for v in visitor_ids if v not in self._entries]
+        if not wanted:
+            return
+        cached = cache.get_many([profile_cache_key(v) for v in wanted])
+        for visitor_id in wanted:
+            self._entries[visitor_id] = profile_entry_from(
+                visitor_id, cached.get(profile_cache_key(visitor_id))
+            )
+
+    def consent(self, visitor_id: str) -> dict[str, bool]:
+        if visitor_id not in self._consents:
+            self._consents[visitor_id] = consent_of(self.profile_entry(visitor_id))
+        return self._consents[visitor_id]
+
+    def ruled_out(self, occurrence: Occurrence) -> bool:
+        """Whether an immediate occurrence fails before any query: no profile, no
+        consent, or conditions whose profile and context leaves already decide them
+        false (event windows and segments unknown). The same checks `assess` makes, so
+        nothing that would fire is dropped."""
+        trigger, visitor_id = occurrence.trigger, occurrence.visitor_id
+        entry = self.profile_entry(visitor_id)
+        if entry is None or not self.consent(visitor_id)[trigger.consent]:
+            return True
+        if not trigger.conditions:
+            return False
+        uses_entry, _ = self.rule_info(trigger)
+        memo_key = (trigger.pk, visitor_id)
+        if not uses_entry and memo_key in self._ruled_out:
+            return self._ruled_out[memo_key]
+        rule = (
+            matching.substitute_entry(
+                trigger.conditions, occurrence.entry.properties if occurrence.entry else {}
+            )
+            if uses_entry
+            else trigger.conditions
+        )
+
+        def leaf(node: dict[str, Any]) -> bool | None:
+            if "field" not in node or not str(node["field"]).startswith(PREFILTER_FIELDS):
+                return None
+            return compiled_conditions(trigger, node)(self.base_facts(visitor_id))
+
+        verdict = matching.prefilter(rule, leaf) is False
+        if not uses_entry:
+            self._ruled_out[memo_key] = verdict
+        return verdict
+
+    def base_facts(self, visitor_id: str) -> Facts:
+        """A visitor's profile, attributes and context, without events."""
+        if visitor_id not in self._base:
+            state = self.profile_entry(visitor_id)["state"]  # type: ignore[index]
+            local = self.now.astimezone(store_zone())
+            context = {
+                **(state.last_context or {}),
+                "local_hour": local.hour,
+                "local_weekday": local.isoweekday(),
+                "logged_in": state.customer_key is not None,
+            }
+            self._base[visitor_id] = Facts(
+                profile=profile_document(state, self.now, profile_settings(), exact=True),
+                attributes=state.attributes,
+                context=context,
+                events=InMemoryEventWindows([], now=self.now),
+            )
+        return self._base[visitor_id]
 
     def preload(self, visitor_ids: Iterable[str]) -> None:
         ids = [v for v in visitor_ids if v not in self._events]
@@ -203,18 +284,8 @@ class FactsCache:
         if visitor_id not in self._events:
             self.preload([visitor_id])
         if visitor_id not in self._facts:
-            state = self.profile_entry(visitor_id)["state"]  # type: ignore[index]
-            local = self.now.astimezone(store_zone())
-            context = {
-                **(state.last_context or {}),
-                "local_hour": local.hour,
-                "local_weekday": local.isoweekday(),
-                "logged_in": state.customer_key is not None,
-            }
-            self._facts[visitor_id] = Facts(
-                profile=profile_document(state, self.now, profile_settings(), exact=True),
-                attributes=state.attributes,
-                context=context,
+            self._facts[visitor_id] = replace(
+                self.base_facts(visitor_id),
                 events=InMemoryEventWindows(self._events[visitor_id], now=self.now),
             )
         facts = self._facts[visitor_id]
@@ -256,7 +327,7 @@ def assess(
         detail = f"{trigger.cancel_event} since the entry event" if cancelled else "none"
         if not result.add(Check.CANCEL_EVENT, not cancelled, detail) and not full:
             return result
-    consent = consent_of(profile_entry)[trigger.consent]
+    consent = facts.consent(visitor_id)[trigger.consent]
     if not result.add(Check.CONSENT, consent, f"{trigger.consent} consent") and not full:
         return result
     held_out = consent_of(profile_entry)["personalization"] and in_global_holdout(
@@ -415,6 +486,11 @@ def decide_occurrences(
     if not occurrences:
         return []
     facts = facts or FactsCache(now, {o.trigger for o in occurrences})
+    facts.preload_entries({o.visitor_id for o in occurrences})
+    # An immediate occurrence that cannot fire leaves no row: drop it before any query.
+    occurrences = [o for o in occurrences if o.pending is not None or not facts.ruled_out(o)]
+    if not occurrences:
+        return []
     facts.preload(sorted({o.visitor_id for o in occurrences}))
     facts.load_decision_state(occurrences)
     candidates = []

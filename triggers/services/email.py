@@ -544,3 +544,40 @@ def unsubscribe_token_valid(token: str) -> bool:
     except signing.BadSignature:
         return False
     return True
+
+
+CONFIRM_SALT = "pz.triggers.confirm"
+CONFIRM_MAX_AGE_SECONDS = 7 * 24 * 3600
+
+
+def send_consent_confirmation(*, visitor_id: str) -> bool:
+    """Double opt-in: e-mail the address given with the consent a signed link that
+    confirms it; marketing e-mail goes out only once it is followed."""
+    address = marketing_email_of(_fresh_profile_entry(visitor_id))["address"]
+    if not address or is_suppressed(address):
+        return False
+    token = signing.dumps({"v": visitor_id}, salt=CONFIRM_SALT, compress=True)
+    link = site_url(f"/email/confirm/{token}/")
+    EmailMultiAlternatives(
+        subject=f"Please confirm your e-mail address for {settings.PZ_SHOP_NAME}",
+        body=f"Please confirm that you want e-mail from {settings.PZ_SHOP_NAME}:\n\n{link}\n\n"
+        "If you did not ask for this, ignore this e-mail: nothing will be sent.\n",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[address],
+    ).send()
+    return True
+
+
+def confirm_consent(*, token: str) -> bool:
+    """The confirmation link was followed: the marketing consent counts from now."""
+    from tracking.services import set_consent
+
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE_SECONDS)
+    except signing.BadSignature:
+        return False
+    visitor_id = data.get("v") if isinstance(data, dict) else None
+    if not isinstance(visitor_id, str) or not visitor_id:
+        return False
+    set_consent(visitor_id=visitor_id, confirmed=True, source="double-opt-in")
+    return True

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Max
 
 from core import clock
 from segments.selectors import sql_compiler
 from tracking.models import Event, VisitorProfile
-from triggers.matching import Entry
+from triggers.matching import Entry, in_quiet_hours
 from triggers.models import (
     Firing,
     PendingMessage,
@@ -23,7 +25,7 @@ from triggers.models import (
 from triggers.selectors import (
     ONSITE_CACHE_PREFIX,
 )
-from triggers.services.decisions import Occurrence, decide_occurrences
+from triggers.services.decisions import Occurrence, decide_occurrences, store_zone
 
 logger = logging.getLogger(__name__)
 
@@ -44,39 +46,44 @@ def handle_ingested(
     if not ids or not triggers:
         return []
     lookback = now - timedelta(seconds=settings.PZ_TRIGGERS_ENTRY_LOOKBACK_SECONDS)
-    # The newest entry event per visitor and type, then the properties of those alone
-    # (a visitor's hour of events is many rows; their JSON is only needed for the newest).
-    newest: dict[tuple[str, str], tuple[int, datetime]] = {}
-    rows = (
-        Event.objects.filter(
-            visitor_id__in=ids,
-            type__in={t.entry_event for t in triggers},
-            timestamp__gte=lookback,
-            timestamp__lte=now,
-        )
-        .order_by("timestamp", "id")
-        .values_list("id", "visitor_id", "type", "timestamp")
+    # The newest entry event per visitor and type: its time by aggregate (one row per
+    # visitor and type, not their hour of events), then those events alone with their
+    # properties; among events of one instant the last stored wins.
+    in_window = Event.objects.filter(
+        visitor_id__in=ids,
+        type__in={t.entry_event for t in triggers},
+        timestamp__gte=lookback,
+        timestamp__lte=now,
     )
-    for pk, visitor_id, event_type, timestamp in rows:
-        newest[(visitor_id, event_type)] = (pk, timestamp)
-    properties = dict(
-        Event.objects.filter(pk__in=[pk for pk, _ in newest.values()]).values_list(
-            "id", "properties"
-        )
-    )
-    latest = {
-        key: Entry(pk, timestamp, properties.get(pk) or {})
-        for key, (pk, timestamp) in newest.items()
+    newest_at = {
+        (visitor_id, event_type): at
+        for visitor_id, event_type, at in in_window.order_by()
+        .values("visitor_id", "type")
+        .annotate(at=Max("timestamp"))
+        .values_list("visitor_id", "type", "at")
     }
+    latest: dict[tuple[str, str], Entry] = {}
+    rows = (
+        in_window.filter(timestamp__in=set(newest_at.values()))
+        .order_by("timestamp", "id")
+        .values_list("id", "visitor_id", "type", "timestamp", "properties")
+    )
+    for pk, visitor_id, event_type, timestamp, properties in rows:
+        if newest_at.get((visitor_id, event_type)) == timestamp:
+            latest[(visitor_id, event_type)] = Entry(pk, timestamp, properties or {})
     occurrences = [
         Occurrence(trigger, visitor_id, f"event:{entry.event_pk}", entry)
         for trigger in triggers
         for visitor_id in ids
         if (entry := latest.get((visitor_id, trigger.entry_event))) is not None
     ]
-    started = start_waits([o for o in occurrences if o.trigger.wait_seconds], now=now)
+    started, overdue = _start_waits(
+        [o for o in occurrences if o.trigger.wait_seconds], now=now, check_overdue=False
+    )
     immediate = [o for o in occurrences if not o.trigger.wait_seconds]
-    return started + decide_occurrences(occurrences=immediate, now=now)
+    # One decision for the batch: the immediate occurrences and the waits already over
+    # (a late batch) share one load of the visitors' facts.
+    return started + decide_occurrences(occurrences=immediate + overdue, now=now)
 
 
 def start_waits(occurrences: list[Occurrence], *, now: datetime) -> list[Firing]:
@@ -84,6 +91,14 @@ def start_waits(occurrences: list[Occurrence], *, now: datetime) -> list[Firing]
     A visitor already waiting on a trigger keeps that one occurrence (debounce: the
     constraint firing_one_pending enforces it, the read below spares the insert), and
     the unique occurrence key makes a redelivered task add nothing."""
+    return _start_waits(occurrences, now=now, check_overdue=True)[0]
+
+
+def _start_waits(
+    occurrences: list[Occurrence], *, now: datetime, check_overdue: bool
+) -> tuple[list[Firing], list[Occurrence]]:
+    """`start_waits`; without `check_overdue`, the waits already over are returned as
+    occurrences for the caller to decide instead of being scheduled."""
     waiting = (
         set(
             Firing.objects.filter(
@@ -100,8 +115,23 @@ def start_waits(occurrences: list[Occurrence], *, now: datetime) -> list[Firing]
         for o in occurrences
         if o.entry is not None and (o.trigger.pk, o.visitor_id) not in waiting
     ]
+    late: list[Occurrence] = []
+    if not check_overdue:
+        # A late batch: the wait is already over. Decided now like an immediate
+        # occurrence (the cancel event is still checked since the entry), so one that
+        # cannot fire leaves no row; during quiet hours it waits as usual, to be deferred.
+        local_hour = now.astimezone(store_zone()).hour
+        late = [
+            o
+            for o in fresh
+            if o.entry is not None
+            and o.entry.timestamp + timedelta(seconds=o.trigger.wait_seconds) <= now
+            and not in_quiet_hours(local_hour, o.trigger.quiet_start_hour, o.trigger.quiet_end_hour)
+        ]
+        decided_now = {id(o) for o in late}
+        fresh = [o for o in fresh if id(o) not in decided_now]
     if not fresh:
-        return []
+        return [], late
     Firing.objects.bulk_create(
         [
             Firing(
@@ -117,25 +147,48 @@ def start_waits(occurrences: list[Occurrence], *, now: datetime) -> list[Firing]
         ],
         ignore_conflicts=True,
     )
-    pending = list(
-        Firing.objects.filter(
+    by_identity = {(o.trigger.pk, o.visitor_id, o.key): o for o in fresh}
+    rows = Firing.objects.filter(
+        status=Firing.Status.PENDING,
+        trigger__in={o.trigger.pk for o in fresh},
+        visitor_id__in={o.visitor_id for o in fresh},
+        occurrence_key__in={o.key for o in fresh},
+    ).values_list("pk", "trigger_id", "visitor_id", "occurrence_key", "entry_at", "due_at")
+    pending: list[Firing] = []
+    overdue: list[Occurrence] = []
+    for pk, trigger_id, visitor_id, key, entry_at, due_at in rows:
+        occurrence = by_identity.get((trigger_id, visitor_id, key))
+        if occurrence is None:
+            continue
+        # Built from the columns the decision needs: no trigger reload, no JSON decode.
+        firing = Firing(
+            pk=pk,
+            trigger=occurrence.trigger,
+            visitor_id=visitor_id,
+            occurrence_key=key,
             status=Firing.Status.PENDING,
-            trigger__in={o.trigger.pk for o in fresh},
-            visitor_id__in={o.visitor_id for o in fresh},
-            occurrence_key__in={o.key for o in fresh},
+            entry_at=entry_at,
+            due_at=due_at,
         )
-    )
+        pending.append(firing)
+        if not check_overdue and due_at <= now:
+            overdue.append(replace(occurrence, pending=firing))
     # One check per minute of due times, all overdue ones (a late batch) together; each
     # check waits for the latest due time of its group.
     groups: dict[datetime | None, list[Firing]] = {}
     for firing in pending:
-        minute = firing.due_at.replace(second=0, microsecond=0) if firing.due_at > now else None
+        if firing.due_at > now:
+            minute: datetime | None = firing.due_at.replace(second=0, microsecond=0)
+        elif check_overdue:
+            minute = None
+        else:
+            continue
         groups.setdefault(minute, []).append(firing)
     for firings in groups.values():
         countdown = max(0.0, (max(f.due_at for f in firings) - now).total_seconds())
         ids = [f.pk for f in firings]
         transaction.on_commit(lambda ids=ids, c=countdown: _schedule_checks(ids, c))
-    return pending
+    return pending, overdue + late
 
 
 def _schedule_checks(firing_ids: list[int], countdown: float) -> None:
@@ -150,11 +203,16 @@ def check_firings(*, firing_ids: Iterable[int], now: datetime | None = None) -> 
     firings; one of a disabled trigger is cancelled."""
     now = now or clock.now()
     firings = list(
-        Firing.objects.select_related("trigger", "trigger__popup", "trigger__email_template")
-        .select_related("trigger__segment")
-        .filter(pk__in=list(firing_ids), status=Firing.Status.PENDING, due_at__lte=now)
-        .order_by("pk")
+        Firing.objects.filter(
+            pk__in=list(firing_ids), status=Firing.Status.PENDING, due_at__lte=now
+        ).order_by("pk")
     )
+    # Each trigger once (with what its actions need), not a join per firing.
+    triggers = Trigger.objects.select_related("popup", "email_template", "segment").in_bulk(
+        {f.trigger_id for f in firings}
+    )
+    for firing in firings:
+        firing.trigger = triggers[firing.trigger_id]
     disabled = [f.pk for f in firings if not f.trigger.enabled]
     if disabled:
         Firing.objects.filter(pk__in=disabled, status=Firing.Status.PENDING).update(

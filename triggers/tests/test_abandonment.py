@@ -113,3 +113,26 @@ def test_quiet_hours_defer_a_waiting_occurrence_to_their_end(django_capture_on_c
     assert firing.status == Firing.Status.PENDING
     assert firing.due_at == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
     assert mail.outbox == []
+
+
+def test_a_late_entry_whose_wait_is_over_is_decided_at_once(django_capture_on_commit_callbacks):
+    known_visitor("v1")
+    email_trigger(wait_seconds=30 * 60)
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest("add_to_cart", at=timezone.now() - timedelta(minutes=45))
+
+    (firing,) = Firing.objects.all()
+    assert firing.status == Firing.Status.FIRED and len(mail.outbox) == 1
+
+
+def test_a_late_entry_followed_by_the_cancel_event_leaves_no_firing(
+    django_capture_on_commit_callbacks,
+):
+    known_visitor("v1")
+    email_trigger(wait_seconds=30 * 60)
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest("add_to_cart", at=timezone.now() - timedelta(minutes=45))
+        ingest("purchase", at=timezone.now() - timedelta(minutes=40))
+
+    assert not Firing.objects.filter(status=Firing.Status.FIRED).exists()
+    assert mail.outbox == []

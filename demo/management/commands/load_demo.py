@@ -9,6 +9,7 @@ from demo.content import load_demo_content
 from demo.online_retail import DemoLoadReport, demo_data_file, load_online_retail_demo
 from demo.pages import load_demo_pages
 from demo.segments import load_demo_segments
+from demo.traffic import replay_demo_traffic
 from recommendations.services import describe, train_recommender
 from segments.clustering_service import ClusteringError, run_clustering
 from triggers.builtin import create_builtin_triggers
@@ -34,6 +35,14 @@ class Command(BaseCommand):
             type=Path,
             default=None,
             help=f"Online Retail CSV, plain or .xz (default: {demo_data_file()}).",
+        )
+        parser.add_argument(
+            "--traffic-per-day",
+            type=int,
+            default=None,
+            metavar="N",
+            help="Simulated storefront visitors per day over the last 30 days, for the "
+            "personalization reports (default 200, none with --limit-invoices; 0: none).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -63,6 +72,16 @@ class Command(BaseCommand):
         triggers = create_builtin_triggers(enabled=True)
         enabled = sum(1 for trigger in triggers if trigger.enabled)
         self.stdout.write(f"triggers: {len(triggers)} built-in ({enabled} enabled)")
+        per_day = options["traffic_per_day"]
+        if per_day is None:
+            per_day = 0 if limit is not None else 200
+        if per_day > 0:
+            traffic = replay_demo_traffic(visitors_per_day=per_day)
+            self.stdout.write(
+                f"traffic: {traffic.visitors} simulated visitors ({traffic.held_out} in the "
+                f"global holdout), {traffic.purchases} purchases, {traffic.exposures} "
+                f"experiment exposures, {traffic.firings} trigger firings"
+            )
         try:
             run = run_clustering()
             self.stdout.write(
