@@ -25,8 +25,10 @@ from content.admin_views import (
 from content.forms import ComponentForm, PlacementForm, body_unknown_tokens
 from content.models import Component, Placement
 from content.placeholders import ALLOWED_TOKENS
+from core.admin_menu import CONTENT_ORDER, PERSONALIZATION_MENU_HOOK, InPersonalizationMenu
 
-CONTENT_MENU_HOOK = "register_personalized_content_menu_item"
+# Content screens of other apps ("Preview as…") join the one Personalization menu.
+CONTENT_MENU_HOOK = PERSONALIZATION_MENU_HOOK
 PREVIEW_AS_URL_NAME = "content_preview_as"
 
 
@@ -156,9 +158,7 @@ class StaffMenuItem(MenuItem):
         return bool(request.user.is_staff)
 
 
-class ContentViewSetGroup(SnippetViewSetGroup):
+class ContentViewSetGroup(InPersonalizationMenu, SnippetViewSetGroup):
     menu_label = "Personalized content"
-    menu_icon = "doc-full-inverse"
-    menu_order = 150
-    items = (ComponentViewSet, PlacementViewSet)
-    submenu_hook = CONTENT_MENU_HOOK
+    menu_order = CONTENT_ORDER
+    items = (PlacementViewSet, ComponentViewSet)

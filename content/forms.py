@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 from django.forms import BaseForm
+from django.utils.text import slugify
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.models import Locale
 
@@ -77,6 +78,14 @@ class PlacementForm(WagtailAdminModelForm):
     """A placement with its variants: exactly one fallback (none allowed when every variant
     is a pop-up) and unique variant keys."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        formset = self.formsets.get(VARIANTS)
+        for form in formset.forms if formset is not None else []:
+            key = form.fields["key"]
+            key.required = False
+            key.help_text = "Left empty, it is made from the content's key."
+
     def clean(self) -> dict[str, Any]:
         cleaned_data = super().clean()
         formset = self.formsets.get(VARIANTS)
@@ -85,8 +94,36 @@ class PlacementForm(WagtailAdminModelForm):
         formset.is_valid()  # cleans the child forms so their values can be compared
         variants = _live_variant_forms(formset)
         self._check_fallback(variants)
+        self._fill_missing_keys(variants)
         self._check_unique_keys(variants)
+        self._set_priorities_from_order(variants)
         return cleaned_data
+
+    def _fill_missing_keys(self, variants: list[BaseForm]) -> None:
+        # Editors pick content and an audience; the key (reported in decisions) can follow.
+        taken = {form.cleaned_data.get("key") for form in variants} - {None, ""}
+        for form in variants:
+            if form.cleaned_data.get("key"):
+                continue
+            component = form.cleaned_data.get("component")
+            base = slugify(component.key if component else "variant")[:40] or "variant"
+            key, number = base, 2
+            while key in taken:
+                key, number = f"{base}-{number}", number + 1
+            taken.add(key)
+            form.cleaned_data["key"] = form.instance.key = key
+
+    def _set_priorities_from_order(self, variants: list[BaseForm]) -> None:
+        # The editor orders variants by dragging them; the first that fits wins, which the
+        # decision reads as the highest priority.
+        # The fallback is tried after all of them whatever its place, so it keeps its own.
+        targeted = [form for form in variants if not form.cleaned_data.get("is_fallback")]
+        ordered = sorted(
+            enumerate(targeted),
+            key=lambda pair: (pair[1].cleaned_data.get("ORDER") or 0, pair[0]),
+        )
+        for position, (_, form) in enumerate(ordered):
+            form.instance.priority = 10 * (len(ordered) - position)
 
     def _check_fallback(self, variants: list[BaseForm]) -> None:
         fallbacks = [form for form in variants if form.cleaned_data.get("is_fallback")]

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
-from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import (
     DraftStateMixin,
@@ -21,6 +21,8 @@ from wagtail.models import (
 from wagtail.search import index
 
 from content.blocks import COMPONENT_BLOCKS
+from content.panels import SearchableCheckboxes, VariantsInlinePanel, WhoSeesWhatPanel
+from core.key_panels import KeyPanel, NameToKeyPanel
 from segments.conditions import validate_rule
 from segments.field_registry import current_registry
 
@@ -51,7 +53,7 @@ class Component(
         for_concrete_model=False,
     )
 
-    panels = [FieldPanel("name"), FieldPanel("key"), FieldPanel("body")]
+    panels = [NameToKeyPanel(), KeyPanel(), FieldPanel("body")]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
     class Meta(TranslatableMixin.Meta):
@@ -100,10 +102,18 @@ class Placement(
     )
 
     panels = [
-        FieldPanel("name"),
-        FieldPanel("key"),
+        NameToKeyPanel(),
+        KeyPanel(),
         FieldPanel("description"),
-        InlinePanel("variants", heading="Variants", label="Variant", min_num=1),
+        WhoSeesWhatPanel(heading="Who sees what"),
+        VariantsInlinePanel(
+            "variants",
+            heading="Variants",
+            label="Variant",
+            min_num=1,
+            help_text="Tried from the top: the first variant that fits a visitor is shown. "
+            "Drag a variant (or use its arrows) to change the order.",
+        ),
     ]
 
     class Meta:
@@ -151,13 +161,23 @@ class PlacementVariant(Orderable, ClusterableModel):
     )
     priority = models.IntegerField(default=100, help_text="Higher wins when several match.")
     segments_any = ParentalManyToManyField(
-        "segments.Segment", blank=True, related_name="+", help_text="In at least one of these."
+        "segments.Segment",
+        blank=True,
+        related_name="+",
+        verbose_name="Shown to visitors in any of these segments",
+        help_text="Leave all three empty to show it to everyone.",
     )
     segments_all = ParentalManyToManyField(
-        "segments.Segment", blank=True, related_name="+", help_text="In every one of these."
+        "segments.Segment",
+        blank=True,
+        related_name="+",
+        verbose_name="…and only if they are in all of these",
     )
     segments_none = ParentalManyToManyField(
-        "segments.Segment", blank=True, related_name="+", help_text="In none of these."
+        "segments.Segment",
+        blank=True,
+        related_name="+",
+        verbose_name="…and never to visitors in these",
     )
     context_rule = models.JSONField(
         null=True,
@@ -168,26 +188,17 @@ class PlacementVariant(Orderable, ClusterableModel):
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
 
+    # The editor's order is the precedence (PlacementForm sets `priority` from it).
     panels = [
-        MultiFieldPanel(
-            [
-                FieldPanel("key"),
-                FieldPanel("component"),
-                FieldPanel("is_fallback"),
-                FieldPanel("priority"),
-            ],
-            heading="Content",
-        ),
-        MultiFieldPanel(
-            [
-                FieldPanel("segments_any"),
-                FieldPanel("segments_all"),
-                FieldPanel("segments_none"),
-                FieldPanel("context_rule"),
-            ],
-            heading="Target",
-        ),
-        MultiFieldPanel([FieldPanel("starts_at"), FieldPanel("ends_at")], heading="Schedule"),
+        FieldPanel("component"),
+        FieldPanel("key"),
+        FieldPanel("is_fallback"),
+        FieldPanel("segments_any", widget=SearchableCheckboxes),
+        FieldPanel("segments_all", widget=SearchableCheckboxes),
+        FieldPanel("segments_none", widget=SearchableCheckboxes),
+        FieldPanel("context_rule"),
+        FieldPanel("starts_at"),
+        FieldPanel("ends_at"),
     ]
 
     class Meta(Orderable.Meta):

@@ -13,5 +13,8 @@ class CoreConfig(AppConfig):
         from core import checks  # noqa: F401 - register deploy checks
         from core.api import schema  # noqa: F401 - register the server key scheme
         from core.celery_app import ensure_celery_app
+        from core.signal_handlers import connect_scheduler_signals, start_scheduler_with_runserver
 
         ensure_celery_app()
+        connect_scheduler_signals()
+        start_scheduler_with_runserver()

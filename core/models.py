@@ -38,3 +38,22 @@ class ServerKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ScheduledTaskRun(models.Model):
+    """The last run of one periodic task (`CELERY_BEAT_SCHEDULE`), whoever ran it: a Celery
+    worker fed by beat, the in-process scheduler of the embedded default, or a person's
+    "Recompute now". The dashboard shows these so one can see the periodic work happen."""
+
+    task = models.CharField(max_length=200, unique=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_succeeded = models.BooleanField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["task"]
+
+    def __str__(self) -> str:
+        return self.task

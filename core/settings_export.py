@@ -154,6 +154,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Without a broker (tasks eager) a thread of the serving process runs CELERY_BEAT_SCHEDULE
+# (core/scheduler.py); the lock file keeps it to one process.
+PZ_INPROCESS_SCHEDULER = env_bool("PZ_INPROCESS_SCHEDULER", True)
+PZ_SCHEDULER_TICK_SECONDS = float(os.environ.get("PZ_SCHEDULER_TICK_SECONDS", "5"))
+PZ_SCHEDULER_LOCK_FILE = os.environ.get(
+    "PZ_SCHEDULER_LOCK_FILE", str(Path.cwd() / ".pz-scheduler.lock")
+)
 CELERY_BEAT_SCHEDULE = {
     "refresh-rfm-scores": {
         "task": "tracking.tasks.refresh_rfm_scores_task",

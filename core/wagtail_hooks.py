@@ -3,6 +3,8 @@ from typing import Any
 from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
+from core.admin_menu import PersonalizationMenu
+from core.admin_panels import ScheduledWorkPanel
 from core.admin_viewsets import ServerKeyViewSet
 
 
@@ -17,3 +19,14 @@ def register_server_key_actions(actions: Any) -> None:
     class RevokeServerKey(LogFormatter):
         label = "Revoke server key"
         message = "Server key revoked"
+
+
+@hooks.register("register_admin_menu_item")
+def register_personalization_menu() -> Any:
+    return PersonalizationMenu().get_menu_item()
+
+
+@hooks.register("construct_homepage_panels")
+def add_scheduled_work_panel(request: Any, panels: list[Any]) -> None:
+    if request.user.is_staff:
+        panels.append(ScheduledWorkPanel())

@@ -441,7 +441,11 @@ def _save_placement(
     placement = Placement.objects.filter(key=spec["key"]).first() or Placement(key=spec["key"])
     before = [_variant_signature(v) for v in placement.variants.all()] if placement.pk else None
     rows = []
-    for order, variant_spec in enumerate(spec["variants"]):
+    # The admin shows variants in the order they are tried: by priority, the fallback last.
+    specs = sorted(
+        spec["variants"], key=lambda v: (v.get("is_fallback", False), -v.get("priority", 100))
+    )
+    for order, variant_spec in enumerate(specs):
         row = PlacementVariant(
             key=variant_spec["key"],
             component=components[variant_spec["component"]],

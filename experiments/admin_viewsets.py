@@ -16,6 +16,7 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import Button, HeaderButton
 
+from core.admin_menu import EXPERIMENTS_ORDER, InPersonalizationMenu
 from experiments import services
 from experiments.admin_views import (
     ExperimentPromoteView,
@@ -188,8 +189,7 @@ class ExperimentViewSet(ModelViewSet):
         ]
 
 
-class ExperimentsViewSetGroup(ModelViewSetGroup):
+class ExperimentsViewSetGroup(InPersonalizationMenu, ModelViewSetGroup):
     menu_label = "Experiments"
-    menu_icon = "tasks"
-    menu_order = 220
+    menu_order = EXPERIMENTS_ORDER
     items = (ExperimentViewSet("experiments"),)

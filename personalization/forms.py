@@ -5,6 +5,7 @@ import re
 from django import forms
 
 from segments.models import Segment
+from tracking.rule_fields.iso_codes import COUNTRIES
 
 DEVICES = [("", "Any device"), ("desktop", "Desktop"), ("mobile", "Mobile"), ("tablet", "Tablet")]
 STOREFRONT_PATH = re.compile(r"/(?!/)[^\s?#]*")
@@ -21,12 +22,10 @@ class PreviewAsForm(forms.Form):
         help_text="The visitor is treated as a member of exactly these segments.",
     )
     device = forms.ChoiceField(choices=DEVICES, required=False)
-    country = forms.RegexField(
-        regex=r"^[A-Za-z]{2}$",
+    # Chosen by name: typing "Germany" into a code box once gave "GE" (Georgia).
+    country = forms.ChoiceField(
+        choices=[("", "Any country"), *sorted(COUNTRIES, key=lambda item: item[1])],
         required=False,
-        max_length=2,
-        widget=forms.TextInput(attrs={"placeholder": "DE", "size": 2}),
-        error_messages={"invalid": "Use a two-letter country code, e.g. DE."},
     )
     utm_source = forms.SlugField(
         required=False,
@@ -41,9 +40,6 @@ class PreviewAsForm(forms.Form):
         label="Storefront page",
         help_text="A path on the shop: / for the home page, /p/<product id>/ for a product.",
     )
-
-    def clean_country(self) -> str:
-        return self.cleaned_data["country"].upper()
 
     def clean_path(self) -> str:
         path = self.cleaned_data["path"].strip()

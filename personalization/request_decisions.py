@@ -10,7 +10,11 @@ from django.http import HttpRequest
 from core import clock
 from core.request_context import rule_context
 from personalization.services import Decision, decide, segments_for
+from segments.models import Segment
 from segments.selectors import VisitorSegments
+from tracking.rule_fields.iso_codes import COUNTRIES
+
+COUNTRY_NAMES = dict(COUNTRIES)
 
 MARKER = "<!--pz:placement:{key}-->"
 PREVIEW_SEGMENTS_PARAM = "pz_preview_segments"
@@ -51,6 +55,22 @@ def preview_segments(request: HttpRequest) -> list[str] | None:
     if raw is None or not (user and user.is_authenticated and user.is_staff):
         return None
     return [key for key in raw.split(",") if key][:50]
+
+
+def preview_description(request: HttpRequest) -> str | None:
+    """What a staff preview pretends, in words ("Champions, VIP · mobile · Germany"), or
+    None outside a preview."""
+    keys = preview_segments(request)
+    if keys is None:
+        return None
+    names = dict(Segment.objects.filter(key__in=keys).values_list("key", "name"))
+    parts = [", ".join(names.get(key, key) for key in keys) or "a visitor in no segment"]
+    context = request_context(request)
+    if request.GET.get("pz_preview_device") and context.get("device"):
+        parts.append(str(context["device"]))
+    if request.GET.get("pz_preview_country") and context.get("country"):
+        parts.append(COUNTRY_NAMES.get(context["country"], context["country"]))
+    return " · ".join(parts)
 
 
 def _evaluated_segments(request: HttpRequest) -> tuple[VisitorSegments, bool]:

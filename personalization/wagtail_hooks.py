@@ -5,6 +5,7 @@ from django.urls import URLPattern, path, reverse_lazy
 from wagtail import hooks
 
 from content.admin_viewsets import CONTENT_MENU_HOOK, PREVIEW_AS_URL_NAME, StaffMenuItem
+from core.admin_menu import CONTENT_ORDER
 from personalization.admin_views import PreviewAsView
 
 
@@ -16,5 +17,5 @@ def register_preview_as_url() -> list[URLPattern]:
 @hooks.register(CONTENT_MENU_HOOK)
 def register_preview_as_menu_item() -> StaffMenuItem:
     return StaffMenuItem(
-        "Preview as…", reverse_lazy(PREVIEW_AS_URL_NAME), icon_name="view", order=900
+        "Preview as…", reverse_lazy(PREVIEW_AS_URL_NAME), icon_name="view", order=CONTENT_ORDER + 50
     )

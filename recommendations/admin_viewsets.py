@@ -12,6 +12,7 @@ from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from core.admin_menu import PERSONALIZATION_MENU_HOOK, RECOMMENDATIONS_ORDER
 from core.admin_permissions import ViewOnlyPermissionPolicy
 from recommendations.admin_views import StrategyCtrView, TrainNowView
 from recommendations.models import RecommenderModel
@@ -72,10 +73,10 @@ class RecommenderInspectView(generic.InspectView):
 
 class RecommenderModelViewSet(ModelViewSet):
     model = RecommenderModel
-    icon = "cogs"
+    icon = "pick"
     menu_label = "Recommenders"
-    menu_order = 230
-    add_to_admin_menu = True
+    menu_order = RECOMMENDATIONS_ORDER
+    menu_hook = PERSONALIZATION_MENU_HOOK
     index_view_class = RecommenderIndexView
     inspect_view_class = RecommenderInspectView
     inspect_view_enabled = True

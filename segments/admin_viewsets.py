@@ -22,8 +22,10 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.permissions import policy_registry, register_permission_policy
 
+from core.admin_menu import SEGMENTS_ORDER, InPersonalizationMenu
 from core.admin_permissions import ViewOnlyPermissionPolicy
 from core.errors import DomainError
+from core.key_panels import KeyPanel, NameToKeyPanel
 from core.permissions import can_view_visitor_data, visible_count
 from segments import selectors, services
 from segments.admin_views import (
@@ -295,7 +297,7 @@ class SegmentViewSet(ModelViewSet):
     ]
     edit_handler = ObjectList(
         [
-            FieldRowPanel([FieldPanel("name"), FieldPanel("key")]),
+            FieldRowPanel([NameToKeyPanel(), KeyPanel()]),
             FieldRowPanel([FieldPanel("kind"), FieldPanel("parent")]),
             FieldPanel("description"),
             FieldPanel("rule"),
@@ -412,10 +414,9 @@ class ClusteringRunViewSet(ModelViewSet):
 register_permission_policy(ClusteringRun, ViewOnlyPermissionPolicy(ClusteringRun))
 
 
-class SegmentsViewSetGroup(ModelViewSetGroup):
+class SegmentsViewSetGroup(InPersonalizationMenu, ModelViewSetGroup):
     menu_label = "Segments"
-    menu_icon = "group"
-    menu_order = 210
+    menu_order = SEGMENTS_ORDER
     items = (
         SegmentViewSet("segments"),
         ClusteringRunViewSet("clustering_runs", url_prefix="clustering-runs"),

@@ -9,6 +9,7 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permissions import register_permission_policy
 
+from core.admin_menu import AUDIENCE_ORDER, InPersonalizationMenu
 from core.admin_permissions import ViewOnlyPermissionPolicy
 from tracking import definitions
 from tracking.forms import AttributeDefinitionForm, EventTypeDefinitionForm
@@ -53,10 +54,9 @@ register_permission_policy(VisitorProfile, ViewOnlyPermissionPolicy(VisitorProfi
 register_permission_policy(Event, ViewOnlyPermissionPolicy(Event))
 
 
-class TrackingViewSetGroup(ModelViewSetGroup):
+class TrackingViewSetGroup(InPersonalizationMenu, ModelViewSetGroup):
     menu_label = "Audience"
-    menu_icon = "group"
-    menu_order = 200
+    menu_order = AUDIENCE_ORDER
     items = (VisitorProfileViewSet("visitors"), EventViewSet("events"))
 
 

@@ -15,7 +15,9 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from core.admin_menu import PERSONALIZATION_MENU_HOOK, TRIGGERS_ORDER, InPersonalizationMenu
 from core.admin_permissions import ViewOnlyPermissionPolicy
+from core.key_panels import KeyPanel, NameToKeyPanel
 from segments.field_registry import current_registry
 from triggers import selectors, services
 from triggers.admin_views import TriggerDryRunView, TriggerToggleView
@@ -50,7 +52,7 @@ class ConversionColumn(Column):
 
 class TriggerViewSet(ModelViewSet):
     model = Trigger
-    icon = "bolt"
+    icon = "time"
     menu_label = "Triggers"
     index_view_class = TriggerIndexView
     list_display = [
@@ -68,7 +70,7 @@ class TriggerViewSet(ModelViewSet):
     edit_handler = ObjectList(
         [
             MultiFieldPanel(
-                [FieldPanel("name"), FieldPanel("key"), FieldPanel("enabled"), FieldPanel("kind")],
+                [NameToKeyPanel(), KeyPanel(), FieldPanel("enabled"), FieldPanel("kind")],
                 heading="Trigger",
             ),
             MultiFieldPanel(
@@ -178,6 +180,8 @@ class EmailTemplateViewSet(SnippetViewSet):
     icon = "mail"
     menu_label = "Email templates"
     list_display = ["name", "key", "subject", "updated_at"]
+    menu_hook = PERSONALIZATION_MENU_HOOK
+    menu_order = TRIGGERS_ORDER + 10
     # ORM search, as for components (content/admin_viewsets.py says why).
     search_fields = ["name", "key", "subject"]
     search_backend_name = None
@@ -188,15 +192,16 @@ class CouponOfferViewSet(SnippetViewSet):
     icon = "tag"
     menu_label = "Coupon offers"
     list_display = ["name", "key", "percent", "valid_days", "generate"]
+    menu_hook = PERSONALIZATION_MENU_HOOK
+    menu_order = TRIGGERS_ORDER + 20
     # ORM search, as for components (content/admin_viewsets.py says why).
     search_fields = ["name", "key"]
     search_backend_name = None
 
 
-class TriggersViewSetGroup(ModelViewSetGroup):
+class TriggersViewSetGroup(InPersonalizationMenu, ModelViewSetGroup):
     menu_label = "Automation"
-    menu_icon = "bolt"
-    menu_order = 260
+    menu_order = TRIGGERS_ORDER
     items = (
         TriggerViewSet("triggers"),
         FiringViewSet("trigger_firings"),

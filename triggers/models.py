@@ -9,6 +9,7 @@ from wagtail.fields import StreamField
 from wagtail.models import PreviewableMixin
 from wagtail.search import index
 
+from core.key_panels import KeyPanel, NameToKeyPanel
 from triggers.email_blocks import EmailBlocks
 
 
@@ -31,8 +32,8 @@ class CouponOffer(index.Indexed, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     panels = [
-        FieldPanel("name"),
-        FieldPanel("key"),
+        NameToKeyPanel(),
+        KeyPanel(),
         FieldPanel("percent"),
         FieldPanel("prefix"),
         FieldPanel("valid_days"),
@@ -95,8 +96,8 @@ class EmailTemplate(PreviewableMixin, index.Indexed, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     panels = [
-        FieldPanel("name"),
-        FieldPanel("key"),
+        NameToKeyPanel(),
+        KeyPanel(),
         FieldPanel("subject"),
         FieldPanel("content"),
         FieldPanel("body"),

@@ -98,6 +98,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Writers take the lock up front: concurrent ingests wait instead of failing "locked".
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+# DATABASE_POOL=1: a psycopg connection pool per process (Django's "pool" option) instead
+# of persistent connections (DATABASE_CONN_MAX_AGE, which must then stay 0): each gunicorn
+# thread borrows a connection per request, so connections stay at the pool's size per
+# process (docs/scaling.md: size it below max_connections / processes).
+if env_bool("DATABASE_POOL", False) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    import psycopg_pool  # noqa: F401  (Django's pool needs it: fail at startup if missing)
+
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DATABASE_POOL_MIN", 2),
+        "max_size": env_int("DATABASE_POOL_MAX", 8),
+        "timeout": 5,
+    }
+# Heavy read-only queries may go to a replica (core/replicas.py); writes never do.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+    # Tests read the test database through it (the same server; no second test database).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.replicas.PrimaryReplicaRouter"]
 if os.environ.get("PZ_TEST_DATABASE_NAME"):
     # Lets CI point a real Celery worker at the database the test run creates.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["PZ_TEST_DATABASE_NAME"]}
@@ -179,6 +201,9 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt"]
 
 # The project's own choices around pz's settings.
+PZ_SCHEDULER_LOCK_FILE = os.environ.get(
+    "PZ_SCHEDULER_LOCK_FILE", str(BASE_DIR / ".pz-scheduler.lock")
+)
 # The demo and development: visitors who have not chosen yet are tracked and
 # personalized, so the demo personalizes at once (production.py makes it opt-in again),
 # and the demo shop's password-less sign-in is on.

@@ -7,6 +7,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The CI worker loads these settings too, with PZ_TEST_EAGER=0 so its own follow-up
 # tasks (delayed checks) go through the broker.
 CELERY_TASK_ALWAYS_EAGER = env_bool("PZ_TEST_EAGER", True)
+# Tests run the schedule themselves (core/tests/test_scheduler.py starts it where needed).
+PZ_INPROCESS_SCHEDULER = False
 # Tests see rate limits only where they turn them on.
 PZ_RATE_LIMITS = {"events": 0, "consent": 0, "decide": 0, "recommendations": 0}
 CACHES["default"]["KEY_PREFIX"] = "pz-test"

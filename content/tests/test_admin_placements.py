@@ -167,3 +167,54 @@ def test_the_edit_page_and_preview_render(admin_client, heroes):
         reverse("wagtailsnippets_content_placement:preview_on_edit", args=[obj.pk])
     )
     assert shown.status_code == 200 and 'data-pz-component="hero-b"' in shown.content.decode()
+
+
+def test_the_editors_order_is_the_precedence(admin_client, heroes):
+    """Dragging a variant up makes it win: priorities follow the order (no numbers to
+    type), and the fallback keeps its own, being tried last anyway."""
+    from segments.services import segment_save
+
+    champions = segment_save(
+        key="champions", name="Champions", rule={"field": "profile.orders", "op": "gte", "value": 5}
+    )
+    rows = [
+        variant("default", heroes[0], fallback=True),
+        variant("b", heroes[1]),
+        variant("c", heroes[0]),
+    ]
+    data = placement_data(rows)
+    data["variants-1-segments_any"] = [str(champions.pk)]
+    data["variants-2-ORDER"] = "1"
+    data["variants-1-ORDER"] = "2"
+
+    assert admin_client.post(reverse(ADD_URL), data).status_code == 302
+
+    saved = Placement.objects.get(key="home-hero")
+    priorities = dict(saved.variants.values_list("key", "priority"))
+    assert priorities["c"] > priorities["b"]
+    assert priorities["default"] == 100  # untouched
+
+    page = admin_client.get(reverse(EDIT_URL, args=[saved.pk])).content.decode()
+    summary = page[page.index("data-pz-who-sees-what") :]
+    lines = [
+        "<strong>Everyone</strong> → Hero-A",
+        "<strong>Champions</strong> → Hero-B",
+        "<strong>Everyone else</strong> → Hero-A",
+    ]
+    positions = [summary.index(line) for line in lines]
+    assert positions == sorted(positions)
+    # Each saved variant is headed (and collapsed) by its own summary line.
+    assert "Champions → Hero-B" in page and "Everyone else → Hero-A" in page
+    assert 'type="checkbox" name="variants-1-segments_any"' in page
+    assert 'placeholder="Search segments…"' in page
+
+
+def test_a_variant_without_a_key_gets_one_from_its_content(admin_client, heroes):
+    rows = [variant("default", heroes[0], fallback=True), variant("", heroes[1])]
+    rows.append(variant("", heroes[1]))
+
+    response = admin_client.post(reverse(ADD_URL), placement_data(rows))
+
+    assert response.status_code == 302, form_errors(response)
+    saved = Placement.objects.get(key="home-hero")
+    assert sorted(saved.variants.values_list("key", flat=True)) == ["default", "hero-b", "hero-b-2"]

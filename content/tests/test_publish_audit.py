@@ -84,14 +84,12 @@ def test_publishing_a_placement_in_the_admin_is_audited(client, editor, home_her
                         "key": "default",
                         "component": str(hero_a.pk),
                         "is_fallback": "on",
-                        "priority": "100",
                         "context_rule": "",
                     },
                     {
                         "id": str(rows["b"].pk),
                         "key": "b",
                         "component": str(hero_a.pk),
-                        "priority": "200",
                         "starts_at": "2030-01-01 09:00",
                         "context_rule": "",
                     },
@@ -128,7 +126,7 @@ def test_publishing_a_placement_in_the_admin_is_audited(client, editor, home_her
             "name": "Home hero",
             "variants.b": variant_b(
                 component="hero-a",
-                priority=200,
+                priority=10,  # the only targeted variant: its place sets its priority
                 segments_any=["carters"],
                 starts_at=starts_at,
             ),

@@ -12,7 +12,12 @@ from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
 
 from core.identity import identity_token_for
-from personalization.request_decisions import MARKER, request_segments, requested_placements
+from personalization.request_decisions import (
+    MARKER,
+    preview_description,
+    request_segments,
+    requested_placements,
+)
 
 register = template.Library()
 
@@ -24,6 +29,14 @@ def pz_placement(context: dict[str, Any], key: str) -> SafeString:
         return mark_safe("")
     requested_placements(request).append(str(key))
     return mark_safe(MARKER.format(key=key))  # noqa: S308 - a fixed comment, key escaped below
+
+
+@register.simple_tag(takes_context=True)
+def pz_preview_as(context: dict[str, Any]) -> str | None:
+    """`{% pz_preview_as as previewing %}`: what a staff preview pretends, in words, or
+    None for a real visit (the page then tracks nothing: a preview is no traffic)."""
+    request = context.get("request")
+    return preview_description(request) if request is not None else None
 
 
 @register.simple_tag

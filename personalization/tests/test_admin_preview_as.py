@@ -116,3 +116,28 @@ def test_anonymous_visitors_are_sent_to_log_in(client, hero):
     response = client.get(reverse(URL))
 
     assert response.status_code == 302 and "/login/" in response.url
+
+
+def test_the_country_is_chosen_by_name(admin_client, hero):
+    page = admin_client.get(reverse(URL)).content.decode()
+    assert '<option value="DE">Germany</option>' in page
+    assert '<option value="GE">Georgia</option>' in page
+
+    response = admin_client.get(reverse(URL), {"country": "DE", "path": "/"})
+    assert "pz_preview_country=DE" in response.context["storefront_url"]
+    typed = admin_client.get(reverse(URL), {"country": "Germany", "path": "/"})
+    assert typed.context["form"].errors["country"]
+
+
+def test_the_shop_says_it_is_a_preview_offers_a_way_out_and_tracks_nothing(admin_client, hero):
+    page = admin_client.get(
+        "/", {"pz_preview_segments": "carters", "pz_preview_country": "DE"}
+    ).content.decode()
+
+    assert "Previewing as Carters · Germany." in page
+    assert '<a href="/">Exit preview</a>' in page
+    assert 'data-auto=""' in page  # pz.js sends no page views, impressions or clicks
+
+    real_visit = admin_client.get("/").content.decode()
+    assert "Previewing as" not in real_visit
+    assert 'data-auto="page,product,clicks,impressions"' in real_visit
