@@ -2,13 +2,13 @@
 existing Wagtail site"): the API under api/v1/ and the health and metrics probes. Apps are
 named by string: core imports none of them."""
 
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.api.errors import not_found
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("tracking.api.urls")),
     path("", include("segments.api.urls")),
     path("", include("personalization.api.urls")),

@@ -36,7 +36,9 @@ def test_control_visitors_are_logged_and_not_contacted(django_capture_on_commit_
         Firing.objects.filter(status=Firing.Status.FIRED).values_list("visitor_id", flat=True)
     )
     assert control and fired and not control & fired
-    assert control == {v for v in VISITORS if in_control_group(trigger, get_profile_entry(v))}
+    assert control == {
+        v for v in VISITORS if in_control_group(trigger, get_profile_entry(v).bucketing_id)
+    }
     assert {m.to[0] for m in mail.outbox} == {f"{v}@example.com" for v in fired}
 
 

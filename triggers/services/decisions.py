@@ -582,7 +582,8 @@ def decide_occurrences(
                 firing.reason = failed.described[:200]
                 continue
             facts.record_firing(trigger, visitor_id)  # caps treat control as contacted
-            if in_control_group(trigger, facts.profile_entry(visitor_id)):
+            entry = facts.profile_entry(visitor_id)
+            if in_control_group(trigger, entry.bucketing_id if entry else None):
                 firing.status = Firing.Status.CONTROL
                 firing.reason = "control group: would have fired, not contacted"
                 continue
@@ -613,10 +614,9 @@ def decide_occurrences(
     return decided
 
 
-def in_control_group(trigger: Trigger, profile_entry: ProfileEntry | None) -> bool:
+def in_control_group(trigger: Trigger, bucketing_id: str | None) -> bool:
     """Whether this visitor is in the trigger's control group: a stable hash of their
     bucketing id per trigger, so the same visitor is control for a trigger every time."""
-    bucketing_id = profile_entry.bucketing_id if profile_entry else None
     return bool(bucketing_id) and in_share(
         trigger.control_share, "trigger-control", trigger.key, bucketing_id
     )
