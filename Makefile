@@ -34,10 +34,14 @@ demo: setup
 	@echo "Shop: http://$(HOST)/   Admin: http://$(HOST)/admin/"
 	$(BIN)/python manage.py runserver $(HOST)
 
-# ruff, then the layers (import-linter: [tool.importlinter] in pyproject.toml, README "Layout").
+# ruff, then the layers (import-linter: [tool.importlinter] in pyproject.toml, README "Layout"),
+# then mypy with django-stubs ([tool.mypy]: strict for the pure packages), then hadolint on
+# the Dockerfile (tests/test_deploy.py also checks the compose file).
 lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/hadolint deploy/Dockerfile
 
 # Production settings pass the deploy checks (with throwaway secrets, never ones in code,
 # and a Redis URL: production refuses the per-process cache; the checks do not connect),

@@ -22,7 +22,7 @@ in a day: the database reads of the cold path), for a new visitor id per call (n
 seen: no profile), and right after an ingest (a second visitor with the same history gets
 one page_view through `ingest_events` before each call, untimed, and loses it after: the
 follow-up of the ingest, run at once as the events API runs it, is what leaves that
-visitor's caches warm or cold), next to `visitor_segments` (the segment evaluation
+visitor's caches warm or cold), next to `visitor_context` (the segment evaluation
 `decide` starts with) as baseline.
 
 `--delivery-compare-wp DIR` also runs the wagtail-personalisation project in DIR (its
@@ -242,7 +242,7 @@ def _decide_results(case: str, figures: dict[str, Any], args: argparse.Namespace
             stats[name],
             base,
             percentiles=("p50", "p99"),
-            note="3 placements; baseline: visitor_segments {pct}",
+            note="3 placements; baseline: visitor_context {pct}",
         )
     p99 = stats["decide_warm"]["wall"]["p99"]
     target = args.delivery_decide_target_us
@@ -397,7 +397,7 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
     from core import clock
     from personalization.services import decide
     from segments.models import Segment
-    from segments.selectors import recent_cache_key, visitor_segments
+    from segments.selectors import recent_cache_key, visitor_context
     from tracking.selectors import profile_cache_key
 
     visitor_id, stored = _set_up(options)
@@ -415,13 +415,13 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
         with CaptureQueriesContext(connection) as captured:
             response = _get(client, path)
         queries[name], size[name] = len(captured.captured_queries), len(response.content)
-    decision = _get(client, paths["personalized"]).wsgi_request.pz_decision
+    decision = _get(client, paths["personalized"]).wsgi_request.pz.decision
     chosen = {key: p.variant if p else None for key, p in decision.placements.items()}
     if sorted(chosen) != sorted(PLACEMENTS) or not all(
         p and p.reason.segments for p in decision.placements.values()
     ):
         raise AssertionError(f"the personalized page should show targeted variants: {chosen}")
-    if hasattr(_get(client, paths["static"]).wsgi_request, "pz_decision"):
+    if getattr(getattr(_get(client, paths["static"]).wsgi_request, "pz", None), "decision", None):
         raise AssertionError("the static page still has placements (did base.html gain one?)")
 
     wall: dict[str, list[int]] = {name: [] for name in PAGE_CASES}
@@ -433,13 +433,13 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
             timed(lambda name=name: _get(client, paths[name]), wall[name], cpu[name])
 
     # decide, in-process, with the context the page requests carry.
-    context = _get(client, paths["personalized"]).wsgi_request._pz_context
+    context = _get(client, paths["personalized"]).wsgi_request.pz.context
     context = dict(context)
     fragment_keys = _fragment_keys(visitor_id, context)
     visitor_keys = [profile_cache_key(visitor_id), recent_cache_key(visitor_id)]
     new_visitors = (f"bench-new-visitor-{n}" for n in count())
     calls: dict[str, Callable[[], Any]] = {
-        "segments": lambda: visitor_segments(visitor_id, context),
+        "segments": lambda: visitor_context(visitor_id, context),
         "decide_warm": lambda: decide(
             visitor_id=visitor_id, placement_keys=DECIDE_PLACEMENTS, context=context
         ),
@@ -476,13 +476,13 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
             if name == "decide_after_ingest":
                 _forget_event(twin_id, event_id)
 
-    segments = visitor_segments(visitor_id, context, now=clock.now())
+    segments = visitor_context(visitor_id, context, now=clock.now())
     figures: dict[str, Any] = {
         "setup": {
             "segments": Segment.objects.count(),
             "rule_segments": Segment.objects.filter(kind=Segment.Kind.RULE).count(),
             "real_time_only": Segment.objects.filter(real_time_only=True).count(),
-            "matched": len(segments.keys),
+            "matched": len(segments.segments),
             "targetable": len(segments.targetable),
             "placements": len(PLACEMENTS),
             "variants": sum(len(variants) for variants in PLACEMENTS.values()),
@@ -888,7 +888,7 @@ def _set_up(options: dict[str, Any]) -> tuple[str, int]:
 PROFILED = (
     ("_fill", "personalization/middleware.py"),
     ("decide", "personalization/services.py"),
-    ("visitor_segments", "segments/selectors.py"),
+    ("visitor_context", "segments/selectors.py"),
     ("evaluate_segments", "segments/conditions"),
     ("choose_variant", "content/targeting.py"),
     ("render_component", "content/rendering.py"),

@@ -16,7 +16,7 @@ Timed, interleaved call by call so every case sees the same noise:
   first call: the rule trees alone;
 - `evaluator, fresh windows`: the same with a new `InMemoryEventWindows` over the
   visitor's recent events per call, as a request computes them;
-- `request path`: `segments.selectors.visitor_segments(visitor_id, context)`: the
+- `request path`: `segments.selectors.visitor_context(visitor_id, context)`: the
   cache `get_many` (catalog version, profile, recent events), `profile_document`,
   the windows and the 30 rules.
 
@@ -473,7 +473,7 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
         event_windows,
     )
     from segments.models import Segment
-    from segments.selectors import load_catalog, recent_cache_key, visitor_segments
+    from segments.selectors import load_catalog, recent_cache_key, visitor_context
     from tracking.profile_state import profile_document
     from tracking.selectors import get_profile_entry, profile_settings
 
@@ -481,16 +481,16 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
     context = dict(CONTEXT)
 
     for _ in range(3):  # fills the profile and recent-events cache entries
-        visitor_segments(visitor_id, context)
+        visitor_context(visitor_id, context)
     with CaptureQueriesContext(connection) as queries:
-        warm = visitor_segments(visitor_id, context)
+        warm = visitor_context(visitor_id, context)
     assert warm.personalized, "the visitor should be personalized"  # noqa: S101
 
     now = clock.now()
     entry = get_profile_entry(visitor_id)
     recent = cache.get(recent_cache_key(visitor_id))
     catalog = load_catalog(None)  # the rules the request path compiled, compiled again
-    state = entry["state"]
+    state = entry.state
     profile = profile_document(state, now, profile_settings(), exact=True)
     memberships = frozenset(recent["memberships"])
     events = recent["events"]
@@ -506,7 +506,7 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
 
     prepared = facts(InMemoryEventWindows(events, now=now))
     matched = evaluate_segments(catalog.rules, prepared)
-    assert list(warm.keys) == [*matched, *sorted(memberships)], (warm.keys, matched)  # noqa: S101
+    assert list(warm.segments) == [*matched, *sorted(memberships)], (warm.segments, matched)  # noqa: S101
 
     calls: dict[str, Callable[[], Any]] = {
         "baseline": lambda: get_profile_entry(visitor_id),
@@ -514,7 +514,7 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
         "evaluator_fresh": lambda: evaluate_segments(
             catalog.rules, facts(InMemoryEventWindows(events, now=now))
         ),
-        "request": lambda: visitor_segments(visitor_id, context),
+        "request": lambda: visitor_context(visitor_id, context),
     }
     for _ in range(200):  # warm-up
         for call in calls.values():

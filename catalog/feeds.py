@@ -54,7 +54,6 @@ PZ_COLUMNS = frozenset(
         "currency", "category", "brand", "in_stock", "stock",
     }
 )  # fmt: skip
-MAX_FIELD_CHARS = 100_000
 
 
 class FeedError(ValueError):
@@ -176,7 +175,6 @@ def _pz_item(row: dict[str, str]) -> dict[str, Any]:
 
 
 def _read_delimited(text: IO[str], delimiter: str) -> Iterator[FeedItem]:
-    csv.field_size_limit(MAX_FIELD_CHARS)
     reader = csv.reader(text, delimiter=delimiter)
     try:
         header = next(reader, None)

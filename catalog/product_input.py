@@ -86,10 +86,10 @@ def _text(value: Any, name: str, limit: int) -> str:
         raise ValueError("must be a string")
     if invalid_text(value):
         raise ValueError(INVALID_TEXT)
-    value = value.strip()
-    if len(value) > limit:
+    text: str = value.strip()
+    if len(text) > limit:
         raise ValueError(f"at most {limit} characters")
-    return value
+    return text
 
 
 def clean_money(value: Any) -> Decimal:
@@ -154,7 +154,7 @@ def clean_stock(value: Any) -> int | None:
         raise ValueError("must be a whole number of at least 0")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()):
         value = int(value.strip())
     if not isinstance(value, int) or value < 0 or value > 2_147_483_647:
         raise ValueError("must be a whole number of at least 0")
@@ -191,10 +191,14 @@ def clean_product_id(value: Any) -> str:
         value = str(value)
     if not isinstance(value, str) or not value.strip():
         raise ValueError("is required")
-    value = value.strip()
-    if len(value) > PRODUCT_ID_MAX or invalid_text(value) or any(c.isspace() for c in value):
+    product_id: str = value.strip()
+    if (
+        len(product_id) > PRODUCT_ID_MAX
+        or invalid_text(product_id)
+        or any(c.isspace() for c in product_id)
+    ):
         raise ValueError(f"1 to {PRODUCT_ID_MAX} characters without spaces")
-    return value
+    return product_id
 
 
 def clean_product(item: Any) -> ProductRow:

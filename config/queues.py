@@ -59,7 +59,6 @@ ROUTES: tuple[tuple[str, str, int], ...] = (
     ("triggers.tasks.handle_events_task", "ingest", 8),
     ("triggers.tasks.check_firings_task", "ingest", 6),
     ("triggers.tasks.record_redemptions_task", "ingest", 4),
-    ("tracking.tasks.rebuild_profile_task", "ingest", 5),
     ("tracking.tasks.replay_pending_announcements_task", "ingest", 3),
     ("tracking.tasks.build_recent_windows_task", "ingest", 8),
     ("triggers.tasks.deliver_*", "delivery", 7),

@@ -1,36 +1,16 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
-from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
-
-from core.api.errors import not_found
-
-api_v1 = [
-    path("", include("tracking.api.urls")),
-    path("", include("segments.api.urls")),
-    path("", include("personalization.api.urls")),
-    path("", include("recommendations.api.urls")),
-    path("", include("experiments.api.urls")),
-    path("", include("integrations.api.urls")),
-    path("", include("catalog.api.urls")),
-    path("", include("insights.api.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-]
 
 urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("api/v1/", include(api_v1)),
-    # Any other /api/ URL is the API's JSON 404, not a page lookup (Wagtail serves "").
-    re_path(r"^api/", csrf_exempt(not_found)),  # a 404 needs no CSRF check
-    path("", include("observability.urls")),  # /healthz /readyz /metrics
-    path("", include("triggers.urls")),  # e-mail unsubscribe, opens, clicks, ESP webhooks
+    # The API under api/v1/, /healthz /readyz /metrics, e-mail unsubscribe, opens, clicks.
+    path("", include("core.urls")),
     path("", include("storefront.urls")),
 ]
 

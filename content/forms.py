@@ -111,7 +111,7 @@ class PlacementForm(WagtailAdminModelForm):
             while key in taken:
                 key, number = f"{base}-{number}", number + 1
             taken.add(key)
-            form.cleaned_data["key"] = form.instance.key = key
+            form.cleaned_data["key"] = form.instance.key = key  # type: ignore[attr-defined]
 
     def _set_priorities_from_order(self, variants: list[BaseForm]) -> None:
         # The editor orders variants by dragging them; the first that fits wins, which the
@@ -123,7 +123,7 @@ class PlacementForm(WagtailAdminModelForm):
             key=lambda pair: (pair[1].cleaned_data.get("ORDER") or 0, pair[0]),
         )
         for position, (_, form) in enumerate(ordered):
-            form.instance.priority = 10 * (len(ordered) - position)
+            form.instance.priority = 10 * (len(ordered) - position)  # type: ignore[attr-defined]
 
     def _check_fallback(self, variants: list[BaseForm]) -> None:
         fallbacks = [form for form in variants if form.cleaned_data.get("is_fallback")]

@@ -12,7 +12,9 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from core import checks  # noqa: F401 - register deploy checks
         from core.api import schema  # noqa: F401 - register the server key scheme
+        from core.celery_app import ensure_celery_app
         from core.signal_handlers import connect_scheduler_signals, start_scheduler_with_runserver
 
+        ensure_celery_app()
         connect_scheduler_signals()
         start_scheduler_with_runserver()

@@ -35,7 +35,7 @@ RUN_AT_ONCE_UP_TO = timedelta(hours=1)
 
 
 def scheduled_task_names() -> set[str]:
-    return {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    return {str(entry["task"]) for entry in settings.CELERY_BEAT_SCHEDULE.values()}
 
 
 def record_task_started(sender: Any = None, task: Any = None, **kwargs: Any) -> None:
@@ -103,6 +103,7 @@ class InProcessScheduler:
         return {
             run.task: run.last_started_at
             for run in ScheduledTaskRun.objects.exclude(last_started_at=None)
+            if run.last_started_at is not None
         }
 
     def due_entries(self) -> list[str]:
@@ -193,7 +194,7 @@ def scheduled_work() -> list[ScheduledWork]:
     runs = {run.task: run for run in ScheduledTaskRun.objects.all()}
     rows = []
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
-        run = runs.get(entry["task"])
+        run = runs.get(str(entry["task"]))
         label = name.replace("-", " ").capitalize().replace("Refresh rfm", "Refresh RFM")
         rows.append(
             ScheduledWork(

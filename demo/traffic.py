@@ -13,6 +13,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from content.metrics import refresh_variant_stats
 from core import clock
@@ -76,7 +77,7 @@ def replay_demo_traffic(
     experiment = _experiment()
     trigger = Trigger.objects.filter(key=TRIGGER_KEY).first()
     arms = ("welcome", "christmas")
-    events: list[dict] = []
+    events: list[object] = []
     exposures: list[Exposure] = []
     firings: list[Firing] = []
     start = (now - timedelta(days=days)).astimezone(UTC)
@@ -106,7 +107,7 @@ def replay_demo_traffic(
                 if arm == "christmas":
                     rate *= 1 + CHRISTMAS_LIFT
             placement = {"placement": "home-hero", "variant": variant}
-            visit = [
+            visit: list[tuple[str, datetime, dict[str, Any]]] = [
                 ("page_view", at, {}),
                 ("impression", at + timedelta(seconds=1), placement),
             ]
@@ -126,7 +127,7 @@ def replay_demo_traffic(
                 # Left a cart: the reminder fires (or the visitor is in its control group).
                 cart_at = at + timedelta(minutes=3)
                 visit.append(("add_to_cart", cart_at, {"product_id": "demo", "price": 10.0}))
-                control = in_control_group(trigger, {"bucketing_id": visitor})
+                control = in_control_group(trigger, visitor)
                 decided = cart_at + timedelta(hours=1)
                 if decided < now:
                     firings.append(

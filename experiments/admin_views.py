@@ -415,7 +415,7 @@ class ExperimentTrafficView(ExperimentObjectPageMixin, FormView):
                 experiment=self.object, traffic=form.cleaned_data["traffic"]
             )
         except services.ExperimentError as exc:
-            if exc.conflict:
+            if isinstance(exc, services.ExperimentConflict):
                 messages.error(self.request, f"'{self.object}': {exc}")
                 return redirect("experiments:inspect", self.object.pk)
             form.add_error("traffic", str(exc))

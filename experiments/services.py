@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connections, transaction
 
 from content.models import Placement
 from core import clock
 from core.audit import record_change, snapshot
 from core.config_version import bump_config_version
 from core.errors import Conflict, Invalid
+from core.replicas import replica_alias
 from experiments import statistics
 from experiments.assignment import (
     BUCKETS,
@@ -499,7 +500,8 @@ def arm_counts(experiment: Experiment) -> ExperimentCounts:
         *guardrails,
         experiment.pk,
     ]
-    with connection.cursor() as cursor:
+    # The heaviest read of the results: on the replica when there is one.
+    with connections[replica_alias()].cursor() as cursor:
         cursor.execute(sql, params)
         rows = {(row[0], int(row[1])): row for row in cursor.fetchall()}
     arms = [arm.key for arm in experiment.arms.all()]
@@ -684,7 +686,7 @@ def covariate_counts(
         FROM per_visitor GROUP BY arm
     """  # noqa: S608 - only fixed fragments are interpolated; values are parameters
     params = [*goal_params, since, since, experiment.goal_event, since, experiment.pk]
-    with connection.cursor() as cursor:
+    with connections[replica_alias()].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     result: dict[str, dict[str, statistics.CovariateCounts]] = {

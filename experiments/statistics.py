@@ -325,7 +325,7 @@ def sample_size_per_arm(
         z_alpha * math.sqrt(2 * mean * (1 - mean))
         + z_beta * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
     ) ** 2
-    return math.ceil(numerator / (p2 - p1) ** 2)
+    return int(math.ceil(numerator / (p2 - p1) ** 2))
 
 
 @dataclass
@@ -379,12 +379,12 @@ def _arm_summary(
     """(rate, its interval, revenue per visitor, its interval) of one arm."""
     if _stratified(periods):
         assert periods is not None  # noqa: S101 - narrowed for the type checker
-        rate = period_weighted_estimate(periods, arm.key, "rate")
+        weighted_rate = period_weighted_estimate(periods, arm.key, "rate")
         revenue = period_weighted_estimate(periods, arm.key, "revenue")
-        rate_low, rate_high = rate.interval(alpha)
+        rate_low, rate_high = weighted_rate.interval(alpha)
         revenue_low, revenue_high = revenue.interval(alpha) if revenue.se else (-math.inf, math.inf)
         return (
-            rate.mean,
+            weighted_rate.mean,
             max(0.0, rate_low),
             min(1.0, rate_high),
             revenue.mean,
@@ -481,12 +481,14 @@ def analyse(
         )
 
     treatments = [r for r in results if not r.is_control]
-    for adjusted, arm in zip(holm([r.p_value or 1.0 for r in treatments]), treatments, strict=True):
-        arm.p_value_adjusted = adjusted
-    for adjusted, arm in zip(
+    for adjusted, treated in zip(
+        holm([r.p_value or 1.0 for r in treatments]), treatments, strict=True
+    ):
+        treated.p_value_adjusted = adjusted
+    for adjusted, treated in zip(
         holm([r.always_valid_p or 1.0 for r in treatments]), treatments, strict=True
     ):
-        arm.always_valid_p_adjusted = adjusted
+        treated.always_valid_p_adjusted = adjusted
 
     if stratified:
         assert periods is not None  # noqa: S101 - narrowed for the type checker

@@ -116,7 +116,7 @@ def segments_panel(now: datetime | None = None) -> list[dict[str, Any]]:
                 else "–",
             }
         )
-    moved.sort(key=lambda row: abs(row["change"]), reverse=True)
+    moved.sort(key=lambda row: abs(float(row["change"])), reverse=True)  # type: ignore[arg-type]
     return moved[:5]
 
 

@@ -143,9 +143,9 @@ def segment_kpis(segment: Segment, *, days: int, user: Any, now: datetime | None
                 "date": row.day.isoformat(),
                 "members": members,
                 "conversion_rate": None if hidden else _ratio(row.converters, row.members),
-                "average_order_value": _ratio(row.revenue, row.orders),
+                "average_order_value": None if hidden else _ratio(row.revenue, row.orders),
                 "revenue_per_visitor": None if hidden else _ratio(row.revenue, row.members),
-                "placement_ctr": _ratio(row.clicks, row.impressions),
+                "placement_ctr": None if hidden else _ratio(row.clicks, row.impressions),
                 "suppressed": hidden,
             }
         )

@@ -40,8 +40,11 @@ def trigger_results(trigger: Trigger, *, now: datetime | None = None) -> Uplift:
         since=OuterRef("decided_at"),
         window=analytics.conversion_window(),
     )
-    revenue = purchases.values("visitor_id").annotate(total=Sum(analytics.order_revenue()))
-    revenue = revenue.values("total")
+    revenue = (
+        purchases.values("visitor_id")
+        .annotate(total=Sum(analytics.order_revenue()))
+        .values("total")
+    )
     rows = (
         Firing.objects.filter(
             trigger=trigger,

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from core.client_input import is_visitor_id
+from core.client_input import find_unstorable, is_visitor_id
 from integrations.segment_format import Mapped, map_message
 from tracking.customer_keys import customer_key
 from tracking.definitions import attribute_value_error, current_definitions
@@ -52,6 +52,12 @@ def ingest_segment_messages(
     positions: list[int] = []
     customers: list[dict[str, Any]] = []
     for index, message in enumerate(messages):
+        unstorable = find_unstorable(message, path="")
+        if unstorable is not None:
+            rejected.append(
+                {"index": index, "errors": {unstorable[0].lstrip(".") or "message": unstorable[1]}}
+            )
+            continue
         mapped = map_message(message, default_type)
         if not isinstance(mapped, Mapped):
             rejected.append({"index": index, "errors": mapped})

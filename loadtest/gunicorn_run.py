@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -39,7 +40,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from config.queues import all_queue_names  # noqa: E402  (the repository's own module)
+from config.queues import all_queue_names, pool_queue_names  # noqa: E402  (our own module)
 
 BIN = ROOT / ".venv" / "bin"
 PYTHON = BIN / "python"
@@ -218,7 +219,8 @@ def wait_worker(log: Path, services: Services, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         services.check_alive()
-        if log.exists() and " ready." in log.read_text(encoding="utf-8", errors="replace"):
+        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        if text.count(" ready.") >= 2:  # both workers
             return
         time.sleep(0.5)
     raise RuntimeError(f"the Celery worker did not report ready in {timeout:.0f} s; log: {log}")
@@ -274,6 +276,107 @@ def queue_depth_and_delete(broker_url: str, queue: str) -> int | None:
             return total
     except Exception:  # noqa: BLE001 - cleanup is best effort; the figures are already out
         return None
+
+
+class QueueLag:
+    """Samples the run's queues every `interval` s in a thread: messages waiting (ready),
+    the age of the oldest waiting one, and messages held by workers (unacknowledged:
+    running, or reserved until a countdown, e.g. trigger checks minutes later), from
+    `rabbitmqctl list_queues` (task messages carry their publish time, config/celery.py).
+    Lag is the age of the oldest waiting message. Without rabbitmqctl, no samples."""
+
+    def __init__(self, queues: list[str], interval: float) -> None:
+        import threading
+
+        self.queues, self.interval = queues, interval
+        self.samples: list[tuple[float, dict[str, tuple[int, float, int]]]] = []
+        self.started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self.error = ""
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def sample(self) -> dict[str, tuple[int, float, int]] | None:
+        binary = shutil.which("rabbitmqctl")
+        if binary is None:
+            self.error = "rabbitmqctl not found"
+            return None
+        try:
+            out = subprocess.run(  # noqa: S603 - fixed argv
+                [
+                    binary,
+                    "-q",
+                    "list_queues",
+                    "name",
+                    "messages_ready",
+                    "head_message_timestamp",
+                    "messages_unacknowledged",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+            ).stdout
+        except (OSError, subprocess.SubprocessError) as exc:
+            self.error = str(exc)[:200]
+            return None
+        now = time.time()  # noqa: TID251 - compared with the broker's wall clock
+        found = {}
+        for line in out.splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 2 and parts[0] in self.queues:
+                messages = int(parts[1]) if parts[1].isdigit() else 0
+                stamp = parts[2].strip() if len(parts) > 2 else ""
+                age = max(0.0, now - int(stamp)) if stamp.isdigit() and messages else 0.0
+                held = int(parts[3]) if len(parts) > 3 and parts[3].strip().isdigit() else 0
+                found[parts[0]] = (messages, age, held)
+        self.samples.append((time.monotonic() - self.started, found))
+        return found
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def drain(self, timeout: float) -> float | None:
+        """Seconds until no message waits in any queue (None: not within `timeout`)."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            found = self.sample()
+            if found is not None and not any(messages for messages, _, _ in found.values()):
+                return time.monotonic() - started
+            time.sleep(2)
+        return None
+
+    def report(self) -> list[str]:
+        if not self.samples:
+            return [f"queue lag: no samples ({self.error or 'rabbitmqctl unavailable'})"]
+        lines = [
+            "queue lag (age of the oldest waiting message, s), messages waiting and held by "
+            "workers (running or reserved until a countdown), per queue:"
+        ]
+        for queue in self.queues:
+            rows = [found.get(queue, (0, 0.0, 0)) for _, found in self.samples]
+            depths, ages, held = ([row[i] for row in rows] for i in range(3))
+            if not any(depths) and not any(held):
+                lines.append(f"  {queue:<36} empty throughout")
+                continue
+            lines.append(
+                f"  {queue:<36} lag max {max(ages):5.0f}  mean {sum(ages) / len(ages):5.1f}  "
+                f"waiting max {max(depths):6d}  at end {depths[-1]:6d}  held at end {held[-1]:5d}"
+            )
+        timeline = ", ".join(
+            f"{at:.0f}s:{max((row[1] for row in found.values()), default=0):.0f}"
+            for at, found in self.samples
+        )
+        lines.append(f"  max lag over all queues by time: {timeline}")
+        return lines
 
 
 def worker_tasks(log: Path) -> Counter[str]:
@@ -370,24 +473,34 @@ def run(args: argparse.Namespace) -> int:
     services = Services()
     worker_log, gunicorn_log = run_dir / "worker.log", run_dir / "gunicorn.log"
     try:
-        services.start(
-            "celery worker",
-            [
-                str(BIN / "celery"),
-                "-A",
-                "config",
-                "worker",
-                "-Q",
-                ",".join(all_queue_names(queue)),
-                "-n",
-                f"{queue}@%h",
-                f"--concurrency={args.worker_concurrency}",
-                "--loglevel=INFO",
-                f"--logfile={worker_log}",
+        # Two worker processes: the realtime pool (ingest follow-up, delivery) and one
+        # for the rest (default, segments, experiments, training), as README "Workers".
+        pools = {
+            "realtime": pool_queue_names("realtime", queue),
+            "batch": [
+                *pool_queue_names("batch", queue),
+                *pool_queue_names("training", queue),
             ],
-            env,
-            run_dir / "worker.out",
-        )
+        }
+        for pool, names in pools.items():
+            services.start(
+                f"celery worker {pool}",
+                [
+                    str(BIN / "celery"),
+                    "-A",
+                    "config",
+                    "worker",
+                    "-Q",
+                    ",".join(names),
+                    "-n",
+                    f"{pool}.{queue}@%h",
+                    f"--concurrency={args.worker_concurrency}",
+                    "--loglevel=INFO",
+                    f"--logfile={worker_log}",
+                ],
+                env,
+                run_dir / f"worker-{pool}.out",
+            )
         services.start(
             "gunicorn",
             [
@@ -414,7 +527,8 @@ def run(args: argparse.Namespace) -> int:
         say(
             "readyz: "
             + ", ".join(f"{name} {check['status']}" for name, check in checks.items())
-            + f"; celery worker on queue {queue}, concurrency {args.worker_concurrency}"
+            + f"; 2 celery workers (realtime, batch+training) on queues {queue}.*, "
+            f"concurrency {args.worker_concurrency} each"
         )
 
         mix = [
@@ -437,7 +551,12 @@ def run(args: argparse.Namespace) -> int:
             args, url, args.baseline, run_dir / "baseline.json", ["--get", args.baseline_path]
         )
         say(f"baseline {args.baseline:.0f} s done; measuring {args.duration:.0f} s ...")
+        lag = QueueLag(all_queue_names(queue), args.lag_interval)
+        lag.start()
         main, main_report = client(args, url, args.duration, run_dir / "run.json", mix)
+        lag.stop()
+        say(f"load stopped; waiting up to {args.drain_timeout:.0f} s for the queues to drain ...")
+        drained = lag.drain(args.drain_timeout)
         services.check_alive()
     finally:
         services.stop()
@@ -458,6 +577,13 @@ def run(args: argparse.Namespace) -> int:
         f"celery worker: {tasks['received']} tasks received ({by_name}), "
         f"{tasks['succeeded']} succeeded, {tasks['raised'] + tasks['retry']} raised or retried; "
         f"{left} left unrun in the queue when it stopped (queue deleted)"
+    )
+    for line in lag.report():
+        say(line)
+    say(
+        f"queues drained {drained:.0f} s after the load stopped (2 worker processes)"
+        if drained is not None
+        else f"queues NOT drained within {args.drain_timeout:.0f} s after the load stopped"
     )
     errors = error_lines(gunicorn_log)
     say(f"gunicorn log: {len(errors)} error lines ({gunicorn_log})")
@@ -483,7 +609,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--seed", type=int, default=1)
     add("--workers", type=int, default=3, help="gunicorn workers (2 cores: 3)")
     add("--threads", type=int, default=4, help="gthread threads per worker")
-    add("--worker-concurrency", type=int, default=1, help="Celery worker processes")
+    add("--worker-concurrency", type=int, default=1, help="processes of each of the 2 workers")
+    add("--lag-interval", type=float, default=5.0, help="seconds between queue lag samples")
+    add("--drain-timeout", type=float, default=180.0, help="seconds the queues get to drain")
     add("--conn-max-age", type=int, default=60, help="DATABASE_CONN_MAX_AGE of the servers")
     add("--port", type=int, default=0, help="gunicorn port (default: a free one)")
     add("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")

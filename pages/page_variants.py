@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from content.targeting import VariantTarget, choose_variant, ordered
 from core import clock
-from personalization.request_decisions import request_experiment_arm, request_segments
+from personalization.request_decisions import request_experiment_arm, request_visitor
 
 # An experiment on a page's body targets `page:<page id>`; its arms name the page's live
 # variants, or CONTROL_KEY for the page's own body.
@@ -74,7 +74,7 @@ live_page_variants = _LivePageVariants()
 def page_variant_for(page: Any, request: HttpRequest) -> CompiledPageVariant | None:
     """The live variant of `page` this request's visitor gets, or None for the page itself.
     A variant needs a segment: visitors without personalization consent have none."""
-    segments = request_segments(request)
+    segments = request_visitor(request)
     targets, bodies = live_page_variants.for_page(page.pk, segments.config_version)
     # A running experiment on the page shows its arm (sticky, exposure recorded once).
     arm = request_experiment_arm(request, page_target_key(page.pk), {CONTROL_KEY, *bodies})

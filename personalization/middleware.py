@@ -8,7 +8,11 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from personalization.request_decisions import decide_for_request, requested_placements
+from personalization.request_decisions import (
+    decide_for_request,
+    personalized,
+    request_pz,
+)
 
 logger = logging.getLogger(__name__)
 # Placement keys, and personalized blocks of pages (`block:<page id>:<block id>`).
@@ -21,24 +25,23 @@ class PersonalizationMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        keys = getattr(request, "_pz_placements", None)
-        personalized = bool(keys) or hasattr(request, "_pz_segments")
+        keys = request_pz(request).placements if personalized(request) else []
         if keys and not response.streaming and "html" in response.get("Content-Type", ""):
             self._fill(request, response, keys)
-        if personalized:
+        if personalized(request):
             patch_cache_control(response, private=True, no_cache=True)
             patch_vary_headers(response, ["Cookie"])
         return response
 
     def _fill(self, request: HttpRequest, response: HttpResponse, keys: list[str]) -> None:
         content = response.content.decode(response.charset or "utf-8")
-        decision = decide_for_request(request, list(dict.fromkeys(requested_placements(request))))
+        decision = decide_for_request(request, list(dict.fromkeys(keys)))
 
         def fragment(match: re.Match[str]) -> str:
             placement = decision.placements.get(match.group(1))
             return placement.html if placement else ""
 
         response.content = MARKER_RE.sub(fragment, content).encode(response.charset or "utf-8")
-        request.pz_decision = decision  # type: ignore[attr-defined]
+        request_pz(request).decision = decision
         if response.has_header("Content-Length"):
             response["Content-Length"] = str(len(response.content))

@@ -3,6 +3,7 @@ placements of the page decided together (template tags leave markers; the middle
 resolves them in one decision)."""
 
 from collections.abc import Container
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -11,9 +12,9 @@ from django.http import HttpRequest
 from core import clock
 from core.request_context import rule_context
 from experiments.selectors import Assignment
-from personalization.services import Decision, decide, segments_for, target_experiment_arm
+from personalization.services import Decision, decide, target_experiment_arm, visitor_context_for
 from segments.models import Segment
-from segments.selectors import VisitorSegments
+from segments.visitor_context import VisitorContext
 from tracking.rule_fields.iso_codes import COUNTRIES
 
 COUNTRY_NAMES = dict(COUNTRIES)
@@ -22,9 +23,37 @@ MARKER = "<!--pz:placement:{key}-->"
 PREVIEW_SEGMENTS_PARAM = "pz_preview_segments"
 
 
+@dataclass
+class RequestPersonalization:
+    """One request's personalization, typed, as `request.pz`: its rule context and visitor
+    context (each built once, on first use), the placements its template asked for, and
+    the decision the middleware filled them from."""
+
+    context: dict[str, Any] | None = None
+    visitor: VisitorContext | None = None
+    placements: list[str] = field(default_factory=list)
+    decision: Decision | None = None
+
+
+def request_pz(request: HttpRequest) -> RequestPersonalization:
+    """The request's personalization state (`request.pz`), created on first use."""
+    state = getattr(request, "pz", None)
+    if state is None:
+        state = RequestPersonalization()
+        request.pz = state  # type: ignore[attr-defined]  # HttpRequest has no slot for it
+    return state
+
+
+def personalized(request: HttpRequest) -> bool:
+    """Whether the request used personalization (segments evaluated or placements asked)."""
+    state = getattr(request, "pz", None)
+    return state is not None and (state.visitor is not None or bool(state.placements))
+
+
 def request_context(request: HttpRequest) -> dict[str, Any]:
-    if not hasattr(request, "_pz_context"):
-        request._pz_context = rule_context(  # type: ignore[attr-defined]
+    pz = request_pz(request)
+    if pz.context is None:
+        context = rule_context(
             request.META,
             path=request.path,
             query=request.GET,
@@ -34,16 +63,17 @@ def request_context(request: HttpRequest) -> dict[str, Any]:
         )
         product_id = getattr(request, "pz_product_id", None)
         if product_id:
-            request._pz_context["product_id"] = product_id  # type: ignore[attr-defined]
+            context["product_id"] = product_id
         if preview_segments(request) is not None:
             # Staff previews may also pretend a device and country.
             device = request.GET.get("pz_preview_device")
             country = request.GET.get("pz_preview_country", "")
             if device in {"desktop", "mobile", "tablet"}:
-                request._pz_context["device"] = device  # type: ignore[attr-defined]
+                context["device"] = device
             if len(country) == 2 and country.isalpha():
-                request._pz_context["country"] = country.upper()  # type: ignore[attr-defined]
-    return request._pz_context  # type: ignore[attr-defined]
+                context["country"] = country.upper()
+        pz.context = context
+    return pz.context
 
 
 def preview_segments(request: HttpRequest) -> list[str] | None:
@@ -75,26 +105,22 @@ def preview_description(request: HttpRequest) -> str | None:
     return " · ".join(parts)
 
 
-def _evaluated_segments(request: HttpRequest) -> tuple[VisitorSegments, bool]:
-    """Segments evaluated once per request, shared by `pz_if_segment` and the decision."""
-    if not hasattr(request, "_pz_segments"):
-        request._pz_segments = segments_for(  # type: ignore[attr-defined]
+def request_visitor(request: HttpRequest) -> VisitorContext:
+    """The visitor's context (segments evaluated) once per request, shared by
+    `pz_if_segment` and the decision."""
+    pz = request_pz(request)
+    if pz.visitor is None:
+        pz.visitor = visitor_context_for(
             getattr(request, "pz_visitor_id", None),
             request_context(request),
             clock.now(),
             preview_segments(request),
         )
-    return request._pz_segments  # type: ignore[attr-defined]
-
-
-def request_segments(request: HttpRequest) -> VisitorSegments:
-    return _evaluated_segments(request)[0]
+    return pz.visitor
 
 
 def requested_placements(request: HttpRequest) -> list[str]:
-    if not hasattr(request, "_pz_placements"):
-        request._pz_placements = []  # type: ignore[attr-defined]
-    return request._pz_placements  # type: ignore[attr-defined]
+    return request_pz(request).placements
 
 
 def request_experiment_arm(
@@ -105,7 +131,7 @@ def request_experiment_arm(
     if getattr(request, "is_preview", False):
         return None
     return target_experiment_arm(
-        request_segments(request), key, preview_segments(request), available
+        request_visitor(request), key, preview_segments(request), available
     )
 
 
@@ -116,6 +142,6 @@ def decide_for_request(request: HttpRequest, keys: list[str]) -> Decision:
         context=request_context(request),
         locale=getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE,
         forced_segments=preview_segments(request),
-        evaluated=_evaluated_segments(request),
+        evaluated=request_visitor(request),
         extra_placements=getattr(request, "_pz_extra_placements", None),
     )

@@ -30,7 +30,8 @@ from experiments.services import record_exposures
 from personalization.placement_sources import external_placements
 from recommendations.serving import recommend_for_visitor
 from segments.conditions import Facts
-from segments.selectors import VisitorSegments, visitor_segments
+from segments.selectors import visitor_context
+from segments.visitor_context import VisitorContext
 from triggers.selectors import pending_onsite_component
 from triggers.services import onsite_message_shown
 
@@ -67,6 +68,20 @@ class PlacementDecision:
         return body
 
 
+@dataclass(frozen=True, slots=True)
+class ChosenVariant:
+    """One placement's variant and component, chosen and waiting to be rendered."""
+
+    placement: str
+    variant: VariantTarget
+    reason: DecisionReason
+    component: Any
+    values: dict[str, Any]
+    items: list[dict[str, Any]] | None = None
+    fragment_key: str | None = None  # None: shows the visitor's own data, never cached
+    experiment: dict[str, str] | None = None
+
+
 @dataclass
 class Decision:
     visitor_id: str | None
@@ -90,48 +105,39 @@ class Decision:
         }
 
 
-def segments_for(
+def visitor_context_for(
     visitor_id: str | None, context: dict[str, Any], now: datetime, forced: list[str] | None
-) -> tuple[VisitorSegments, bool]:
-    """The visitor's segments for this request and whether they had to degrade: staff
-    previews use the forced set; an outage gives no segments, never an error."""
+) -> VisitorContext:
+    """The visitor's context for this request: staff previews use the forced segments
+    (and track nothing); an outage gives a `degraded` one without segments, never an
+    error."""
     if forced is not None:
         facts = Facts(context=context, segments=frozenset(forced))
-        return VisitorSegments(
-            keys=tuple(forced),
-            targetable=tuple(forced),
-            personalized=False,
-            placeholder_values={},
-            facts=facts,
-        ), False
+        preview = VisitorContext(
+            visitor_id=visitor_id, facts=facts, segments=tuple(forced), targetable=tuple(forced)
+        )
+        return preview
     try:
-        return visitor_segments(visitor_id, context, now=now), False
+        return visitor_context(visitor_id, context, now=now)
     except (DatabaseError, ConnectionError, TimeoutError, OSError):
         logger.warning("segments unavailable; deciding with fallback content", exc_info=True)
-        empty = VisitorSegments(
-            keys=(),
-            targetable=(),
-            personalized=False,
-            placeholder_values={},
-            facts=Facts(context=context),
-        )
-        return empty, True
+        return VisitorContext(visitor_id=visitor_id, facts=Facts(context=context), degraded=True)
 
 
 def _placeholder_values(
-    segments: VisitorSegments, reason: DecisionReason, context: dict[str, Any], block_value: Any
+    visitor: VisitorContext, reason: DecisionReason, context: dict[str, Any], block_value: Any
 ) -> dict[str, Any]:
     """The values a component's placeholders resolve to. `segment.*` come from the segments
     that chose the variant, else from the first of the visitor's own segments with values
     (an experiment arm or the fallback names no segment)."""
     attributes: dict[str, Any] = {}
-    if segments.profile_entry is not None:
-        attributes = dict(segments.profile_entry["state"].attributes)
+    if visitor.profile is not None:
+        attributes = dict(visitor.profile.state.attributes)
     values: dict[str, Any] = visitor_values(attributes, context, shop_name=settings.PZ_SHOP_NAME)
     with_values = list(reason.segments)
-    with_values += sorted(k for k in segments.targetable if segments.placeholder_values.get(k))
+    with_values += sorted(k for k in visitor.targetable if visitor.placeholder_values.get(k))
     for key in with_values:
-        extra = segments.placeholder_values.get(key) or {}
+        extra = visitor.placeholder_values.get(key) or {}
         if extra:
             values["segment.name"] = extra.get("name") or key
             values["segment.discount_code"] = extra.get("discount_code")
@@ -185,32 +191,32 @@ def decide(
     now: datetime | None = None,
     locale: str | None = None,
     forced_segments: list[str] | None = None,
-    evaluated: tuple[VisitorSegments, bool] | None = None,
+    evaluated: VisitorContext | None = None,
     extra_placements: Mapping[str, PlacementConfig] | None = None,
 ) -> Decision:
     """Decide every requested placement in one pass: segments once, then per placement the
     first matching variant by priority (or the fallback), rendered through the fragment
     cache. Unknown placements come back as None. `evaluated` is the request's own
-    `segments_for` result when the page already needed it (`pz_if_segment`).
+    `visitor_context_for` result when the page already needed it (`pz_if_segment`).
     `extra_placements` are configs the caller compiled itself (a page rendering its own
     personalized blocks, or previewing a draft); other keys the catalog lacks are asked
     of the registered placement sources (`personalization.placement_sources`)."""
     now = now or clock.now()
     locale = (locale or context.get("locale") or settings.LANGUAGE_CODE).lower()
-    segments, degraded = evaluated or segments_for(visitor_id, context, now, forced_segments)
-    facts = segments.facts or Facts(context=context)
-    targeting = frozenset(segments.targetable)
+    visitor = evaluated or visitor_context_for(visitor_id, context, now, forced_segments)
+    facts = visitor.facts
+    targeting = frozenset(visitor.targetable)
     keys = list(dict.fromkeys(placement_keys))[:MAX_PLACEMENTS_PER_DECISION]
     decision = Decision(
         visitor_id=visitor_id,
-        segments=list(segments.keys),
+        segments=list(visitor.segments),
         placements={},
-        personalized=segments.personalized,
-        degraded=degraded,
-        holdout=in_holdout(segments, forced_segments),
+        personalized=visitor.personalized,
+        degraded=visitor.degraded,
+        holdout=in_holdout(visitor, forced_segments),
     )
     try:
-        catalog = placement_catalog(segments.config_version)
+        catalog = placement_catalog(visitor.config_version)
     except DatabaseError:
         logger.warning("no placement catalog available", exc_info=True)
         decision.degraded = True
@@ -220,14 +226,14 @@ def decide(
     external = dict(extra_placements or {})
     missing = [key for key in keys if key not in catalog.placements and key not in external]
     if missing:
-        external.update(external_placements(missing, segments.config_version))
+        external.update(external_placements(missing, visitor.config_version))
     assignments = (
         {}
         if decision.holdout
-        else _experiment_assignments(segments, keys, targeting, forced_segments)
+        else _experiment_assignments(visitor, keys, targeting, forced_segments)
     )
     exposures: list[Assignment] = []
-    chosen = []
+    chosen: list[ChosenVariant] = []
     for key in keys:
         config = catalog.placements.get(key) or external.get(key)
         if config is None:
@@ -235,11 +241,11 @@ def decide(
             continue
         popup = None
         if key == settings.PZ_POPUP_PLACEMENT and not decision.holdout:
-            popup = _triggered_popup(segments, visitor_id)
+            popup = _triggered_popup(visitor, visitor_id)
         if popup is not None:
-            values = _placeholder_values(segments, reasons.TRIGGER, context, popup.body[0].value)
-            variant = VariantTarget("trigger", popup.pk, 0, 0, False)
-            chosen.append((key, variant, reasons.TRIGGER, popup, None, values, None, None))
+            values = _placeholder_values(visitor, reasons.TRIGGER, context, popup.body[0].value)
+            shown = VariantTarget("trigger", popup.pk, 0, 0, False)
+            chosen.append(ChosenVariant(key, shown, reasons.TRIGGER, popup, values))
             continue
         if decision.holdout:
             variant, reason = fallback_variant(config.variants), reasons.HOLDOUT
@@ -265,67 +271,67 @@ def decide(
             items = recommendation_items(
                 strategy="popular" if decision.holdout else block_value.get("strategy"),
                 count=block_value.get("count") or 8,
-                visitor_id=visitor_id if segments.personalized and not decision.holdout else None,
+                visitor_id=visitor_id if visitor.personalized and not decision.holdout else None,
                 context=context,
             )
-        values = _placeholder_values(segments, reason, context, block_value)
+        values = _placeholder_values(visitor, reason, context, block_value)
         # Fragments showing the visitor's own data are rendered per request, never put
         # in the shared cache; the rest are cached per decision key.
         fragment_key = None
         if not uses_visitor_tokens(component):
             payload = {"values": values, "items": items, "locale": locale}
             fragment_key = _fragment_key(component, key, variant.key, payload)
-        chosen.append((key, variant, reason, component, items, values, fragment_key, experiment))
+        chosen.append(
+            ChosenVariant(key, variant, reason, component, values, items, fragment_key, experiment)
+        )
 
-    fragment_keys = [row[6] for row in chosen if row[6]]
+    fragment_keys = [row.fragment_key for row in chosen if row.fragment_key]
     cached: dict[str, Fragment] = cache.get_many(fragment_keys) if fragment_keys else {}
     fresh: dict[str, Fragment] = {}
-    for key, variant, reason, component, items, values, fragment_key, experiment in chosen:
-        fragment = cached.get(fragment_key) if fragment_key else None
+    for row in chosen:
+        fragment = cached.get(row.fragment_key) if row.fragment_key else None
         if fragment is None:
             fragment = render_component(
-                component,
-                values=values,
-                placement_key=key,
-                variant_key=variant.key,
-                extra={"items": items or []},
+                row.component,
+                values=row.values,
+                placement_key=row.placement,
+                variant_key=row.variant.key,
+                extra={"items": row.items or []},
             )
-            if fragment_key:
-                fresh[fragment_key] = fragment
-        decision.placements[key] = PlacementDecision(
-            placement=key,
-            component=component.key,
-            variant=variant.key,
-            reason=reason,
+            if row.fragment_key:
+                fresh[row.fragment_key] = fragment
+        decision.placements[row.placement] = PlacementDecision(
+            placement=row.placement,
+            component=row.component.key,
+            variant=row.variant.key,
+            reason=row.reason,
             kind=fragment.kind,
             html=fragment.html,
             data=fragment.data,
-            items=items,
-            experiment=experiment,
+            items=row.items,
+            experiment=row.experiment,
         )
     if fresh:
         cache.set_many(fresh, FRAGMENT_TTL_SECONDS)
-    if exposures and segments.canonical_visitor_id:
-        _log_exposures(segments.canonical_visitor_id, exposures, now)
+    if exposures and visitor.canonical_id:
+        _log_exposures(visitor.canonical_id, exposures, now)
     return decision
 
 
-def in_holdout(segments: VisitorSegments, forced_segments: list[str] | None) -> bool:
+def in_holdout(visitor: VisitorContext, forced_segments: list[str] | None) -> bool:
     """Whether this decision is for a visitor of the global holdout: only visitors who
     allow personalization are in it, and a staff preview never is."""
     return (
-        forced_segments is None
-        and segments.personalized
-        and in_global_holdout(segments.bucketing_id)
+        forced_segments is None and visitor.personalized and in_global_holdout(visitor.bucketing_id)
     )
 
 
-def _triggered_popup(segments: VisitorSegments, visitor_id: str | None) -> Any:
+def _triggered_popup(visitor: VisitorContext, visitor_id: str | None) -> Any:
     """The pop-up a trigger left for this visitor, at most once: showing it clears it.
     Only for visitors who allow personalization; an outage shows the placement's own
     content instead."""
-    target = segments.canonical_visitor_id or visitor_id
-    if not segments.personalized or not target:
+    target = visitor.canonical_id or visitor_id
+    if not visitor.personalized or not target:
         return None
     try:
         component = pending_onsite_component(target)
@@ -338,7 +344,7 @@ def _triggered_popup(segments: VisitorSegments, visitor_id: str | None) -> Any:
 
 
 def _experiment_assignments(
-    segments: VisitorSegments,
+    visitor: VisitorContext,
     keys: list[str],
     targeting: frozenset[str],
     forced_segments: list[str] | None,
@@ -346,14 +352,14 @@ def _experiment_assignments(
     """The visitor's experiment arms by placement, when they may be tracked (exposures are
     tracking) and this is no staff preview. Without the experiments or the visitor's
     exposures (a database outage), no arm: the targeted content is shown."""
-    visitor_id, bucketing_id = segments.canonical_visitor_id, segments.bucketing_id
-    if not segments.tracking_allowed or not visitor_id or not bucketing_id:
+    visitor_id, bucketing_id = visitor.canonical_id, visitor.bucketing_id
+    if not visitor.consent.tracking or not visitor_id or not bucketing_id:
         return {}
     if forced_segments is not None:
         return {}
     try:
         return assignments_for(
-            experiment_catalog(segments.config_version),
+            experiment_catalog(visitor.config_version),
             keys,
             bucketing_id=bucketing_id,
             visitor_id=visitor_id,
@@ -365,7 +371,7 @@ def _experiment_assignments(
 
 
 def target_experiment_arm(
-    segments: VisitorSegments,
+    visitor: VisitorContext,
     key: str,
     forced_segments: list[str] | None,
     available: Container[str],
@@ -375,14 +381,14 @@ def target_experiment_arm(
     page's whole body, `page:<page id>`), if its variant is `available`; its first
     exposure is recorded as decide records a placement's. None in a staff preview, in the
     holdout, or without tracking consent."""
-    if in_holdout(segments, forced_segments):
+    if in_holdout(visitor, forced_segments):
         return None
-    targeting = frozenset(segments.targetable)
-    assignment = _experiment_assignments(segments, [key], targeting, forced_segments).get(key)
+    targeting = frozenset(visitor.targetable)
+    assignment = _experiment_assignments(visitor, [key], targeting, forced_segments).get(key)
     if assignment is None or assignment.variant not in available:
         return None
-    if segments.canonical_visitor_id:
-        _log_exposures(segments.canonical_visitor_id, [assignment], now or clock.now())
+    if visitor.canonical_id:
+        _log_exposures(visitor.canonical_id, [assignment], now or clock.now())
     return assignment
 
 

@@ -224,10 +224,10 @@ def visitor_input(visitor_id: str | None, *, now: datetime) -> VisitorInput | No
     # Never seen: the profile cache remembers it until their first event, so cookie-only
     # visitors cost this one cache read, not two queries per request.
     entry = profile_entry_from(visitor_id, cached.get(profile_key))
-    if entry is None or not consent_of(entry)["personalization"]:
+    if entry is None or not consent_of(entry).personalization:
         return None
-    state = entry["state"]
-    if in_global_holdout(entry.get("bucketing_id")):
+    state = entry.state
+    if in_global_holdout(entry.bucketing_id):
         return VisitorInput(state.visitor_id, 0, [], [], [], {}, held_out=True)
     activity = cached.get(activity_key) if state.visitor_id == visitor_id else None
     new_stamp = False

@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db.models.fields.json import KT
 
 from catalog.models import Product
+from core.replicas import replica_alias
 from segments.models import SegmentMembership
 from tracking.models import Event
 
@@ -63,13 +64,17 @@ def read_events(*, since: datetime, until: datetime, weights: Mapping[str, float
     window = {"timestamp__gte": since, "timestamp__lt": until}
     single = [t for t in weights if t != PURCHASE and weights[t]]
     if single:
-        queryset = Event.objects.filter(type__in=single, **window).values_list(
-            "visitor_id",
-            "type",
-            "timestamp",
-            KT("properties__product_id"),
-            KT("context__country"),
-            KT("context__device"),
+        queryset = (
+            Event.objects.using(replica_alias())
+            .filter(type__in=single, **window)
+            .values_list(
+                "visitor_id",
+                "type",
+                "timestamp",
+                KT("properties__product_id"),
+                KT("context__country"),
+                KT("context__device"),
+            )
         )
         for visitor, event_type, at, product, country, device in queryset.iterator(
             chunk_size=CHUNK_SIZE
@@ -77,8 +82,10 @@ def read_events(*, since: datetime, until: datetime, weights: Mapping[str, float
             rows.add(visitor, product, weights[event_type], at, None, country, device)
     if weights.get(PURCHASE):
         weight = weights[PURCHASE]
-        queryset = Event.objects.filter(type=PURCHASE, **window).values_list(
-            "id", "visitor_id", "timestamp", "properties", "context"
+        queryset = (
+            Event.objects.using(replica_alias())
+            .filter(type=PURCHASE, **window)
+            .values_list("id", "visitor_id", "timestamp", "properties", "context")
         )
         for pk, visitor, at, properties, context in queryset.iterator(chunk_size=CHUNK_SIZE):
             properties = properties if isinstance(properties, dict) else {}
@@ -109,7 +116,9 @@ def read_catalog() -> CatalogRows:
     description)."""
     ids: list[str] = []
     texts: dict[str, str] = {}
-    queryset = Product.objects.values_list("product_id", "title", "category", "description")
+    queryset = Product.objects.using(replica_alias()).values_list(
+        "product_id", "title", "category", "description"
+    )
     for product_id, title, category, description in queryset.iterator(chunk_size=CHUNK_SIZE):
         ids.append(product_id)
         texts[product_id] = " ".join(
@@ -121,9 +130,11 @@ def read_catalog() -> CatalogRows:
 def read_segment_members() -> dict[str, list[str]]:
     """Current members of every materialized segment, by segment key."""
     members: dict[str, list[str]] = defaultdict(list)
-    queryset = SegmentMembership.objects.filter(
-        left_at__isnull=True, segment__is_active=True
-    ).values_list("segment__key", "visitor_id")
+    queryset = (
+        SegmentMembership.objects.using(replica_alias())
+        .filter(left_at__isnull=True, segment__is_active=True)
+        .values_list("segment__key", "visitor_id")
+    )
     for key, visitor in queryset.iterator(chunk_size=CHUNK_SIZE):
         members[key].append(visitor)
     return dict(members)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
@@ -257,7 +258,7 @@ class SegmentMembersUploadView(PermissionCheckedMixin, WagtailAdminTemplateMixin
     page_title = "Upload members"
     header_icon = "upload"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.segment = get_object_or_404(Segment, pk=kwargs["pk"], kind=Segment.Kind.STATIC)
         return super().dispatch(request, *args, **kwargs)
 

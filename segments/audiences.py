@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 
 from core.audit import record_change
-from core.client_input import is_visitor_id
+from core.client_input import find_unstorable, is_visitor_id
 from segments.models import Segment, SegmentMembership
 from segments.services import SegmentError, static_members_change
 from tracking.customer_keys import customer_key
@@ -91,6 +91,7 @@ def _ids(group: object, name: str, report: AudienceReport) -> tuple[set[str], se
                     and isinstance(value, str | int)
                     and not isinstance(value, bool)
                     and 0 < len(str(value).strip()) <= MAX_CUSTOMER_ID
+                    and find_unstorable(value) is None
                 ):
                     ids.add(str(value).strip())
                 else:
@@ -193,10 +194,9 @@ def member_rows(segment: Segment, *, with_email: bool) -> Iterator[list[str]]:
             key, attributes = profiles.get(visitor_id, (None, {}))
             row = [visitor_id, key or "", since.isoformat()]
             if with_email:
-                email = str((attributes or {}).get("email") or "")
-                # A spreadsheet would run a cell starting like a formula.
-                row.append("'" + email if email[:1] in ("=", "+", "-", "@") else email)
-            yield row
+                row.append(str((attributes or {}).get("email") or ""))
+            # A spreadsheet would run a cell starting like a formula.
+            yield ["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell for cell in row]
         last = chunk[-1][0]
 
 

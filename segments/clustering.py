@@ -299,7 +299,10 @@ class FeatureReference:
 
     def levels(self, centroid: np.ndarray) -> np.ndarray:
         """Percentile ranks shifted so the population's own centroid is 0.5."""
-        return np.clip(self.percentile_ranks(centroid) - self.centre_ranks + 0.5, 0.0, 1.0)
+        shifted: np.ndarray = np.clip(
+            self.percentile_ranks(centroid) - self.centre_ranks + 0.5, 0.0, 1.0
+        )
+        return shifted
 
 
 def _midranks(values: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
@@ -475,7 +478,7 @@ def _log1p(data: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _inverse(point: np.ndarray, scaler: StandardScaler, mask: np.ndarray) -> np.ndarray:
-    out = scaler.inverse_transform(point.reshape(1, -1))[0]
+    out: np.ndarray = scaler.inverse_transform(point.reshape(1, -1))[0]
     out[mask] = np.expm1(out[mask])
     return out
 

@@ -32,6 +32,7 @@ from segments.conditions import (
 from segments.field_registry import current_registry, registry_for
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from segments.sql import SqlRuleCompiler
+from segments.visitor_context import VisitorContext
 from tracking.models import Event
 from tracking.profile_state import profile_document
 from tracking.selectors import (
@@ -219,26 +220,11 @@ def _recent_activity(visitor_id: str, catalog: SegmentCatalog, now: datetime) ->
     return recent
 
 
-@dataclass(frozen=True)
-class VisitorSegments:
-    """The segments a visitor is in for this request."""
-
-    keys: tuple[str, ...]
-    targetable: tuple[str, ...]
-    personalized: bool  # False when consent limits the decision to the request context
-    placeholder_values: dict[str, dict[str, Any]]
-    config_version: Any = None
-    profile_entry: dict[str, Any] | None = None
-    facts: Facts | None = None
-    canonical_visitor_id: str | None = None
-    bucketing_id: str | None = None
-    tracking_allowed: bool = False
-
-
-def visitor_segments(
+def visitor_context(
     visitor_id: str | None, context: dict[str, Any], *, now: datetime | None = None
-) -> VisitorSegments:
-    """Evaluate every active segment for a visitor and request (real time)."""
+) -> VisitorContext:
+    """The visitor's context for this request, with every active segment evaluated
+    (real time)."""
     now = now or clock.now()
     canonical = visitor_id
     keys = [CONFIG_VERSION_KEY]
@@ -251,16 +237,17 @@ def visitor_segments(
     if visitor_id:
         entry = profile_entry_from(visitor_id, cached.get(profile_cache_key(visitor_id)))
         if entry is not None:
-            canonical = entry["state"].visitor_id
-    personalized = entry is not None and consent_of(entry)["personalization"]
-    if not personalized:
+            canonical = entry.visitor_id
+    consent = consent_of(entry)
+    personalized = entry is not None and consent.personalization
+    if entry is None or not personalized:
         facts = Facts(context=context)
     else:
         recent = cached.get(recent_cache_key(visitor_id)) if canonical == visitor_id else None
         if recent is None or recent.get("version") != catalog.version:
             recent = _recent_activity(canonical, catalog, now)
             cache.set(recent_cache_key(canonical), recent, RECENT_TTL_SECONDS)
-        state = entry["state"]
+        state = entry.state
         facts = Facts(
             profile=profile_document(state, now, profile_settings(), exact=True),
             attributes=state.attributes,
@@ -271,17 +258,17 @@ def visitor_segments(
     matched = evaluate_segments(catalog.rules, facts)
     if personalized:
         matched += sorted(facts.segments)  # type: ignore[arg-type]
-    return VisitorSegments(
-        keys=tuple(matched),
+    return VisitorContext(
+        visitor_id=visitor_id,
+        facts=facts,
+        canonical_id=canonical,
+        bucketing_id=(entry.bucketing_id if entry else None) or canonical,
+        profile=entry if personalized else None,
+        consent=consent,
+        segments=tuple(matched),
         targetable=tuple(key for key in matched if key in catalog.targetable),
-        personalized=bool(personalized),
         placeholder_values=catalog.placeholder_values,
         config_version=catalog.version,
-        profile_entry=entry if personalized else None,
-        facts=facts,
-        canonical_visitor_id=canonical,
-        bucketing_id=(entry or {}).get("bucketing_id") or canonical,
-        tracking_allowed=consent_of(entry)["tracking"],
     )
 
 

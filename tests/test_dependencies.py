@@ -22,7 +22,15 @@ RUNTIME = PYPROJECT["project"]["dependencies"]
 DEV = PYPROJECT["dependency-groups"]["dev"]
 # Code that `make demo`, `make bench` and `make loadtest` run with only requirements.txt.
 TEST_CODE = {"tests", "conftest.py"}
-SKIPPED_DIRS = {".venv", "node_modules", "staticfiles", "media", "__pycache__"}
+# bench/wagtail_personalisation is a separate project with its own pinned virtualenv.
+SKIPPED_DIRS = {
+    ".venv",
+    "node_modules",
+    "staticfiles",
+    "media",
+    "__pycache__",
+    "wagtail_personalisation",
+}
 # The installer's own: every virtualenv has it, `make` upgrades it.
 INSTALLER = {"pip"}
 # Imported only when installed by hand, for a comparison the benchmark skips without it.

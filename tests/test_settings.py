@@ -12,8 +12,8 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from config.local_secrets import NAMES, local_secrets
 from core.checks import check_secrets, check_shared_cache
+from core.local_secrets import NAMES, local_secrets
 
 ROOT = Path(settings.BASE_DIR)
 PRODUCTION_ENVIRONMENT = {

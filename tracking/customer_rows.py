@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from core.client_input import INVALID_TEXT, invalid_text
+from core.client_input import INVALID_TEXT, find_unstorable, invalid_text
 from tracking.definitions import (
     AttributeSpec,
     attribute_value_error,
@@ -62,6 +62,9 @@ def customer_item(item: object, specs: Mapping[str, AttributeSpec]) -> CustomerR
     A null attribute value removes it."""
     if not isinstance(item, dict):
         return {"customer": "must be an object"}
+    unstorable = find_unstorable(item, path="")
+    if unstorable is not None:
+        return {unstorable[0].lstrip(".") or "customer": unstorable[1]}
     errors: dict[str, str] = {}
     unknown = sorted(set(item) - {CUSTOMER_ID, "attributes", *PERSONAL_FIELDS})
     if unknown:

@@ -62,6 +62,9 @@ CONTEXT_KEYS = frozenset(
         "logged_in",
     }
 )
+# Context keys holding a boolean; every other context value is a string.
+BOOLEAN_CONTEXT_KEYS = frozenset({"logged_in"})
+COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
 PROPERTY_KEY_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 # A shop's own event types (`tracking.definitions`): the name and the properties it
 # declares, each typed as a rule field is.
@@ -414,9 +417,9 @@ def validate_event(
         for key, value in context.items():
             if key not in CONTEXT_KEYS:
                 errors[f"context.{shown(key)}"] = "unknown context field"
-            elif key == "logged_in":
+            elif key in BOOLEAN_CONTEXT_KEYS:
                 if not isinstance(value, bool):
-                    errors["context.logged_in"] = "must be a boolean"
+                    errors[f"context.{key}"] = "must be a boolean"
             elif not isinstance(value, str) or len(value) > MAX_CONTEXT_STRING:
                 errors[f"context.{key}"] = f"must be a string of at most {MAX_CONTEXT_STRING}"
             elif invalid_text(value):
@@ -424,7 +427,7 @@ def validate_event(
             elif key in URL_CONTEXT_KEYS and not parses_as_url(value):
                 errors[f"context.{key}"] = "must be a URL or a path"
         country = context.get("country")
-        if isinstance(country, str) and not re.fullmatch(r"[A-Za-z]{2}", country):
+        if isinstance(country, str) and not COUNTRY_RE.fullmatch(country):
             errors["context.country"] = "must be a two-letter ISO 3166 country code"
 
     if errors:

@@ -3,9 +3,10 @@
 
 - `tracking_event_pYYYY_MM` holds one calendar month (UTC); `tracking_event_default` the
   rest (events older than the oldest month kept: late batches, imports).
-- `ensure_partitions` (beat, daily) creates the coming months ahead. A month whose rows
-  already sit in the default partition (the task did not run for a while) is created
-  beside it, filled from it and attached, in one transaction.
+- `ensure_partitions` (beat, daily) creates the months from the retention cutoff to three
+  ahead. A month whose rows already sit in the default partition (a backfill, or the task
+  did not run for a while) is created beside it, filled from it and attached, in one
+  transaction.
 - `drop_expired_partitions` (retention) detaches and drops whole months that ended
   before the cutoff: no row-by-row delete, no bloat. Rows older than the cutoff in the
   month straddling it and in the default partition are deleted by `tracking.retention`.
@@ -20,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from core import clock
@@ -120,12 +122,19 @@ def create_month(month: Month) -> bool:
     return True
 
 
-def ensure_partitions(*, now: datetime | None = None, ahead: int = MONTHS_AHEAD) -> list[str]:
-    """Create this month and the `ahead` next ones where missing; the tables created."""
+def ensure_partitions(
+    *, now: datetime | None = None, ahead: int = MONTHS_AHEAD, keep_days: int | None = None
+) -> list[str]:
+    """Create the months from the retention cutoff (`keep_days`, default
+    PZ_EVENT_RETENTION_DAYS, before `now`) to `ahead` months after `now` where missing
+    (rows of a past month waiting in the default partition, e.g. a backfill, move into
+    it); the tables created."""
     if not is_partitioned():
         return []
-    first = Month.of(now or clock.now())
-    last = first
+    now = now or clock.now()
+    keep_days = settings.PZ_EVENT_RETENTION_DAYS if keep_days is None else keep_days
+    first = Month.of(now - timedelta(days=keep_days))
+    last = Month.of(now)
     for _ in range(ahead):
         last = last.next()
     return [month.table for month in _months(first, last) if create_month(month)]
@@ -177,7 +186,7 @@ def partition_events_table(schema_editor, *, keep_from: datetime, now: datetime)
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(f"SELECT min(timestamp) FROM {quote(old)}")  # noqa: S608
         oldest = cursor.fetchone()[0]
-    first = Month.of(max(keep_from, oldest) if oldest else now)
+    first = Month.of(max(keep_from, oldest) if oldest else keep_from)
     last = Month.of(now + timedelta(days=31 * MONTHS_AHEAD))
     for month in _months(first, last):
         execute(

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 
 from tracking.models import RfmScale, VisitorAlias, VisitorProfile
+from tracking.profile_entry import Consent, ProfileEntry
 from tracking.profile_state import ProfileSettings, ProfileState
 from tracking.rfm import RfmCuts
 
@@ -42,21 +43,18 @@ def state_from_model(profile: VisitorProfile) -> ProfileState:
     )
 
 
-def cache_entry(profile: VisitorProfile) -> dict[str, Any]:
-    """What the profile cache holds for a visitor: state plus consent."""
-    return {
-        "state": state_from_model(profile),
-        "consent": {
-            "tracking": profile.consent_tracking,
-            "personalization": profile.consent_personalization,
-        },
-        "marketing_email": {
-            "consent": profile.consent_marketing_email,
-            "confirmed": profile.consent_marketing_email_confirmed_at is not None,
-            "address": profile.marketing_email_address,
-        },
-        "bucketing_id": profile.bucketing_id,
-    }
+def cache_entry(profile: VisitorProfile) -> ProfileEntry:
+    """What the profile cache holds for a visitor: state, consent choices (marketing
+    e-mail's with its confirmation and address), bucketing id."""
+    return ProfileEntry(
+        state=state_from_model(profile),
+        tracking_choice=profile.consent_tracking,
+        personalization_choice=profile.consent_personalization,
+        bucketing_id=profile.bucketing_id,
+        marketing_email_choice=profile.consent_marketing_email,
+        marketing_email_confirmed=profile.consent_marketing_email_confirmed_at is not None,
+        marketing_email_address=profile.marketing_email_address,
+    )
 
 
 def resolve_visitor_id(visitor_id: str) -> str:
@@ -65,7 +63,7 @@ def resolve_visitor_id(visitor_id: str) -> str:
     return next(iter(alias), visitor_id)
 
 
-def get_profile_entry(visitor_id: str) -> dict[str, Any] | None:
+def get_profile_entry(visitor_id: str) -> ProfileEntry | None:
     """The cached profile entry of a visitor, loading it on a miss; None if never seen.
 
     Stitched anonymous ids are cached as {"alias": canonical_id} pointers, ids never seen
@@ -74,18 +72,23 @@ def get_profile_entry(visitor_id: str) -> dict[str, Any] | None:
     return profile_entry_from(visitor_id, cache.get(profile_cache_key(visitor_id)))
 
 
-def profile_entry_from(visitor_id: str, cached: dict[str, Any] | None) -> dict[str, Any] | None:
+def profile_entry_from(visitor_id: str, cached: Any) -> ProfileEntry | None:
     """`get_profile_entry` given what the cache held under the visitor's profile key, for
     callers that read it in one `get_many` with their other keys."""
-    if cached is not None and "alias" in cached:
+    if isinstance(cached, dict) and "alias" in cached:
         visitor_id = cached["alias"]
         cached = cache.get(profile_cache_key(visitor_id))
-    if cached is None:
-        return _load_profile_entry(visitor_id)
-    return None if "unknown" in cached else cached
+    if isinstance(cached, ProfileEntry):
+        return cached
+    if isinstance(cached, dict) and "unknown" in cached:
+        return None
+    if cached is not None:
+        # An entry cached in an older shape (before a deploy): replace it.
+        cache.delete(profile_cache_key(visitor_id))
+    return _load_profile_entry(visitor_id)
 
 
-def _load_profile_entry(visitor_id: str) -> dict[str, Any] | None:
+def _load_profile_entry(visitor_id: str) -> ProfileEntry | None:
     """Read the profile from the database and cache it, with `add` only: what a write
     cached in the meantime (an ingest's newer profile, an erasure's "unknown" mark) is
     never overwritten by this possibly older read."""
@@ -102,28 +105,29 @@ def _load_profile_entry(visitor_id: str) -> dict[str, Any] | None:
     return entry
 
 
-def consent_of(entry: dict[str, Any] | None) -> dict[str, bool]:
+def consent_of(entry: ProfileEntry | None) -> Consent:
     """Effective consent: the visitor's own choice, else the site default."""
     default = settings.PZ_DEFAULT_CONSENT
-    stored = (entry or {}).get("consent") or {}
-    return {
-        purpose: stored.get(purpose) if stored.get(purpose) is not None else bool(default[purpose])
-        for purpose in ("tracking", "personalization")
-    }
+    if entry is None:
+        return Consent(
+            tracking=bool(default["tracking"]), personalization=bool(default["personalization"])
+        )
+    return entry.consent(default)
 
 
-def marketing_email_of(entry: dict[str, Any] | None) -> dict[str, Any]:
+def marketing_email_of(entry: ProfileEntry | None) -> dict[str, Any]:
     """A visitor's marketing e-mail consent (never on by default; with double opt-in
     only once confirmed) and the address to write to: a known customer's own, else the
     one given with the consent."""
-    stored = (entry or {}).get("marketing_email") or {}
-    consent = stored.get("consent") is True and (
-        stored.get("confirmed") or not settings.PZ_EMAIL_DOUBLE_OPT_IN
+    if entry is None:
+        return {"consent": False, "address": ""}
+    consent = entry.marketing_email_choice is True and (
+        entry.marketing_email_confirmed or not settings.PZ_EMAIL_DOUBLE_OPT_IN
     )
-    state = (entry or {}).get("state")
-    known = state is not None and state.customer_key is not None
-    address = (state.attributes.get("email") if known else "") or stored.get("address") or ""
-    return {"consent": bool(consent), "address": str(address)}
+    state = entry.state
+    known = state.customer_key is not None
+    address = (state.attributes.get("email") if known else "") or entry.marketing_email_address
+    return {"consent": bool(consent), "address": str(address or "")}
 
 
 def rfm_cuts() -> RfmCuts:

@@ -183,7 +183,7 @@ def create_builtin_triggers(*, enabled: bool = False) -> list[Trigger]:
     ]
     triggers = []
     for spec in specs:
-        key = spec.pop("key")
+        key = str(spec.pop("key"))
         usable = spec["action"] != Trigger.Action.ONSITE or spec.get("popup") is not None
         trigger = Trigger.objects.filter(key=key).first() or Trigger(key=key)
         for name, value in {**spec, "enabled": enabled and usable}.items():

@@ -4,5 +4,6 @@ from catalog.api import views
 
 urlpatterns = [
     path("products", views.ProductsApi.as_view(), name="api-products"),
-    path("products/<str:product_id>", views.ProductDetailApi.as_view(), name="api-product"),
+    # Shops' ids may hold "/" (a feed's id is any text): the rest of the path is the id.
+    path("products/<path:product_id>", views.ProductDetailApi.as_view(), name="api-product"),
 ]

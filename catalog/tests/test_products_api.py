@@ -122,3 +122,9 @@ def test_a_staff_removal_is_audited(staff_client, server_api_client):
     assert staff_client.delete("/api/v1/products/SKU-1").status_code == 204
     entry = ModelLogEntry.objects.get(action="wagtail.delete")
     assert entry.user.username == "staff" and entry.data["before"]["product_id"] == "SKU-1"
+
+
+def test_an_id_with_a_slash_is_read_and_removed_by_its_url(server_api_client, staff_client):
+    put(server_api_client, [{**TENT, "product_id": "bags/large-1"}])
+    assert staff_client.get("/api/v1/products/bags/large-1").json()["product_id"] == "bags/large-1"
+    assert server_api_client.delete("/api/v1/products/bags/large-1").status_code == 204

@@ -13,34 +13,20 @@ import dj_database_url
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from config.local_secrets import local_secrets
-from observability.cache_breaker import BreakerConnection
-
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+os.environ.setdefault("PZ_LOCAL_SECRETS_FILE", str(BASE_DIR / ".pz-local-secrets.json"))
 
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
-
-
-# The demo and development use this install's own random secrets, made on first run in a
-# gitignored file (config/local_secrets.py); production sets them in the environment.
-LOCAL_SECRETS_FILE = Path(
-    os.environ.get("PZ_LOCAL_SECRETS_FILE", BASE_DIR / ".pz-local-secrets.json")
+# pz's own settings (apps, middleware, API, Celery, PZ_*), shared with sites that add pz.
+from core.settings_export import *  # noqa: E402, F403
+from core.settings_export import (  # noqa: E402
+    PZ_APPS,
+    PZ_EMAIL_ESP,
+    PZ_INSTALLED_APPS,
+    env_bool,
+    env_int,
+    secret,
 )
-
-
-def secret(name: str) -> str:
-    return os.environ.get(name) or local_secrets(LOCAL_SECRETS_FILE)[name]
-
+from observability.cache_breaker import BreakerConnection  # noqa: E402
 
 # Signs the pz_vid cookie and X-Pz-Visitor tokens (and sessions, CSRF, password resets).
 SECRET_KEY = secret("DJANGO_SECRET_KEY")
@@ -48,49 +34,23 @@ DEBUG = env_bool("DJANGO_DEBUG", True)
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "*").split(",") if h]
 
 INSTALLED_APPS = [
-    "core",
-    "tracking",
-    "catalog",
-    "segments",
-    "integrations",
-    "content",
-    "experiments",
-    "personalization",
-    "recommendations",
-    "triggers",
+    *PZ_APPS[: PZ_APPS.index("triggers") + 1],
     "pages",
     "storefront",
     "insights",
     "demo",  # load_demo and the demo shop's data; a real shop leaves it out
-    "wagtail.contrib.forms",
-    "wagtail.contrib.redirects",
-    "wagtail.embeds",
-    "wagtail.sites",
-    "wagtail.users",
-    "wagtail.snippets",
-    "wagtail.documents",
-    "wagtail.images",
-    "wagtail.search",
-    "wagtail.admin",
-    "wagtail",
-    "modelcluster",
-    "taggit",
-    "django_filters",
-    "rest_framework",
-    "rest_framework.authtoken",
-    "drf_spectacular",
-    "anymail",
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
+    *PZ_INSTALLED_APPS[len(PZ_APPS) :],
+    "observability",
 ]
 
+# PZ_MIDDLEWARE (in its order) among Django's, Wagtail's and the site-wide policies.
 MIDDLEWARE = [
+    "observability.request_id.RequestIdMiddleware",
+    "observability.http_metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "observability.cors.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "observability.nul_guard.NulInUrlMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -100,6 +60,8 @@ MIDDLEWARE = [
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "tracking.middleware.VisitorIdMiddleware",
     "personalization.middleware.PersonalizationMiddleware",
+    "observability.csp.ContentSecurityPolicyMiddleware",
+    "observability.privacy_signals.GlobalPrivacyControlMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -136,6 +98,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Writers take the lock up front: concurrent ingests wait instead of failing "locked".
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+# DATABASE_POOL=1: a psycopg connection pool per process (Django's "pool" option) instead
+# of persistent connections (DATABASE_CONN_MAX_AGE, which must then stay 0): each gunicorn
+# thread borrows a connection per request, so connections stay at the pool's size per
+# process (docs/scaling.md: size it below max_connections / processes).
+if env_bool("DATABASE_POOL", False) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    import psycopg_pool  # noqa: F401  (Django's pool needs it: fail at startup if missing)
+
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DATABASE_POOL_MIN", 2),
+        "max_size": env_int("DATABASE_POOL_MAX", 8),
+        "timeout": 5,
+    }
+# Heavy read-only queries may go to a replica (core/replicas.py); writes never do.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+    # Tests read the test database through it (the same server; no second test database).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.replicas.PrimaryReplicaRouter"]
 if os.environ.get("PZ_TEST_DATABASE_NAME"):
     # Lets CI point a real Celery worker at the database the test run creates.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["PZ_TEST_DATABASE_NAME"]}
@@ -216,64 +200,18 @@ WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt"]
 
-# Django REST framework
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # Staff endpoints too: a 413 JSON for an oversize body, a 400 for a non-object body.
-    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.SafeJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "core.api.errors.api_exception_handler",
-    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+# The project's own choices around pz's settings.
+PZ_SCHEDULER_LOCK_FILE = os.environ.get(
+    "PZ_SCHEDULER_LOCK_FILE", str(BASE_DIR / ".pz-scheduler.lock")
+)
+# The demo and development: visitors who have not chosen yet are tracked and
+# personalized, so the demo personalizes at once (production.py makes it opt-in again),
+# and the demo shop's password-less sign-in is on.
+PZ_DEFAULT_CONSENT = {
+    "tracking": env_bool("PZ_DEFAULT_CONSENT_TRACKING", True),
+    "personalization": env_bool("PZ_DEFAULT_CONSENT_PERSONALIZATION", True),
 }
-SPECTACULAR_SETTINGS = {
-    "TITLE": "pz API",
-    "DESCRIPTION": "Tracking, personalization decisions and staff endpoints of pz.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "PREPROCESSING_HOOKS": ["core.api.schema.only_pz_api"],
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "core.api.schema.document_errors",
-    ],
-    "ENUM_NAME_OVERRIDES": {"SegmentKindEnum": "segments.models.Segment.Kind"},
-    # Path parameters say what the URL converter accepts, so clients (and the fuzz test)
-    # know a key outside it never reaches the API.
-    "PATH_CONVERTER_OVERRIDES": {
-        "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
-        "str": {"type": "string", "pattern": "^[^/]+$"},
-    },
-}
-
-# Celery: eager unless a broker is configured.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
-if not CELERY_BROKER_URL:
-    CELERY_BROKER_URL = "memory://"  # eager mode sends nothing; this keeps kombu quiet
-CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-# One reserved task per worker process (with acks_late): a long task never holds back
-# short ones another process could run, and priorities decide what runs next.
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 600
-CELERY_TASK_SOFT_TIME_LIMIT = 540
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
-# Tasks are published after commit by requests (ingest, admin saves): one quick retry
-# rides out a dropped pooled connection; a broker that is down fails fast and is logged
-# by the publisher instead of holding the request for seconds.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.2,
-}
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+PZ_DEMO_SIGN_IN = env_bool("PZ_DEMO_SIGN_IN", True)
 # Named queues, routing, priorities and per-queue time limits: config/queues.py. Every
 # queue name starts with PZ_CELERY_QUEUE, so each CI run or load test has its own.
 from config import queues as _queues  # noqa: E402
@@ -288,56 +226,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "sep": ":",
     "queue_order_strategy": "priority",
 }
-# Without a broker (tasks eager) a thread of the serving process runs CELERY_BEAT_SCHEDULE
-# (core/scheduler.py); the lock file keeps it to one process.
-PZ_INPROCESS_SCHEDULER = env_bool("PZ_INPROCESS_SCHEDULER", True)
-PZ_SCHEDULER_TICK_SECONDS = float(os.environ.get("PZ_SCHEDULER_TICK_SECONDS", "5"))
-PZ_SCHEDULER_LOCK_FILE = os.environ.get(
-    "PZ_SCHEDULER_LOCK_FILE", str(BASE_DIR / ".pz-scheduler.lock")
-)
-CELERY_BEAT_SCHEDULE = {
-    "refresh-rfm-scores": {
-        "task": "tracking.tasks.refresh_rfm_scores_task",
-        "schedule": 60 * 60,
-    },
-}
 
-# pz: tracking and profiles
-# Consent of a visitor who has not chosen yet: both on for the demo and development, so
-# the demo personalizes at once; production.py makes it opt-in.
-PZ_DEFAULT_CONSENT = {
-    "tracking": env_bool("PZ_DEFAULT_CONSENT_TRACKING", True),
-    "personalization": env_bool("PZ_DEFAULT_CONSENT_PERSONALIZATION", True),
-}
-PZ_VISITOR_COOKIE = "pz_vid"
-PZ_VISITOR_COOKIE_MAX_AGE = 60 * 60 * 24 * 395
-PZ_VISITOR_COOKIE_SECURE = env_bool("PZ_VISITOR_COOKIE_SECURE", False)
-PZ_MAX_BATCH_EVENTS = 1000
-PZ_MAX_BODY_BYTES = env_int("PZ_MAX_BODY_BYTES", 2 * 1024 * 1024)
-PZ_MAX_FUTURE_SKEW_SECONDS = 300
-PZ_MAX_EVENT_AGE_DAYS = env_int("PZ_MAX_EVENT_AGE_DAYS", 3650)
-# Per-client requests per minute on public endpoints; 0 disables the limit.
-PZ_RATE_LIMITS = {
-    "events": env_int("PZ_RATE_LIMIT_EVENTS", 600),
-    "consent": env_int("PZ_RATE_LIMIT_CONSENT", 120),
-    "decide": env_int("PZ_RATE_LIMIT_DECIDE", 1200),
-    "recommendations": env_int("PZ_RATE_LIMIT_RECOMMENDATIONS", 1200),
-}
-PZ_INTEREST_HALF_LIFE_DAYS = float(os.environ.get("PZ_INTEREST_HALF_LIFE_DAYS", "14"))
-PZ_ENGAGEMENT_HALF_LIFE_DAYS = float(os.environ.get("PZ_ENGAGEMENT_HALF_LIFE_DAYS", "7"))
-PZ_SESSION_TIMEOUT_MINUTES = 30
-PZ_CART_ABANDON_MINUTES = env_int("PZ_CART_ABANDON_MINUTES", 30)
-PZ_HIGH_INTENT_ENGAGEMENT = float(os.environ.get("PZ_HIGH_INTENT_ENGAGEMENT", "15"))
-PZ_PROFILE_CACHE_SECONDS = 60 * 60 * 24
-# Keyed hash for customer ids from login and CRM imports (stored only hashed).
-PZ_CUSTOMER_ID_PEPPER = secret("PZ_CUSTOMER_ID_PEPPER")
-# Shared with the shop's backend, which signs identity tokens with it (API.md "Callers
-# and identity"); `{% pz_identity_token user %}` reads this attribute of the user.
-PZ_IDENTITY_SECRET = secret("PZ_IDENTITY_SECRET")
-PZ_CUSTOMER_ID_ATTR = os.environ.get("PZ_CUSTOMER_ID_ATTR", "pk")
-# The demo shop's sign-in by customer number, without a password: a demo convenience
-# that lets anyone act as any customer. Off in production.
-PZ_DEMO_SIGN_IN = env_bool("PZ_DEMO_SIGN_IN", True)
 PZ_DEMO_DATA_DIR = Path(os.environ.get("PZ_DEMO_DATA_DIR", BASE_DIR / "demo_data"))
 
 LOGGING = {
@@ -347,89 +236,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("PZ_LOG_LEVEL", "WARNING")},
 }
 
-# pz: segments
-PZ_MIN_SEGMENT_SIZE = env_int("PZ_MIN_SEGMENT_SIZE", 50)
-# Seconds to wait (and coalesce) before refreshing memberships of visitors who just acted.
-PZ_SEGMENT_REFRESH_DEBOUNCE_SECONDS = env_int("PZ_SEGMENT_REFRESH_DEBOUNCE_SECONDS", 2)
-PZ_RECENT_EVENTS_LIMIT = 1000
-# Dotted paths of functions returning a `tracking.rule_fields.Extension`: fields (custom
-# customer attributes) and event types rules may use beyond the built-in ones.
-# The shop's own definitions (admin and API) come first.
-PZ_RULE_FIELD_PROVIDERS: list[str] = ["tracking.definitions.rule_field_extension"]
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "recompute-due-segments": {
-            "task": "segments.tasks.recompute_due_segments_task",
-            "schedule": 60,
-        },
-        "cluster-visitors": {
-            "task": "segments.clustering_tasks.run_clustering_task",
-            "schedule": 60 * 60 * 24,
-        },
-    }
-)
-
-# pz: content and delivery
-PZ_SHOP_NAME = os.environ.get("PZ_SHOP_NAME", "pz gift shop")
-# Reports show money with this symbol (core.formatting).
-PZ_CURRENCY_SYMBOL = os.environ.get("PZ_CURRENCY_SYMBOL", "€")
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES = [("en", "English"), ("de", "German")]
 
-# pz: the global holdout (core.holdout): this share of visitors sees no personalization,
-# no experiments and no triggers, so insights can measure what personalization earns.
-PZ_GLOBAL_HOLDOUT_SHARE = float(os.environ.get("PZ_GLOBAL_HOLDOUT_SHARE", "0.05"))
-PZ_GLOBAL_HOLDOUT_SEED = os.environ.get("PZ_GLOBAL_HOLDOUT_SEED", "pz-global-holdout")
-# insights: per-segment KPIs (today and yesterday) are recomputed in SQL every 15 minutes.
-CELERY_BEAT_SCHEDULE["segment-kpis"] = {
-    "task": "insights.tasks.refresh_segment_kpis_task",
-    "schedule": 15 * 60,
-}
-
-# pz: experiments
-CELERY_BEAT_SCHEDULE["experiment-results"] = {
-    "task": "experiments.tasks.compute_running_results_task",
-    "schedule": 15 * 60,
-}
-
-# pz: recommendations
-from celery.schedules import crontab  # noqa: E402
-
-# Implicit-feedback weight of each event type (purchases count each of properties.items).
-PZ_RECOMMENDER_EVENT_WEIGHTS = {"product_view": 1.0, "add_to_cart": 3.0, "purchase": 5.0}
-PZ_RECOMMENDER_HISTORY_DAYS = env_int("PZ_RECOMMENDER_HISTORY_DAYS", 730)
-PZ_RECOMMENDER_HOLDOUT_FRACTION = 0.2
-# "personal" blend weights (EASE alone was best on the offline benchmarks).
-PZ_RECOMMENDER_BLEND = {"ease": 1.0}
-# Product-page strategies, tried in order until one has neighbours; then popularity.
-PZ_RECOMMENDER_RELATED_STRATEGIES = {
-    "similar": ["item_knn", "content"],
-    "bought_together": ["bought_together"],
-}
-# engine.TrainingConfig overrides; top-N lists keep the artifact at a few MB.
-PZ_RECOMMENDER_TRAINING = {
-    "ease_neighbours": 200,
-    "knn_neighbours": 100,
-    "content_neighbours": 100,
-    "bought_together_neighbours": 50,
-    # Above this many products EASE (a dense n x n inverse: 3.2 GB at 20,000) is replaced
-    # by the large-catalogue strategy: "item_knn_bm25" (blockwise top-N, memory items x
-    # neighbours), "item_knn" or "als" (implicit ALS). See recommendations/README.md.
-    "ease_max_dense_items": env_int("PZ_RECOMMENDER_EASE_MAX_ITEMS", 20_000),
-    "large_catalog_strategy": os.environ.get(
-        "PZ_RECOMMENDER_LARGE_CATALOG_STRATEGY", "item_knn_bm25"
-    ),
-    # Lists of the large-catalogue default: 200,000 products x 100 = 160 MB of model.
-    "bm25_neighbours": 100,
-}
-PZ_RECOMMENDER_TRAINING_TIMEOUT = 60 * 60
-PZ_RECOMMENDER_KEEP_ARTIFACTS = 2  # retired versions that keep their model (rollback)
-# Models larger than this are written to STORAGES["recommender_artifacts"] (a directory
-# outside MEDIA_ROOT by default: pickles must never be web-served; point it at shared
-# storage, e.g. django-storages' S3 backend, when web and worker hosts differ).
-PZ_RECOMMENDER_ARTIFACT_DB_MAX_BYTES = env_int(
-    "PZ_RECOMMENDER_ARTIFACT_DB_MAX_BYTES", 32 * 1024 * 1024
-)
 STORAGES["recommender_artifacts"] = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {
@@ -439,116 +248,16 @@ STORAGES["recommender_artifacts"] = {
         "base_url": None,
     },
 }
-# Countries, devices and segments with fewer distinct visitors get no own popularity.
-PZ_RECOMMENDER_MIN_CONTEXT_USERS = 20
-PZ_RECOMMENDER_CONTEXT_BOOST = {"smoothing": 0.1, "strength": 0.5, "cap": 2.0}
-PZ_RECOMMENDER_SEASONS = {
-    "christmas": {
-        "months": [10, 11, 12],
-        "categories": ["seasonal/christmas"],
-        "boost": 1.5,
-        "off_season": 0.5,
-    },
-    "easter": {
-        "months": [3, 4],
-        "categories": ["seasonal/easter"],
-        "boost": 1.5,
-        "off_season": 0.5,
-    },
-}
-# Serving: how often a process checks the active version / the catalog, cache TTLs.
-PZ_RECOMMENDER_VERSION_CHECK_SECONDS = 10
-PZ_RECOMMENDER_VERSION_CACHE_SECONDS = 60
-PZ_RECOMMENDER_CATALOG_CHECK_SECONDS = 60
-# The largest product feed the admin upload takes (the command reads any size).
-PZ_CATALOG_UPLOAD_MAX_BYTES = env_int("PZ_CATALOG_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
-# A catalog change (PUT /products, an import) schedules one training this many seconds
-# later, whatever follows in between; None: only the nightly schedule trains.
-PZ_RECOMMENDER_RETRAIN_AFTER_CATALOG_SECONDS: int | None = env_int(
-    "PZ_RECOMMENDER_RETRAIN_AFTER_CATALOG_SECONDS", 300
-)
-PZ_RECOMMENDER_RESULT_CACHE_SECONDS = 60
-PZ_RECOMMENDER_RECENT_CACHE_SECONDS = 60 * 60
-PZ_RECOMMENDER_RECENT_DAYS = 365
-PZ_RECOMMENDER_RECENT_EVENTS = 50
-PZ_RECOMMENDER_HISTORY_ITEMS = 50
-PZ_RECOMMENDER_OVERFETCH = 20
-PZ_RECOMMENDER_MAX_K = 50
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "train-recommender": {
-            "task": "recommendations.tasks.train_recommender_task",
-            "schedule": crontab(hour=3, minute=30),
-        },
-    }
-)
 
-# pz: content metrics
-CELERY_BEAT_SCHEDULE["refresh-variant-stats"] = {
-    "task": "content.tasks.refresh_variant_stats_task",
-    "schedule": 60 * 60,
-}
 # The admin's "Preview as" shows the storefront in a frame of the same site.
 X_FRAME_OPTIONS = "SAMEORIGIN"
 
-# pz: trust (observability, HTTP security policies, privacy signals)
-INSTALLED_APPS.append("observability")
-MIDDLEWARE.insert(0, "observability.request_id.RequestIdMiddleware")
-MIDDLEWARE.insert(1, "observability.http_metrics.MetricsMiddleware")
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-    "observability.cors.CorsMiddleware",
-)
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
-    "observability.nul_guard.NulInUrlMiddleware",
-)
-MIDDLEWARE.append("observability.csp.ContentSecurityPolicyMiddleware")
-MIDDLEWARE.append("observability.privacy_signals.GlobalPrivacyControlMiddleware")
-
-# /metrics: readable from these client addresses, or with "Authorization: Bearer <token>".
-PZ_METRICS_TOKEN = os.environ.get("PZ_METRICS_TOKEN", "")
-PZ_METRICS_ALLOWED_IPS = [
-    ip for ip in os.environ.get("PZ_METRICS_ALLOWED_IPS", "127.0.0.1,::1").split(",") if ip
-]
-# Browsers of other origins may call the public API only from these origins.
-PZ_CORS_ALLOWED_ORIGINS = [
-    o.strip() for o in os.environ.get("PZ_CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()
-]
-PZ_CORS_PATHS = [
-    "/api/v1/events",
-    "/api/v1/decide",
-    "/api/v1/consent",
-    "/api/v1/recommendations",
-    "/api/v1/placements",
-]
-# Storefront pages: our static scripts and styles only, no inline code or style
-# attributes (product tiles take their hue from a class in shop.css).
-PZ_CSP_POLICY = os.environ.get(
-    "PZ_CSP_POLICY",
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'self'",
-)
-PZ_CSP_REPORT_ONLY = env_bool("PZ_CSP_REPORT_ONLY", False)
-# The Wagtail and Django admins (observability/csp.py says why styles are inline there).
-PZ_CSP_ADMIN_POLICY = os.environ.get(
-    "PZ_CSP_ADMIN_POLICY",
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; font-src 'self' data:; "
-    "connect-src 'self'; frame-src 'self'; worker-src 'self' blob:; object-src 'none'; "
-    "base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
-)
-PZ_CSP_ADMIN_PREFIXES = ["/admin/", "/django-admin/"]
 # Staff avatars are Wagtail's own default image: no request to Gravatar with a hash of
 # each staff member's e-mail address (and nothing the admin policy has to allow).
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 # The dashboard's "new Wagtail release" check calls releases.wagtail.org from the
 # browser; upgrades come through requirements.txt here, and the admin policy stays 'self'.
 WAGTAIL_ENABLE_UPDATE_CHECK = False
-PZ_CSP_EXCLUDE_PREFIXES = ["/api/v1/docs/"]
-# Sec-GPC: 1 / DNT: 1 mean "no tracking" unless the visitor explicitly consented.
-PZ_HONOUR_GPC = env_bool("PZ_HONOUR_GPC", True)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
@@ -568,52 +277,6 @@ LOGGING["loggers"] = {
     "pz.access": {"level": os.environ.get("PZ_ACCESS_LOG_LEVEL", "WARNING")},
 }
 
-# pz: privacy
-# Raw events older than this are deleted (with the anonymous profiles that leaves empty);
-# aggregates (variant stats, experiment results, segment sizes) hold no visitor data.
-PZ_EVENT_RETENTION_DAYS = env_int("PZ_EVENT_RETENTION_DAYS", 395)
-PZ_RETENTION_BATCH_SIZE = env_int("PZ_RETENTION_BATCH_SIZE", 5000)
-# Announcements of stored events that could not be queued (broker down) are replayed.
-PZ_ANNOUNCEMENT_MAX_ATTEMPTS = env_int("PZ_ANNOUNCEMENT_MAX_ATTEMPTS", 120)
-CELERY_BEAT_SCHEDULE["replay-announcements"] = {
-    "task": "tracking.tasks.replay_pending_announcements_task",
-    "schedule": 60,
-}
-# The coming months' event partitions are created daily, three months ahead (PostgreSQL).
-CELERY_BEAT_SCHEDULE["ensure-event-partitions"] = {
-    "task": "tracking.tasks.ensure_event_partitions_task",
-    "schedule": crontab(hour=2, minute=5),
-}
-CELERY_BEAT_SCHEDULE["apply-retention"] = {
-    "task": "tracking.tasks.apply_retention_task",
-    "schedule": crontab(hour=4, minute=15),
-}
-
-# pz: triggers
-# Quiet hours and daily caps are in the store's local time.
-PZ_TRIGGERS_TIME_ZONE = os.environ.get("PZ_TRIGGERS_TIME_ZONE", "Europe/Berlin")
-# Entry events older than this (replayed or late batches) start nothing.
-PZ_TRIGGERS_ENTRY_LOOKBACK_SECONDS = 60 * 60
-PZ_TRIGGERS_ONSITE_TTL_SECONDS = 24 * 60 * 60
-# The placement where a trigger's pop-up replaces the placement's own content, once.
-PZ_POPUP_PLACEMENT = os.environ.get("PZ_POPUP_PLACEMENT", "site-popup")
-# Webhook targets (triggers/webhook_targets.py): https only unless this allows http (for
-# development); PZ_WEBHOOK_ALLOWED_HOSTS exempts hosts from the private-address check and
-# is for tests' local receivers only (deliberately not read from the environment).
-PZ_WEBHOOK_ALLOW_HTTP = env_bool("PZ_WEBHOOK_ALLOW_HTTP", False)
-PZ_WEBHOOK_ALLOWED_HOSTS: list[str] = []
-PZ_TRIGGERS_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("PZ_TRIGGERS_WEBHOOK_BACKOFF", "2"))
-PZ_TRIGGERS_SWEEP_BATCH = env_int("PZ_TRIGGERS_SWEEP_BATCH", 5000)
-# A purchase within this many days after an impression or a firing is its conversion
-# (tracking/analytics.py).
-PZ_CONVERSION_DAYS = 7
-# A new trigger's control group: this share of matched visitors is logged, not contacted.
-PZ_TRIGGER_CONTROL_SHARE = float(os.environ.get("PZ_TRIGGER_CONTROL_SHARE", "0.1"))
-# E-mail: Django's console backend unless an ESP is named. PZ_EMAIL_ESP picks an
-# anymail backend (postmark, mailgun, sendgrid, amazon_ses, brevo, ...) and its tracking
-# webhook at /email/esp/<esp>/tracking/; its settings come from ANYMAIL_* variables
-# (ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_MAILGUN_API_KEY, ANYMAIL_WEBHOOK_SECRET, ...).
-PZ_EMAIL_ESP = os.environ.get("PZ_EMAIL_ESP", "").strip().lower()
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     f"anymail.backends.{PZ_EMAIL_ESP}.EmailBackend"
@@ -626,23 +289,3 @@ ANYMAIL: dict[str, Any] = {
     if name.startswith("ANYMAIL_")
 }
 DEFAULT_FROM_EMAIL = os.environ.get("PZ_DEFAULT_FROM_EMAIL", "shop@example.com")
-# Absolute links in e-mails (unsubscribe, opens, clicks, products) start with this.
-PZ_SITE_URL = os.environ.get("PZ_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-# Delivery attempts of a triggered e-mail before its firing is a dead letter.
-PZ_EMAIL_MAX_ATTEMPTS = env_int("PZ_EMAIL_MAX_ATTEMPTS", 4)
-# Marketing e-mail consent needs the address confirmed (a link e-mailed to it) first.
-PZ_EMAIL_DOUBLE_OPT_IN = env_bool("PZ_EMAIL_DOUBLE_OPT_IN", False)
-# Where e-mail links point (paths on PZ_SITE_URL): a product and the cart.
-PZ_EMAIL_PRODUCT_PATH = "/p/{product_id}/"
-PZ_EMAIL_CART_PATH = "/cart/"
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "trigger-due-firings": {"task": "triggers.tasks.process_due_firings_task", "schedule": 60},
-        "trigger-sweeps": {"task": "triggers.tasks.run_sweeps_task", "schedule": 60 * 60},
-    }
-)
-
-# Personalized Wagtail pages (pages/). Cached-page mode: how long a shared cache may keep
-# such a page, and how long pz.js waits for its decision before keeping the fallback.
-PZ_CACHED_PAGE_MAX_AGE = int(os.environ.get("PZ_CACHED_PAGE_MAX_AGE", "300"))
-PZ_ANTI_FLICKER_MS = int(os.environ.get("PZ_ANTI_FLICKER_MS", "300"))

@@ -67,10 +67,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     DRF's own exceptions both become `{"error": {"code", "message", "fields"}}`."""
     if isinstance(exc, DomainError):
         set_rollback()
-        response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+        refused = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
         if isinstance(exc, Busy):
-            response["Retry-After"] = str(exc.retry_after_seconds)
-        return response
+            refused["Retry-After"] = str(exc.retry_after_seconds)
+        return refused
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -92,7 +92,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
-    fields = serializers.DictField()
+    # The API's field is called "fields", which shadows Serializer.fields for the checker.
+    fields = serializers.DictField()  # type: ignore[assignment]
 
 
 class ErrorEnvelopeSerializer(serializers.Serializer):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from demo.segments import DEMO_SEGMENTS
 from personalization.services import decide
 from segments.models import Segment, SegmentMembership
-from segments.selectors import visitor_segments
+from segments.selectors import visitor_context
 from segments.services import preview_count, recompute_segment
 from tracking.models import Event, VisitorProfile
 
@@ -56,7 +56,7 @@ def test_lighting_segments_match_the_lighting_purchasers(settings):
 
     buyer = sorted(buyers)[0]
     other = sorted(set(VisitorProfile.objects.values_list("visitor_id", flat=True)) - buyers)[0]
-    assert "lighting-buyers" in visitor_segments(buyer, {}, now=now).keys
-    assert "lighting-buyers" not in visitor_segments(other, {}, now=now).keys
+    assert "lighting-buyers" in visitor_context(buyer, {}, now=now).segments
+    assert "lighting-buyers" not in visitor_context(other, {}, now=now).segments
     decision = decide(visitor_id=buyer, placement_keys=[], context={}, now=now)
     assert "lighting-buyers" in decision.segments

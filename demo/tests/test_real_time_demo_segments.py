@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from demo.segments import load_demo_segments
 from segments.models import SegmentMembership
-from segments.selectors import visitor_segments
+from segments.selectors import visitor_context
 from segments.services import forget_recent_events, refresh_visitor_memberships
 from segments.tests.test_real_time_segments import T0, act, engagement, materialized
 from tracking.services import set_consent
@@ -50,12 +50,12 @@ def test_a_request_reads_the_cache_once_and_queries_at_most_once():
     load_demo_segments()
     act("v1", "add_to_cart", T0)
     now = T0 + timedelta(minutes=1)
-    visitor_segments("v1", {}, now=now)  # warm the catalog of this process
+    visitor_context("v1", {}, now=now)  # warm the catalog of this process
     forget_recent_events(["v1"])
     with CaptureQueriesContext(connection) as cold:
-        visitor_segments("v1", {"device": "mobile"}, now=now)
+        visitor_context("v1", {"device": "mobile"}, now=now)
     with CaptureQueriesContext(connection) as warm:
-        keys = visitor_segments("v1", {"device": "mobile"}, now=now).keys
+        keys = visitor_context("v1", {"device": "mobile"}, now=now).segments
     assert len(cold) == 1, [q["sql"] for q in cold]
     assert len(warm) == 0
     assert "mobile-visitors" in keys and "engaged-shoppers" in keys
@@ -65,6 +65,6 @@ def test_without_personalization_consent_only_the_context_counts():
     load_demo_segments()
     act("v1", "add_to_cart", T0)
     set_consent(visitor_id="v1", personalization=False)
-    result = visitor_segments("v1", {"device": "mobile"}, now=T0 + timedelta(minutes=1))
-    assert result.keys == ("mobile-visitors",)
+    result = visitor_context("v1", {"device": "mobile"}, now=T0 + timedelta(minutes=1))
+    assert result.segments == ("mobile-visitors",)
     assert result.personalized is False

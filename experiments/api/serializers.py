@@ -95,3 +95,91 @@ class PromoteSerializer(serializers.Serializer):
         default="",
         help_text="Why to promote an arm that harms a guardrail metric (required then; logged).",
     )
+
+
+def _number() -> serializers.FloatField:
+    # Unbounded interval ends and missing estimates are null (JSON has no infinity).
+    return serializers.FloatField(allow_null=True)
+
+
+class ArmResultSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    exposures = serializers.IntegerField()
+    conversions = serializers.IntegerField()
+    rate = _number()
+    rate_low = _number()
+    rate_high = _number()
+    revenue_per_visitor = _number()
+    revenue_low = _number()
+    revenue_high = _number()
+    is_control = serializers.BooleanField()
+    lift = _number()
+    lift_low = _number()
+    lift_high = _number()
+    p_value = _number()
+    p_value_adjusted = _number()
+    always_valid_p = _number()
+    always_valid_p_adjusted = _number()
+    revenue_p_value = _number()
+    chance_to_beat_control = _number()
+    expected_loss = _number()
+    likelihood_ratio = _number()
+    chance_best = _number()
+
+
+class GuardrailArmSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    exposures = serializers.IntegerField()
+    visitors = serializers.IntegerField(help_text="Exposed visitors with the event after.")
+    rate = _number()
+    rate_low = _number()
+    rate_high = _number()
+    is_control = serializers.BooleanField()
+    difference = _number()
+    difference_low = _number()
+    difference_high = _number()
+    always_valid_p = _number()
+    harmed = serializers.BooleanField()
+
+
+class GuardrailResultSerializer(serializers.Serializer):
+    event = serializers.CharField()
+    harm = serializers.ChoiceField(choices=["increase", "decrease"])
+    harmed_arms = serializers.ListField(child=serializers.CharField())
+    arms = GuardrailArmSerializer(many=True)
+
+
+class SrmSerializer(serializers.Serializer):
+    flag = serializers.BooleanField()
+    chi2 = _number()
+    p_value = _number()
+
+
+class AllocationSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    weights = serializers.DictField(child=serializers.IntegerField())
+    started_at = serializers.DateTimeField(allow_null=True)
+    exposures = serializers.DictField(child=serializers.IntegerField())
+
+
+class ExperimentResultsSerializer(serializers.Serializer):
+    """`GET /experiments/{key}/results`: the latest analysis (`current_results`)."""
+
+    experiment = serializers.CharField()
+    status = serializers.CharField()
+    control = serializers.CharField()
+    computed_at = serializers.DateTimeField()
+    decision = serializers.CharField(help_text="keep_running, no_difference or winner:<arm>")
+    srm = SrmSerializer()
+    srm_flag = serializers.BooleanField()
+    sample_size_per_arm = serializers.IntegerField(allow_null=True)
+    notes = serializers.ListField(child=serializers.CharField())
+    arms = ArmResultSerializer(many=True)
+    always_valid = serializers.DictField(child=serializers.FloatField())
+    adaptive = serializers.BooleanField()
+    estimator = serializers.CharField()
+    guardrails = GuardrailResultSerializer(many=True)
+    guardrails_always_valid = serializers.DictField(
+        child=serializers.DictField(child=serializers.FloatField())
+    )
+    allocations = AllocationSerializer(many=True, required=False)

@@ -13,6 +13,7 @@ from core.permissions import permission_codename
 from experiments import services
 from experiments.api.serializers import (
     ExperimentInputSerializer,
+    ExperimentResultsSerializer,
     ExperimentSerializer,
     PromoteSerializer,
     TrafficSerializer,
@@ -143,7 +144,7 @@ class ExperimentPromoteApi(ExperimentApiView):
 class ExperimentResultsApi(ExperimentApiView):
     @extend_schema(
         parameters=[OpenApiParameter("refresh", bool, description="Recompute now")],
-        responses=dict,
+        responses=ExperimentResultsSerializer,
         summary="Results per arm with the decision",
     )
     def get(self, request: Request, key: str) -> Response:

@@ -11,6 +11,7 @@ from django.core import mail
 from core import clock
 from insights.statistics import GroupTotals, uplift
 from insights.trigger_results import trigger_results
+from tracking.selectors import get_profile_entry
 from tracking.services import ingest_events
 from triggers.models import Firing
 from triggers.services.decisions import in_control_group
@@ -35,7 +36,9 @@ def test_control_visitors_are_logged_and_not_contacted(django_capture_on_commit_
         Firing.objects.filter(status=Firing.Status.FIRED).values_list("visitor_id", flat=True)
     )
     assert control and fired and not control & fired
-    assert control == {v for v in VISITORS if in_control_group(trigger, {"bucketing_id": v})}
+    assert control == {
+        v for v in VISITORS if in_control_group(trigger, get_profile_entry(v).bucketing_id)
+    }
     assert {m.to[0] for m in mail.outbox} == {f"{v}@example.com" for v in fired}
 
 

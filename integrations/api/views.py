@@ -75,6 +75,8 @@ class SegmentApi(APIView):
     parser_classes = [SafeJSONParser]
     # Set per path: /v1/track carries one message whose type the path gives.
     message_type: str | None = None
+    # A bad value rejects its own message, not the batch (Segment's libraries resend it).
+    validates_each_item = True
 
     @extend_schema(
         request=dict,

@@ -15,7 +15,7 @@ from core.identity import identity_token_for
 from personalization.request_decisions import (
     MARKER,
     preview_description,
-    request_segments,
+    request_visitor,
     requested_placements,
 )
 
@@ -62,7 +62,7 @@ class SegmentConditionNode(template.Node):
     def render(self, context: template.Context) -> str:
         request = context.get("request")
         keys = {str(key.resolve(context)) for key in self.keys}
-        member = request is not None and bool(keys & set(request_segments(request).targetable))
+        member = request is not None and bool(keys & set(request_visitor(request).targetable))
         return (self.nodelist_true if member else self.nodelist_false).render(context)
 
 

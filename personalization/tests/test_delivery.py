@@ -247,7 +247,7 @@ def _break_segments(monkeypatch) -> None:
 
     # The function and every module that imported it by name.
     for module in (segments.selectors, personalization.services):
-        monkeypatch.setattr(module, "visitor_segments", unavailable)
+        monkeypatch.setattr(module, "visitor_context", unavailable)
 
 
 def test_a_database_error_during_the_decision_shows_the_fallback(home, monkeypatch):
@@ -369,7 +369,7 @@ def test_a_page_with_segment_tags_and_placements_evaluates_segments_once(home, m
     calls = []
     real = segments.selectors.current_catalog
 
-    def counting(*args, **kwargs):  # once per evaluation, whoever imported visitor_segments
+    def counting(*args, **kwargs):  # once per evaluation, whoever imported visitor_context
         calls.append(args)
         return real(*args, **kwargs)
 

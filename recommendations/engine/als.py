@@ -34,7 +34,7 @@ class ItemFactors:
 
     @property
     def n_items(self) -> int:
-        return self.factors.shape[0]
+        return int(self.factors.shape[0])
 
     def user_vector(self, history: np.ndarray, strengths: np.ndarray | None = None) -> np.ndarray:
         """The least-squares user factors for a history, as ALS computes them for a

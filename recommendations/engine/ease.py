@@ -30,7 +30,7 @@ def ease_weights(matrix: sp.spmatrix | np.ndarray, l2: float) -> np.ndarray:
         overwrite_b=True,
         check_finite=False,
     )
-    weights = -precision / np.diag(precision)
+    weights: np.ndarray = -precision / np.diag(precision)
     np.fill_diagonal(weights, 0.0)
     return weights
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,11 +33,11 @@ class Interactions:
 
     @property
     def n_users(self) -> int:
-        return self.matrix.shape[0]
+        return int(self.matrix.shape[0])
 
     @property
     def n_items(self) -> int:
-        return self.matrix.shape[1]
+        return int(self.matrix.shape[1])
 
     def binary(self) -> sp.csr_matrix:
         """The matrix with every stored weight set to 1 (for models that ignore strength)."""
@@ -93,7 +94,7 @@ class Interactions:
 
 
 def build_interactions(
-    events: Iterable[tuple],
+    events: Iterable[tuple[Any, ...]],
     *,
     event_weights: Mapping[str, float] | None = None,
     known_items: Iterable[Hashable] | None = None,

@@ -27,7 +27,8 @@ def _user_idf(matrix: sp.csr_matrix) -> np.ndarray:
     """Inverse 'document' frequency of each user: users who touch everything say little."""
     n_items = matrix.shape[1]
     items_per_user = np.diff(matrix.indptr)
-    return np.maximum(np.log(n_items / (1.0 + items_per_user)), 0.0)
+    idf: np.ndarray = np.maximum(np.log(n_items / (1.0 + items_per_user)), 0.0)
+    return idf
 
 
 def tfidf_weight(matrix: sp.csr_matrix) -> sp.csr_matrix:

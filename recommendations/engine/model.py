@@ -106,7 +106,8 @@ class TrainedModel:
             return np.empty(0, dtype=np.int64)
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return top[np.isfinite(scores[top])]
+        finite: np.ndarray = top[np.isfinite(scores[top])]
+        return finite
 
     def recommend(
         self,
@@ -148,7 +149,8 @@ class TrainedModel:
             segment=segment,
             exclude_history=exclude_history,
         )
-        return self.item_ids[top].tolist()
+        chosen: list[Hashable] = self.item_ids[top].tolist()
+        return chosen
 
     def _indices(self, items: Iterable[Hashable]) -> list[int]:
         lookup = self.item_index

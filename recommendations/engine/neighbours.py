@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,8 +42,10 @@ class ItemNeighbours:
         if self.indices is None:
             rows = np.take(self.weights, history, axis=0)
             if strengths is None:
-                return rows.sum(axis=0)
-            return strengths.astype(np.float32) @ rows
+                summed: np.ndarray = rows.sum(axis=0)
+                return summed
+            weighted: np.ndarray = strengths.astype(np.float32) @ rows
+            return weighted
         values = self.weights[history]
         if strengths is not None:
             values = values * strengths[:, None]
@@ -96,8 +99,8 @@ def top_n_neighbours(
         similarity = sp.csr_matrix(similarity)
     for start in range(0, n_items, BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, n_items)
-        block = similarity[start:stop]
-        block = block.toarray() if is_sparse else np.array(block, dtype=np.float64)
+        rows_of: Any = similarity[start:stop]  # a sparse or a dense block
+        block: np.ndarray = rows_of.toarray() if is_sparse else np.array(rows_of, dtype=np.float64)
         rows = np.arange(stop - start)
         block[rows, rows + start] = -np.inf
         top = np.argpartition(-block, width - 1, axis=1)[:, :width]

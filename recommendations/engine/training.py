@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -14,7 +15,7 @@ from .content import train_content_neighbours
 from .ease import MAX_DENSE_ITEMS, train_ease
 from .interactions import Interactions
 from .item_knn import Weighting, train_item_knn
-from .model import ITEM_VECTOR_STRATEGIES, TrainedModel, scale_to_unit_max
+from .model import ITEM_VECTOR_STRATEGIES, ItemScorer, TrainedModel, scale_to_unit_max
 from .neighbours import ItemNeighbours, for_serving
 from .popularity import item_popularity, segment_popularity, trending_popularity
 
@@ -107,10 +108,10 @@ def train_model(
     active = config.active_strategies(n_items)
     matrix = interactions.binary() if config.binary else interactions.matrix
     seconds: dict[str, float] = {}
-    neighbours: dict[str, ItemNeighbours] = {}
+    neighbours: dict[str, ItemScorer] = {}
     vectors: dict[str, np.ndarray] = {}
 
-    def timed(name: str, train) -> None:
+    def timed(name: str, train: Callable[[], Any]) -> None:
         started = time.perf_counter()
         result = train()
         seconds[name] = time.perf_counter() - started

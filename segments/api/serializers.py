@@ -94,3 +94,32 @@ class RulePreviewSerializer(serializers.Serializer):
 class MemberSerializer(serializers.Serializer):
     visitor_id = serializers.CharField()
     since = serializers.DateTimeField(source="entered_at")
+
+
+class RecomputeQueuedSerializer(serializers.Serializer):
+    segment = serializers.CharField()
+    status = serializers.ChoiceField(choices=["queued"])
+    task_id = serializers.CharField(allow_null=True)
+
+
+class RulePreviewResultSerializer(serializers.Serializer):
+    count = serializers.IntegerField(
+        allow_null=True, help_text="Null when suppressed or the rule is real-time only."
+    )
+    suppressed = serializers.BooleanField()
+    real_time_only = serializers.BooleanField()
+
+
+class SegmentOverlapSerializer(serializers.Serializer):
+    """Sizes of two segments and their intersection; small counts are null for roles
+    that see aggregates only (named in `suppressed`, the Jaccard index with them)."""
+
+    a = serializers.CharField()
+    b = serializers.CharField()
+    size_a = serializers.IntegerField(allow_null=True)
+    size_b = serializers.IntegerField(allow_null=True)
+    both = serializers.IntegerField(allow_null=True)
+    only_a = serializers.IntegerField(allow_null=True)
+    only_b = serializers.IntegerField(allow_null=True)
+    jaccard = serializers.FloatField(allow_null=True)
+    suppressed = serializers.ListField(child=serializers.CharField())

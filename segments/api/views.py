@@ -18,10 +18,13 @@ from core.permissions import VISITOR_DATA_PERMISSION, can_view_contact_data, vis
 from segments import audiences, selectors, services
 from segments.api.serializers import (
     MemberSerializer,
+    RecomputeQueuedSerializer,
+    RulePreviewResultSerializer,
     RulePreviewSerializer,
     SegmentDetailSerializer,
     SegmentInputSerializer,
     SegmentListSerializer,
+    SegmentOverlapSerializer,
 )
 from segments.field_registry import current_registry
 from segments.models import Segment
@@ -105,6 +108,8 @@ class SegmentMembersApi(SegmentApiView):
     # Members are individual visitors: analysts, who see aggregates only, are refused.
     extra_permissions = (VISITOR_DATA_PERMISSION,)
     permission_actions = {"POST": "change"}
+    # A bad id is reported by its path (`add.customer_ids[2]`); the others are kept.
+    validates_each_item = True
 
     @extend_schema(
         parameters=[OpenApiParameter("page", int, description="1-based page of 100 members")],
@@ -179,7 +184,9 @@ class SegmentMembersCsvApi(SegmentApiView):
 class SegmentRecomputeApi(SegmentApiView):
     permission_actions = {"POST": "change"}
 
-    @extend_schema(request=None, responses={202: dict}, summary="Queue a full recompute")
+    @extend_schema(
+        request=None, responses={202: RecomputeQueuedSerializer}, summary="Queue a full recompute"
+    )
     def post(self, request: Request, key: str) -> Response:
         segment = get_object_or_404(Segment, key=key)
         if segment.real_time_only:
@@ -188,17 +195,19 @@ class SegmentRecomputeApi(SegmentApiView):
                 {"segment": "real-time only"},
             )
         result = recompute_segment_task.delay(segment.pk)
-        return Response(
-            {"segment": segment.key, "status": "queued", "task_id": result.id},
-            status=status.HTTP_202_ACCEPTED,
-        )
+        queued = {"segment": segment.key, "status": "queued", "task_id": result.id}
+        return Response(RecomputeQueuedSerializer(queued).data, status=status.HTTP_202_ACCEPTED)
 
 
 class RulePreviewApi(SegmentApiView):
     # A preview counts matches and writes nothing.
     permission_actions = {"POST": "view"}
 
-    @extend_schema(request=RulePreviewSerializer, responses=dict, summary="Count a rule's matches")
+    @extend_schema(
+        request=RulePreviewSerializer,
+        responses=RulePreviewResultSerializer,
+        summary="Count a rule's matches",
+    )
     def post(self, request: Request) -> Response:
         serializer = RulePreviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -208,21 +217,21 @@ class RulePreviewApi(SegmentApiView):
         )
         real_time_only = count is None
         count, suppressed = visible_count(count, request.user)
-        return Response(
-            {"count": count, "suppressed": suppressed, "real_time_only": real_time_only}
-        )
+        preview = {"count": count, "suppressed": suppressed, "real_time_only": real_time_only}
+        return Response(RulePreviewResultSerializer(preview).data)
 
 
 class SegmentOverlapApi(SegmentApiView):
     @extend_schema(
         parameters=[OpenApiParameter("a", str), OpenApiParameter("b", str)],
-        responses=dict,
+        responses=SegmentOverlapSerializer,
         summary="Overlap of two segments",
     )
     def get(self, request: Request) -> Response:
         first = get_object_or_404(Segment, key=request.query_params.get("a", ""))
         second = get_object_or_404(Segment, key=request.query_params.get("b", ""))
-        return Response(visible_overlap(services.overlap(first=first, second=second), request.user))
+        overlap = visible_overlap(services.overlap(first=first, second=second), request.user)
+        return Response(SegmentOverlapSerializer(overlap).data)
 
 
 class RuleFieldsApi(SegmentApiView):

@@ -33,6 +33,7 @@ OP_SYMBOLS: dict[str, str] = {
 def describe_rule(rule: object, *, registry: FieldRegistry = BUILTIN_REGISTRY) -> str:
     """Render a valid rule on one line; raises ``InvalidRule`` for an invalid one."""
     check_rule(rule, registry=registry)
+    assert isinstance(rule, Mapping)  # noqa: S101 - a valid rule is an object
     return _describe(rule, registry, nested=False)
 
 

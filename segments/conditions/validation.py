@@ -364,8 +364,11 @@ class _RuleValidator:
         expected_type: str | None,
         field: Field | None = None,
     ) -> None:
-        is_number = isinstance(value, int | float) and not isinstance(value, bool)
-        if is_number and expected_type in (None, NUMBER):
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and expected_type in (None, NUMBER)
+        ):
             self.check_number_range(value, path, field=field)
             return
         if expected_type in (None, DATE) and isinstance(value, str):

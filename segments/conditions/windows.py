@@ -119,7 +119,8 @@ def line_path(property_name: str) -> tuple[str, tuple[str, ...]] | None:
 def line_reader(keys: tuple[str, ...]) -> Callable[[Any], Any]:
     """Read ``keys`` of one line; a derived line property (``line_revenue``) is computed."""
     if len(keys) == 1 and keys[0] in DERIVED_LINE_PROPERTIES:
-        return DERIVED_LINE_PROPERTIES[keys[0]][0]
+        derived: Callable[[Any], Any] = DERIVED_LINE_PROPERTIES[keys[0]][0]
+        return derived
     return lambda line: resolve_path(line, keys)
 
 
@@ -180,7 +181,7 @@ def compile_window(window: EventWindow) -> WindowComputation:
 
 def aggregate(agg: str, values: Iterable[Any]) -> WindowValue:
     """Aggregate a kept event's property values; non-numbers are skipped."""
-    numbers = [value for value in values if type(value) in NUMBER_TYPES]
+    numbers: list[int | float] = [value for value in values if type(value) in NUMBER_TYPES]
     if agg == "sum":
         return sum(numbers)
     if agg == "max":

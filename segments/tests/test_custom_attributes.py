@@ -4,7 +4,7 @@ agree on numbers, booleans, dates and closed choices, as stored by `PUT /custome
 import pytest
 
 from segments.models import SegmentMembership
-from segments.selectors import visitor_segments
+from segments.selectors import visitor_context
 from segments.services import recompute_segment, segment_save
 from tracking.definitions import attribute_define
 from tracking.models import VisitorProfile
@@ -52,7 +52,7 @@ def test_both_evaluators_read_typed_attributes_alike(customers, rule, expected):
             "visitor_id", flat=True
         )
     )
-    real_time = {vid for vid in customers.values() if "typed" in visitor_segments(vid, {}).keys}
+    real_time = {vid for vid in customers.values() if "typed" in visitor_context(vid, {}).segments}
     assert by_sql == real_time == {customers[points] for points in expected}
 
 
@@ -62,7 +62,7 @@ def test_a_date_attribute_is_compared_at_request_time(customers):
     rule = {"field": "attributes.joined", "op": "lt", "value": "2025-01-01"}
     segment = segment_save(key="early", name="Early", rule=rule)
     assert segment.real_time_only
-    matched = {vid for vid in customers.values() if "early" in visitor_segments(vid, {}).keys}
+    matched = {vid for vid in customers.values() if "early" in visitor_context(vid, {}).segments}
     assert matched == {customers[150]}
 
 

@@ -13,7 +13,7 @@ from django.test import override_settings
 from core.request_context import headless_context, rule_context
 from segments.field_registry import current_registry, forget_registry
 from segments.models import Segment, SegmentMembership
-from segments.selectors import load_catalog, visitor_segments
+from segments.selectors import load_catalog, visitor_context
 from segments.services import recompute_segment, segment_save
 from tracking.models import VisitorProfile
 from tracking.profile_state import ProfileState, profile_document
@@ -123,8 +123,8 @@ def test_a_provider_adds_fields_for_validation_sql_real_time_and_the_builder(
         recompute_segment(segment_id=Segment.objects.get(key="s").pk)
         members = SegmentMembership.objects.filter(segment__key="s", left_at__isnull=True)
         assert list(members.values_list("visitor_id", flat=True)) == ["gold"]
-        assert "s" in visitor_segments("gold", {}).keys
-        assert "s" not in visitor_segments("plain", {}).keys
+        assert "s" in visitor_context("gold", {}).segments
+        assert "s" not in visitor_context("plain", {}).segments
         fields = {f["path"]: f for f in staff_client.get("/api/v1/rule-fields").json()["fields"]}
         assert fields["attributes.tier"]["label"] == "Tier"
         html = admin_client.get("/admin/segments/new/").content.decode()
@@ -157,7 +157,7 @@ def test_a_stored_rule_the_registry_no_longer_accepts_is_left_out_not_fatal(capl
         catalog = load_catalog(version="v-after")
         result = recompute_segment(segment_id=stale.pk)
     assert set(catalog.rules) == {"viewers"}
-    assert visitor_segments("v1", {}).keys == ("viewers",)
+    assert visitor_context("v1", {}).segments == ("viewers",)
     assert result.size == 1  # the last materialized members are kept, not recomputed
     assert "tiered is left out" in caplog.text and "tiered is not recomputed" in caplog.text
 

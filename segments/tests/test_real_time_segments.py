@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from conftest import pinned_instant
 from segments.models import SegmentMembership
-from segments.selectors import visitor_segments
+from segments.selectors import visitor_context
 from segments.services import segment_save
 from tracking.services import ingest_events
 from tracking.tests.factories import iso
@@ -39,7 +39,7 @@ def act(visitor_id: str, event_type: str, at: datetime, **properties) -> None:
 
 
 def engagement(visitor_id: str, now: datetime) -> set[str]:
-    keys = set(visitor_segments(visitor_id, {}, now=now).keys)
+    keys = set(visitor_context(visitor_id, {}, now=now).segments)
     return keys & {"browsers", "engaged-shoppers", "cart-abandoners"}
 
 
@@ -79,8 +79,8 @@ def test_a_child_segment_only_holds_members_of_its_parent():
         ).values_list("visitor_id", flat=True)
     )
     assert members == {"gb-cart"}
-    assert "uk-carters" in visitor_segments("gb-cart", {}).keys
-    assert "uk-carters" not in visitor_segments("gb-browse", {}).keys
+    assert "uk-carters" in visitor_context("gb-cart", {}).segments
+    assert "uk-carters" not in visitor_context("gb-browse", {}).segments
 
 
 @override_settings(PZ_MIN_SEGMENT_SIZE=2)
@@ -94,8 +94,8 @@ def test_segments_below_the_minimum_size_are_not_targetable():
     segment_save(
         key="phones", name="Phones", rule={"field": "context.device", "op": "eq", "value": "mobile"}
     )
-    result = visitor_segments("solo", {"device": "mobile"})
-    assert set(result.keys) == {"carters", "phones"}
+    result = visitor_context("solo", {"device": "mobile"})
+    assert set(result.segments) == {"carters", "phones"}
     assert result.targetable == ("phones",)  # carters has 1 member; phones is real-time only
 
 

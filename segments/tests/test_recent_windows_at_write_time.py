@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from core import clock
 from segments.models import Segment
-from segments.selectors import recent_cache_key, visitor_segments
+from segments.selectors import recent_cache_key, visitor_context
 from segments.services import build_recent_windows, segment_save, static_members_change
 from tracking.services import ingest_events
 
@@ -40,11 +40,11 @@ def event_reads(queries: list[dict]) -> list[str]:
 def test_decide_right_after_an_ingest_reads_no_events():
     segment_save(key="recent-viewers", name="Recent viewers", rule=RECENT_VIEWERS)
     view("v-warm", minutes_ago=5)
-    assert "recent-viewers" not in visitor_segments("v-warm", {}).keys
+    assert "recent-viewers" not in visitor_context("v-warm", {}).segments
 
     view("v-warm")
     with CaptureQueriesContext(connection) as captured:
-        keys = visitor_segments("v-warm", {}).keys
+        keys = visitor_context("v-warm", {}).segments
     assert "recent-viewers" in keys  # the new event is in the windows built at write time
     assert event_reads(captured.captured_queries) == []
 
@@ -65,14 +65,14 @@ def test_the_windows_of_a_whole_batch_are_built_in_two_queries():
     assert [e["type"] for e in built["events"]] == ["product_view"]
     # What decide would have read itself on a miss, the same.
     cache.delete(recent_cache_key("v1"))
-    assert set(visitor_segments("v1", {}).keys) >= {"crm-list"}
+    assert set(visitor_context("v1", {}).segments) >= {"crm-list"}
     assert cache.get(recent_cache_key("v1"))["events"] == built["events"]
 
 
 def test_a_failed_build_leaves_no_stale_windows(monkeypatch):
     segment_save(key="recent-viewers", name="Recent viewers", rule=RECENT_VIEWERS)
     view("v-stale", minutes_ago=5)
-    visitor_segments("v-stale", {})
+    visitor_context("v-stale", {})
     assert cache.get(recent_cache_key("v-stale")) is not None
 
     def broken(*args, **kwargs):
@@ -82,4 +82,4 @@ def test_a_failed_build_leaves_no_stale_windows(monkeypatch):
     view("v-stale")
     assert cache.get(recent_cache_key("v-stale")) is None
     monkeypatch.undo()
-    assert "recent-viewers" in visitor_segments("v-stale", {}).keys
+    assert "recent-viewers" in visitor_context("v-stale", {}).segments

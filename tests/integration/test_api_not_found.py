@@ -45,6 +45,20 @@ def test_an_unmatched_api_url_answers_json_for_any_method(client):
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
+def test_an_unmatched_api_url_answers_json_to_a_session_without_a_csrf_token(
+    client, django_user_model
+):
+    staff = django_user_model.objects.create_user("s", password="x-pw-12345", is_staff=True)
+    client.force_login(staff)
+    client.handler.enforce_csrf_checks = True
+
+    response = client.patch(
+        "/api/v1/experiments/%C2%84", data="{}", content_type="application/json"
+    )
+
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
 def test_a_missing_object_keeps_the_views_own_error(staff_client):
     response = staff_client.get("/api/v1/segments/no-such-segment")
 

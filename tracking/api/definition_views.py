@@ -33,6 +33,13 @@ def api_error(exc: definitions.DefinitionError) -> DomainError:
     return Invalid(str(exc), exc.fields)
 
 
+def _label(data: dict) -> str:
+    label = data.get("label") or ""
+    if not isinstance(label, str):
+        raise Invalid("The label must be text.", {"label": "must be a string"})
+    return label
+
+
 def event_types_listing() -> list[dict]:
     builtin = [
         {"name": name, "label": EVENT_TYPE_LABELS[name], "builtin": True, "properties": props}
@@ -72,7 +79,8 @@ class EventTypesApi(APIView):
             row = definitions.event_type_register(
                 name=data.get("name"),  # type: ignore[arg-type]
                 properties=data.get("properties", {}),
-                label=str(data.get("label") or ""),
+                label=_label(data),
+                user=request.user,
             )
         except definitions.DefinitionError as exc:
             raise api_error(exc) from exc
@@ -132,8 +140,9 @@ class AttributesApi(APIView):
             row = definitions.attribute_define(
                 key=data.get("key"),  # type: ignore[arg-type]
                 type=data.get("type", "string"),
-                label=str(data.get("label") or ""),
+                label=_label(data),
                 choices=data.get("choices"),
+                user=request.user,
             )
         except definitions.DefinitionError as exc:
             raise api_error(exc) from exc
@@ -146,6 +155,9 @@ class AttributesApi(APIView):
 
 class CustomersApi(APIView):
     """`PUT /customers`: the shop's backend (server key) or staff importing customers."""
+
+    # A bad value rejects its own item in the report, not the batch.
+    validates_each_item = True
 
     authentication_classes = [
         ServerKeyAuthentication,

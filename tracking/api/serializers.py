@@ -1,24 +1,43 @@
-"""Request/response shapes of the tracking API (consent validates with these; the event
-batch is validated by `tracking.event_validation` for speed and documented here)."""
+"""Request/response shapes of the tracking API (consent validates with these). The event
+batch is validated by `tracking.event_validation` for speed; its schema here is derived
+from that validator's own tables (keys, context keys, patterns, the batch limit), so the
+documentation cannot drift from what ingest accepts."""
 
+from typing import Any
+
+from django.conf import settings
 from rest_framework import serializers
 
-from core.client_input import VISITOR_ID_RE
-from tracking.event_validation import EVENT_TYPES
+from core.client_input import MAX_CONTEXT_STRING, SESSION_ID_RE, VISITOR_ID_RE
+from tracking.event_validation import (
+    BOOLEAN_CONTEXT_KEYS,
+    CONTEXT_KEYS,
+    COUNTRY_RE,
+    EVENT_TYPES,
+    MAX_PROPERTIES,
+)
 
 VISITOR_ID_PATTERN = rf"\A{VISITOR_ID_RE.pattern}\Z"
 
 
-class EventContextSerializer(serializers.Serializer):
-    device = serializers.CharField(required=False)
-    country = serializers.CharField(required=False, max_length=2)
-    city = serializers.CharField(required=False)
-    referrer = serializers.CharField(required=False)
-    url = serializers.CharField(required=False)
-    utm_source = serializers.CharField(required=False)
-    utm_medium = serializers.CharField(required=False)
-    utm_campaign = serializers.CharField(required=False)
-    local_time = serializers.CharField(required=False)
+def _pattern(regex: Any) -> str:
+    return rf"\A{regex.pattern}\Z"
+
+
+def _context_field(key: str) -> serializers.Field:
+    if key in BOOLEAN_CONTEXT_KEYS:
+        return serializers.BooleanField(required=False)
+    if key == "country":
+        return serializers.RegexField(_pattern(COUNTRY_RE), required=False)
+    return serializers.CharField(required=False, max_length=MAX_CONTEXT_STRING)
+
+
+# One field per context key the validator accepts.
+EventContextSerializer = type(
+    "EventContextSerializer",
+    (serializers.Serializer,),
+    {key: _context_field(key) for key in sorted(CONTEXT_KEYS)},
+)
 
 
 class EventSerializer(serializers.Serializer):
@@ -27,15 +46,17 @@ class EventSerializer(serializers.Serializer):
         "(GET /api/v1/event-types)."
     )
     visitor_id = serializers.RegexField(VISITOR_ID_PATTERN, required=False)
-    session_id = serializers.CharField(required=False, max_length=128)
+    session_id = serializers.RegexField(_pattern(SESSION_ID_RE), required=False)
     timestamp = serializers.DateTimeField(required=False)
     event_id = serializers.UUIDField(required=False)
-    properties = serializers.DictField(required=False)
+    properties = serializers.DictField(
+        required=False, help_text=f"At most {MAX_PROPERTIES} keys; per-type checks apply."
+    )
     context = EventContextSerializer(required=False)
 
 
 class EventBatchSerializer(serializers.Serializer):
-    events = EventSerializer(many=True, max_length=1000)
+    events = serializers.ListField(child=EventSerializer(), max_length=settings.PZ_MAX_BATCH_EVENTS)
 
 
 class RejectedEventSerializer(serializers.Serializer):
@@ -88,6 +109,67 @@ class ConsentOutputSerializer(CallerIdentityFields):
     personalization = serializers.BooleanField()
     marketing_email = serializers.BooleanField()
     updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class ProfileCartSerializer(serializers.Serializer):
+    items = serializers.IntegerField()
+    value = serializers.FloatField()
+    lines = serializers.ListField(child=serializers.DictField())
+    updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class ProfileRfmSerializer(serializers.Serializer):
+    recency_days = serializers.FloatField(allow_null=True)
+    frequency = serializers.IntegerField()
+    monetary = serializers.FloatField()
+    r = serializers.IntegerField(allow_null=True)
+    f = serializers.IntegerField(allow_null=True)
+    m = serializers.IntegerField(allow_null=True)
+    score = serializers.CharField(allow_null=True)
+    label = serializers.CharField(allow_null=True)
+
+
+class ProfileFlagsSerializer(serializers.Serializer):
+    cart_abandoned = serializers.BooleanField()
+    high_intent = serializers.BooleanField()
+    known = serializers.BooleanField()
+
+
+class ProfileConsentSerializer(serializers.Serializer):
+    tracking = serializers.BooleanField()
+    personalization = serializers.BooleanField()
+
+
+class ProfileSegmentSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    since = serializers.DateTimeField()
+
+
+class VisitorProfileSerializer(serializers.Serializer):
+    """`GET /visitors/{id}`: `tracking.profile_state.profile_document` (what segment rules
+    address as `profile.*`), consent, and one summary per registered visitor-data section
+    (`segments` here; other apps may add theirs)."""
+
+    visitor_id = serializers.CharField()
+    known = serializers.BooleanField()
+    first_seen = serializers.DateTimeField(allow_null=True)
+    last_seen = serializers.DateTimeField(allow_null=True)
+    sessions = serializers.IntegerField()
+    events = serializers.IntegerField()
+    counters = serializers.DictField(child=serializers.IntegerField())
+    interest = serializers.DictField(child=serializers.FloatField())
+    engagement = serializers.FloatField()
+    cart = ProfileCartSerializer()
+    orders = serializers.IntegerField()
+    revenue = serializers.FloatField()
+    average_order_value = serializers.FloatField()
+    rfm = ProfileRfmSerializer()
+    flags = ProfileFlagsSerializer()
+    last_context = serializers.DictField()
+    attributes = serializers.DictField()
+    consent = ProfileConsentSerializer()
+    segments = ProfileSegmentSerializer(many=True)
 
 
 PROPERTY_TYPE_CHOICES = ["string", "number", "boolean", "date"]

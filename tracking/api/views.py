@@ -25,6 +25,7 @@ from tracking.api.serializers import (
     ConsentOutputSerializer,
     EventBatchSerializer,
     IngestResultSerializer,
+    VisitorProfileSerializer,
 )
 from tracking.middleware import set_request_visitor
 from tracking.models import VisitorProfile
@@ -101,7 +102,7 @@ class ConsentApi(PublicApiView):
             source="api:server" if request_caller(request).is_server else "api:browser",
         )
         entry = selectors.cache_entry(profile)
-        consent = selectors.consent_of(entry)
+        consent = selectors.consent_of(entry).as_dict()
         marketing = selectors.marketing_email_of(entry)["consent"]
         return Response(
             ConsentOutputSerializer(
@@ -119,9 +120,9 @@ def visitor_profile_response(visitor_id: str) -> dict[str, Any]:
     entry = selectors.get_profile_entry(visitor_id)
     if entry is None:
         raise Http404
-    document = profile_document(entry["state"], clock.now(), selectors.profile_settings())
+    document = profile_document(entry.state, clock.now(), selectors.profile_settings())
     document["visitor_id"] = visitor_id
-    document["consent"] = selectors.consent_of(entry)
+    document["consent"] = selectors.consent_of(entry).as_dict()
     document["segments"] = []
     for section in registered_sections():
         if section.profile_summary is not None:
@@ -137,7 +138,7 @@ class VisitorApi(APIView):
         if not is_visitor_id(visitor_id):
             raise Http404
 
-    @extend_schema(responses={200: dict}, summary="A visitor's profile")
+    @extend_schema(responses={200: VisitorProfileSerializer}, summary="A visitor's profile")
     def get(self, request: Request, visitor_id: str) -> Response:
         self._check_id(visitor_id)
         return Response(visitor_profile_response(visitor_id))

@@ -450,15 +450,17 @@ def line_revenue(line: Any) -> int | float | None:
     when the price (or a given quantity) is not a number."""
     if not isinstance(line, dict):
         return None
-    price = line.get("price")
+    price: Any = line.get("price")
     if type(price) not in (int, float):
         return None
     quantity = line.get("quantity")
     if quantity is None:
-        return price
+        unit: int | float = price
+        return unit
     if type(quantity) not in (int, float):
         return None
-    return price * quantity
+    revenue: int | float = price * quantity
+    return revenue
 
 
 # Derived properties of one order line: (getter, SQL over the line's JSON object).

@@ -482,7 +482,9 @@ class FieldRegistry:
                 return item
         return None
 
-    def as_json(self, *, key_suggestions: Mapping[str, Iterable[str]] | None = None) -> dict:
+    def as_json(
+        self, *, key_suggestions: Mapping[str, Iterable[str]] | None = None
+    ) -> dict[str, Any]:
         """The registry for the builder and the API: groups, fields offered (not hidden),
         families with their known keys (plus ``key_suggestions`` by prefix, such as the
         catalog's categories), event types and known event properties."""

@@ -51,6 +51,7 @@ def test_the_events_table_is_partitioned_by_month_with_months_ahead():
     assert this.table in months
     ahead = this.next().next().next()
     assert ahead.table in months
+    assert Month.of(retention.retention_cutoff()).table in months
 
 
 def test_events_land_in_the_partition_of_their_month():
@@ -75,10 +76,11 @@ def test_the_beat_task_creates_missing_months_and_moves_their_rows_out_of_defaul
         )
     assert partition_of("v-far") == [partitions.DEFAULT_PARTITION]
     # ... until the month is created: then they move into it.
-    assert partitions.ensure_partitions(now=far.start, ahead=0) == [far.table]
+    assert partitions.ensure_partitions(now=far.start, ahead=0, keep_days=0) == [far.table]
     assert partition_of("v-far") == [far.table]
-    assert partitions.ensure_partitions(now=far.start, ahead=0) == []
-    # The task runs the same, for this month and three ahead (they exist: nothing to do).
+    assert partitions.ensure_partitions(now=far.start, ahead=0, keep_days=0) == []
+    # The task runs the same, from the retention cutoff to three months ahead (the
+    # migration created them: nothing to do).
     assert ensure_event_partitions_task.delay().get() == []
 
 

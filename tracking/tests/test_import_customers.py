@@ -50,12 +50,12 @@ def test_good_rows_are_kept_and_bad_rows_reported_by_line() -> None:
 
 def test_attributes_are_visible_on_a_cached_profile(django_capture_on_commit_callbacks) -> None:
     visitor_id = known_profile("C-1").visitor_id
-    assert get_profile_entry(visitor_id)["state"].attributes == {}  # now cached
+    assert get_profile_entry(visitor_id).state.attributes == {}  # now cached
 
     with django_capture_on_commit_callbacks(execute=True):
         import_customer_attributes(io.StringIO(CSV))
 
-    assert get_profile_entry(visitor_id)["state"].attributes["loyalty_tier"] == "gold"
+    assert get_profile_entry(visitor_id).state.attributes["loyalty_tier"] == "gold"
 
 
 def test_reimport_updates_and_keeps_unmentioned_attributes() -> None:

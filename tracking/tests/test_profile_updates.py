@@ -129,7 +129,7 @@ def test_a_request_time_profile_read_is_one_cache_hit_and_no_query(
         ingest(server_api_client, make_event())
     with CaptureQueriesContext(connection) as queries:
         entry = get_profile_entry("v1")
-    assert entry["state"].counters == {"product_view": 1}
+    assert entry.state.counters == {"product_view": 1}
     assert len(queries) == 0
 
 

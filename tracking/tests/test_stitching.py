@@ -54,7 +54,7 @@ def test_login_merges_into_the_existing_customer_profile_without_double_counting
     ingest(server_api_client, make_event("search", visitor_id="anon"))
     merged.refresh_from_db()
     assert merged.counters["search"] == 1
-    assert get_profile_entry("anon")["state"].visitor_id == known.visitor_id
+    assert get_profile_entry("anon").state.visitor_id == known.visitor_id
 
 
 def test_logging_in_twice_does_not_merge_twice(server_api_client):

@@ -17,6 +17,7 @@ from content.placeholders import resolve, visitor_values
 from content.rendering import render_component
 from core import clock
 from segments.services import static_members_change
+from tracking.profile_entry import ProfileEntry
 from triggers import matching, webhook_targets
 from triggers.matching import Entry
 from triggers.models import (
@@ -49,14 +50,14 @@ def delivery_error(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def email_address(profile_entry: dict[str, Any] | None) -> str:
+def email_address(profile_entry: ProfileEntry | None) -> str:
     """Where a marketing e-mail to this visitor goes: "" without marketing consent, an
     address (a known customer's, or one given with the consent) or when suppressed."""
     return email.recipient(profile_entry)[0]
 
 
-def placeholder_values(profile_entry: dict[str, Any]) -> dict[str, Any]:
-    state = profile_entry.get("state")
+def placeholder_values(profile_entry: ProfileEntry | None) -> dict[str, Any]:
+    state = profile_entry.state if profile_entry else None
     attributes = dict(state.attributes) if state else {}
     context = dict(state.last_context or {}) if state else {}
     return visitor_values(attributes, context, shop_name=settings.PZ_SHOP_NAME)
@@ -87,7 +88,7 @@ def render_action(
     *,
     trigger: Trigger,
     visitor_id: str,
-    profile_entry: dict[str, Any],
+    profile_entry: ProfileEntry | None,
     occurrence_key: str,
     entry: Entry | None,
     now: datetime,

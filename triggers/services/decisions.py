@@ -26,6 +26,7 @@ from segments.conditions import (
     referenced_segments,
 )
 from tracking.models import Event
+from tracking.profile_entry import Consent, ProfileEntry
 from tracking.profile_state import profile_document
 from tracking.selectors import (
     consent_of,
@@ -79,7 +80,7 @@ class FactsCache:
         self.longest: dict[str, int] = {}
         for trigger in triggers:
             self._want(trigger.conditions)
-        self._entries: dict[str, dict[str, Any] | None] = {}
+        self._entries: dict[str, ProfileEntry | None] = {}
         self._events: dict[str, list[dict[str, Any]]] = {}
         self._facts: dict[str, Facts] = {}
         self._segments: dict[str, frozenset[str]] = {}
@@ -87,7 +88,7 @@ class FactsCache:
         self._cancels: dict[tuple[str, str], list[datetime]] = {}
         self._daily: dict[tuple[int, Any], int] = {}
         self._rules: dict[int, tuple[bool, bool]] = {}
-        self._consents: dict[str, dict[str, bool]] = {}
+        self._consents: dict[str, Consent] = {}
         self._ruled_out: dict[tuple[int, str], bool] = {}
         self._base: dict[str, Facts] = {}
 
@@ -99,7 +100,7 @@ class FactsCache:
                 grew = True
         return grew
 
-    def profile_entry(self, visitor_id: str) -> dict[str, Any] | None:
+    def profile_entry(self, visitor_id: str) -> ProfileEntry | None:
         if visitor_id not in self._entries:
             self._entries[visitor_id] = get_profile_entry(visitor_id)
         return self._entries[visitor_id]
@@ -115,7 +116,7 @@ class FactsCache:
                 visitor_id, cached.get(profile_cache_key(visitor_id))
             )
 
-    def consent(self, visitor_id: str) -> dict[str, bool]:
+    def consent(self, visitor_id: str) -> Consent:
         if visitor_id not in self._consents:
             self._consents[visitor_id] = consent_of(self.profile_entry(visitor_id))
         return self._consents[visitor_id]
@@ -127,7 +128,7 @@ class FactsCache:
         nothing that would fire is dropped."""
         trigger, visitor_id = occurrence.trigger, occurrence.visitor_id
         entry = self.profile_entry(visitor_id)
-        if entry is None or not self.consent(visitor_id)[trigger.consent]:
+        if entry is None or not self.consent(visitor_id).allows(trigger.consent):
             return True
         if not trigger.conditions:
             return False
@@ -156,7 +157,9 @@ class FactsCache:
     def base_facts(self, visitor_id: str) -> Facts:
         """A visitor's profile, attributes and context, without events."""
         if visitor_id not in self._base:
-            state = self.profile_entry(visitor_id)["state"]  # type: ignore[index]
+            entry = self.profile_entry(visitor_id)
+            assert entry is not None  # noqa: S101 - facts are read for known visitors only
+            state = entry.state
             local = self.now.astimezone(store_zone())
             context = {
                 **(state.last_context or {}),
@@ -291,9 +294,9 @@ class FactsCache:
         facts = self._facts[visitor_id]
         if with_segments:
             if visitor_id not in self._segments:
-                from segments.selectors import visitor_segments
+                from segments.selectors import visitor_context
 
-                keys = visitor_segments(visitor_id, dict(facts.context), now=self.now).keys
+                keys = visitor_context(visitor_id, dict(facts.context), now=self.now).segments
                 self._segments[visitor_id] = frozenset(keys)
             facts = replace(facts, segments=self._segments[visitor_id])
         return facts
@@ -327,11 +330,11 @@ def assess(
         detail = f"{trigger.cancel_event} since the entry event" if cancelled else "none"
         if not result.add(Check.CANCEL_EVENT, not cancelled, detail) and not full:
             return result
-    consent = facts.consent(visitor_id)[trigger.consent]
+    consent = facts.consent(visitor_id).allows(trigger.consent)
     if not result.add(Check.CONSENT, consent, f"{trigger.consent} consent") and not full:
         return result
-    held_out = consent_of(profile_entry)["personalization"] and in_global_holdout(
-        (profile_entry or {}).get("bucketing_id")
+    held_out = consent_of(profile_entry).personalization and in_global_holdout(
+        profile_entry.bucketing_id if profile_entry else None
     )
     detail = "in the global holdout" if held_out else "not held out"
     if not result.add(Check.HOLDOUT, not held_out, detail) and not full:
@@ -579,7 +582,8 @@ def decide_occurrences(
                 firing.reason = failed.described[:200]
                 continue
             facts.record_firing(trigger, visitor_id)  # caps treat control as contacted
-            if in_control_group(trigger, facts.profile_entry(visitor_id)):
+            entry = facts.profile_entry(visitor_id)
+            if in_control_group(trigger, entry.bucketing_id if entry else None):
                 firing.status = Firing.Status.CONTROL
                 firing.reason = "control group: would have fired, not contacted"
                 continue
@@ -589,7 +593,7 @@ def decide_occurrences(
             rendered = render_action(
                 trigger=trigger,
                 visitor_id=visitor_id,
-                profile_entry=facts.profile_entry(visitor_id) or {},
+                profile_entry=facts.profile_entry(visitor_id),
                 occurrence_key=occurrence.key,
                 entry=occurrence.entry,
                 now=now,
@@ -610,10 +614,9 @@ def decide_occurrences(
     return decided
 
 
-def in_control_group(trigger: Trigger, profile_entry: dict[str, Any] | None) -> bool:
+def in_control_group(trigger: Trigger, bucketing_id: str | None) -> bool:
     """Whether this visitor is in the trigger's control group: a stable hash of their
     bucketing id per trigger, so the same visitor is control for a trigger every time."""
-    bucketing_id = (profile_entry or {}).get("bucketing_id")
     return bool(bucketing_id) and in_share(
         trigger.control_share, "trigger-control", trigger.key, bucketing_id
     )

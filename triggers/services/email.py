@@ -31,6 +31,7 @@ from content.placeholders import resolve, safe_url, visitor_values
 from core import clock
 from recommendations.serving import recommend_for_visitor
 from tracking.models import VisitorProfile
+from tracking.profile_entry import ProfileEntry
 from tracking.selectors import (
     cache_entry,
     get_profile_entry,
@@ -81,7 +82,7 @@ def suppress_address(*, address: str, reason: str, now: datetime | None = None) 
     )
 
 
-def recipient(profile_entry: dict[str, Any] | None) -> tuple[str, str]:
+def recipient(profile_entry: ProfileEntry | None) -> tuple[str, str]:
     """(address, why not) of a visitor for marketing e-mail: an address only with
     marketing consent and when not suppressed."""
     if not profile_entry:
@@ -171,8 +172,8 @@ def _product_row(product: Product, firing_id: int | None, quantity: int = 1) -> 
     }
 
 
-def cart_lines(profile_entry: dict[str, Any], firing_id: int | None) -> list[dict[str, Any]]:
-    state = profile_entry.get("state")
+def cart_lines(profile_entry: ProfileEntry | None, firing_id: int | None) -> list[dict[str, Any]]:
+    state = profile_entry.state if profile_entry else None
     cart = dict(state.cart) if state else {}
     products = Product.objects.in_bulk(list(cart), field_name="product_id")
     return [
@@ -205,7 +206,7 @@ def render_email(
     *,
     template: EmailTemplate,
     visitor_id: str,
-    profile_entry: dict[str, Any],
+    profile_entry: ProfileEntry | None,
     to: str = "",
     firing_id: int | None = None,
     issue_coupons: bool = False,
@@ -215,7 +216,7 @@ def render_email(
     same blocks. Coupons are issued only when sending (`issue_coupons`); a preview shows
     a stand-in code."""
     now = now or clock.now()
-    state = profile_entry.get("state")
+    state = profile_entry.state if profile_entry else None
     values: dict[str, Any] = visitor_values(
         dict(state.attributes) if state else {},
         dict(state.last_context or {}) if state else {},
@@ -343,7 +344,7 @@ def _tidy(text: str) -> str:
 def preview_email(*, template: EmailTemplate, visitor_id: str) -> RenderedEmail:
     """The e-mail as `visitor_id` would get it now (no code issued, no links tracked);
     an unknown visitor sees it with an empty profile."""
-    entry = (get_profile_entry(visitor_id) if visitor_id else None) or {}
+    entry = get_profile_entry(visitor_id) if visitor_id else None
     to = marketing_email_of(entry)["address"] if entry else ""
     return render_email(
         template=template, visitor_id=visitor_id or "preview", profile_entry=entry, to=to
@@ -353,7 +354,7 @@ def preview_email(*, template: EmailTemplate, visitor_id: str) -> RenderedEmail:
 # --- sending ----------------------------------------------------------------------------
 
 
-def _fresh_profile_entry(visitor_id: str) -> dict[str, Any] | None:
+def _fresh_profile_entry(visitor_id: str) -> ProfileEntry | None:
     """The visitor's profile as committed now, not as cached: an unsubscribe a moment
     ago must stop this send."""
     profile = VisitorProfile.objects.filter(visitor_id=resolve_visitor_id(visitor_id)).first()
@@ -375,7 +376,7 @@ def send_firing_email(*, firing: Firing, now: datetime) -> dict[str, Any]:
     rendered = render_email(
         template=template,
         visitor_id=firing.visitor_id,
-        profile_entry=entry or {},
+        profile_entry=entry,
         to=to,
         firing_id=firing.pk,
         issue_coupons=True,
