@@ -24,6 +24,7 @@ from content.reasons import DecisionReason
 from content.rendering import Fragment, render_component
 from content.targeting import VariantTarget, choose_variant, fallback_variant
 from core import clock
+from core.config_version import CONFIG_VERSION_KEY, ensure_version
 from core.holdout import in_global_holdout
 from experiments.selectors import Assignment, assignments_for, experiment_catalog
 from experiments.services import record_exposures
@@ -102,6 +103,9 @@ def segments_for(
             targetable=tuple(forced),
             personalized=False,
             placeholder_values={},
+            # The current version, so a preview right after an edit shows the edit
+            # (without one the compiled placement catalog is reused for up to 30 s).
+            config_version=ensure_version(cache.get(CONFIG_VERSION_KEY)),
             facts=facts,
         ), False
     try:
