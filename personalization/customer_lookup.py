@@ -175,7 +175,7 @@ def _placements(visitor_id: str, arms: list[ArmRow]) -> list[PlacementRow]:
     for key, placed in decision.placements.items():
         name = placement_names.get(key, key)
         if placed is None:
-            rows.append(PlacementRow(name, "Nothing", "", "No variant and no fallback apply."))
+            rows.append(PlacementRow(name, "", "", "No variant and no fallback apply."))
             continue
         arm = next((a for a in arms if a.running and a.placement == key and a.variant), None)
         if arm is not None:
