@@ -157,11 +157,10 @@ def _events(visitor_id: str) -> list[EventRow]:
     return rows
 
 
-def _placements(visitor_id: str, arms: list[ArmRow]) -> list[PlacementRow]:
+def _placements(visitor_id: str, targetable: list[str], arms: list[ArmRow]) -> list[PlacementRow]:
     """Each live placement's variant for the customer's current segments; where they hold
     an arm of a running A/B test on it, the arm's variant (as the storefront shows it)."""
-    evaluated = visitor_segments(visitor_id, {}, now=clock.now())
-    decision = preview_decision(segments=list(evaluated.targetable), path="/")
+    decision = preview_decision(segments=targetable, path="/")
     segment_names = dict(Segment.objects.values_list("key", "name"))
     placement_names = dict(Placement.objects.values_list("key", "name"))
     component_names = dict(Component.objects.values_list("key", "name"))
@@ -229,6 +228,12 @@ def customer_view(profile: VisitorProfile) -> CustomerView:
     attributes = profile.attributes or {}
     arms = _arms(visitor_id)
     memberships = visitor_memberships(visitor_id)
+    # Stored memberships carry since-when; real-time segments hold "right now" only.
+    evaluated = visitor_segments(visitor_id, {}, now=clock.now())
+    segments = [SegmentRow(m.segment.name, m.entered_at) for m in memberships]
+    stored = {m.segment.key for m in memberships}
+    names = dict(Segment.objects.filter(key__in=evaluated.keys).values_list("key", "name"))
+    segments += [SegmentRow(names.get(k, k), None) for k in evaluated.keys if k not in stored]
     items = recommend_for_visitor(strategy="personal", k=RECOMMENDATIONS, visitor_id=visitor_id)
     return CustomerView(
         visitor_id=visitor_id,
@@ -238,9 +243,9 @@ def customer_view(profile: VisitorProfile) -> CustomerView:
         orders=profile.orders,
         revenue=profile.revenue,
         last_seen=profile.last_seen,
-        segments=[SegmentRow(m.segment.name, m.entered_at) for m in memberships],
+        segments=segments,
         events=_events(visitor_id),
-        placements=_placements(visitor_id, arms),
+        placements=_placements(visitor_id, list(evaluated.targetable), arms),
         recommendations=[str(item.get("title") or item.get("product_id")) for item in items],
         arms=arms,
         firings=_firings(visitor_id),

@@ -66,8 +66,12 @@ def test_a_marketer_looks_up_a_customer(
     path = tmp_path / "customer-lookup.png"
     page.screenshot(path=str(path), full_page=True)
 
+    page.locator("h3:has-text('Recommended for them')").scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "customer-lookup-activity.png"))
+
     main = page.inner_text("main")
-    assert "Grace" in main and "High-value customers" in main
+    assert "Engaged shoppers right now" in main
+    assert "Grace" in main and "High-value customers since 30 Oct 2026" in main
     assert "They are in the segment “High-value customers”." in main
     assert "Add to cart" in main and "Brass Desk Lamp" in main
     assert "{" not in main  # no raw dicts
