@@ -137,3 +137,32 @@ def test_the_visitor_screen_opens_the_lookup(admin_client, customer):
 
     assert response.status_code == 302
     assert response.url == reverse(URL) + "?q=v-ada"
+
+
+def test_an_arm_of_a_running_test_is_what_the_placement_shows(admin_client, customer):
+    from content.models import Placement
+    from experiments.models import Arm, Experiment
+
+    test = Experiment.objects.create(
+        key="hero-test",
+        name="Hero test",
+        placement=Placement.objects.get(key="home-hero"),
+        status=Experiment.Status.RUNNING,
+    )
+    Arm.objects.create(experiment=test, key="b", variant_key="default")
+    Exposure.objects.create(
+        experiment=test, arm="b", visitor_id="v-ada", first_exposed_at=clock.now()
+    )
+
+    response = admin_client.get(reverse(URL), {"q": "C-1001"})
+
+    view = response.context["customer"]
+    (hero,) = view.placements
+    assert (hero.variant, hero.why) == (
+        "default",
+        "Their arm “b” of the running A/B test “Hero test”.",
+    )
+    assert [(arm.experiment, arm.arm, arm.variant) for arm in view.arms] == [
+        ("Hero test", "b", "default")
+    ]
+    assert Exposure.objects.count() == 1
