@@ -1,10 +1,11 @@
 """The staff "preview as" screen: choose segments, context and a page; see what each
-placement would show and open the storefront as that visitor."""
+placement would show and open the storefront as that visitor. And the customer lookup."""
 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -13,8 +14,9 @@ from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from catalog.models import Product
 from content.admin_views import PLACEMENTS_URL
 from content.models import Placement
-from personalization import preview
-from personalization.forms import PreviewAsForm
+from core.permissions import can_view_visitor_data
+from personalization import customer_lookup, preview
+from personalization.forms import CustomerLookupForm, PreviewAsForm
 
 PAGE_SUGGESTIONS = 12
 
@@ -74,4 +76,33 @@ class PreviewAsView(
                 utm_source=data["utm_source"],
                 path=data["path"],
             )
+        return context
+
+
+class CustomerLookupView(WagtailAdminTemplateMixin, TemplateView):
+    """Look one customer up (staff who may see visitor data only; every lookup that
+    finds someone is audited on their profile)."""
+
+    template_name = "personalization/admin/customer_lookup.html"
+    page_title = "Customer lookup"
+    header_icon = "user"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not can_view_visitor_data(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self) -> list[dict[str, str]]:
+        return self.breadcrumbs_items + [{"url": "", "label": self.page_title}]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = CustomerLookupForm(self.request.GET or None)
+        context["form"] = form
+        if form.is_valid():
+            profile = customer_lookup.find_customer(form.cleaned_data["q"])
+            context["searched"] = True
+            if profile is not None:
+                customer_lookup.record_lookup(profile, self.request.user)
+                context["customer"] = customer_lookup.customer_view(profile)
         return context

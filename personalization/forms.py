@@ -46,3 +46,9 @@ class PreviewAsForm(forms.Form):
         if not STOREFRONT_PATH.fullmatch(path):
             raise forms.ValidationError("Use a path on the shop starting with /, e.g. /p/1001/.")
         return path
+
+
+class CustomerLookupForm(forms.Form):
+    q = forms.CharField(
+        label="Customer id, e-mail address or visitor id", max_length=254, strip=True
+    )

@@ -24,6 +24,7 @@ from content.reasons import DecisionReason
 from content.rendering import Fragment, render_component
 from content.targeting import VariantTarget, choose_variant, fallback_variant
 from core import clock
+from core.config_version import CONFIG_VERSION_KEY, ensure_version
 from core.holdout import in_global_holdout
 from experiments.selectors import Assignment, assignments_for, experiment_catalog
 from experiments.services import record_exposures
@@ -113,10 +114,15 @@ def visitor_context_for(
     error."""
     if forced is not None:
         facts = Facts(context=context, segments=frozenset(forced))
-        preview = VisitorContext(
-            visitor_id=visitor_id, facts=facts, segments=tuple(forced), targetable=tuple(forced)
+        # The current version, so a preview right after an edit shows the edit (without
+        # one the compiled placement catalog is reused for up to 30 s).
+        return VisitorContext(
+            visitor_id=visitor_id,
+            facts=facts,
+            segments=tuple(forced),
+            targetable=tuple(forced),
+            config_version=ensure_version(cache.get(CONFIG_VERSION_KEY)),
         )
-        return preview
     try:
         return visitor_context(visitor_id, context, now=now)
     except (DatabaseError, ConnectionError, TimeoutError, OSError):

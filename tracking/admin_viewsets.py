@@ -2,8 +2,10 @@
 staff holding the model's view permission see them; changes go through the services)."""
 
 from typing import Any
+from urllib.parse import urlencode
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
@@ -26,6 +28,19 @@ class PropertiesColumn(Column):
         return ", ".join(str(item) for item in value) or "any"
 
 
+# Personalization's customer lookup (segments, placements, recommendations, arms and
+# triggers in words) is the visitor's page: named by URL, as a lower app may.
+CUSTOMER_LOOKUP_URL_NAME = "personalization_customer_lookup"
+
+
+class VisitorInspectView(generic.InspectView):
+    """A visitor's page is the customer lookup, not a dump of the profile's fields."""
+
+    def get(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        query = urlencode({"q": self.object.visitor_id})
+        return HttpResponseRedirect(f"{reverse(CUSTOMER_LOOKUP_URL_NAME)}?{query}")
+
+
 class VisitorProfileViewSet(ModelViewSet):
     model = VisitorProfile
     icon = "user"
@@ -34,6 +49,7 @@ class VisitorProfileViewSet(ModelViewSet):
     list_filter = ["rfm_r", "rfm_f", "rfm_m"]
     search_fields = ["visitor_id"]
     inspect_view_enabled = True
+    inspect_view_class = VisitorInspectView
     copy_view_enabled = False
     form_fields = ["visitor_id"]
 

@@ -141,3 +141,13 @@ def test_the_shop_says_it_is_a_preview_offers_a_way_out_and_tracks_nothing(admin
     real_visit = admin_client.get("/").content.decode()
     assert "Previewing as" not in real_visit
     assert 'data-auto="page,product,clicks,impressions"' in real_visit
+
+
+def test_a_preview_right_after_an_edit_shows_the_edit(db):
+    from personalization.preview import preview_decision
+
+    assert preview_decision(segments=[], path="/").placements == {}
+    placement("new-banner", [{"key": "default", "component": component("b"), "is_fallback": True}])
+
+    # Within seconds of the first preview: the compiled catalog follows the config version.
+    assert preview_decision(segments=[], path="/").placements["new-banner"].variant == "default"

@@ -1,0 +1,261 @@
+"""Customer lookup for staff: one customer, found by customer id, e-mail or visitor id,
+told in marketer words: segments and since when, recent events, what each placement
+would show them and why, recommendations, experiment arms and trigger firings.
+
+Read-only: placements are decided as a staff preview of the customer's segments
+(`preview.preview_decision`), so nothing records an impression or an exposure and no
+pending pop-up is consumed; experiment arms come from the exposures already logged."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+
+from catalog.models import Product
+from content.models import Component, Placement, PlacementVariant
+from content.reasons import DecisionReason, ReasonKind
+from core import clock
+from core.audit import record_change
+from experiments.models import Arm, Experiment, Exposure
+from personalization.preview import preview_decision
+from recommendations.serving import recommend_for_visitor
+from segments.models import Segment
+from segments.selectors import visitor_context, visitor_memberships
+from tracking.customer_keys import customer_key
+from tracking.models import Event, EventTypeDefinition, VisitorProfile
+from tracking.rule_fields.builtin import EVENT_TYPE_LABELS
+from tracking.selectors import resolve_visitor_id
+from triggers.models import Firing
+
+RECENT_EVENTS = 50
+RECENT_FIRINGS = 20
+RECOMMENDATIONS = 8
+
+
+@dataclass
+class SegmentRow:
+    name: str
+    since: datetime | None
+
+
+@dataclass
+class EventRow:
+    label: str
+    at: datetime
+    detail: str
+
+
+@dataclass
+class PlacementRow:
+    placement: str
+    variant: str
+    component: str
+    why: str
+
+
+@dataclass
+class ArmRow:
+    experiment: str
+    arm: str
+    variant: str
+    since: datetime
+    placement: str = ""
+    running: bool = False
+
+
+@dataclass
+class FiringRow:
+    trigger: str
+    status: str
+    at: datetime
+    note: str
+
+
+@dataclass
+class CustomerView:
+    visitor_id: str
+    known_customer: bool
+    email: str
+    first_name: str
+    orders: int
+    revenue: Any
+    last_seen: datetime | None
+    segments: list[SegmentRow] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
+    placements: list[PlacementRow] = field(default_factory=list)
+    recommendations: list[str] = field(default_factory=list)
+    arms: list[ArmRow] = field(default_factory=list)
+    firings: list[FiringRow] = field(default_factory=list)
+
+
+def find_customer(query: str) -> VisitorProfile | None:
+    """The profile of a customer id, an e-mail address or a visitor id (in that sense:
+    an address has an @; customer ids are matched by their keyed hash, never stored)."""
+    query = query.strip()
+    if not query:
+        return None
+    profiles = VisitorProfile.objects.all()
+    if "@" in query:
+        return (
+            profiles.filter(Q(marketing_email_address__iexact=query) | Q(attributes__email=query))
+            .order_by("-last_seen")
+            .first()
+        )
+    key = customer_key(query, settings.PZ_CUSTOMER_ID_PEPPER)
+    profile = profiles.filter(customer_key=key).first()
+    if profile is None:
+        profile = profiles.filter(visitor_id=resolve_visitor_id(query)).first()
+    return profile
+
+
+def reason_text(reason: DecisionReason, segment_names: dict[str, str]) -> str:
+    """Why a variant was chosen, in words."""
+    names = [segment_names.get(key, key) for key in reason.segments]
+    if reason.kind == ReasonKind.SEGMENT:
+        return f"They are in the segment “{names[0]}”."
+    if reason.kind == ReasonKind.SEGMENTS:
+        return "They are in all of the segments " + ", ".join(f"“{n}”" for n in names) + "."
+    return {
+        ReasonKind.CONTEXT: "The visit's context (device, country, campaign …) matches.",
+        ReasonKind.DEFAULT: "No targeted variant applies: the default content.",
+        ReasonKind.FALLBACK: "No targeted variant applies: the fallback content.",
+        ReasonKind.TRIGGER: "A trigger left them a message.",
+        ReasonKind.HOLDOUT: "They are in the global holdout: the fallback content.",
+    }.get(reason.kind, str(reason))
+
+
+def _event_label(event_type: str) -> str:
+    if event_type in EVENT_TYPE_LABELS:
+        return EVENT_TYPE_LABELS[event_type]
+    custom = EventTypeDefinition.objects.filter(name=event_type).values_list("label", flat=True)
+    return next(iter(custom), "") or event_type.replace("_", " ").capitalize()
+
+
+def _events(visitor_id: str) -> list[EventRow]:
+    events = list(
+        Event.objects.filter(visitor_id=visitor_id).order_by("-timestamp", "-id")[:RECENT_EVENTS]
+    )
+    product_ids = {str(e.properties.get("product_id")) for e in events if e.properties}
+    titles = dict(
+        Product.objects.filter(product_id__in=product_ids).values_list("product_id", "title")
+    )
+    rows = []
+    for event in events:
+        props = event.properties or {}
+        detail = ""
+        if props.get("product_id"):
+            detail = titles.get(str(props["product_id"]), str(props["product_id"]))
+        elif props.get("query"):
+            detail = f"“{props['query']}”"
+        elif props.get("url"):
+            detail = str(props["url"])
+        if props.get("revenue") or props.get("value"):
+            detail = f"{detail} · {props.get('revenue') or props.get('value')}".strip(" ·")
+        rows.append(EventRow(_event_label(event.type), event.timestamp, detail))
+    return rows
+
+
+def _placements(visitor_id: str, targetable: list[str], arms: list[ArmRow]) -> list[PlacementRow]:
+    """Each live placement's variant for the customer's current segments; where they hold
+    an arm of a running A/B test on it, the arm's variant (as the storefront shows it)."""
+    decision = preview_decision(segments=targetable, path="/")
+    segment_names = dict(Segment.objects.values_list("key", "name"))
+    placement_names = dict(Placement.objects.values_list("key", "name"))
+    component_names = dict(Component.objects.values_list("key", "name"))
+    variant_components = {
+        (placement, variant): component_names.get(component, component)
+        for placement, variant, component in PlacementVariant.objects.values_list(
+            "placement__key", "key", "component__key"
+        )
+    }
+    rows = []
+    for key, placed in decision.placements.items():
+        name = placement_names.get(key, key)
+        if placed is None:
+            rows.append(PlacementRow(name, "", "", "No variant and no fallback apply."))
+            continue
+        arm = next((a for a in arms if a.running and a.placement == key and a.variant), None)
+        if arm is not None:
+            why = f"Their arm “{arm.arm}” of the running A/B test “{arm.experiment}”."
+            shown = variant_components.get((key, arm.variant), "")
+            rows.append(PlacementRow(name, arm.variant, shown, why))
+            continue
+        why = reason_text(placed.reason, segment_names)
+        shown = component_names.get(placed.component, placed.component)
+        rows.append(PlacementRow(name, placed.variant, shown, why))
+    return rows
+
+
+def _arms(visitor_id: str) -> list[ArmRow]:
+    exposures = list(
+        Exposure.objects.filter(visitor_id=visitor_id)
+        .select_related("experiment", "experiment__placement")
+        .order_by("-first_exposed_at")
+    )
+    variants = {
+        (arm.experiment_id, arm.key): arm.variant_key
+        for arm in Arm.objects.filter(experiment_id__in={e.experiment_id for e in exposures})
+    }
+    return [
+        ArmRow(
+            e.experiment.name,
+            e.arm,
+            variants.get((e.experiment_id, e.arm), ""),
+            e.first_exposed_at,
+            e.experiment.target_key,
+            e.experiment.status == Experiment.Status.RUNNING,
+        )
+        for e in exposures
+    ]
+
+
+def _firings(visitor_id: str) -> list[FiringRow]:
+    firings = (
+        Firing.objects.filter(visitor_id=visitor_id)
+        .select_related("trigger")
+        .order_by("-created_at", "-pk")[:RECENT_FIRINGS]
+    )
+    return [
+        FiringRow(f.trigger.name, f.get_status_display(), f.created_at, f.reason) for f in firings
+    ]
+
+
+def customer_view(profile: VisitorProfile) -> CustomerView:
+    """Everything the lookup page shows about one customer."""
+    visitor_id = profile.visitor_id
+    attributes = profile.attributes or {}
+    arms = _arms(visitor_id)
+    memberships = visitor_memberships(visitor_id)
+    # Stored memberships carry since-when; real-time segments hold "right now" only.
+    evaluated = visitor_context(visitor_id, {}, now=clock.now())
+    segments = [SegmentRow(m.segment.name, m.entered_at) for m in memberships]
+    stored = {m.segment.key for m in memberships}
+    names = dict(Segment.objects.filter(key__in=evaluated.segments).values_list("key", "name"))
+    segments += [SegmentRow(names.get(k, k), None) for k in evaluated.segments if k not in stored]
+    items = recommend_for_visitor(strategy="personal", k=RECOMMENDATIONS, visitor_id=visitor_id)
+    return CustomerView(
+        visitor_id=visitor_id,
+        known_customer=bool(profile.customer_key),
+        email=profile.marketing_email_address or str(attributes.get("email") or ""),
+        first_name=str(attributes.get("first_name") or ""),
+        orders=profile.orders,
+        revenue=profile.revenue,
+        last_seen=profile.last_seen,
+        segments=segments,
+        events=_events(visitor_id),
+        placements=_placements(visitor_id, list(evaluated.targetable), arms),
+        recommendations=[str(item.get("title") or item.get("product_id")) for item in items],
+        arms=arms,
+        firings=_firings(visitor_id),
+    )
+
+
+LOOKUP_ACTION = "pz.customer.lookup"
+LOOKUP_ACTIONS = {LOOKUP_ACTION: ("Customer looked up", "Customer looked up")}
+
+
+def record_lookup(profile: VisitorProfile, user: Any) -> None:
+    """Audit that `user` looked at this customer (on their profile's history)."""
+    record_change(instance=profile, action=LOOKUP_ACTION, user=user)
