@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from content.models import PlacementVariant
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -59,3 +61,20 @@ def test_a_marketer_walks_the_main_tasks(marketer, live_server, tmp_path):
     shot("2-placement")
     page.get_by_role("button", name="Add variant").click()
     shot("2-variant-added")
+    page.get_by_role("button", name="Choose component").last.click()
+    chooser = page.get_by_role("dialog")
+    shot("2-component-chooser")
+    chooser.get_by_role("link", name="Hero: welcome").first.click()
+    expect(chooser).to_be_hidden()
+    new_variant = page.locator("[id^='inline_child_variants-']:visible").last
+    new_variant.get_by_label("German visitors").first.check()
+    shot("2-variant-filled")
+    page.get_by_role("button", name="More actions").click()
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_text("This field is required")).to_have_count(0)
+    expect(page.get_by_text("Home page hero").first).to_be_visible()
+    shot("2-published")
+    targeted = PlacementVariant.objects.get(
+        placement__key="home-hero", segments_any__name="German visitors"
+    )
+    assert targeted.component.name == "Hero: welcome"
