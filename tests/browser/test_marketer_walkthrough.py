@@ -78,3 +78,11 @@ def test_a_marketer_walks_the_main_tasks(marketer, live_server, tmp_path):
         placement__key="home-hero", segments_any__name="German visitors"
     )
     assert targeted.component.name == "Hero: welcome"
+
+    # 3. Preview as the segment: the home hero shows the new variant.
+    page.goto(f"{live_server.url}/admin/content/preview-as/")
+    page.get_by_label("German visitors").check()
+    page.get_by_role("button", name="Preview").click()
+    hero = page.get_by_role("row", name=re.compile("home-hero"))
+    expect(hero).to_contain_text(targeted.key)
+    shot("3-preview-as")
