@@ -6,9 +6,11 @@ a folder the test prints, for people to look at."""
 import re
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from content.models import PlacementVariant
+from experiments.services import experiment_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -86,3 +88,19 @@ def test_a_marketer_walks_the_main_tasks(marketer, live_server, tmp_path):
     hero = page.get_by_role("row", name=re.compile("home-hero"))
     expect(hero).to_contain_text(targeted.key)
     shot("3-preview-as")
+
+    # 4. An A/B test started from its report page, and its verdict read there. Creating it
+    # still takes arms as "key variant weight" lines (variant keys), so the test creates
+    # the draft and the marketer starts it.
+    fallback = PlacementVariant.objects.get(placement__key="home-hero", is_fallback=True)
+    experiment = experiment_create(
+        key="hero-for-germany",
+        name="Hero for Germany",
+        placement_key="home-hero",
+        arms=[{"key": "control", "variant": fallback.key}, {"key": "b", "variant": targeted.key}],
+    )
+    page.goto(live_server.url + reverse("experiments:inspect", args=[experiment.pk]))
+    shot("4-experiment-draft")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text("Running").first).to_be_visible()
+    shot("4-experiment-started")
