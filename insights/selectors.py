@@ -78,7 +78,7 @@ def visitor_groups(visitor_ids: Iterable[str]) -> dict[str, Group]:
         for vid, bucketing_id, consent in VisitorProfile.objects.filter(
             visitor_id__in=chunk
         ).values_list("visitor_id", "bucketing_id", "consent_personalization"):
-            allowed = consent_of({"consent": {"personalization": consent}})["personalization"]
+            allowed = consent_of(None).personalization if consent is None else consent
             group = holdout_group(bucketing_id, personalization=allowed)
             if group is not None:
                 groups[vid] = group

@@ -12,7 +12,8 @@ SCHEMAS = SchemaGenerator().get_schema(request=None, public=True)["components"][
 def test_the_event_schema_has_the_validators_keys_and_types():
     event = SCHEMAS["Event"]["properties"]
     assert set(event) == EVENT_KEYS
-    assert set(SCHEMAS["TypeEnum"]["enum"]) == EVENT_TYPES
+    # Shops register their own types, so the type is text that names the built-in ones.
+    assert all(name in event["type"]["description"] for name in EVENT_TYPES)
 
 
 def test_the_context_schema_has_every_context_key_the_validator_accepts():
