@@ -30,7 +30,7 @@ class LiftsSerializer(serializers.Serializer):
     average_order_value = LiftSerializer()
 
 
-class SrmSerializer(serializers.Serializer):
+class UpliftSrmSerializer(serializers.Serializer):
     p_value = serializers.FloatField()
     mismatch = serializers.BooleanField()
 
@@ -48,7 +48,7 @@ class UpliftSerializer(serializers.Serializer):
     personalized = GroupSerializer()
     holdout = GroupSerializer()
     lift = LiftsSerializer()
-    srm = SrmSerializer()
+    srm = UpliftSrmSerializer()
     always_valid_p = serializers.FloatField()
     decision = serializers.ChoiceField(
         choices=["keep_running", "personalization_wins", "holdout_wins", "no_difference"]
