@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from wagtail.models import Page
 
 from core import clock
 from core.config_version import bump_config_version
@@ -51,6 +52,9 @@ def test_a_marketer_looks_up_a_customer(
             visitor_id="v-grace", type=kind, timestamp=at, received_at=at, properties=props
         )
 
+    # The admin home needs Wagtail's root page, which a live-server test's flush removes.
+    if Page.get_first_root_node() is None:
+        Page.add_root(instance=Page(title="Root", slug="root"))
     page = browser.new_page(viewport={"width": 1300, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

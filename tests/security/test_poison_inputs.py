@@ -207,7 +207,9 @@ def api_routes(resolver: URLResolver | None = None, prefix: str = "") -> set[str
         if isinstance(entry, URLResolver):
             routes |= api_routes(entry, route)
         elif isinstance(entry, URLPattern) and route.startswith(API_PREFIX[1:]):
-            routes.add("/" + route.replace("<slug:", "{").replace("<str:", "{").replace(">", "}"))
+            for converter in ("<slug:", "<str:", "<path:"):
+                route = route.replace(converter, "{")
+            routes.add("/" + route.replace(">", "}"))
     return routes
 
 
