@@ -3,6 +3,7 @@ validated by `catalog.product_input`, shared with the imports."""
 
 from rest_framework import serializers
 
+from catalog import product_input
 from catalog.models import Product
 
 
@@ -14,23 +15,8 @@ class ProductSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = [
-            "product_id",
-            "title",
-            "description",
-            "url",
-            "image_url",
-            "price",
-            "sale_price",
-            "currency",
-            "category",
-            "brand",
-            "in_stock",
-            "stock",
-            "attributes",
-            "created_at",
-            "updated_at",
-        ]
+        # The fields a shop writes are the ones product_input cleans (one list).
+        fields = ["product_id", *product_input.FIELDS, "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
 
