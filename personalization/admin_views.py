@@ -17,6 +17,7 @@ from content.models import Placement
 from core.permissions import can_view_visitor_data
 from personalization import customer_lookup, preview
 from personalization.forms import CustomerLookupForm, PreviewAsForm
+from tracking.selectors import find_profile
 
 PAGE_SUGGESTIONS = 12
 
@@ -100,7 +101,7 @@ class CustomerLookupView(WagtailAdminTemplateMixin, TemplateView):
         form = CustomerLookupForm(self.request.GET or None)
         context["form"] = form
         if form.is_valid():
-            profile = customer_lookup.find_customer(form.cleaned_data["q"])
+            profile = find_profile(form.cleaned_data["q"])
             context["searched"] = True
             if profile is not None:
                 customer_lookup.record_lookup(profile, self.request.user)

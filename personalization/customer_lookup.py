@@ -10,9 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-from django.db.models import Q
-
 from catalog.models import Product
 from content.models import Component, Placement, PlacementVariant
 from content.reasons import DecisionReason, ReasonKind
@@ -23,10 +20,8 @@ from personalization.preview import preview_decision
 from recommendations.serving import recommend_for_visitor
 from segments.models import Segment
 from segments.selectors import visitor_context, visitor_memberships
-from tracking.customer_keys import customer_key
 from tracking.models import Event, EventTypeDefinition, VisitorProfile
 from tracking.rule_fields.builtin import EVENT_TYPE_LABELS
-from tracking.selectors import resolve_visitor_id
 from triggers.models import Firing
 
 RECENT_EVENTS = 50
@@ -88,26 +83,6 @@ class CustomerView:
     recommendations: list[str] = field(default_factory=list)
     arms: list[ArmRow] = field(default_factory=list)
     firings: list[FiringRow] = field(default_factory=list)
-
-
-def find_customer(query: str) -> VisitorProfile | None:
-    """The profile of a customer id, an e-mail address or a visitor id (in that sense:
-    an address has an @; customer ids are matched by their keyed hash, never stored)."""
-    query = query.strip()
-    if not query:
-        return None
-    profiles = VisitorProfile.objects.all()
-    if "@" in query:
-        return (
-            profiles.filter(Q(marketing_email_address__iexact=query) | Q(attributes__email=query))
-            .order_by("-last_seen")
-            .first()
-        )
-    key = customer_key(query, settings.PZ_CUSTOMER_ID_PEPPER)
-    profile = profiles.filter(customer_key=key).first()
-    if profile is None:
-        profile = profiles.filter(visitor_id=resolve_visitor_id(query)).first()
-    return profile
 
 
 def reason_text(reason: DecisionReason, segment_names: dict[str, str]) -> str:

@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from tracking.models import VisitorProfile
 from triggers.models import EmailTemplate, Firing, Trigger
 from triggers.tests.factories import email_trigger, ingest, known_visitor
 
@@ -27,8 +28,53 @@ def test_list_and_test_fire_page(admin_client):
 
     page = admin_client.get(f"/admin/triggers/{trigger.pk}/test/", {"visitor_id": "v1"})
     assert page.status_code == 200
-    assert b"Would fire" in page.content and b"v1@example.com" in page.content
+    html = page.content.decode()
+    assert "This trigger would fire now" in html
+    assert "It would send the e-mail “Hi Ada” to v1@example.com." in html
     assert not Firing.objects.exists() and mail.outbox == []
+
+
+def test_test_fire_finds_the_visitor_by_email_or_customer_id(admin_client, settings):
+    from tracking.customer_keys import customer_key
+
+    known_visitor()
+    VisitorProfile.objects.filter(visitor_id="v1").update(
+        customer_key=customer_key("C-7", settings.PZ_CUSTOMER_ID_PEPPER)
+    )
+    trigger = email_trigger(wait_seconds=0)
+    ingest("add_to_cart")
+    url = f"/admin/triggers/{trigger.pk}/test/"
+
+    for query in ("v1@example.com", "C-7"):
+        html = admin_client.get(url, {"visitor": query}).content.decode()
+        assert "For Ada (v1@example.com)" in html and "This trigger would fire now" in html
+
+    missing = admin_client.get(url, {"visitor": "nobody@example.com"}).content.decode()
+    assert "No visitor found for “nobody@example.com”" in missing
+    assert not Firing.objects.exists()
+
+
+def test_test_fire_offers_the_latest_visitors_and_a_segments_members(admin_client):
+    from django.utils import timezone
+
+    from segments.models import Segment, SegmentMembership
+
+    known_visitor("v1")
+    known_visitor("v2", first_name="Bea")
+    VisitorProfile.objects.update(last_seen=timezone.now())
+    segment = Segment.objects.create(key="fans", name="Fans", rule={})
+    SegmentMembership.objects.create(segment=segment, visitor_id="v2", entered_at=timezone.now())
+    trigger = email_trigger(wait_seconds=0)
+    url = f"/admin/triggers/{trigger.pk}/test/"
+
+    latest = admin_client.get(url).content.decode()
+    assert "Latest visitors" in latest and "Ada (v1@example.com)" in latest
+    assert 'aria-label="Test-fire for Bea (v2@example.com)"' in latest
+
+    members = admin_client.get(url, {"segment": segment.pk}).content.decode()
+    assert "Members of “Fans”" in members
+    assert f'href="?visitor_id=v2&amp;segment={segment.pk}"' in members
+    assert "No trigger" not in members and "Would" not in members  # nothing picked yet
 
 
 def test_create_refuses_an_invalid_rule_and_a_missing_action_target(admin_client):
