@@ -62,7 +62,7 @@ class PreviewAsView(
         if form.is_valid():
             data = form.cleaned_data
             segments = [segment.key for segment in data["segments"]]
-            context["segment_keys"] = segments
+            context["segment_names"] = [segment.name for segment in data["segments"]]
             context["storefront_url"] = preview.preview_storefront_url(
                 path=data["path"],
                 segments=segments,
@@ -77,6 +77,7 @@ class PreviewAsView(
                 utm_source=data["utm_source"],
                 path=data["path"],
             )
+            context["rows"] = preview.placement_rows(context["decision"])
         return context
 
 
