@@ -3,6 +3,7 @@ placement would show and open the storefront as that visitor. And the customer l
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -107,4 +108,5 @@ class CustomerLookupView(WagtailAdminTemplateMixin, TemplateView):
             if profile is not None:
                 customer_lookup.record_lookup(profile, self.request.user)
                 context["customer"] = customer_lookup.customer_view(profile)
+                context["minimum_segment_size"] = settings.PZ_MIN_SEGMENT_SIZE
         return context

@@ -18,7 +18,7 @@ from experiments.models import Arm, Experiment, Exposure
 from personalization.preview import PlacementRow, placement_rows, preview_decision
 from recommendations.serving import recommend_for_visitor
 from segments.models import Segment
-from segments.selectors import visitor_context, visitor_memberships
+from segments.selectors import too_small, visitor_context, visitor_memberships
 from tracking.models import Event, EventTypeDefinition, VisitorProfile
 from tracking.rule_fields.builtin import EVENT_TYPE_LABELS
 from triggers.models import Firing
@@ -32,6 +32,8 @@ RECOMMENDATIONS = 8
 class SegmentRow:
     name: str
     since: datetime | None
+    # Below PZ_MIN_SEGMENT_SIZE: no placement or test targets it (its size, else None).
+    too_small_size: int | None = None
 
 
 @dataclass
@@ -168,7 +170,10 @@ def customer_view(profile: VisitorProfile) -> CustomerView:
     memberships = visitor_memberships(visitor_id)
     # Stored memberships carry since-when; real-time segments hold "right now" only.
     evaluated = visitor_context(visitor_id, {}, now=clock.now())
-    segments = [SegmentRow(m.segment.name, m.entered_at) for m in memberships]
+    segments = [
+        SegmentRow(m.segment.name, m.entered_at, m.segment.size if too_small(m.segment) else None)
+        for m in memberships
+    ]
     stored = {m.segment.key for m in memberships}
     names = dict(Segment.objects.filter(key__in=evaluated.segments).values_list("key", "name"))
     segments += [SegmentRow(names.get(k, k), None) for k in evaluated.segments if k not in stored]
