@@ -18,11 +18,14 @@ from django.views.generic import FormView, TemplateView
 from wagtail.admin.views.generic.base import BaseOperationView, WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
+from core.admin_views import job_response
 from core.charts import BandPoint, band_chart
 from core.formatting import money
+from core.jobs import start_job
 from experiments import services, statistics
 from experiments.forms import CalculatorForm, PromoteForm, TrafficForm
 from experiments.models import Experiment, ResultSnapshot
+from experiments.tasks import compute_results_task
 from experiments.wording import lead_sentence
 
 CHART_WIDTH = 560
@@ -362,11 +365,18 @@ class ExperimentStopView(ExperimentOperationView):
 
 
 class ExperimentRecomputeView(ExperimentOperationView):
-    def perform_operation(self) -> None:
-        snapshot = services.compute_results(experiment_id=self.object.pk)
-        self.success_message = (
-            f"Results recomputed in {snapshot.duration_ms} ms: {snapshot.decision}."
+    """POST: recompute the results, shown as a job (`core.jobs`)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        job = start_job(
+            compute_results_task,
+            self.object.pk,
+            label=f"Recomputing the results of “{self.object}”",
+            return_url=self.get_success_url(),
+            return_label=str(self.object),
+            user=request.user,
         )
+        return job_response(request, job)
 
 
 class ExperimentObjectPageMixin(PermissionCheckedMixin, WagtailAdminTemplateMixin):

@@ -94,11 +94,8 @@ class TriggerDryRunView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
         """The picker (search, latest visitors, a segment's members) and the dry run."""
         get = self.request.GET
         segments = Segment.objects.filter(is_active=True).order_by("name")
-        segment = (
-            segments.filter(pk=get.get("segment")).first()
-            if get.get("segment", "").isdigit()
-            else None
-        )
+        chosen = get.get("segment", "")
+        segment = segments.filter(pk=int(chosen)).first() if chosen.isdigit() else None
         members: list[PickableVisitor] = []
         if segment is not None:
             ids = list(
