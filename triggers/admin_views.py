@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views.generic import TemplateView
 from wagtail import hooks
 from wagtail.admin.views.generic.base import BaseOperationView, WagtailAdminTemplateMixin
@@ -79,6 +80,13 @@ class TriggerDryRunView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
 
     def get_page_subtitle(self) -> str:
         return str(self.trigger)
+
+    def get_breadcrumbs_items(self) -> list[dict[str, str]]:
+        return self.breadcrumbs_items + [
+            {"url": reverse("triggers:index"), "label": "Triggers"},
+            {"url": reverse("triggers:edit", args=[self.trigger.pk]), "label": str(self.trigger)},
+            {"url": "", "label": "Results and test-fire"},
+        ]
 
     def picked_visitor(self) -> PickableVisitor | None:
         """The visitor of a picked link (`?visitor_id=`, which may have no profile yet)

@@ -73,7 +73,7 @@ def test_test_fire_offers_the_latest_visitors_and_a_segments_members(admin_clien
 
     members = admin_client.get(url, {"segment": segment.pk}).content.decode()
     assert "Members of “Fans”" in members
-    assert f'href="?visitor_id=v2&amp;segment={segment.pk}"' in members
+    assert f'href="?visitor_id=v2&amp;segment={segment.pk}#pz-dry-run-result"' in members
     assert "No trigger" not in members and "Would" not in members  # nothing picked yet
 
 
