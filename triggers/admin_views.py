@@ -136,7 +136,17 @@ class TriggerDryRunView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
         if allowed:
             context.update(self.visitor_context())
         context["stats"] = selectors.trigger_stats([self.trigger.pk])[self.trigger.pk]
-        context["firings"] = selectors.firing_log(self.trigger)[:RECENT_FIRINGS] if allowed else []
+        firings = list(selectors.firing_log(self.trigger)[:RECENT_FIRINGS]) if allowed else []
+        names = {
+            profile.visitor_id: visitor_name(profile)
+            for profile in VisitorProfile.objects.filter(
+                visitor_id__in={firing.visitor_id for firing in firings}
+            )
+        }
+        # Each firing with its visitor's name (a visitor without a profile is anonymous).
+        context["firings"] = [
+            (firing, names.get(firing.visitor_id, "Anonymous visitor")) for firing in firings
+        ]
         context["extra_sections"] = [
             section(self.request, self.trigger)
             for section in hooks.get_hooks(RESULTS_SECTIONS_HOOK)

@@ -77,6 +77,28 @@ def test_test_fire_offers_the_latest_visitors_and_a_segments_members(admin_clien
     assert "No trigger" not in members and "Would" not in members  # nothing picked yet
 
 
+def test_the_firing_log_names_the_visitors(admin_client):
+    from django.utils import timezone
+
+    known_visitor("v1")
+    trigger = email_trigger(wait_seconds=0)
+    now = timezone.now()
+    for visitor_id in ("v1", "cookie-only"):
+        Firing.objects.create(
+            trigger=trigger,
+            visitor_id=visitor_id,
+            occurrence_key=visitor_id,
+            entry_at=now,
+            due_at=now,
+        )
+
+    html = admin_client.get(f"/admin/triggers/{trigger.pk}/test/").content.decode()
+
+    log = html.split("Latest firings", 1)[1]
+    assert ">Ada (v1@example.com)</a>" in log and ">Anonymous visitor</a>" in log
+    assert ">v1<" not in log and ">cookie-only<" not in log
+
+
 def test_create_refuses_an_invalid_rule_and_a_missing_action_target(admin_client):
     response = admin_client.post(
         "/admin/triggers/new/",
