@@ -128,3 +128,22 @@ def test_the_job_page_shows_progress_and_polls_until_done(admin_client):
 )
 def test_durations_in_words(seconds, words):
     assert jobs.duration_in_words(timedelta(seconds=seconds)) == words
+
+
+def test_the_dashboard_lists_the_latest_jobs(admin_client):
+    now = jobs.clock.now()
+    job = JobRun.objects.create(
+        task_id="job-1",
+        task="t",
+        label="Finding clusters",
+        status=JobRun.Status.FAILED,
+        queued_at=now,
+        finished_at=now,
+        error="Too few visitors to cluster.",
+    )
+
+    page = admin_client.get("/admin/").content.decode()
+
+    assert "Started from the admin" in page
+    assert f'<a href="/admin/jobs/{job.pk}/">Finding clusters: failed at ' in page
+    assert "Too few visitors to cluster." in page
