@@ -2,6 +2,7 @@
 condition language: segment rules, placement variants' context conditions, trigger
 conditions. The fields offered are the field registry's, with their labels and choices."""
 
+import copy
 from typing import Any
 
 from django import forms
@@ -120,11 +121,11 @@ class RuleField(forms.JSONField):
     `{}` where the model stores "no condition" as an empty object)."""
 
     def __init__(self, *, empty_value: Any = None, **kwargs: Any) -> None:
-        self.empty_value = empty_value
         kwargs.setdefault("widget", RuleBuilderWidget(preview=False, empty_is_null=True))
         kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
+        super().__init__(empty_value=empty_value, **kwargs)  # CharField keeps it
 
     def to_python(self, value: Any) -> Any:
         converted = super().to_python(value)
-        return self.empty_value if converted is None else converted
+        # A copy: the instance may change its rule in place.
+        return copy.deepcopy(self.empty_value) if converted is None else converted
