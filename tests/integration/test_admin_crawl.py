@@ -57,6 +57,8 @@ def admin_links(html: str) -> list[str]:
 
 def python_reprs(html: str) -> list[str]:
     """Python dict or list reprs in what the page shows (scripts and styles aside)."""
+    if not any(start in html for start in ("{&#x27;", "[&#x27;", "{'", "['")):
+        return []  # most pages: no need to parse them again
     soup = BeautifulSoup(html, "html.parser")
     for hidden in soup(["script", "style", "template"]):
         hidden.decompose()

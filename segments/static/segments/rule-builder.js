@@ -231,6 +231,8 @@
   }
 
   function parseRoot(rule) {
+    // An empty rule starts as an implicit group: its first condition is stored on its own.
+    if (rule === null || rule === undefined) return { kind: "group", op: "all", children: [], implicit: true };
     var node = parse(rule);
     if (node.kind === "group") return node;
     // A single condition is shown inside a group, and written back on its own.
