@@ -30,6 +30,7 @@ def test_list_and_test_fire_page(admin_client):
     page = admin_client.get(f"/admin/triggers/{trigger.pk}/test/", {"visitor_id": "v1"})
     assert page.status_code == 200
     assert b"Would fire" in page.content and b"v1@example.com" in page.content
+    assert "{&#x27;" not in page.content.decode()  # the action as a table, not a repr
     assert not Firing.objects.exists() and mail.outbox == []
 
 
