@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from laces.components import Component
+from wagtail.admin.ui.components import Component
 
 MAX_ROWS = 50  # rows of a list shown; the rest is counted
 
