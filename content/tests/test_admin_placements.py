@@ -272,3 +272,16 @@ def test_an_empty_condition_builder_saves_no_condition(admin_client, heroes):
         None,
         None,
     ]
+
+
+@pytest.mark.parametrize("rule", ["[1, 2]", "5", '"x"', '{"all": 5}', "{nope"])
+def test_odd_context_conditions_are_form_errors_not_server_errors(admin_client, heroes, rule):
+    admin_client.raise_request_exception = False
+    data = placement_data(
+        [variant("default", heroes[0], fallback=True), variant("m", heroes[1], context_rule=rule)]
+    )
+
+    response = admin_client.post(reverse(ADD_URL), data)
+
+    assert response.status_code in (200, 400), rule
+    assert any(error.startswith("context_rule: ") for error in form_errors(response))

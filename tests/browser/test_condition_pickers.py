@@ -65,7 +65,8 @@ def test_a_variant_is_targeted_at_a_country_by_name(marketer, live_server, tmp_p
     mobile.locator("[data-panel-toggle]").first.click()
     expect(mobile.get_by_role("button", name="Field")).to_have_text("Device")
     expect(mobile.get_by_role("combobox", name="Value")).to_have_value('"mobile"')
-    page.screenshot(path=shots / "1-saved-condition.png", full_page=True)
+    mobile.locator("[data-rule-builder]").scroll_into_view_if_needed()
+    page.screenshot(path=shots / "1-saved-condition.png")
 
     page.get_by_role("button", name="Add variant").click()
     page.get_by_role("button", name="Choose component").last.click()

@@ -261,3 +261,13 @@ def test_the_list_shows_the_wait_and_the_cap_in_words(admin_client):
     assert "after 30 minutes" in html and "1 per 7 days" in html
     assert "at once" in html and "2 per 1 hour" in html
     assert "604800" not in html and "1800" not in html
+
+
+@pytest.mark.parametrize("conditions", ["[1, 2]", "5", '"x"', '{"all": 5}', "{nope", '{"any": []}'])
+def test_odd_conditions_are_form_errors_not_server_errors(admin_client, conditions):
+    admin_client.raise_request_exception = False
+    response = admin_client.post("/admin/triggers/new/", _form(conditions=conditions))
+
+    assert response.status_code in (200, 302), conditions
+    if response.status_code == 200:
+        assert "error-message" in response.content.decode()
