@@ -18,6 +18,7 @@ from django.views.generic import FormView, TemplateView
 from wagtail.admin.views.generic.base import BaseOperationView, WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
+from core import formatting
 from core.charts import BandPoint, band_chart
 from core.formatting import money
 from experiments import services, statistics
@@ -527,5 +528,12 @@ class SampleSizeCalculatorView(PermissionCheckedMixin, WagtailAdminTemplateMixin
                 context["days"] = duration_days(
                     per_arm, data["arms"], data["daily_visitors"], data["traffic"]
                 )
-                context["target_rate"] = data["baseline"] * (1 + data["minimum_detectable_effect"])
+                target = data["baseline"] * (1 + data["minimum_detectable_effect"])
+                context.update(
+                    baseline_percent=formatting.percent(data["baseline"]),
+                    target_percent=formatting.percent(target),
+                    power_percent=formatting.percent(data["power"]),
+                    alpha_percent=formatting.percent(alpha),
+                    total_alpha_percent=formatting.percent(data["alpha"]),
+                )
         return context
