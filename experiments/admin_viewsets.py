@@ -32,12 +32,23 @@ from experiments.admin_views import (
 )
 from experiments.forms import ExperimentCreateForm, ExperimentEditForm
 from experiments.models import Experiment
+from experiments.wording import SRM_WORDS, decision_words
 
 
 class DecisionColumn(Column):
-    """The latest snapshot's decision, with an SRM badge when it flagged a mismatch."""
+    """The latest snapshot's decision in words with what it means, and the sample ratio
+    mismatch warning spelled out when it flagged one."""
 
     cell_template_name = "experiments/admin/cells/decision.html"
+
+    def get_cell_context_data(self, instance: Experiment, parent_context: Any) -> dict[str, Any]:
+        context = super().get_cell_context_data(instance, parent_context)
+        arms = list(instance.arms.all())
+        control = next((arm.key for arm in arms if arm.is_control), "")
+        variants = {arm.key: arm.variant_key for arm in arms}
+        label, meaning = decision_words(context["value"], control, variants)
+        context.update(label=label, meaning=meaning, srm_words=SRM_WORDS)
+        return context
 
     class Media:
         css = {"all": ["experiments/admin.css"]}

@@ -18,7 +18,7 @@ from content.models import Placement
 from content.placement_summary import variant_line
 from experiments import services
 from experiments.models import Experiment
-from experiments.wording import arm_name
+from experiments.wording import arm_name, event_words
 from tracking.event_validation import EVENT_TYPES
 
 ARM_FIELD = re.compile(r"^arms\[(\d+)\]\.(\w+)$")
@@ -176,7 +176,7 @@ class ArmRowsField(forms.Field):
 
 def guardrail_choice(event: str) -> tuple[str, str]:
     moves = "rises" if services.guardrail_harm(event) == "increase" else "drops"
-    return event, f"{event} (harmed if it {moves})"
+    return event, f"{event_words(event)} (harmed if it {moves})"
 
 
 class ServiceErrorMixin:
@@ -222,7 +222,10 @@ class ExperimentCreateForm(ServiceErrorMixin, WagtailAdminModelForm):
     )
     traffic = traffic_field(initial=1.0)
     goal_event = forms.ChoiceField(
-        choices=[(event, event) for event in sorted(EVENT_TYPES)], initial="purchase"
+        label="Goal",
+        choices=[(event, f"More {event_words(event)}") for event in sorted(EVENT_TYPES)],
+        initial="purchase",
+        help_text="What the arms are compared on: the share of visitors who do it.",
     )
     layer_key = forms.SlugField(
         label="Layer",
@@ -277,13 +280,21 @@ class ExperimentCreateForm(ServiceErrorMixin, WagtailAdminModelForm):
             "cuped",
             "guardrail_events",
         ]
-        widgets = {"hypothesis": forms.Textarea(attrs={"rows": 2})}
+        # The panels only lay the form out (it is not built from them): SlugInput here.
+        widgets = {"hypothesis": forms.Textarea(attrs={"rows": 2}), "key": SlugInput}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["placement"].widget.attrs["data-experiment-placement"] = ""
         self.fields["arms"].widget.groups = variant_groups()
         self.fields["key"].help_text = "Filled from the name; the API and reports use it."
+        self.fields["goal_placement"] = forms.ChoiceField(
+            label="Clicked placement",
+            required=False,
+            choices=[("", "Any placement")]
+            + list(Placement.objects.order_by("name").values_list("key", "name")),
+            help_text="For a click goal: only clicks on this placement count.",
+        )
 
     def save(self, commit: bool = True) -> Experiment:
         """Create through `experiment_create`; raises `ExperimentError` for the view."""

@@ -80,8 +80,10 @@ def test_the_list_shows_status_traffic_and_latest_decision(admin_client, hero):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Hero test" in html and "Running" in html and "100%" in html
-    assert "<code>keep_running</code>" in html
-    assert "SRM" not in html.split("<tbody>")[1]
+    # The decision in words with what it means; never the raw value.
+    row = html.split("<tbody>")[1]
+    assert "Keep running" in row and "the planned sample is not reached" in row
+    assert "keep_running" not in html and "Sample ratio mismatch" not in row
 
 
 def test_creating_through_the_form_calls_the_service(admin_client, hero):
@@ -112,7 +114,7 @@ def test_the_create_form_edits_arms_as_rows_with_variants_by_name(admin_client, 
     # Shares and effect sizes in percent.
     assert "Traffic (%)" in html and "Minimum detectable effect (%)" in html
     assert 'name="traffic" value="100"' in html and 'value="10"' in html
-    assert "Adaptive allocation" in html and "remove_from_cart (harmed if it rises)" in html
+    assert "Adaptive allocation" in html and "remove from cart (harmed if it rises)" in html
 
 
 def test_arm_keys_come_from_names_and_shares_must_make_100(admin_client, hero):
@@ -228,7 +230,7 @@ def test_the_report_shows_decision_table_and_charts(admin_client, hero):
     html = admin_client.get(f"/admin/experiments/inspect/{experiment.pk}/").content.decode()
 
     assert 'data-report="srm-ok"' in html and 'data-report="srm"' not in html
-    assert "Decision: <code>keep_running</code>" in html and "Keep running" in html
+    assert "Verdict: Keep running" in html and "keep_running" not in html
     assert 'data-report="arms"' in html and "always-valid p" in html
     assert html.count('data-report="chart"') == 2 and "<polyline" in html
     assert "Recompute now" in html and "Stop" in html
@@ -253,7 +255,8 @@ def test_the_report_has_a_red_banner_on_sample_ratio_mismatch(admin_client, hero
     listing = admin_client.get("/admin/experiments/").content.decode()
 
     assert 'data-report="srm"' in html and "Sample ratio mismatch" in html
-    assert "experiment-badge--srm" in listing
+    row = listing.split("<tbody>")[1]
+    assert "Sample ratio mismatch" in row and "no verdict until it is fixed" in row
 
 
 def test_the_report_notes_adaptive_allocation(admin_client, hero):
