@@ -17,10 +17,11 @@ from core.models import JobRun
 RECENT_JOBS = 10
 
 
-def job_response(request: HttpRequest, job: JobRun) -> HttpResponse:
-    """Where a button that started `job` sends the person."""
+def job_response(request: HttpRequest, job: JobRun, detail: str = "") -> HttpResponse:
+    """Where a button that started `job` sends the person; `detail` follows the outcome
+    of a finished job (e.g. the verdict the recomputed results give)."""
     if job.status == JobRun.Status.FINISHED:
-        messages.success(request, jobs.job_summary(job))
+        messages.success(request, f"{jobs.job_summary(job)} {detail}".strip())
     elif job.status == JobRun.Status.FAILED:
         messages.error(request, jobs.job_summary(job))
     else:
