@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
-from wagtail.models import Page
+from wagtail.models import Locale, Page
 
 from core import clock
 from core.models import JobRun
@@ -15,6 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_the_job_page_follows_a_running_job(browser, live_server, django_user_model):
     django_user_model.objects.create_superuser(username="mia", password="pw-mia-123")
+    Locale.objects.get_or_create(language_code="en")  # flushed by transactional tests
     if Page.get_first_root_node() is None:
         Page.add_root(instance=Page(title="Root", slug="root"))
     now = clock.now()
