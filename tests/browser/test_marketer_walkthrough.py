@@ -198,6 +198,7 @@ def test_a_marketer_walks_the_main_tasks(marketer, live_server, tmp_path):
     expect(page.get_by_text(re.compile(finished))).to_be_visible()
     verdict = page.locator("[data-report=sentence]")
     expect(verdict).to_contain_text("chance it is better")
+    expect(page.locator("[data-report=decision]")).to_contain_text("Verdict: Keep running")
     shot("5-experiment-verdict")
 
     # 6. A trigger dry-run for a visitor picked from the latest visitors, then found by
