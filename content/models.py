@@ -135,17 +135,19 @@ class Placement(
         return "content/preview_placement.html"
 
     def get_preview_context(self, request: Any, mode_name: str) -> dict[str, Any]:
+        from content.placement_summary import in_precedence, variant_audience
         from content.rendering import render_component
 
         context = super().get_preview_context(request, mode_name)
         context["variants"] = [
             {
                 "variant": variant,
+                "audience": variant_audience(variant),
                 "fragment": render_component(
                     variant.component, values={}, placement_key=self.key, variant_key=variant.key
                 ),
             }
-            for variant in self.variants.all()
+            for variant in in_precedence(self.variants.all())
             if variant.component_id
         ]
         return context

@@ -166,7 +166,10 @@ def test_the_edit_page_and_preview_render(admin_client, heroes):
     shown = admin_client.get(
         reverse("wagtailsnippets_content_placement:preview_on_edit", args=[obj.pk])
     )
-    assert shown.status_code == 200 and 'data-pz-component="hero-b"' in shown.content.decode()
+    html = shown.content.decode()
+    assert shown.status_code == 200 and 'data-pz-component="hero-b"' in html
+    # Each variant headed by who it is for, in words: no priority numbers.
+    assert "1. Shown to everyone else" in html and "priority" not in html
 
 
 def test_the_editors_order_is_the_precedence(admin_client, heroes):
