@@ -1,5 +1,6 @@
-"""Shallow-copied fields validate exactly as DRF's deep-copied ones, and instances
-validating at the same time (gunicorn threads) do not see each other's fields."""
+"""Decide's input serializer with shallow-copied fields (core.api.serializers) validates
+exactly as with DRF's deep-copied ones, and instances validating at the same time
+(gunicorn threads) do not see each other's fields."""
 
 import copy
 import threading
