@@ -91,6 +91,9 @@ class FactsCache:
         self._rules: dict[int, tuple[bool, bool]] = {}
         self._consents: dict[str, Consent] = {}
         self._ruled_out: dict[tuple[int, str], bool] = {}
+        self._leaves: dict[tuple[int, int], Any] = {}  # compiled rule leaves, by node
+        self._held_out: dict[str, bool] = {}
+        self._recipients: dict[str, tuple[str, str]] = {}
         self._base: dict[str, Facts] = {}
 
     def _want(self, rule: Any) -> bool:
@@ -124,36 +127,59 @@ class FactsCache:
 
     def ruled_out(self, occurrence: Occurrence) -> bool:
         """Whether an immediate occurrence fails before any query: no profile, no
-        consent, or conditions whose profile and context leaves already decide them
-        false (event windows and segments unknown). The same checks `assess` makes, so
-        nothing that would fire is dropped."""
+        consent, held out, no address for an e-mail, or conditions whose profile and
+        context leaves already decide them false (event windows and segments unknown).
+        The same checks `assess` makes, so nothing that would fire is dropped. The
+        verdict is kept per (trigger, visitor) unless an answered leaf reads `$entry.`."""
         trigger, visitor_id = occurrence.trigger, occurrence.visitor_id
         entry = self.profile_entry(visitor_id)
         if entry is None or not self.consent(visitor_id).allows(trigger.consent):
             return True
+        if self.held_out(visitor_id):
+            return True
+        if trigger.action == Trigger.Action.EMAIL and not self.recipient(visitor_id)[0]:
+            return True
         if not trigger.conditions:
             return False
-        uses_entry, _ = self.rule_info(trigger)
         memo_key = (trigger.pk, visitor_id)
-        if not uses_entry and memo_key in self._ruled_out:
-            return self._ruled_out[memo_key]
-        rule = (
-            matching.substitute_entry(
-                trigger.conditions, occurrence.entry.properties if occurrence.entry else {}
-            )
-            if uses_entry
-            else trigger.conditions
-        )
+        verdict = self._ruled_out.get(memo_key)
+        if verdict is not None:
+            return verdict
+        read_entry = False
 
         def leaf(node: dict[str, Any]) -> bool | None:
+            nonlocal read_entry
             if "field" not in node or not str(node["field"]).startswith(PREFILTER_FIELDS):
                 return None
-            return compiled_conditions(trigger, node)(self.base_facts(visitor_id))
+            if matching.uses_entry(node):
+                read_entry = True
+                properties = occurrence.entry.properties if occurrence.entry else {}
+                compiled = compiled_conditions(trigger, matching.substitute_entry(node, properties))
+            else:
+                compiled = self._leaves.get((trigger.pk, id(node)))
+                if compiled is None:
+                    compiled = compiled_conditions(trigger, node)
+                    self._leaves[(trigger.pk, id(node))] = compiled
+            return compiled(self.base_facts(visitor_id))
 
-        verdict = matching.prefilter(rule, leaf) is False
-        if not uses_entry:
+        verdict = matching.prefilter(trigger.conditions, leaf) is False
+        if not read_entry:
             self._ruled_out[memo_key] = verdict
         return verdict
+
+    def held_out(self, visitor_id: str) -> bool:
+        """Whether the visitor is in the global holdout (personalization consent only)."""
+        if visitor_id not in self._held_out:
+            entry = self.profile_entry(visitor_id)
+            self._held_out[visitor_id] = self.consent(visitor_id).personalization and (
+                in_global_holdout(entry.bucketing_id if entry else None)
+            )
+        return self._held_out[visitor_id]
+
+    def recipient(self, visitor_id: str) -> tuple[str, str]:
+        if visitor_id not in self._recipients:
+            self._recipients[visitor_id] = recipient(self.profile_entry(visitor_id))
+        return self._recipients[visitor_id]
 
     def base_facts(self, visitor_id: str) -> Facts:
         """A visitor's profile, attributes and context, without events."""
@@ -334,14 +360,12 @@ def assess(
     consent = facts.consent(visitor_id).allows(trigger.consent)
     if not result.add(Check.CONSENT, consent, f"{trigger.consent} consent") and not full:
         return result
-    held_out = consent_of(profile_entry).personalization and in_global_holdout(
-        profile_entry.bucketing_id if profile_entry else None
-    )
+    held_out = facts.held_out(visitor_id)
     detail = "in the global holdout" if held_out else "not held out"
     if not result.add(Check.HOLDOUT, not held_out, detail) and not full:
         return result
     if trigger.action == Trigger.Action.EMAIL:
-        address, why_not = recipient(profile_entry)
+        address, why_not = facts.recipient(visitor_id)
         if not result.add(Check.EMAIL_ADDRESS, bool(address), address or why_not) and not full:
             return result
     if trigger.conditions and profile_entry is not None:
@@ -432,13 +456,14 @@ def dry_run(*, trigger: Trigger, visitor_id: str, now: datetime | None = None) -
 def _lock_pairs(occurrences: list[Occurrence], now: datetime) -> None:
     # The first statement of the transaction takes the locks, before anything is read, so
     # concurrent decisions of a (trigger, visitor) queue, never deadlock (a fixed order).
-    # PostgreSQL: transaction-scoped advisory locks, one statement and no row written.
-    # SQLite: any write takes the database's write lock, so one lock row is enough.
+    # PostgreSQL: a transaction-scoped advisory lock per visitor (coarser than the pair,
+    # and a lock-table slot per visitor rather than per pair), one statement, no row
+    # written. SQLite: any write takes the database's write lock, so one row is enough.
     pairs = sorted({(o.trigger.pk, o.visitor_id) for o in occurrences})
     if not pairs:
         return
     if connection.vendor == "postgresql":
-        keys = sorted({advisory_key(t, v) for t, v in pairs})
+        keys = sorted({advisory_key(v) for _, v in pairs})
         with connection.cursor() as cursor:
             # unnest yields the sorted keys in order; the aggregate takes them one by one.
             cursor.execute(
@@ -455,10 +480,10 @@ def _lock_pairs(occurrences: list[Occurrence], now: datetime) -> None:
     )
 
 
-def advisory_key(trigger_id: int, visitor_id: str) -> int:
-    """A stable signed 64-bit key for PostgreSQL's advisory lock of (trigger, visitor); a
-    rare collision only makes two decisions queue."""
-    digest = hashlib.blake2b(f"pz-trigger:{trigger_id}:{visitor_id}".encode(), digest_size=8)
+def advisory_key(visitor_id: str) -> int:
+    """A stable signed 64-bit key for PostgreSQL's advisory lock of a visitor's trigger
+    decisions; a rare collision only makes two decisions queue."""
+    digest = hashlib.blake2b(f"pz-trigger-decision:{visitor_id}".encode(), digest_size=8)
     return int.from_bytes(digest.digest(), "big", signed=True)
 
 
@@ -576,6 +601,14 @@ def decide_occurrences(
     facts.load_decision_state(occurrences)
     candidates = []
     for occurrence in occurrences:
+        trigger = occurrence.trigger
+        if occurrence.pending is None and not matching.frequency_allows(
+            facts.fired_times(trigger, occurrence.visitor_id),
+            now,
+            trigger.frequency_cap_count,
+            trigger.frequency_cap_seconds,
+        ):
+            continue  # capped, and an immediate occurrence leaves no row: skip the rest
         assessment = assess(
             trigger=occurrence.trigger,
             visitor_id=occurrence.visitor_id,
