@@ -52,6 +52,8 @@ from triggers.selectors import (
 from triggers.services.actions import act_locally, render_action, schedule_delivery
 from triggers.services.email import recipient
 
+MISSING = object()
+
 # Rule fields answered from the profile entry alone (no event window, no segment).
 PREFILTER_FIELDS = ("profile.", "context.", "attributes.", "customer.")
 
@@ -149,18 +151,24 @@ class FactsCache:
 
         def leaf(node: dict[str, Any]) -> bool | None:
             nonlocal read_entry
-            if "field" not in node or not str(node["field"]).startswith(PREFILTER_FIELDS):
+            # What a leaf is, worked out once per batch: unknown here (None), read with
+            # the entry's values (False), or compiled.
+            kind = self._leaves.get((trigger.pk, id(node)), MISSING)
+            if kind is MISSING:
+                if "field" not in node or not str(node["field"]).startswith(PREFILTER_FIELDS):
+                    kind = None
+                elif matching.uses_entry(node):
+                    kind = False
+                else:
+                    kind = compiled_conditions(trigger, node)
+                self._leaves[(trigger.pk, id(node))] = kind
+            if kind is None:
                 return None
-            if matching.uses_entry(node):
+            if kind is False:
                 read_entry = True
                 properties = occurrence.entry.properties if occurrence.entry else {}
-                compiled = compiled_conditions(trigger, matching.substitute_entry(node, properties))
-            else:
-                compiled = self._leaves.get((trigger.pk, id(node)))
-                if compiled is None:
-                    compiled = compiled_conditions(trigger, node)
-                    self._leaves[(trigger.pk, id(node))] = compiled
-            return compiled(self.base_facts(visitor_id))
+                kind = compiled_conditions(trigger, matching.substitute_entry(node, properties))
+            return kind(self.base_facts(visitor_id))
 
         verdict = matching.prefilter(trigger.conditions, leaf) is False
         if not read_entry:
@@ -585,10 +593,10 @@ def decide_occurrences(
     *, occurrences: list[Occurrence], now: datetime, facts: FactsCache | None = None
 ) -> list[Firing]:
     """Decide occurrences and act, each at most once: unique occurrence keys make
-    duplicates no-ops, and the caps are re-read under per-(trigger, visitor) locks, so a
-    concurrent duplicate is logged as skipped. An immediate occurrence that fails a check
-    before the locks leaves no row (a capped visitor's every event would write one); the
-    log holds waited occurrences and every decision taken under the locks."""
+    duplicates no-ops, and the caps are read under per-visitor locks, so a concurrent
+    duplicate is logged as skipped. An immediate occurrence that fails a check leaves no
+    row (a capped visitor's every event would write one); the log holds waited
+    occurrences and every immediate one that passed its checks."""
     if not occurrences:
         return []
     facts = facts or FactsCache(now, {o.trigger for o in occurrences})
@@ -598,34 +606,35 @@ def decide_occurrences(
     if not occurrences:
         return []
     facts.preload(sorted({o.visitor_id for o in occurrences}))
-    facts.load_decision_state(occurrences)
-    candidates = []
-    for occurrence in occurrences:
-        trigger = occurrence.trigger
-        if occurrence.pending is None and not matching.frequency_allows(
-            facts.fired_times(trigger, occurrence.visitor_id),
-            now,
-            trigger.frequency_cap_count,
-            trigger.frequency_cap_seconds,
-        ):
-            continue  # capped, and an immediate occurrence leaves no row: skip the rest
-        assessment = assess(
-            trigger=occurrence.trigger,
-            visitor_id=occurrence.visitor_id,
-            entry=occurrence.entry,
-            now=now,
-            facts=facts,
-        )
-        failed = assessment.failed
-        if occurrence.pending is not None or failed is None:
-            candidates.append((occurrence, failed))
-    if not candidates:
-        return []
     day = now.astimezone(store_zone()).date()
     decided: list[Firing] = []
     with transaction.atomic():
-        _lock_pairs([o for o, _ in candidates], now)
-        facts.load_decision_state([o for o, _ in candidates])  # what others wrote meanwhile
+        # Locks first, then the caps, cancel events and daily counts read once, under
+        # them: what a concurrent decision committed is counted.
+        _lock_pairs(occurrences, now)
+        facts.load_decision_state(occurrences)
+        candidates = []
+        for occurrence in occurrences:
+            trigger = occurrence.trigger
+            if occurrence.pending is None and not matching.frequency_allows(
+                facts.fired_times(trigger, occurrence.visitor_id),
+                now,
+                trigger.frequency_cap_count,
+                trigger.frequency_cap_seconds,
+            ):
+                continue  # capped, and an immediate occurrence leaves no row: skip the rest
+            assessment = assess(
+                trigger=occurrence.trigger,
+                visitor_id=occurrence.visitor_id,
+                entry=occurrence.entry,
+                now=now,
+                facts=facts,
+            )
+            failed = assessment.failed
+            if occurrence.pending is not None or failed is None:
+                candidates.append((occurrence, failed))
+        if not candidates:
+            return []
         slots = _daily_slots([o for o, _ in candidates], day)
         pending_ids = [o.pending.pk for o, _ in candidates if o.pending is not None]
         pending = Firing.objects.select_for_update().in_bulk(pending_ids) if pending_ids else {}
