@@ -82,13 +82,15 @@ def handle_ingested(
         for visitor_id in ids
         if (entry := latest.get((visitor_id, trigger.entry_event))) is not None
     ]
-    started, overdue = _start_waits(
-        [o for o in occurrences if o.trigger.wait_seconds], now=now, check_overdue=False
-    )
     immediate = [o for o in occurrences if not o.trigger.wait_seconds]
-    # One decision for the batch: the immediate occurrences and the waits already over
-    # (a late batch) share one load of the visitors' facts.
-    return started + decide_occurrences(occurrences=immediate + overdue, now=now)
+    # One transaction (one commit) for the batch's waits and decisions; one decision for
+    # the immediate occurrences and the waits already over (a late batch), sharing one
+    # load of the visitors' facts.
+    with transaction.atomic():
+        started, overdue = _start_waits(
+            [o for o in occurrences if o.trigger.wait_seconds], now=now, check_overdue=False
+        )
+        return started + decide_occurrences(occurrences=immediate + overdue, now=now)
 
 
 def start_waits(occurrences: list[Occurrence], *, now: datetime) -> list[Firing]:
