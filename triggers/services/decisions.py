@@ -593,10 +593,10 @@ def decide_occurrences(
     *, occurrences: list[Occurrence], now: datetime, facts: FactsCache | None = None
 ) -> list[Firing]:
     """Decide occurrences and act, each at most once: unique occurrence keys make
-    duplicates no-ops, and the caps are read under per-visitor locks, so a concurrent
-    duplicate is logged as skipped. An immediate occurrence that fails a check leaves no
-    row (a capped visitor's every event would write one); the log holds waited
-    occurrences and every immediate one that passed its checks."""
+    duplicates no-ops, and the caps are re-read under per-visitor locks, so a concurrent
+    duplicate is logged as skipped. An immediate occurrence that fails a check before
+    the locks leaves no row (a capped visitor's every event would write one); the log
+    holds waited occurrences and every decision taken under the locks."""
     if not occurrences:
         return []
     facts = facts or FactsCache(now, {o.trigger for o in occurrences})
@@ -606,35 +606,34 @@ def decide_occurrences(
     if not occurrences:
         return []
     facts.preload(sorted({o.visitor_id for o in occurrences}))
+    facts.load_decision_state(occurrences)
+    candidates = []
+    for occurrence in occurrences:
+        trigger = occurrence.trigger
+        if occurrence.pending is None and not matching.frequency_allows(
+            facts.fired_times(trigger, occurrence.visitor_id),
+            now,
+            trigger.frequency_cap_count,
+            trigger.frequency_cap_seconds,
+        ):
+            continue  # capped, and an immediate occurrence leaves no row: skip the rest
+        assessment = assess(
+            trigger=occurrence.trigger,
+            visitor_id=occurrence.visitor_id,
+            entry=occurrence.entry,
+            now=now,
+            facts=facts,
+        )
+        failed = assessment.failed
+        if occurrence.pending is not None or failed is None:
+            candidates.append((occurrence, failed))
+    if not candidates:
+        return []
     day = now.astimezone(store_zone()).date()
     decided: list[Firing] = []
     with transaction.atomic():
-        # Locks first, then the caps, cancel events and daily counts read once, under
-        # them: what a concurrent decision committed is counted.
-        _lock_pairs(occurrences, now)
-        facts.load_decision_state(occurrences)
-        candidates = []
-        for occurrence in occurrences:
-            trigger = occurrence.trigger
-            if occurrence.pending is None and not matching.frequency_allows(
-                facts.fired_times(trigger, occurrence.visitor_id),
-                now,
-                trigger.frequency_cap_count,
-                trigger.frequency_cap_seconds,
-            ):
-                continue  # capped, and an immediate occurrence leaves no row: skip the rest
-            assessment = assess(
-                trigger=occurrence.trigger,
-                visitor_id=occurrence.visitor_id,
-                entry=occurrence.entry,
-                now=now,
-                facts=facts,
-            )
-            failed = assessment.failed
-            if occurrence.pending is not None or failed is None:
-                candidates.append((occurrence, failed))
-        if not candidates:
-            return []
+        _lock_pairs([o for o, _ in candidates], now)
+        facts.load_decision_state([o for o, _ in candidates])  # what others wrote meanwhile
         slots = _daily_slots([o for o, _ in candidates], day)
         pending_ids = [o.pending.pk for o, _ in candidates if o.pending is not None]
         pending = Firing.objects.select_for_update().in_bulk(pending_ids) if pending_ids else {}
