@@ -1,5 +1,5 @@
 """The firing decision: every check of an occurrence read from a batch-wide cache, then,
-under per-(trigger, visitor) locks, the caps re-read and the firings written at most
+under per-visitor locks, the caps re-read and the firings written at most
 once. One path (`assess`) serves real firings, delayed checks, sweeps and the admin's
 dry run, so what the dry run shows is what would happen."""
 
