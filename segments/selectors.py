@@ -21,13 +21,15 @@ from core import clock
 from core.config_version import CONFIG_VERSION_KEY, CompiledCatalog, ensure_version
 from segments.conditions import (
     CompiledRule,
+    EventWindow,
     Facts,
-    InMemoryEventWindows,
     InvalidRule,
+    PreparedEventWindows,
     compile_rule,
     dependency_order,
     evaluate_segments,
     event_windows,
+    window_rows,
 )
 from segments.field_registry import current_registry, registry_for
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
@@ -86,6 +88,9 @@ class SegmentCatalog:
     materialized: frozenset[str]
     targetable: frozenset[str]
     placeholder_values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Every distinct window of the rules, and its position in a recent entry's "windows"
+    event_windows: tuple[EventWindow, ...] = ()
+    window_index: dict[EventWindow, int] = field(default_factory=dict)
 
 
 def _compiled_rules(rule_sources: dict[str, Any], version: Any) -> dict[str, CompiledRule]:
@@ -107,8 +112,10 @@ def load_catalog(version: Any) -> SegmentCatalog:
     rule_sources = {s.key: effective_rule(s) for s in segments if s.kind == Segment.Kind.RULE}
     rules = _compiled_rules(rule_sources, version)
     windows: dict[str, int] = {}
+    distinct: dict[EventWindow, None] = {}
     for rule in rule_sources.values():
         for window in event_windows(rule):
+            distinct.setdefault(window, None)
             windows[window.event_type] = max(
                 windows.get(window.event_type, 0), window.within_seconds
             )
@@ -122,6 +129,8 @@ def load_catalog(version: Any) -> SegmentCatalog:
             s.key for s in segments if s.real_time_only or (s.size or 0) >= minimum
         ),
         placeholder_values={s.key: dict(s.placeholder_values) for s in segments},
+        event_windows=tuple(distinct),
+        window_index={window: position for position, window in enumerate(distinct)},
     )
 
 
@@ -173,7 +182,15 @@ def recent_activity_of(
         ).values_list("visitor_id", "segment__key")
         for visitor_id, key in memberships:
             recent[visitor_id]["memberships"].append(key)
+    for entry in recent.values():
+        entry["windows"] = prepared_windows(catalog, entry["events"])
     return recent
+
+
+def prepared_windows(catalog: SegmentCatalog, events: list[dict[str, Any]]) -> list[Any]:
+    """What each of the catalog's windows keeps of the recent events (the `where` tests
+    and the values to aggregate), stored with them so a request only cuts by time."""
+    return [window_rows(window, events) for window in catalog.event_windows]
 
 
 def _recent_activity(visitor_id: str, catalog: SegmentCatalog, now: datetime) -> dict[str, Any]:
@@ -217,6 +234,7 @@ def _recent_activity(visitor_id: str, catalog: SegmentCatalog, now: datetime) ->
             recent["events"].append(
                 {"type": row_type, "timestamp": timestamp, "properties": properties or {}}
             )
+    recent["windows"] = prepared_windows(catalog, recent["events"])
     return recent
 
 
@@ -244,7 +262,8 @@ def visitor_context(
         facts = Facts(context=context)
     else:
         recent = cached.get(recent_cache_key(visitor_id)) if canonical == visitor_id else None
-        if recent is None or recent.get("version") != catalog.version:
+        # Entries of another version, or written before windows were stored, are rebuilt.
+        if recent is None or recent.get("version") != catalog.version or "windows" not in recent:
             recent = _recent_activity(canonical, catalog, now)
             cache.set(recent_cache_key(canonical), recent, RECENT_TTL_SECONDS)
         state = entry.state
@@ -253,7 +272,9 @@ def visitor_context(
             attributes=state.attributes,
             context=context,
             segments=frozenset(recent["memberships"]),
-            events=InMemoryEventWindows(recent["events"], now=now),
+            events=PreparedEventWindows(
+                catalog.window_index, recent["windows"], recent["events"], now=now
+            ),
         )
     matched = evaluate_segments(catalog.rules, facts)
     if personalized:
