@@ -62,6 +62,57 @@ def replace_memberships(
     return MembershipChange(size=size, entered=entered, left=left)
 
 
+@transaction.atomic
+def refresh_memberships_of(
+    *, conditions: Mapping[Segment, Q], visitor_ids: Iterable[str], now: datetime
+) -> dict[Segment, MembershipChange]:
+    """`replace_memberships(within=visitor_ids)` for many segments at once (the refresh
+    after an ingest): one query reads every segment's condition for these visitors (a
+    boolean column each), one reads their open periods, then only the segments that
+    changed are written. Returns the changes of every segment."""
+    ids = sorted(set(visitor_ids))
+    if not ids or not conditions:
+        return {}
+    segments = list(conditions)
+    columns = {
+        f"s{index}": ExpressionWrapper(condition, output_field=BooleanField())
+        for index, condition in enumerate(conditions.values())
+    }
+    wanted: dict[int, set[str]] = {segment.pk: set() for segment in segments}
+    for row in VisitorProfile.objects.filter(visitor_id__in=ids).values("visitor_id", **columns):
+        for index, segment in enumerate(segments):
+            if row[f"s{index}"]:
+                wanted[segment.pk].add(row["visitor_id"])
+    current: dict[int, set[str]] = {segment.pk: set() for segment in segments}
+    for segment_id, visitor_id in SegmentMembership.objects.filter(
+        segment__in=segments, left_at__isnull=True, visitor_id__in=ids
+    ).values_list("segment_id", "visitor_id"):
+        current[segment_id].add(visitor_id)
+    changes, opened = {}, []
+    for segment in segments:
+        entered = sorted(wanted[segment.pk] - current[segment.pk])
+        left = sorted(current[segment.pk] - wanted[segment.pk])
+        if left:
+            SegmentMembership.objects.filter(
+                segment=segment, left_at__isnull=True, visitor_id__in=left
+            ).update(left_at=now)
+        opened += [
+            SegmentMembership(segment=segment, visitor_id=v, entered_at=now) for v in entered
+        ]
+        changes[segment] = (entered, left)
+    SegmentMembership.objects.bulk_create(opened, batch_size=BATCH)
+    return {
+        segment: MembershipChange(
+            size=_record(segment, now, len(entered), len(left), full=False)
+            if entered or left
+            else segment.size or 0,
+            entered=entered,
+            left=left,
+        )
+        for segment, (entered, left) in changes.items()
+    }
+
+
 def _record(
     segment: Segment,
     now: datetime,
