@@ -6,6 +6,7 @@ query. Compiled rules live in a per-process catalog rebuilt when the version cha
 """
 
 import logging
+import pickle  # nosec B403 - only for our own cache entries
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -183,14 +184,22 @@ def recent_activity_of(
         for visitor_id, key in memberships:
             recent[visitor_id]["memberships"].append(key)
     for entry in recent.values():
-        entry["windows"] = prepared_windows(catalog, entry["events"])
+        _prepare(entry, catalog)
     return recent
 
 
-def prepared_windows(catalog: SegmentCatalog, events: list[dict[str, Any]]) -> list[Any]:
-    """What each of the catalog's windows keeps of the recent events (the `where` tests
-    and the values to aggregate), stored with them so a request only cuts by time."""
-    return [window_rows(window, events) for window in catalog.event_windows]
+def _prepare(entry: dict[str, Any], catalog: SegmentCatalog) -> None:
+    """Store what each of the catalog's windows keeps of the recent events (the `where`
+    tests and the values to aggregate), so a request only cuts them by time; the events
+    themselves are kept pickled, read only for a window the rules do not have (a
+    variant's context rule): unpickling them on every request cost more than the rows."""
+    entry["windows"] = [window_rows(window, entry["events"]) for window in catalog.event_windows]
+    entry["events"] = pickle.dumps(entry["events"], pickle.HIGHEST_PROTOCOL)
+
+
+def recent_events(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events of a recent-activity cache entry (newest first)."""
+    return pickle.loads(entry["events"])  # noqa: S301  # nosec B301 - `_prepare` wrote it
 
 
 def _recent_activity(visitor_id: str, catalog: SegmentCatalog, now: datetime) -> dict[str, Any]:
@@ -234,7 +243,7 @@ def _recent_activity(visitor_id: str, catalog: SegmentCatalog, now: datetime) ->
             recent["events"].append(
                 {"type": row_type, "timestamp": timestamp, "properties": properties or {}}
             )
-    recent["windows"] = prepared_windows(catalog, recent["events"])
+    _prepare(recent, catalog)
     return recent
 
 
@@ -273,7 +282,7 @@ def visitor_context(
             context=context,
             segments=frozenset(recent["memberships"]),
             events=PreparedEventWindows(
-                catalog.window_index, recent["windows"], recent["events"], now=now
+                catalog.window_index, recent["windows"], lambda: recent_events(recent), now=now
             ),
         )
     matched = evaluate_segments(catalog.rules, facts)

@@ -294,13 +294,14 @@ class PreparedEventWindows:
     """Window aggregates from rows built ahead by ``window_rows`` (``index`` gives a
     window's rows in ``rows``), cut to ``now - within <= timestamp <= now`` per call, as
     ``InMemoryEventWindows`` does. A window without rows (a rule other than the ones the
-    rows were built for, e.g. a variant's context rule) is answered from ``events``."""
+    rows were built for, e.g. a variant's context rule) is answered from the events
+    ``events()`` returns (read only then: they cost more to load than the rows)."""
 
     def __init__(
         self,
         index: Mapping[EventWindow, int],
         rows: Sequence[list[EventRow]],
-        events: Iterable[Mapping[str, Any]],
+        events: Callable[[], Iterable[Mapping[str, Any]]],
         *,
         now: datetime,
     ) -> None:
@@ -326,7 +327,7 @@ class PreparedEventWindows:
         position = self._index.get(window)
         if position is None:
             if self._fallback is None:
-                self._fallback = InMemoryEventWindows(self._events, now=self.now)
+                self._fallback = InMemoryEventWindows(self._events(), now=self.now)
             value = self._fallback.window_value(
                 event_type, where, within_seconds, agg, property_name
             )

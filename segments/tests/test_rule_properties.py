@@ -230,7 +230,7 @@ def test_windows_prepared_ahead_agree_with_windows_over_the_events(
     prepared = PreparedEventWindows(
         {window: n for n, window in enumerate(windows[1:])},
         [window_rows(window, history) for window in windows[1:]],
-        history,
+        lambda: history,
         now=now,
     )
     in_memory = InMemoryEventWindows(history, now=now)
