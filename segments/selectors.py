@@ -6,7 +6,7 @@ query. Compiled rules live in a per-process catalog rebuilt when the version cha
 """
 
 import logging
-import pickle  # nosec B403 - only for our own cache entries
+import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -199,7 +199,7 @@ def _prepare(entry: dict[str, Any], catalog: SegmentCatalog) -> None:
 
 def recent_events(entry: dict[str, Any]) -> list[dict[str, Any]]:
     """The events of a recent-activity cache entry (newest first)."""
-    return pickle.loads(entry["events"])  # noqa: S301  # nosec B301 - `_prepare` wrote it
+    return pickle.loads(entry["events"])  # noqa: S301 - `_prepare` wrote it
 
 
 def _recent_activity(visitor_id: str, catalog: SegmentCatalog, now: datetime) -> dict[str, Any]:
