@@ -7,7 +7,7 @@ query. Compiled rules live in a per-process catalog rebuilt when the version cha
 
 import logging
 import pickle
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,7 +63,9 @@ def effective_rule(segment: Segment) -> Any:
     return segment.rule
 
 
-def sql_compiler(now: datetime) -> SqlRuleCompiler:
+def sql_compiler(now: datetime, *, visitor_ids: Sequence[str] | None = None) -> SqlRuleCompiler:
+    """Rules as SQL conditions at `now`; with `visitor_ids`, conditions only ever asked
+    about those visitors (their event windows read no one else's events)."""
     segments = list(Segment.objects.filter(is_active=True).select_related("parent"))
     return SqlRuleCompiler(
         now=now,
@@ -71,6 +73,7 @@ def sql_compiler(now: datetime) -> SqlRuleCompiler:
         rule_segments={s.key: effective_rule(s) for s in segments if s.kind == Segment.Kind.RULE},
         materialized_segments={s.key: s.pk for s in segments if s.kind != Segment.Kind.RULE},
         registry=current_registry(),
+        visitor_ids=visitor_ids,
     )
 
 

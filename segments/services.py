@@ -347,7 +347,7 @@ def refresh_visitor_memberships(
     )
     if not ids or not segments:
         return {}
-    compiler = sql_compiler(now)
+    compiler = sql_compiler(now, visitor_ids=ids)
     conditions = {}
     for segment in segments:
         condition = _stored_condition(compiler, segment)

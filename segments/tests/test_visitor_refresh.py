@@ -76,3 +76,32 @@ def test_the_refresh_reads_all_segments_in_one_query():
         Segment.objects.all().delete()
 
     assert queries[12] == queries[2]
+
+
+def test_event_windows_count_the_refreshed_visitors_events():
+    from tracking.models import Event
+
+    segment_save(
+        key="recent-buyers",
+        name="Recent buyers",
+        rule={
+            "events": {"type": "purchase", "within": "30d", "agg": "sum", "property": "revenue"},
+            "op": "gte",
+            "value": 100,
+        },
+    )
+    now = clock.now()
+    for visitor_id, revenue in (("big", 80), ("big", 40), ("small", 50), ("outside", 500)):
+        VisitorProfile.objects.get_or_create(visitor_id=visitor_id, bucketing_id=visitor_id)
+        Event.objects.create(
+            visitor_id=visitor_id,
+            type="purchase",
+            timestamp=now,
+            received_at=now,
+            properties={"revenue": revenue},
+        )
+
+    changes = refresh_visitor_memberships(visitor_ids=["big", "small"], now=now)
+
+    assert changes == {"recent-buyers": (["big"], [])}
+    assert _open("recent-buyers") == {"big"}
