@@ -62,7 +62,14 @@ def variant_line(variant: Any) -> str:
     return f"{audience[:1].upper()}{audience[1:]} → {_content(variant)}"
 
 
-def who_sees_what(variants: list[Any]) -> list[AudienceLine]:
+def in_precedence(variants: Any) -> list[Any]:
     """The variants in the order they are tried (the editor's order; the fallback last)."""
-    ordered = sorted(variants, key=lambda v: (v.is_fallback, -(v.priority or 0), v.sort_order or 0))
-    return [AudienceLine(variant_audience(v), _content(v), v.is_fallback) for v in ordered]
+    return sorted(variants, key=lambda v: (v.is_fallback, -(v.priority or 0), v.sort_order or 0))
+
+
+def who_sees_what(variants: list[Any]) -> list[AudienceLine]:
+    """Who sees what, one line per variant, in precedence order."""
+    return [
+        AudienceLine(variant_audience(v), _content(v), v.is_fallback)
+        for v in in_precedence(variants)
+    ]

@@ -18,12 +18,20 @@ from django.views.generic import FormView, TemplateView
 from wagtail.admin.views.generic.base import BaseOperationView, WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
+from content.placement_summary import variant_line
+from core import formatting
 from core.charts import BandPoint, band_chart
 from core.formatting import money
 from experiments import services, statistics
-from experiments.forms import CalculatorForm, PromoteForm, TrafficForm
+from experiments.forms import CalculatorForm, PromoteForm, TrafficForm, shares_from_weights
 from experiments.models import Experiment, ResultSnapshot
-from experiments.wording import lead_sentence
+from experiments.wording import (
+    SRM_WORDS,
+    arm_name,
+    decision_words,
+    event_words,
+    lead_sentence,
+)
 
 CHART_WIDTH = 560
 CHART_HEIGHT = 180
@@ -31,42 +39,24 @@ CHART_PADDING = 36
 CHART_COLOURS = ("#2e1f5e", "#e86a2b", "#1f7a4d", "#b3261e", "#0a6ebd", "#7a5c00")
 CHART_SNAPSHOTS = 60
 
-DECISION_TEXT = {
-    "keep_running": (
-        "Keep running: no arm differs from the control yet under the always-valid test, "
-        "and the planned sample is not reached. Peeking is safe; stopping now is not a verdict."
-    ),
-    "no_difference": (
-        "No difference: every arm has the planned sample and none differs from the control "
-        "by the minimum detectable effect. Keep the control or pick on other grounds."
-    ),
-}
+# Under every verdict: how it was reached, for whoever asks.
+DECISION_METHOD = (
+    "Decided by the always-valid test, which stays correct however often you look "
+    "(Holm-adjusted when several arms are compared with the control)."
+)
 
 
 def with_latest_decision(queryset: QuerySet[Experiment]) -> QuerySet[Experiment]:
     """Experiments annotated with the decision and SRM flag of their latest snapshot."""
     latest = ResultSnapshot.objects.filter(experiment=OuterRef("pk")).order_by("-computed_at")
-    return queryset.select_related("placement").annotate(
-        latest_decision=Subquery(latest.values("decision")[:1]),
-        latest_srm=Subquery(latest.values("srm")[:1]),
-    )
-
-
-def explain_decision(decision: str, control: str) -> str:
-    """The decision in plain words for marketing staff."""
-    if decision.startswith("winner:"):
-        arm = decision.removeprefix("winner:")
-        if arm == control:
-            return (
-                f"The control ({arm}) wins: the other arms convert significantly worse "
-                "(always-valid test, Holm-adjusted). Keep the control."
-            )
-        return (
-            f"Arm {arm} wins: it converts significantly better than the control "
-            f"({control}) under the always-valid test (Holm-adjusted for several arms). "
-            "You can promote it."
+    return (
+        queryset.select_related("placement")
+        .prefetch_related("arms")
+        .annotate(
+            latest_decision=Subquery(latest.values("decision")[:1]),
+            latest_srm=Subquery(latest.values("srm")[:1]),
         )
-    return DECISION_TEXT.get(decision, decision)
+    )
 
 
 def _percent(value: float | None, digits: int = 2) -> str:
@@ -125,7 +115,9 @@ def _points(value: float | None, signed: bool = True) -> str:
     return f"{value * 100:+.2f} pts" if signed else f"{value * 100:.2f}"
 
 
-def guardrail_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+def guardrail_rows(
+    report: dict[str, Any], names: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """The report's guardrails formatted for their table: per arm the share of visitors
     with the event, its change from the control (always-valid interval) and the verdict."""
     guardrails = []
@@ -139,6 +131,7 @@ def guardrail_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
             arms.append(
                 {
                     "key": arm["key"],
+                    "name": (names or {}).get(arm["key"]) or arm_name(arm["key"], None),
                     "is_control": control,
                     "visitors": arm["visitors"],
                     "exposures": arm["exposures"],
@@ -159,6 +152,7 @@ def guardrail_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
         guardrails.append(
             {
                 "event": guardrail["event"],
+                "event_words": event_words(guardrail["event"]),
                 "harm_text": f"harmed if it {moves}",
                 "harmed_arms": guardrail.get("harmed_arms", []),
                 "arms": arms,
@@ -167,7 +161,9 @@ def guardrail_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return guardrails
 
 
-def allocation_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+def allocation_rows(
+    report: dict[str, Any], names: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """An adaptive experiment's allocation periods: from when, the weights as shares of
     new visitors, and how many visitors each arm got in that period."""
     rows = []
@@ -178,9 +174,12 @@ def allocation_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "number": period["number"],
                 "started_at": parse_datetime(period.get("started_at") or ""),
-                "shares": ", ".join(f"{k} {w / total:.0%}" for k, w in weights.items()),
+                "shares": ", ".join(
+                    f"{(names or {}).get(k, k)} {w / total:.0%}" for k, w in weights.items()
+                ),
                 "exposures": ", ".join(
-                    f"{k} {n:,}" for k, n in (period.get("exposures") or {}).items()
+                    f"{(names or {}).get(k, k)} {n:,}"
+                    for k, n in (period.get("exposures") or {}).items()
                 ),
             }
         )
@@ -296,12 +295,46 @@ def cuped_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def variant_labels(experiment: Experiment) -> dict[str, str]:
+    """The experiment's variant keys by their placement summary line ("Everyone else →
+    Welcome hero"); a target other than a placement keeps the variant's name."""
+    if experiment.placement is None:
+        return {}
+    return {variant.key: variant_line(variant) for variant in experiment.placement.variants.all()}
+
+
+def arms_plan(experiment: Experiment) -> list[dict[str, Any]]:
+    """The arms as set up: name, what they show, share of the experiment's visitors."""
+    arms = list(experiment.arms.all())
+    labels = variant_labels(experiment)
+    shares = shares_from_weights([arm.weight for arm in arms])
+    return [
+        {
+            "key": arm.key,
+            "name": arm_name(arm.key, arm.variant_key),
+            "is_control": arm.is_control,
+            "shows": labels.get(arm.variant_key, arm_name(arm.variant_key, None)),
+            "share": share,
+        }
+        for arm, share in zip(arms, shares, strict=True)
+    ]
+
+
 def report_context(experiment: Experiment) -> dict[str, Any]:
     """Everything the results page shows, from the latest snapshot and the history."""
     snapshot = experiment.snapshots.order_by("-computed_at").first()
     variants = {arm.key: arm.variant_key for arm in experiment.arms.all()}
+    plan = arms_plan(experiment)
+    common = {
+        "arms_plan": plan,
+        "goal_words": event_words(experiment.goal_event),
+        "arm_names": {arm["key"]: arm["name"] for arm in plan},
+    }
+    names = common["arm_names"]
+    common["object_winner_name"] = names.get(experiment.winner, experiment.winner)
     if snapshot is None:
-        return {"snapshot": None, "arms": list(experiment.arms.all())}
+        label, meaning = decision_words("")
+        return {**common, "snapshot": None, "decision_label": label, "decision_meaning": meaning}
     report = snapshot.report
     control = report.get("control", "")
     winner = (
@@ -310,25 +343,35 @@ def report_context(experiment: Experiment) -> dict[str, Any]:
     rows = arm_rows(report, variants)
     for row in rows:
         row["harms"] = services.harmed_guardrails(report, row["key"])
+        row["name"] = names.get(row["key"], row["key"])
+    label, meaning = decision_words(snapshot.decision, control, variants)
     return {
+        **common,
         "sentence": lead_sentence(report, variants, experiment.goal_event),
         "cuped": report.get("cuped"),
-        "cuped_rows": cuped_rows(report),
+        "cuped_rows": [
+            {**row, "arm": names.get(row["arm"], row["arm"])} for row in cuped_rows(report)
+        ],
         "lift_chart": lift_chart(experiment),
         "snapshot": snapshot,
         "report": report,
         "computed_at": parse_datetime(report.get("computed_at") or "") or snapshot.computed_at,
         "srm": report.get("srm") or {},
+        "srm_words": SRM_WORDS,
         "decision": snapshot.decision,
-        "decision_text": explain_decision(snapshot.decision, control),
+        "decision_label": label,
+        "decision_meaning": meaning,
+        "decision_method": DECISION_METHOD,
         "winner_arm": winner,
-        "winner_harms": services.harmed_guardrails(report, winner) if winner else [],
+        "winner_name": names.get(winner, winner),
+        "winner_harms": [event_words(event) for event in services.harmed_guardrails(report, winner)]
+        if winner
+        else [],
         "period_weighted": report.get("estimator") == statistics.PERIOD_WEIGHTED,
         "rows": rows,
-        "guardrails": guardrail_rows(report),
-        "allocations": allocation_rows(report),
+        "guardrails": guardrail_rows(report, names),
+        "allocations": allocation_rows(report, names),
         "charts": history_charts(experiment),
-        "arms": list(experiment.arms.all()),
     }
 
 
@@ -364,9 +407,10 @@ class ExperimentStopView(ExperimentOperationView):
 class ExperimentRecomputeView(ExperimentOperationView):
     def perform_operation(self) -> None:
         snapshot = services.compute_results(experiment_id=self.object.pk)
-        self.success_message = (
-            f"Results recomputed in {snapshot.duration_ms} ms: {snapshot.decision}."
-        )
+        control = next((arm.key for arm in self.object.arms.all() if arm.is_control), "")
+        variants = {arm.key: arm.variant_key for arm in self.object.arms.all()}
+        label, meaning = decision_words(snapshot.decision, control, variants)
+        self.success_message = f"Results recomputed: {label}. {meaning}"
 
 
 class ExperimentObjectPageMixin(PermissionCheckedMixin, WagtailAdminTemplateMixin):
@@ -527,5 +571,12 @@ class SampleSizeCalculatorView(PermissionCheckedMixin, WagtailAdminTemplateMixin
                 context["days"] = duration_days(
                     per_arm, data["arms"], data["daily_visitors"], data["traffic"]
                 )
-                context["target_rate"] = data["baseline"] * (1 + data["minimum_detectable_effect"])
+                target = data["baseline"] * (1 + data["minimum_detectable_effect"])
+                context.update(
+                    baseline_percent=formatting.percent(data["baseline"]),
+                    target_percent=formatting.percent(target),
+                    power_percent=formatting.percent(data["power"]),
+                    alpha_percent=formatting.percent(alpha),
+                    total_alpha_percent=formatting.percent(data["alpha"]),
+                )
         return context

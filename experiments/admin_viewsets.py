@@ -11,12 +11,14 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.urls import path, reverse
 from django.utils.functional import cached_property
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import Button, HeaderButton
 
 from core.admin_menu import EXPERIMENTS_ORDER, InPersonalizationMenu
+from core.key_panels import KeyPanel, NameToKeyPanel
 from experiments import services
 from experiments.admin_views import (
     ExperimentPromoteView,
@@ -30,12 +32,23 @@ from experiments.admin_views import (
 )
 from experiments.forms import ExperimentCreateForm, ExperimentEditForm
 from experiments.models import Experiment
+from experiments.wording import SRM_WORDS, decision_words
 
 
 class DecisionColumn(Column):
-    """The latest snapshot's decision, with an SRM badge when it flagged a mismatch."""
+    """The latest snapshot's decision in words with what it means, and the sample ratio
+    mismatch warning spelled out when it flagged one."""
 
     cell_template_name = "experiments/admin/cells/decision.html"
+
+    def get_cell_context_data(self, instance: Experiment, parent_context: Any) -> dict[str, Any]:
+        context = super().get_cell_context_data(instance, parent_context)
+        arms = list(instance.arms.all())
+        control = next((arm.key for arm in arms if arm.is_control), "")
+        variants = {arm.key: arm.variant_key for arm in arms}
+        label, meaning = decision_words(context["value"], control, variants)
+        context.update(label=label, meaning=meaning, srm_words=SRM_WORDS)
+        return context
 
     class Media:
         css = {"all": ["experiments/admin.css"]}
@@ -90,8 +103,44 @@ class ServiceErrorViewMixin:
         return reverse("experiments:inspect", args=[self.object.pk])  # type: ignore[attr-defined]
 
 
+CREATE_PANELS = ObjectList(
+    [
+        MultiFieldPanel(
+            [
+                NameToKeyPanel(),
+                KeyPanel(),
+                FieldPanel("hypothesis"),
+                FieldPanel("placement"),
+                FieldPanel("arms"),
+            ],
+            heading="What is tested",
+        ),
+        MultiFieldPanel(
+            [FieldPanel("traffic"), FieldPanel("segments"), FieldPanel("layer_key")],
+            heading="Who takes part",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("goal_event"),
+                FieldPanel("goal_placement"),
+                FieldPanel("minimum_detectable_effect"),
+                FieldPanel("guardrail_events"),
+                FieldPanel("adaptive"),
+                FieldPanel("cuped"),
+            ],
+            heading="How it is judged",
+        ),
+    ]
+)
+
+
 class ExperimentCreateView(ServiceErrorViewMixin, generic.CreateView):
+    """The create form in panels: the key fills itself from the name, arms are rows."""
+
     template_name = "experiments/admin/experiment_create.html"
+
+    def get_panel(self) -> Any:
+        return CREATE_PANELS.bind_to_model(Experiment)
 
 
 class ExperimentEditView(ServiceErrorViewMixin, generic.EditView):

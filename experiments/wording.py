@@ -15,10 +15,59 @@ GOAL_NOUNS = {
 }
 
 
+def event_words(event: str) -> str:
+    """A tracked event type as marketers say it ("remove_from_cart" → "remove from cart")."""
+    return GOAL_NOUNS.get(event, event.replace("_", " "))
+
+
 def arm_name(key: str, variant: str | None) -> str:
     """An arm as marketers know it: its variant's name ("free-shipping" → "Free shipping")."""
     label = (variant or key).replace("-", " ").replace("_", " ").strip()
     return label[:1].upper() + label[1:] if label else key
+
+
+# Each decision as a short label and a line saying what it means, shown wherever the
+# decision is (list, report, messages); the API keeps the machine values.
+DECISIONS = {
+    "keep_running": (
+        "Keep running",
+        "No arm differs from the control yet and the planned sample is not reached: "
+        "stopping now would not be a verdict.",
+    ),
+    "no_difference": (
+        "No difference",
+        "Every arm has the planned sample and none beats the control by the minimum "
+        "detectable effect: keep the control or pick on other grounds.",
+    ),
+    "": ("No results yet", "Results are computed every few minutes, or with Recompute now."),
+}
+
+
+def decision_words(
+    decision: str | None, control: str = "", variants: dict[str, str] | None = None
+) -> tuple[str, str]:
+    """A decision (`keep_running`, `winner:<arm>` …) as a label and its meaning."""
+    decision = decision or ""
+    if decision.startswith("winner:"):
+        arm = decision.removeprefix("winner:")
+        if control and arm == control:
+            return (
+                "Keep the control",
+                "The other arms convert significantly worse than the control.",
+            )
+        name = arm_name(arm, (variants or {}).get(arm))
+        return (
+            f"{name} wins",
+            "It converts significantly better than the control; you can promote it.",
+        )
+    return DECISIONS.get(decision, (arm_name(decision, None), ""))
+
+
+SRM_WORDS = (
+    "Sample ratio mismatch",
+    "The arms' sizes do not match their shares, so assignment or logging is broken: "
+    "no verdict until it is fixed.",
+)
 
 
 def lead_sentence(report: dict[str, Any], variants: dict[str, str], goal_event: str) -> str:

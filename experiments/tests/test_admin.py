@@ -33,18 +33,30 @@ def draft(key: str = "hero-test") -> Experiment:
     )
 
 
+def arm_rows(*rows: tuple[str, str, int], keys: bool = False) -> dict[str, object]:
+    """The arms as the rows post them: name, variant and share; the key left to the
+    server unless `keys` (the browser fills it from the name)."""
+    data: dict[str, object] = {}
+    for index, (name, variant, share) in enumerate(rows):
+        data[f"arms-{index}-name"] = name
+        data[f"arms-{index}-key"] = name.lower() if keys else ""
+        data[f"arms-{index}-variant"] = variant
+        data[f"arms-{index}-share"] = str(share)
+    return data
+
+
 def form_data(hero: Placement, **overrides: object) -> dict[str, object]:
     data: dict[str, object] = {
         "name": "Hero test",
         "key": "hero-test",
         "hypothesis": "A bolder hero sells more",
         "placement": str(hero.pk),
-        "arms": "control a 50\nbold b 50",
-        "traffic": "0.5",
+        **arm_rows(("Control", "a", 50), ("Bold", "b", 50)),
+        "traffic": "50",
         "goal_event": "purchase",
         "goal_placement": "",
         "layer_key": "",
-        "minimum_detectable_effect": "0.1",
+        "minimum_detectable_effect": "10",
     }
     data.update(overrides)
     return data
@@ -68,8 +80,10 @@ def test_the_list_shows_status_traffic_and_latest_decision(admin_client, hero):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Hero test" in html and "Running" in html and "100%" in html
-    assert "<code>keep_running</code>" in html
-    assert "SRM" not in html.split("<tbody>")[1]
+    # The decision in words with what it means; never the raw value.
+    row = html.split("<tbody>")[1]
+    assert "Keep running" in row and "the planned sample is not reached" in row
+    assert "keep_running" not in html and "Sample ratio mismatch" not in row
 
 
 def test_creating_through_the_form_calls_the_service(admin_client, hero):
@@ -87,21 +101,48 @@ def test_creating_through_the_form_calls_the_service(admin_client, hero):
     assert arms == [("control", "a", 50, True), ("bold", "b", 50, False)]
 
 
-def test_the_create_form_lists_the_placements_variants(admin_client, hero):
+def test_the_create_form_edits_arms_as_rows_with_variants_by_name(admin_client, hero):
     html = admin_client.get("/admin/experiments/new/").content.decode()
 
-    assert "data-experiment-variants" in html and "Adaptive allocation" in html
-    assert "remove_from_cart (harmed if it rises)" in html
-    assert "experiments/arms-hint.js" in html
+    # The variants of each placement by their summary line, grouped by placement.
+    assert f'<optgroup label="{hero.name}" data-placement="{hero.pk}">' in html
+    assert "Everyone else → " in html and "experiments/arm-rows.js" in html
+    # Keys fill themselves from names: the experiment's and each arm's (Wagtail's sync).
+    assert 'data-w-sync-target-value="#id_key"' in html
+    assert 'data-w-sync-target-value="#id_arms-0-key"' in html
+    assert html.count('data-controller="w-slug"') >= 3
+    # Shares and effect sizes in percent.
+    assert "Traffic (%)" in html and "Minimum detectable effect (%)" in html
+    assert 'name="traffic" value="100"' in html and 'value="10"' in html
+    assert "Adaptive allocation" in html and "remove from cart (harmed if it rises)" in html
+
+
+def test_arm_keys_come_from_names_and_shares_must_make_100(admin_client, hero):
+    bad = admin_client.post(
+        "/admin/experiments/new/",
+        form_data(hero, **arm_rows(("Control", "a", 50), ("Bold hero", "b", 40))),
+    )
+    assert bad.status_code == 200
+    assert "The shares add up to 90%; make them add up to 100%." in bad.content.decode()
+
+    response = admin_client.post(
+        "/admin/experiments/new/",
+        form_data(hero, **arm_rows(("Control", "a", 30), ("Bold hero", "b", 70))),
+    )
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    arms = Experiment.objects.get(key="hero-test").arms.values_list("key", "variant_key", "weight")
+    assert list(arms) == [("control", "a", 30), ("bold-hero", "b", 70)]
 
 
 def test_a_service_refusal_shows_on_the_arms_field(admin_client, hero):
     response = admin_client.post(
-        "/admin/experiments/new/", form_data(hero, arms="control a 50\nbold zzz 50")
+        "/admin/experiments/new/",
+        form_data(hero, **arm_rows(("Control", "a", 50), ("Bold", "zzz", 50))),
     )
 
     assert response.status_code == 200
-    assert "not a variant of home-hero" in response.content.decode()
+    assert "row 2 (variant): not a variant of home-hero" in response.content.decode()
     assert not Experiment.objects.exists()
 
 
@@ -115,10 +156,14 @@ def test_start_stop_and_a_refused_weight_change(admin_client, hero):
 
     edit = admin_client.post(
         f"/admin/experiments/edit/{experiment.pk}/",
-        {"name": "Hero test", "hypothesis": "", "traffic": "1.0", "weights": "control 90"},
+        {"name": "Hero test", "hypothesis": "", "traffic": "100", "share_control": "90"},
     )
-    assert edit.status_code == 200
-    assert "Weights of a running experiment cannot change" in edit.content.decode()
+    # A running experiment's shares are fixed: the fields are disabled, the post ignored.
+    assert edit.status_code == 302
+    assert (
+        "Fixed once the experiment runs."
+        in admin_client.get(f"/admin/experiments/edit/{experiment.pk}/").content.decode()
+    )
     assert experiment.arms.get(key="control").weight == 50
 
     again = admin_client.post(f"/admin/experiments/start/{experiment.pk}/", follow=True)
@@ -134,7 +179,13 @@ def test_editing_a_draft_changes_weights_and_traffic(admin_client, hero):
 
     response = admin_client.post(
         f"/admin/experiments/edit/{experiment.pk}/",
-        {"name": "Renamed", "hypothesis": "h", "traffic": "0.4", "weights": "control 70\nbold 30"},
+        {
+            "name": "Renamed",
+            "hypothesis": "h",
+            "traffic": "40",
+            "share_control": "70",
+            "share_bold": "30",
+        },
     )
 
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -148,7 +199,7 @@ def test_changing_the_traffic(admin_client, hero):
 
     page = admin_client.get(f"/admin/experiments/traffic/{experiment.pk}/")
     assert page.status_code == 200
-    response = admin_client.post(f"/admin/experiments/traffic/{experiment.pk}/", {"traffic": "0.3"})
+    response = admin_client.post(f"/admin/experiments/traffic/{experiment.pk}/", {"traffic": "30"})
 
     assert response.status_code == 302
     experiment.refresh_from_db()
@@ -179,7 +230,7 @@ def test_the_report_shows_decision_table_and_charts(admin_client, hero):
     html = admin_client.get(f"/admin/experiments/inspect/{experiment.pk}/").content.decode()
 
     assert 'data-report="srm-ok"' in html and 'data-report="srm"' not in html
-    assert "Decision: <code>keep_running</code>" in html and "Keep running" in html
+    assert "Verdict: Keep running" in html and "keep_running" not in html
     assert 'data-report="arms"' in html and "always-valid p" in html
     assert html.count('data-report="chart"') == 2 and "<polyline" in html
     assert "Recompute now" in html and "Stop" in html
@@ -204,7 +255,8 @@ def test_the_report_has_a_red_banner_on_sample_ratio_mismatch(admin_client, hero
     listing = admin_client.get("/admin/experiments/").content.decode()
 
     assert 'data-report="srm"' in html and "Sample ratio mismatch" in html
-    assert "experiment-badge--srm" in listing
+    row = listing.split("<tbody>")[1]
+    assert "Sample ratio mismatch" in row and "no verdict until it is fixed" in row
 
 
 def test_the_report_notes_adaptive_allocation(admin_client, hero):
@@ -225,13 +277,13 @@ def test_the_calculator_gives_visitors_per_arm_and_days(admin_client):
     response = admin_client.get(
         "/admin/experiments/calculator/",
         {
-            "baseline": "0.03",
-            "minimum_detectable_effect": "0.1",
-            "power": "0.8",
-            "alpha": "0.05",
+            "baseline": "3",
+            "minimum_detectable_effect": "10",
+            "power": "80",
+            "alpha": "5",
             "arms": "2",
             "daily_visitors": "5000",
-            "traffic": "1",
+            "traffic": "100",
         },
     )
 

@@ -73,6 +73,7 @@ def test_the_list_shows_size_kind_and_parent(admin_client, shoppers):
     segment_save(
         key="mobile", name="Mobile", rule={"field": "context.device", "op": "eq", "value": "mobile"}
     )
+    segment_save(key="paused", name="Paused", rule=CART_RULE, is_active=False)
 
     response = admin_client.get("/admin/segments/")
 
@@ -82,6 +83,10 @@ def test_the_list_shows_size_kind_and_parent(admin_client, shoppers):
     assert f'href="/admin/segments/members/{parent.pk}/"' in html
     assert "too small" in html  # 2 members, below PZ_MIN_SEGMENT_SIZE
     assert "real time" in html
+    # Each badge says what it means in visible words (a title reaches no touch screen).
+    assert "content is never targeted at it" in html
+    assert "checked on every visit from what the visitor is doing now" in html
+    assert "switched off: nobody is put in it" in html
     assert "Trend" in html and "Last computed" in html
 
 
