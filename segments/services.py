@@ -24,7 +24,12 @@ from segments.conditions import (
     validate_rule,
 )
 from segments.field_registry import current_registry
-from segments.memberships import MembershipChange, materialize_segments, replace_memberships
+from segments.memberships import (
+    MembershipChange,
+    materialize_segments,
+    refresh_memberships_of,
+    replace_memberships,
+)
 from segments.models import Segment, SegmentMembership
 from segments.selectors import (
     RECENT_TTL_SECONDS,
@@ -342,19 +347,18 @@ def refresh_visitor_memberships(
     )
     if not ids or not segments:
         return {}
-    compiler = sql_compiler(now)
-    changes = {}
+    compiler = sql_compiler(now, visitor_ids=ids)
+    conditions = {}
     for segment in segments:
         condition = _stored_condition(compiler, segment)
-        if condition is None:
-            continue
-        members = VisitorProfile.objects.filter(condition, visitor_id__in=ids).values_list(
-            "visitor_id", flat=True
-        )
-        change = replace_memberships(segment=segment, member_ids=members, now=now, within=ids)
-        if change.entered or change.left:
-            changes[segment.key] = (change.entered, change.left)
-    return changes
+        if condition is not None:
+            conditions[segment] = condition
+    refreshed = refresh_memberships_of(conditions=conditions, visitor_ids=ids, now=now)
+    return {
+        segment.key: (change.entered, change.left)
+        for segment, change in refreshed.items()
+        if change.entered or change.left
+    }
 
 
 def schedule_membership_refresh(visitor_ids: Iterable[str], *, debounce_seconds: int) -> list[str]:
