@@ -254,7 +254,7 @@ def history_charts(experiment: Experiment) -> list[dict[str, Any]]:
     return charts
 
 
-def lift_chart(experiment: Experiment) -> str:
+def lift_chart(experiment: Experiment, names: dict[str, str] | None = None) -> str:
     """The leading arm's lift over the stored snapshots, with its 95% interval band
     (server-rendered SVG; every text escaped by core.charts)."""
     snapshots = list(experiment.snapshots.order_by("-computed_at")[:CHART_SNAPSHOTS])
@@ -265,7 +265,7 @@ def lift_chart(experiment: Experiment) -> str:
         if arm is not None:
             points.append(
                 BandPoint(
-                    f"{snapshot.computed_at:%b %d} ({arm['key']})",
+                    f"{snapshot.computed_at:%b %d} ({(names or {}).get(arm['key'], arm['key'])})",
                     arm.get("lift"),
                     arm.get("lift_low"),
                     arm.get("lift_high"),
@@ -352,7 +352,7 @@ def report_context(experiment: Experiment) -> dict[str, Any]:
         "cuped_rows": [
             {**row, "arm": names.get(row["arm"], row["arm"])} for row in cuped_rows(report)
         ],
-        "lift_chart": lift_chart(experiment),
+        "lift_chart": lift_chart(experiment, names),
         "snapshot": snapshot,
         "report": report,
         "computed_at": parse_datetime(report.get("computed_at") or "") or snapshot.computed_at,
