@@ -487,12 +487,16 @@ class ExperimentPromoteView(ExperimentObjectPageMixin, FormView):
         context = super().get_context_data(**kwargs)
         snapshot = self.object.snapshots.order_by("-computed_at").first()
         report = snapshot.report if snapshot else {}
+        plan = {row["key"]: row for row in arms_plan(self.object)}
         context["arm"] = self.arm
+        context["arm_plan"] = plan.get(self.arm.key)
         context["snapshot"] = snapshot
-        context["harms"] = services.harmed_guardrails(report, self.arm.key)
+        context["harms"] = [
+            event_words(event) for event in services.harmed_guardrails(report, self.arm.key)
+        ]
         context["guardrails"] = [
             {**guardrail, "arm": next(a for a in guardrail["arms"] if a["key"] == self.arm.key)}
-            for guardrail in guardrail_rows(report)
+            for guardrail in guardrail_rows(report, {k: row["name"] for k, row in plan.items()})
             if any(a["key"] == self.arm.key for a in guardrail["arms"])
         ]
         form = context["form"]
@@ -520,7 +524,8 @@ class ExperimentPromoteView(ExperimentObjectPageMixin, FormView):
         )
         messages.success(
             self.request,
-            f"Arm {self.arm.key} promoted{overridden}: its variant is now the default of "
+            f"{arm_name(self.arm.key, self.arm.variant_key)} promoted{overridden}: what it "
+            "shows is now the default of "
             f"'{placement}', published, and the experiment stopped.",
         )
         return redirect("experiments:inspect", self.object.pk)

@@ -211,7 +211,7 @@ def test_promoting_a_winner_asks_first_then_publishes_and_stops(admin_client, he
     url = f"/admin/experiments/promote/{experiment.pk}/bold/"
 
     confirm = admin_client.get(url)
-    assert confirm.status_code == 200 and "Yes, promote bold" in confirm.content.decode()
+    assert confirm.status_code == 200 and "Yes, promote Bold" in confirm.content.decode()
     response = admin_client.post(url, follow=True)
 
     assert "promoted" in response.content.decode()
