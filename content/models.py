@@ -21,7 +21,12 @@ from wagtail.models import (
 from wagtail.search import index
 
 from content.blocks import COMPONENT_BLOCKS
-from content.panels import SearchableCheckboxes, VariantsInlinePanel, WhoSeesWhatPanel
+from content.panels import (
+    SearchableCheckboxes,
+    VariantsInlinePanel,
+    WhoSeesWhatPanel,
+    variant_context_rule_widget,
+)
 from core.key_panels import KeyPanel, NameToKeyPanel
 from segments.conditions import validate_rule
 from segments.field_registry import current_registry
@@ -198,7 +203,13 @@ class PlacementVariant(Orderable, ClusterableModel):
         FieldPanel("segments_any", widget=SearchableCheckboxes),
         FieldPanel("segments_all", widget=SearchableCheckboxes),
         FieldPanel("segments_none", widget=SearchableCheckboxes),
-        FieldPanel("context_rule"),
+        FieldPanel(
+            "context_rule",
+            widget=variant_context_rule_widget(),
+            heading="Only when the visit matches",
+            help_text="Optional conditions on the visit itself (device, country, language, "
+            "campaign…). Leave empty to show the variant whatever the visit.",
+        ),
         FieldPanel("starts_at"),
         FieldPanel("ends_at"),
     ]

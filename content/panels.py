@@ -7,6 +7,18 @@ from django import forms
 from wagtail.admin.panels import HelpPanel, InlinePanel
 
 from content.placement_summary import variant_line, who_sees_what
+from segments.rule_widgets import RuleBuilderWidget, rule_vocabulary, segment_choices
+
+# The variants' rule builders share one vocabulary, carried once by the inline panel.
+VARIANT_RULE_VOCABULARY_ID = "variant-rule-vocabulary"
+
+
+def variant_context_rule_widget() -> RuleBuilderWidget:
+    """The rule builder of a variant's context condition (no audience count: a context
+    condition reads the request, so no stored visitors match it)."""
+    return RuleBuilderWidget(
+        preview=False, empty_is_null=True, vocabulary_id=VARIANT_RULE_VOCABULARY_ID
+    )
 
 
 class SearchableCheckboxes(forms.CheckboxSelectMultiple):
@@ -49,4 +61,6 @@ class VariantsInlinePanel(InlinePanel):
                 summary = variant_line(variant) if saved else ""
                 rows.append((child, summary, saved and not child.form.errors))
             context["variant_rows"] = rows
+            context["rule_vocabulary_id"] = VARIANT_RULE_VOCABULARY_ID
+            context["rule_vocabulary"] = rule_vocabulary(segments=segment_choices(), preview=False)
             return context

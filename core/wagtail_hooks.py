@@ -1,5 +1,7 @@
 from typing import Any
 
+from django.templatetags.static import static
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
@@ -30,3 +32,9 @@ def register_personalization_menu() -> Any:
 def add_scheduled_work_panel(request: Any, panels: list[Any]) -> None:
     if request.user.is_staff:
         panels.append(ScheduledWorkPanel())
+
+
+@hooks.register("insert_global_admin_css")
+def value_tables_css() -> str:
+    # Stored JSON reads as tables on any admin page (core.value_display).
+    return format_html('<link rel="stylesheet" href="{}">', static("core/values.css"))

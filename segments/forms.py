@@ -1,69 +1,14 @@
-"""Admin forms of segments: the segment form (saved through `services.segment_save`), its
-rule builder widget, and the overlap picker."""
+"""Admin forms of segments: the segment form (saved through `services.segment_save`) with
+its rule builder (`segments.rule_widgets`), and the overlap picker."""
 
 from typing import Any
 
 from django import forms
-from django.urls import NoReverseMatch, reverse
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from catalog.models import Product
 from segments import services
-from segments.conditions.language import AGGREGATES, EVENT_LEAF_OPS, OPS
-from segments.field_registry import current_registry
 from segments.models import Segment
-from tracking.profile_state import category_levels
-
-MAX_CATEGORY_SUGGESTIONS = 60
-
-
-def _category_suggestions() -> list[str]:
-    """Catalog categories and their parents, as interest keys (interest keys are lower case
-    and a parent category collects its children's interest)."""
-    categories = (
-        Product.objects.order_by("category")
-        .values_list("category", flat=True)
-        .distinct()[:MAX_CATEGORY_SUGGESTIONS]
-    )
-    # The keys interest is stored under: each category and its parents, lower case.
-    return list(dict.fromkeys(level for c in categories for level in category_levels(c)))
-
-
-class RuleBuilderWidget(forms.Textarea):
-    """The rule as a JSON textarea, edited by `segments/rule-builder.js` (the textarea is
-    shown as is when scripts are off, and behind "Edit JSON" when they are on)."""
-
-    template_name = "segments/widgets/rule_builder.html"
-
-    class Media:
-        js = ["segments/rule-builder.js"]
-        css = {"all": ["segments/rule-builder.css"]}
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs={"rows": 12, "class": "rule-builder__json", **(attrs or {})})
-        self.segments: list[tuple[str, str]] = []
-
-    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
-        context = super().get_context(name, value, attrs)
-        try:
-            preview_url = reverse("segments:preview")
-        except NoReverseMatch:
-            preview_url = ""
-        widget_id = context["widget"]["attrs"].get("id", name)
-        context["widget"]["builder_id"] = f"{widget_id}-builder"
-        context["widget"]["vocabulary_id"] = f"{widget_id}-builder-vocabulary"
-        registry = current_registry().as_json(
-            key_suggestions={"profile.interest.": _category_suggestions()}
-        )
-        context["widget"]["vocabulary"] = {
-            **registry,
-            "preview_url": preview_url,
-            "ops": list(OPS),
-            "event_leaf_ops": [op for op in OPS if op in EVENT_LEAF_OPS],
-            "aggregates": list(AGGREGATES),
-            "segments": [{"key": key, "name": label} for key, label in self.segments],
-        }
-        return context
+from segments.rule_widgets import RuleBuilderWidget, segment_choices
 
 
 class SegmentForm(WagtailAdminModelForm):
@@ -72,7 +17,7 @@ class SegmentForm(WagtailAdminModelForm):
 
     rule = forms.JSONField(
         required=False,
-        widget=RuleBuilderWidget,
+        widget=RuleBuilderWidget(kind_field="kind", parent_field="parent"),
         help_text="Which visitors belong to the segment. Only rule segments have a rule.",
     )
     parent = forms.ModelChoiceField(
@@ -110,9 +55,7 @@ class SegmentForm(WagtailAdminModelForm):
                 # The field is keyed by segment key; the model's initial value is the pk.
                 self.initial["parent"] = self.instance.parent.key
         if "rule" in self.fields:
-            self.fields["rule"].widget.segments = list(
-                others.order_by("key").values_list("key", "name")
-            )
+            self.fields["rule"].widget.segments = segment_choices(self.instance.pk)
         if editing:
             # The key names the segment in rules, the API and templates; the kind decides
             # how members are made. Both are fixed once the segment exists.

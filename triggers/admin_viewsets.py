@@ -21,7 +21,9 @@ from core.key_panels import KeyPanel, NameToKeyPanel
 from segments.field_registry import current_registry
 from triggers import selectors, services
 from triggers.admin_views import TriggerDryRunView, TriggerToggleView
+from triggers.forms import TriggerForm
 from triggers.models import CouponOffer, EmailTemplate, Firing, Trigger
+from triggers.wording import frequency_cap_text, wait_text
 
 
 class EventTypeSelect(forms.Select):
@@ -60,6 +62,8 @@ class TriggerViewSet(ModelViewSet):
         "entry_event",
         "action",
         BooleanColumn("enabled"),
+        Column("wait", label="Checks", accessor=wait_text),
+        Column("frequency_cap", label="At most", accessor=frequency_cap_text),
         Column("fired_count", label="Fired"),
         Column("waiting_count", label="Waiting"),
         ConversionColumn("conversions", label="Converted (7 d)"),
@@ -112,7 +116,8 @@ class TriggerViewSet(ModelViewSet):
                 ],
                 heading="Action",
             ),
-        ]
+        ],
+        base_form_class=TriggerForm,
     )
 
     def get_urlpatterns(self) -> list[Any]:

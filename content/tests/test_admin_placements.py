@@ -221,3 +221,70 @@ def test_a_variant_without_a_key_gets_one_from_its_content(admin_client, heroes)
     assert response.status_code == 302, form_errors(response)
     saved = Placement.objects.get(key="home-hero")
     assert sorted(saved.variants.values_list("key", flat=True)) == ["default", "hero-b", "hero-b-2"]
+
+
+def test_each_variant_condition_uses_the_rule_builder_with_one_shared_vocabulary(
+    admin_client, heroes
+):
+    """The context condition is edited with the segment rule builder (labelled fields,
+    countries by name); the page carries the registry once, whatever the variants."""
+    import re
+
+    mobile = {"field": "context.device", "op": "eq", "value": "mobile"}
+    obj = placement(
+        "home-hero",
+        [
+            {"key": "default", "component_id": heroes[0], "is_fallback": True},
+            {"key": "m", "component_id": heroes[1], "context_rule": mobile},
+        ],
+    )
+
+    html = admin_client.get(reverse(EDIT_URL, args=[obj.pk])).content.decode()
+
+    assert "segments/rule-builder.js" in html
+    builders = re.findall(r'<div class="rule-builder" id="([^"]+)"([^>]*)>', html)
+    ids = [builder_id for builder_id, _ in builders]
+    assert "id_variants-0-context_rule-builder" in ids
+    assert "id_variants-__prefix__-context_rule-builder" in ids  # "Add variant"'s copy
+    assert all('data-vocabulary-id="variant-rule-vocabulary"' in attrs for _, attrs in builders)
+    assert all(
+        "data-empty-is-null" in attrs and "data-kind-field" not in attrs for _, attrs in builders
+    )
+    vocabularies = re.findall(
+        r'<script id="variant-rule-vocabulary" type="application/json">(.*?)</script>', html
+    )
+    assert len(vocabularies) == 1
+    vocabulary = json.loads(vocabularies[0])
+    country = {field["path"]: field for field in vocabulary["fields"]}["context.country"]
+    assert (
+        country["label"] == "Country" and {"value": "DE", "label": "Germany"} in country["choices"]
+    )
+    assert vocabulary["preview_url"] == ""  # a context condition matches no stored visitor
+    assert "Only when the visit matches" in html
+    assert "&quot;context.device&quot;" in html  # the rule, in the builder's textarea
+
+
+def test_an_empty_condition_builder_saves_no_condition(admin_client, heroes):
+    data = placement_data(
+        [variant("default", heroes[0], fallback=True), variant("b", heroes[1], context_rule="")]
+    )
+
+    admin_client.post(reverse(ADD_URL), data)
+
+    assert [v.context_rule for v in Placement.objects.get().variants.order_by("key")] == [
+        None,
+        None,
+    ]
+
+
+@pytest.mark.parametrize("rule", ["[1, 2]", "5", '"x"', '{"all": 5}', "{nope"])
+def test_odd_context_conditions_are_form_errors_not_server_errors(admin_client, heroes, rule):
+    admin_client.raise_request_exception = False
+    data = placement_data(
+        [variant("default", heroes[0], fallback=True), variant("m", heroes[1], context_rule=rule)]
+    )
+
+    response = admin_client.post(reverse(ADD_URL), data)
+
+    assert response.status_code in (200, 400), rule
+    assert any(error.startswith("context_rule: ") for error in form_errors(response))

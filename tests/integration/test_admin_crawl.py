@@ -4,7 +4,8 @@ With the demo loaded (a small slice of it), a superuser starts at the dashboard 
 every admin link of the menu and of the pages it reaches (breadth first; at most a few
 pages per URL shape, so a list of a thousand visitors costs three requests), searches
 every list that has a search box, and re-submits every edit and create form as the browser
-would send it. No answer may be a 5xx.
+would send it. No answer may be a 5xx, and no page may show a Python dict or list as
+such (`{'score': 0.4}`): marketers read sentences and tables, not reprs.
 """
 
 import re
@@ -25,6 +26,8 @@ PER_SHAPE = 3  # pages crawled per URL shape (ids and slugs replaced)
 MAX_PAGES = 700
 SEARCH_TERMS = ("hero", "zz-none")
 URL_IN_JSON = re.compile(r'"(/admin/[^"\s<>]*)"')
+# A Python dict or list of strings as str() prints it: {'key': ... or ['a', 'b'].
+PYTHON_REPR = re.compile(r"\{'[^'\n]{1,80}': |\['[^'\n]{0,80}'(?:, '|\])")
 
 
 def shape(url: str) -> str:
@@ -50,6 +53,17 @@ def admin_links(html: str) -> list[str]:
         if href.startswith(ADMIN) and not SKIP.search(href):
             links.append(href)
     return links
+
+
+def python_reprs(html: str) -> list[str]:
+    """Python dict or list reprs in what the page shows (scripts and styles aside)."""
+    if not any(start in html for start in ("{&#x27;", "[&#x27;", "{'", "['")):
+        return []  # most pages: no need to parse them again
+    soup = BeautifulSoup(html, "html.parser")
+    for hidden in soup(["script", "style", "template"]):
+        hidden.decompose()
+    text = soup.get_text(" ")
+    return [text[max(0, m.start() - 40) : m.end() + 40] for m in PYTHON_REPR.finditer(text)]
 
 
 def form_posts(html: str, page_url: str) -> list[tuple[str, dict[str, list[str]]]]:
@@ -104,6 +118,7 @@ def test_no_admin_screen_answers_with_a_server_error(demo_admin):
     per_shape: Counter[str] = Counter()
     queue = deque([ADMIN])
     failures: list[str] = []
+    reprs: list[str] = []
     searchable: set[str] = set()
     forms: list[tuple[str, str, dict[str, list[str]]]] = []
 
@@ -120,6 +135,7 @@ def test_no_admin_screen_answers_with_a_server_error(demo_admin):
         if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
             continue
         html = response.content.decode()
+        reprs += [f"{url}: …{found}…" for found in python_reprs(html)]
         if 'name="q"' in html and "?" not in url:
             searchable.add(url)
         if re.search(r"/(edit|add|new|create|copy)/", url) or url.endswith("/add/"):
@@ -151,3 +167,4 @@ def test_no_admin_screen_answers_with_a_server_error(demo_admin):
     assert "/admin/snippets/triggers/emailtemplate/" in searchable
     assert len(searchable) >= 5 and sum(posted.values()) >= 10
     assert not failures, "\n".join(failures)
+    assert not reprs, "Python reprs on admin pages:\n" + "\n".join(reprs)

@@ -50,6 +50,7 @@ from triggers.selectors import (
 )
 from triggers.services.actions import act_locally, render_action, schedule_delivery
 from triggers.services.email import recipient
+from triggers.wording import frequency_cap_text
 
 # Rule fields answered from the profile entry alone (no event window, no segment).
 PREFILTER_FIELDS = ("profile.", "context.", "attributes.", "customer.")
@@ -366,7 +367,7 @@ def assess(
         trigger.frequency_cap_count,
         trigger.frequency_cap_seconds,
     )
-    detail = f"{trigger.frequency_cap_count} per {trigger.frequency_cap_seconds}s"
+    detail = frequency_cap_text(trigger)
     if not result.add(Check.FREQUENCY_CAP, allowed, detail) and not full:
         return result
     if trigger.daily_cap is not None:

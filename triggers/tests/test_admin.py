@@ -1,5 +1,7 @@
 """Admin: list with counts, create with validation, test-fire without side effects, toggle."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -28,6 +30,7 @@ def test_list_and_test_fire_page(admin_client):
     page = admin_client.get(f"/admin/triggers/{trigger.pk}/test/", {"visitor_id": "v1"})
     assert page.status_code == 200
     assert b"Would fire" in page.content and b"v1@example.com" in page.content
+    assert "{&#x27;" not in page.content.decode()  # the action as a table, not a repr
     assert not Firing.objects.exists() and mail.outbox == []
 
 
@@ -39,10 +42,12 @@ def test_create_refuses_an_invalid_rule_and_a_missing_action_target(admin_client
             "key": "bad",
             "kind": "event",
             "entry_event": "add_to_cart",
-            "wait_seconds": 0,
+            "wait_seconds_0": 0,
+            "wait_seconds_1": "minute",
             "conditions": '{"field": "profile.orders", "op": "nope", "value": 1}',
             "frequency_cap_count": 1,
-            "frequency_cap_seconds": 60,
+            "frequency_cap_seconds_0": 1,
+            "frequency_cap_seconds_1": "minute",
             "consent": "tracking",
             "action": "email",
             "webhook_timeout_seconds": 5,
@@ -52,6 +57,8 @@ def test_create_refuses_an_invalid_rule_and_a_missing_action_target(admin_client
     assert response.status_code == 200
     assert not Trigger.objects.exists()
     assert b"Choose the email template" in response.content
+    # The rule's error is a form error naming the node, not a server error.
+    assert "op: unknown op" in response.content.decode()
 
 
 def test_toggle_switches_enabled(admin_client):
@@ -68,11 +75,13 @@ def _form(**fields):
         "key": "cart-reminder",
         "kind": "event",
         "entry_event": "add_to_cart",
-        "wait_seconds": 1800,
+        "wait_seconds_0": 30,
+        "wait_seconds_1": "minute",
         "cancel_event": "purchase",
         "conditions": "{}",
         "frequency_cap_count": 1,
-        "frequency_cap_seconds": 604800,
+        "frequency_cap_seconds_0": 7,
+        "frequency_cap_seconds_1": "day",
         "consent": "tracking",
         "action": "webhook",
         "webhook_url": "https://hooks.example.com/cart",
@@ -92,7 +101,7 @@ def test_every_staff_change_is_audited_with_before_and_after(admin_client):
     trigger = Trigger.objects.get(key="cart-reminder")
     edited = admin_client.post(
         f"/admin/triggers/edit/{trigger.pk}/",
-        _form(wait_seconds=3600, webhook_secret="rotated-secret-value"),
+        _form(wait_seconds_0=1, wait_seconds_1="hour", webhook_secret="rotated-secret-value"),
     )
     assert edited.status_code == 302
     admin_client.post(f"/admin/triggers/{trigger.pk}/toggle/")
@@ -199,3 +208,66 @@ def test_searching_email_templates_finds_by_name_key_or_subject(admin_client):
         response = admin_client.get(url, {"q": "forgot"})
         assert response.status_code == 200
         assert [t.key for t in response.context["object_list"]] == ["cart-reminder"]
+
+
+def test_the_editor_shows_conditions_with_the_rule_builder_and_times_as_durations(admin_client):
+    trigger = email_trigger(wait_seconds=30 * 60, frequency_cap_seconds=7 * 86_400)
+
+    html = admin_client.get(f"/admin/triggers/edit/{trigger.pk}/").content.decode()
+
+    assert "segments/rule-builder.js" in html
+    assert 'id="id_conditions-builder"' in html and "data-empty-is-null" in html
+    assert "data-kind-field" not in html  # the trigger's kind is no segment kind
+    assert "&quot;profile.cart.items&quot;" in html
+    assert '"label": "Items in the cart"' in html  # the registry's labels, for the picker
+    assert 'name="wait_seconds_0" value="30"' in html
+    assert re.search(r'name="wait_seconds_1".*?<option value="minute" selected>', html, re.S)
+    assert 'name="frequency_cap_seconds_0" value="7"' in html
+    assert re.search(r'name="frequency_cap_seconds_1".*?<option value="day" selected>', html, re.S)
+    assert 'name="wait_seconds"' not in html  # no number of seconds to type
+
+
+def test_an_empty_condition_builder_saves_always_and_durations_save_as_seconds(admin_client):
+    response = admin_client.post(
+        "/admin/triggers/new/",
+        _form(
+            conditions="",
+            wait_seconds_0=2,
+            wait_seconds_1="hour",
+            frequency_cap_seconds_0=3,
+            frequency_cap_seconds_1="week",
+        ),
+    )
+
+    assert response.status_code == 302, response.content[:2000]
+    trigger = Trigger.objects.get(key="cart-reminder")
+    assert trigger.conditions == {}
+    assert (trigger.wait_seconds, trigger.frequency_cap_seconds) == (7200, 21 * 86_400)
+
+
+def test_a_duration_needs_a_whole_number(admin_client):
+    response = admin_client.post("/admin/triggers/new/", _form(wait_seconds_0="soon"))
+
+    assert response.status_code == 200 and not Trigger.objects.exists()
+    assert "Enter a whole number." in response.content.decode()
+
+
+def test_the_list_shows_the_wait_and_the_cap_in_words(admin_client):
+    email_trigger(wait_seconds=30 * 60, frequency_cap_count=1, frequency_cap_seconds=7 * 86_400)
+    email_trigger("now", wait_seconds=0, frequency_cap_count=2, frequency_cap_seconds=3600)
+
+    html = admin_client.get("/admin/triggers/").content.decode()
+
+    assert "after 30 minutes" in html and "1 per 7 days" in html
+    assert "at once" in html and "2 per 1 hour" in html
+    assert "604800" not in html and "1800" not in html
+
+
+@pytest.mark.parametrize("conditions", ["[1, 2]", "5", '"x"', '{"all": 5}', "{nope", '{"any": []}'])
+def test_odd_conditions_are_form_errors_not_server_errors(admin_client, conditions):
+    admin_client.raise_request_exception = False
+    response = admin_client.post("/admin/triggers/new/", _form(conditions=conditions))
+
+    assert response.status_code in (200, 302), conditions
+    if response.status_code == 200:
+        assert "error-message" in response.content.decode()

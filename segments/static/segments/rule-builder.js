@@ -1,5 +1,6 @@
 /*
- * Segment rule builder (no dependencies).
+ * Rule builder (no dependencies): segment rules, placement variants' context conditions
+ * and trigger conditions, all in the segment condition language.
  *
  * Renders a rule of the segment condition language (segments/conditions/README.md) as
  * nested ALL / ANY / NOT groups with three kinds of leaves (field, event window, segment
@@ -230,6 +231,8 @@
   }
 
   function parseRoot(rule) {
+    // An empty rule starts as an implicit group: its first condition is stored on its own.
+    if (rule === null || rule === undefined) return { kind: "group", op: "all", children: [], implicit: true };
     var node = parse(rule);
     if (node.kind === "group") return node;
     // A single condition is shown inside a group, and written back on its own.
@@ -293,16 +296,22 @@
     this.rawError = root.querySelector("[data-rb-raw-error]");
     this.previewBox = root.querySelector("[data-rb-preview]");
     this.toggle = root.querySelector("[data-rb-toggle]");
-    this.vocabulary = JSON.parse(document.getElementById(root.dataset.vocabularyId).textContent);
+    this.vocabulary = vocabularyOf(root.dataset.vocabularyId);
     this.registry = new Registry(this.vocabulary);
     this.listIds = {};
-    this.kindSelect = this.form && this.form.querySelector("[name=kind]");
-    this.parentSelect = this.form && this.form.querySelector("[name=parent]");
+    this.emptyIsNull = root.hasAttribute("data-empty-is-null");
+    // Only the segment form has a kind (rule or not) and a parent the preview follows.
+    this.kindSelect = this.fieldOfForm(root.dataset.kindField);
+    this.parentSelect = this.fieldOfForm(root.dataset.parentField);
     this.timer = null;
     this.request = null;
     this.nodeElements = [];
     this.start();
   }
+
+  RuleBuilder.prototype.fieldOfForm = function (name) {
+    return name && this.form ? this.form.querySelector("[name=" + JSON.stringify(name) + "]") : null;
+  };
 
   RuleBuilder.prototype.start = function () {
     var self = this;
@@ -381,7 +390,9 @@
   };
 
   RuleBuilder.prototype.write = function () {
-    this.textarea.value = JSON.stringify(serialize(this.tree, ""), null, 2);
+    var empty = this.tree.kind === "group" && !this.tree.children.length;
+    // A variant or trigger without conditions stores none, not an empty group.
+    this.textarea.value = empty && this.emptyIsNull ? "" : JSON.stringify(serialize(this.tree, ""), null, 2);
   };
 
   /** After a value edit: write the JSON and preview, without re-rendering (keeps focus). */
@@ -817,7 +828,11 @@
         set(list ? convertValue(event.target.value, kind, op) : convertOne(event.target.value, kind));
       },
     };
-    if (spec.type === "number" && !list) {
+    var reference = typeof node.value === "string" && node.value.charAt(0) === "$";
+    if (reference) {
+      // "$entry.total" (a trigger condition reading its entry event) is no number.
+      attrs.type = "text";
+    } else if (spec.type === "number" && !list) {
       attrs.type = "number";
       attrs.step = "any";
       attrs.min = spec.minimum === null ? null : spec.minimum;
@@ -1013,11 +1028,22 @@
     return this.track(node, box);
   };
 
+  /* Builders on one page (one per placement variant) share one parsed vocabulary. */
+  var vocabularies = {};
+
+  function vocabularyOf(id) {
+    if (!vocabularies[id]) vocabularies[id] = JSON.parse(document.getElementById(id).textContent);
+    return vocabularies[id];
+  }
+
   function init(scope) {
     (scope || document).querySelectorAll("[data-rule-builder]").forEach(function (root) {
       if (!root.ruleBuilder) root.ruleBuilder = new RuleBuilder(root);
     });
   }
+
+  // A variant added in the placement editor brings its own (still empty) builder.
+  document.addEventListener("w-formset:added", function (event) { init(event.target); });
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { init(); });
   else init();
