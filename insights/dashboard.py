@@ -11,7 +11,7 @@ from core import clock
 from core.charts import band_chart
 from core.formatting import money, percent
 from experiments.models import Experiment
-from experiments.wording import lead_sentence
+from experiments.wording import decision_words, lead_sentence
 from insights import selectors, services
 from insights.models import SegmentKpiDay
 from insights.trigger_results import trigger_results
@@ -56,7 +56,11 @@ def experiments_panel() -> list[dict[str, Any]]:
                     if snapshot
                     else "No results computed yet."
                 ),
-                "decision": snapshot.decision if snapshot else "keep_running",
+                "verdict": decision_words(
+                    snapshot.decision if snapshot else "",
+                    next((arm.key for arm in experiment.arms.all() if arm.is_control), ""),
+                    variants,
+                )[0],
             }
         )
     return rows
