@@ -74,8 +74,8 @@ def test_a_marketer_starts_an_ab_test_by_rows_and_reads_its_verdict(
     treatment.get_by_label("Arm name").fill("Christmas hero")
     treatment.get_by_label("Variant shown").select_option(label=variant_line(christmas))
     control.get_by_label("Share of visitors (%)").fill("40")
-    treatment.get_by_label("Share of visitors (%)").fill("60")
-    expect(page.get_by_text("The shares add up to 100%.")).to_be_visible()
+    treatment.get_by_label("Share of visitors (%)").fill("50")
+    expect(page.get_by_text("The shares add up to 90%: make them 100%.")).to_be_visible()
     # A third arm can be added and removed again; the rows renumber themselves.
     page.get_by_role("button", name="Add arm").click()
     expect(arms).to_have_count(3)
@@ -86,6 +86,13 @@ def test_a_marketer_starts_an_ab_test_by_rows_and_reads_its_verdict(
     # No key typed: the experiment's and the arms' keys followed their names.
     expect(page.locator("#id_key")).to_have_value("christmas-hero-for-everyone")
     expect(treatment.get_by_label("Key")).to_have_value("christmas-hero")
+    page.get_by_role("button", name="Create").click()
+    # Refused with the reason; every row keeps what was entered, the variant included.
+    expect(page.get_by_text("The shares add up to 90%; make them add up to 100%.")).to_be_visible()
+    expect(treatment.get_by_label("Variant shown")).to_have_value("christmas")
+    expect(treatment.get_by_label("Arm name")).to_have_value("Christmas hero")
+    treatment.get_by_label("Share of visitors (%)").fill("60")
+    expect(page.get_by_text("The shares add up to 100%.")).to_be_visible()
     page.get_by_role("button", name="Create").click()
 
     # 2. The draft's page, started.
