@@ -334,6 +334,8 @@ def report_context(experiment: Experiment) -> dict[str, Any]:
     common["object_winner_name"] = names.get(experiment.winner, experiment.winner)
     if snapshot is None:
         label, meaning = decision_words("")
+        if experiment.status == Experiment.Status.DRAFT:
+            meaning = "Start the experiment: results follow once visitors see its arms."
         return {**common, "snapshot": None, "decision_label": label, "decision_meaning": meaning}
     report = snapshot.report
     control = report.get("control", "")
