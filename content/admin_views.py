@@ -6,9 +6,8 @@ models' policies."""
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -18,6 +17,8 @@ from wagtail.snippets.views.snippets import CreateView, EditView
 from content import selectors
 from content.models import Placement
 from content.tasks import refresh_variant_stats_task
+from core.admin_views import job_response
+from core.jobs import start_job
 
 PLACEMENTS_URL = "wagtailsnippets_content_placement"
 PERFORMANCE_URL_NAME = f"{PLACEMENTS_URL}:performance"
@@ -83,8 +84,8 @@ class PlacementPerformanceView(PermissionCheckedMixin, WagtailAdminTemplateMixin
 
 
 class PlacementStatsRefreshView(PermissionCheckedMixin, View):
-    """POST: queue a refresh of every variant's figures, then back to the placement's
-    performance page."""
+    """POST: refresh every variant's figures as a job, then back to the placement's
+    performance page (or to the job's page while it runs)."""
 
     model = Placement
     permission_required = "change"
@@ -92,6 +93,11 @@ class PlacementStatsRefreshView(PermissionCheckedMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         placement = get_object_or_404(Placement, pk=pk)
-        transaction.on_commit(refresh_variant_stats_task.delay)
-        messages.success(request, "Refresh queued; the figures update as soon as the task has run.")
-        return redirect(PERFORMANCE_URL_NAME, placement.pk)
+        job = start_job(
+            refresh_variant_stats_task,
+            label="Refreshing the placements' figures",
+            return_url=reverse(PERFORMANCE_URL_NAME, args=[placement.pk]),
+            return_label=f"{placement} performance",
+            user=request.user,
+        )
+        return job_response(request, job)

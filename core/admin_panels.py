@@ -1,4 +1,5 @@
-"""Dashboard panel: the periodic work and when each piece last ran."""
+"""Dashboard panel: the periodic work and when each piece last ran, and the latest jobs
+people started from the admin."""
 
 from datetime import datetime
 from typing import Any
@@ -8,6 +9,8 @@ from django.utils.timesince import timesince
 from wagtail.admin.ui.components import Component
 
 from core import clock
+from core.jobs import job_summary
+from core.models import JobRun
 from core.scheduler import in_process_scheduler_enabled, running_scheduler, scheduled_work
 
 
@@ -15,6 +18,9 @@ def _ago(then: datetime, now: datetime) -> str:
     if (now - then).total_seconds() < 60:
         return "just now"
     return f"{timesince(then, now)} ago"
+
+
+RECENT_JOBS = 5
 
 
 class ScheduledWorkPanel(Component):
@@ -34,4 +40,5 @@ class ScheduledWorkPanel(Component):
             "in_process": in_process,
             "runs_here": running_scheduler() is not None,
             "tick_seconds": int(settings.PZ_SCHEDULER_TICK_SECONDS),
+            "jobs": [(job, job_summary(job)) for job in JobRun.objects.all()[:RECENT_JOBS]],
         }

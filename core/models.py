@@ -57,3 +57,40 @@ class ScheduledTaskRun(models.Model):
 
     def __str__(self) -> str:
         return self.task
+
+
+class JobRun(models.Model):
+    """One long job a person started from the admin ("Train now", a clustering run, a
+    segment's or an experiment's "Recompute now"): queued, running, finished or failed,
+    with its times, so the admin shows its progress and outcome rather than "queued"."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    # The Celery task id the job was sent with; the task signals find the job by it.
+    task_id = models.CharField(max_length=64, unique=True)
+    task = models.CharField(max_length=200)
+    label = models.CharField(max_length=200)
+    return_url = models.CharField(max_length=300, blank=True)
+    return_label = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    queued_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-queued_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def done(self) -> bool:
+        return self.status in (self.Status.FINISHED, self.Status.FAILED)

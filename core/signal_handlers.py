@@ -1,4 +1,5 @@
-"""Signal wiring of core: the record of periodic task runs and the in-process scheduler."""
+"""Signal wiring of core: the record of periodic task runs and of admin jobs, and the
+in-process scheduler."""
 
 import os
 import sys
@@ -6,12 +7,14 @@ import sys
 from celery.signals import task_postrun, task_prerun
 from django.core.signals import request_started
 
-from core import scheduler
+from core import jobs, scheduler
 
 
 def connect_scheduler_signals() -> None:
     task_prerun.connect(scheduler.record_task_started, dispatch_uid="pz-scheduled-run-start")
     task_postrun.connect(scheduler.record_task_finished, dispatch_uid="pz-scheduled-run-end")
+    task_prerun.connect(jobs.job_started, dispatch_uid="pz-job-start")
+    task_postrun.connect(jobs.job_ended, dispatch_uid="pz-job-end")
     request_started.connect(
         scheduler.start_in_process_scheduler, dispatch_uid="pz-in-process-scheduler"
     )

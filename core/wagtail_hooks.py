@@ -1,12 +1,14 @@
 from typing import Any
 
 from django.templatetags.static import static
+from django.urls import URLPattern, path
 from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
 from core.admin_menu import PersonalizationMenu
 from core.admin_panels import ScheduledWorkPanel
+from core.admin_views import JobView
 from core.admin_viewsets import ServerKeyViewSet
 
 
@@ -32,6 +34,11 @@ def register_personalization_menu() -> Any:
 def add_scheduled_work_panel(request: Any, panels: list[Any]) -> None:
     if request.user.is_staff:
         panels.append(ScheduledWorkPanel())
+
+
+@hooks.register("register_admin_urls")
+def register_job_url() -> list[URLPattern]:
+    return [path("jobs/<int:pk>/", JobView.as_view(), name="pz_job")]
 
 
 @hooks.register("insert_global_admin_css")

@@ -20,11 +20,14 @@ from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
 from content.placement_summary import variant_line
 from core import formatting
+from core.admin_views import job_response
 from core.charts import BandPoint, band_chart
 from core.formatting import money
+from core.jobs import start_job
 from experiments import services, statistics
 from experiments.forms import CalculatorForm, PromoteForm, TrafficForm, shares_from_weights
 from experiments.models import Experiment, ResultSnapshot
+from experiments.tasks import compute_results_task
 from experiments.wording import (
     SRM_WORDS,
     arm_name,
@@ -407,12 +410,25 @@ class ExperimentStopView(ExperimentOperationView):
 
 
 class ExperimentRecomputeView(ExperimentOperationView):
-    def perform_operation(self) -> None:
-        snapshot = services.compute_results(experiment_id=self.object.pk)
-        control = next((arm.key for arm in self.object.arms.all() if arm.is_control), "")
-        variants = {arm.key: arm.variant_key for arm in self.object.arms.all()}
-        label, meaning = decision_words(snapshot.decision, control, variants)
-        self.success_message = f"Results recomputed: {label}. {meaning}"
+    """POST: recompute the results as a job (`core.jobs`); once done, the verdict in words."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        job = start_job(
+            compute_results_task,
+            self.object.pk,
+            label=f"Recomputing the results of “{self.object}”",
+            return_url=self.get_success_url(),
+            return_label=str(self.object),
+            user=request.user,
+        )
+        snapshot = self.object.snapshots.order_by("-computed_at").first()
+        verdict = ""
+        if job.status == job.Status.FINISHED and snapshot is not None:
+            control = next((arm.key for arm in self.object.arms.all() if arm.is_control), "")
+            variants = {arm.key: arm.variant_key for arm in self.object.arms.all()}
+            label, meaning = decision_words(snapshot.decision, control, variants)
+            verdict = f"{label}. {meaning}"
+        return job_response(request, job, detail=verdict)
 
 
 class ExperimentObjectPageMixin(PermissionCheckedMixin, WagtailAdminTemplateMixin):

@@ -3,6 +3,7 @@ placement would show and open the storefront as that visitor. And the customer l
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -17,6 +18,7 @@ from content.models import Placement
 from core.permissions import can_view_visitor_data
 from personalization import customer_lookup, preview
 from personalization.forms import CustomerLookupForm, PreviewAsForm
+from tracking.selectors import find_profile
 
 PAGE_SUGGESTIONS = 12
 
@@ -61,7 +63,7 @@ class PreviewAsView(
         if form.is_valid():
             data = form.cleaned_data
             segments = [segment.key for segment in data["segments"]]
-            context["segment_keys"] = segments
+            context["segment_names"] = [segment.name for segment in data["segments"]]
             context["storefront_url"] = preview.preview_storefront_url(
                 path=data["path"],
                 segments=segments,
@@ -76,6 +78,7 @@ class PreviewAsView(
                 utm_source=data["utm_source"],
                 path=data["path"],
             )
+            context["rows"] = preview.placement_rows(context["decision"])
         return context
 
 
@@ -100,9 +103,10 @@ class CustomerLookupView(WagtailAdminTemplateMixin, TemplateView):
         form = CustomerLookupForm(self.request.GET or None)
         context["form"] = form
         if form.is_valid():
-            profile = customer_lookup.find_customer(form.cleaned_data["q"])
+            profile = find_profile(form.cleaned_data["q"])
             context["searched"] = True
             if profile is not None:
                 customer_lookup.record_lookup(profile, self.request.user)
                 context["customer"] = customer_lookup.customer_view(profile)
+                context["minimum_segment_size"] = settings.PZ_MIN_SEGMENT_SIZE
         return context

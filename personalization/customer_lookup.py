@@ -10,23 +10,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-from django.db.models import Q
-
 from catalog.models import Product
-from content.models import Component, Placement, PlacementVariant
-from content.reasons import DecisionReason, ReasonKind
+from content.models import PlacementVariant
 from core import clock
 from core.audit import record_change
 from experiments.models import Arm, Experiment, Exposure
-from personalization.preview import preview_decision
+from personalization.preview import PlacementRow, placement_rows, preview_decision
 from recommendations.serving import recommend_for_visitor
 from segments.models import Segment
-from segments.selectors import visitor_context, visitor_memberships
-from tracking.customer_keys import customer_key
+from segments.selectors import too_small, visitor_context, visitor_memberships
 from tracking.models import Event, EventTypeDefinition, VisitorProfile
 from tracking.rule_fields.builtin import EVENT_TYPE_LABELS
-from tracking.selectors import resolve_visitor_id
 from triggers.models import Firing
 
 RECENT_EVENTS = 50
@@ -38,6 +32,8 @@ RECOMMENDATIONS = 8
 class SegmentRow:
     name: str
     since: datetime | None
+    # Below PZ_MIN_SEGMENT_SIZE: no placement or test targets it (its size, else None).
+    too_small_size: int | None = None
 
 
 @dataclass
@@ -45,14 +41,6 @@ class EventRow:
     label: str
     at: datetime
     detail: str
-
-
-@dataclass
-class PlacementRow:
-    placement: str
-    variant: str
-    component: str
-    why: str
 
 
 @dataclass
@@ -90,42 +78,6 @@ class CustomerView:
     firings: list[FiringRow] = field(default_factory=list)
 
 
-def find_customer(query: str) -> VisitorProfile | None:
-    """The profile of a customer id, an e-mail address or a visitor id (in that sense:
-    an address has an @; customer ids are matched by their keyed hash, never stored)."""
-    query = query.strip()
-    if not query:
-        return None
-    profiles = VisitorProfile.objects.all()
-    if "@" in query:
-        return (
-            profiles.filter(Q(marketing_email_address__iexact=query) | Q(attributes__email=query))
-            .order_by("-last_seen")
-            .first()
-        )
-    key = customer_key(query, settings.PZ_CUSTOMER_ID_PEPPER)
-    profile = profiles.filter(customer_key=key).first()
-    if profile is None:
-        profile = profiles.filter(visitor_id=resolve_visitor_id(query)).first()
-    return profile
-
-
-def reason_text(reason: DecisionReason, segment_names: dict[str, str]) -> str:
-    """Why a variant was chosen, in words."""
-    names = [segment_names.get(key, key) for key in reason.segments]
-    if reason.kind == ReasonKind.SEGMENT:
-        return f"They are in the segment “{names[0]}”."
-    if reason.kind == ReasonKind.SEGMENTS:
-        return "They are in all of the segments " + ", ".join(f"“{n}”" for n in names) + "."
-    return {
-        ReasonKind.CONTEXT: "The visit's context (device, country, campaign …) matches.",
-        ReasonKind.DEFAULT: "No targeted variant applies: the default content.",
-        ReasonKind.FALLBACK: "No targeted variant applies: the fallback content.",
-        ReasonKind.TRIGGER: "A trigger left them a message.",
-        ReasonKind.HOLDOUT: "They are in the global holdout: the fallback content.",
-    }.get(reason.kind, str(reason))
-
-
 def _event_label(event_type: str) -> str:
     if event_type in EVENT_TYPE_LABELS:
         return EVENT_TYPE_LABELS[event_type]
@@ -160,31 +112,19 @@ def _events(visitor_id: str) -> list[EventRow]:
 def _placements(visitor_id: str, targetable: list[str], arms: list[ArmRow]) -> list[PlacementRow]:
     """Each live placement's variant for the customer's current segments; where they hold
     an arm of a running A/B test on it, the arm's variant (as the storefront shows it)."""
-    decision = preview_decision(segments=targetable, path="/")
-    segment_names = dict(Segment.objects.values_list("key", "name"))
-    placement_names = dict(Placement.objects.values_list("key", "name"))
-    component_names = dict(Component.objects.values_list("key", "name"))
+    rows = placement_rows(preview_decision(segments=targetable, path="/"))
     variant_components = {
-        (placement, variant): component_names.get(component, component)
+        (placement, variant): component
         for placement, variant, component in PlacementVariant.objects.values_list(
-            "placement__key", "key", "component__key"
+            "placement__key", "key", "component__name"
         )
     }
-    rows = []
-    for key, placed in decision.placements.items():
-        name = placement_names.get(key, key)
-        if placed is None:
-            rows.append(PlacementRow(name, "", "", "No variant and no fallback apply."))
-            continue
-        arm = next((a for a in arms if a.running and a.placement == key and a.variant), None)
-        if arm is not None:
-            why = f"Their arm “{arm.arm}” of the running A/B test “{arm.experiment}”."
-            shown = variant_components.get((key, arm.variant), "")
-            rows.append(PlacementRow(name, arm.variant, shown, why))
-            continue
-        why = reason_text(placed.reason, segment_names)
-        shown = component_names.get(placed.component, placed.component)
-        rows.append(PlacementRow(name, placed.variant, shown, why))
+    for row in rows:
+        arm = next((a for a in arms if a.running and a.placement == row.key and a.variant), None)
+        if arm is not None and row.variant:
+            row.variant = arm.variant
+            row.component = variant_components.get((row.key, arm.variant), "")
+            row.why = f"Their arm “{arm.arm}” of the running A/B test “{arm.experiment}”."
     return rows
 
 
@@ -230,7 +170,10 @@ def customer_view(profile: VisitorProfile) -> CustomerView:
     memberships = visitor_memberships(visitor_id)
     # Stored memberships carry since-when; real-time segments hold "right now" only.
     evaluated = visitor_context(visitor_id, {}, now=clock.now())
-    segments = [SegmentRow(m.segment.name, m.entered_at) for m in memberships]
+    segments = [
+        SegmentRow(m.segment.name, m.entered_at, m.segment.size if too_small(m.segment) else None)
+        for m in memberships
+    ]
     stored = {m.segment.key for m in memberships}
     names = dict(Segment.objects.filter(key__in=evaluated.segments).values_list("key", "name"))
     segments += [SegmentRow(names.get(k, k), None) for k in evaluated.segments if k not in stored]

@@ -4,9 +4,7 @@ the click-through rate per strategy. They call a service or selector and format.
 from datetime import timedelta
 from typing import Any
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -14,6 +12,7 @@ from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from core import clock
+from core.admin_views import job_response
 from recommendations import selectors, services
 from recommendations.models import RecommenderModel
 
@@ -21,19 +20,21 @@ CTR_WINDOWS_DAYS = (1, 7, 30)
 
 
 class TrainNowView(PermissionCheckedMixin, View):
-    """POST: queue a training. Versions are read-only in the admin, so training takes the
-    model's "add" permission (superusers, or groups given it)."""
+    """POST: start a training, shown as a job (done at once when tasks run eagerly).
+    Versions are read-only in the admin, so training takes the model's "add" permission
+    (superusers, or groups given it)."""
 
     permission_policy = ModelPermissionPolicy(RecommenderModel)
     permission_required = "add"
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        services.request_training()
-        messages.success(
-            request, "Training queued; the new version serves once it is trained and evaluated."
+        job = services.request_training(
+            user=request.user,
+            return_url=reverse("recommender_models:index"),
+            return_label="Recommenders",
         )
-        return redirect("recommender_models:index")
+        return job_response(request, job)
 
 
 class StrategyCtrView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):

@@ -24,6 +24,8 @@ from django.db.models import Max, Q
 
 from core import clock
 from core.errors import Busy
+from core.jobs import start_job
+from core.models import JobRun
 from recommendations.artifacts import StoredArtifact, delete_artifact_files, store_artifact
 from recommendations.context import context_key, grouped_event_popularity, member_popularity
 from recommendations.engine import Interactions, TrainedModel, TrainingConfig, train_model
@@ -321,11 +323,18 @@ def evaluate_holdout(
     return result
 
 
-def request_training() -> None:
-    """Queue a training (the admin button and the staff API); runs after commit."""
+def request_training(*, user: Any = None, return_url: str = "", return_label: str = "") -> JobRun:
+    """Queue a training (the admin button and the staff API), sent after commit; the job
+    records its progress (`core.jobs`)."""
     from recommendations.tasks import train_recommender_task
 
-    transaction.on_commit(train_recommender_task.delay)
+    return start_job(
+        train_recommender_task,
+        label="Training the recommender",
+        return_url=return_url,
+        return_label=return_label,
+        user=user,
+    )
 
 
 def _jsonable(value: Any) -> Any:

@@ -25,9 +25,11 @@ from wagtail.admin.views.generic.base import (
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.permissions import policy_registry
 
+from core.admin_views import job_response
+from core.jobs import start_job
+from core.models import JobRun
 from core.permissions import can_view_visitor_data, visible_count
 from segments import audiences, selectors, services
-from segments.clustering_service import ClusteringError
 from segments.clustering_tasks import run_clustering_task
 from segments.forms import OverlapForm
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
@@ -93,11 +95,12 @@ class RulePreviewView(PermissionCheckedMixin, View):
 
 
 class SegmentRecomputeView(PermissionCheckedMixin, BaseOperationView):
-    """POST: queue a full recompute of one segment."""
+    """POST: recompute one materialized segment in full, shown as a job."""
 
     model = Segment
     permission_required = "change"
     success_url_name = "segments:inspect"
+    job: JobRun | None = None
 
     def perform_operation(self) -> None:
         if self.object.kind != Segment.Kind.RULE or self.object.real_time_only:
@@ -107,10 +110,19 @@ class SegmentRecomputeView(PermissionCheckedMixin, BaseOperationView):
                 f"'{self.object}' is not recomputed: only materialized rule segments are.",
             )
             return
-        recompute_segment_task.delay(self.object.pk)
-        self.success_message = (
-            f"Recompute of '{self.object}' queued; its size updates when the task has run."
+        self.job = start_job(
+            recompute_segment_task,
+            self.object.pk,
+            label=f"Recomputing “{self.object}”",
+            return_url=self.get_success_url(),
+            return_label=str(self.object),
+            user=self.request.user,
         )
+        self.success_message = None
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        return job_response(request, self.job) if self.job else response
 
 
 class MemberVisitorColumn(TitleColumn):
@@ -215,8 +227,8 @@ class SegmentOverlapView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Temp
 
 
 class RunClusteringView(PermissionCheckedMixin, View):
-    """POST: queue a clustering run. It replaces the cluster segments, so it takes the
-    permission to add segments (runs themselves are read-only in the admin)."""
+    """POST: start a clustering run, shown as a job. It replaces the cluster segments, so
+    it takes the permission to add segments (runs themselves are read-only in the admin)."""
 
     permission_required = "add"
     http_method_names = ["post"]
@@ -226,15 +238,14 @@ class RunClusteringView(PermissionCheckedMixin, View):
         return policy_registry.get_by_type(Segment)
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        try:
-            run_clustering_task.delay()
-        except ClusteringError as exc:  # eager mode (no broker) runs the task inline
-            messages.error(request, f"Clustering did not run: {exc}")
-        else:
-            messages.success(
-                request, "Clustering run queued; the new run appears here when it is done."
-            )
-        return redirect("clustering_runs:index")
+        job = start_job(
+            run_clustering_task,
+            label="Finding clusters",
+            return_url=reverse("clustering_runs:index"),
+            return_label="Clustering runs",
+            user=request.user,
+        )
+        return job_response(request, job)
 
 
 MAX_MEMBERS_UPLOAD_BYTES = 20 * 1024 * 1024

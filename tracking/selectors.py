@@ -5,8 +5,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from tracking.customer_keys import customer_key
 from tracking.models import RfmScale, VisitorAlias, VisitorProfile
 from tracking.profile_entry import Consent, ProfileEntry
 from tracking.profile_state import ProfileSettings, ProfileState
@@ -149,3 +150,40 @@ def rfm_cuts() -> RfmCuts:
 
 def purchasers_since(now: datetime) -> QuerySet[VisitorProfile]:
     return VisitorProfile.objects.filter(orders__gt=0, last_purchase_at__lte=now)
+
+
+def find_profile(query: str) -> VisitorProfile | None:
+    """The profile of a customer id, an e-mail address or a visitor id (in that sense:
+    an address has an @; customer ids are matched by their keyed hash, never stored)."""
+    query = query.strip()
+    if not query:
+        return None
+    profiles = VisitorProfile.objects.all()
+    if "@" in query:
+        return (
+            profiles.filter(Q(marketing_email_address__iexact=query) | Q(attributes__email=query))
+            .order_by("-last_seen")
+            .first()
+        )
+    key = customer_key(query, settings.PZ_CUSTOMER_ID_PEPPER)
+    profile = profiles.filter(customer_key=key).first()
+    if profile is None:
+        profile = profiles.filter(visitor_id=resolve_visitor_id(query)).first()
+    return profile
+
+
+def recent_profiles(limit: int) -> QuerySet[VisitorProfile]:
+    """The most recently seen visitors, newest first."""
+    return VisitorProfile.objects.exclude(last_seen=None).order_by("-last_seen", "-pk")[:limit]
+
+
+def visitor_name(profile: VisitorProfile) -> str:
+    """How staff screens name a visitor: first name and e-mail address when known."""
+    attributes = profile.attributes or {}
+    first_name = str(attributes.get("first_name") or "")
+    email = profile.marketing_email_address or str(attributes.get("email") or "")
+    if first_name and email:
+        return f"{first_name} ({email})"
+    if first_name or email:
+        return first_name or email
+    return "Known customer" if profile.customer_key else "Anonymous visitor"

@@ -23,7 +23,7 @@ from triggers import selectors, services
 from triggers.admin_views import TriggerDryRunView, TriggerToggleView
 from triggers.forms import TriggerForm
 from triggers.models import CouponOffer, EmailTemplate, Firing, Trigger
-from triggers.wording import frequency_cap_text, wait_text
+from triggers.wording import entry_event_text, frequency_cap_text, wait_text
 
 
 class EventTypeSelect(forms.Select):
@@ -59,7 +59,7 @@ class TriggerViewSet(ModelViewSet):
     index_view_class = TriggerIndexView
     list_display = [
         "name",
-        "entry_event",
+        Column("entry_event", label="Entry event", accessor=entry_event_text),
         "action",
         BooleanColumn("enabled"),
         Column("wait", label="Checks", accessor=wait_text),

@@ -1,7 +1,16 @@
-"""A trigger's timing in words for the admin: its wait and its frequency cap."""
+"""A trigger in words for the admin: its entry event, its wait and its frequency cap."""
 
 from core.formatting import duration
+from segments.field_registry import current_registry
 from triggers.models import Trigger
+
+
+def entry_event_text(trigger: Trigger) -> str:
+    """The entry event's label in the field registry ("Add to cart"), or "periodic sweep"."""
+    if not trigger.entry_event:
+        return "–" if trigger.kind == Trigger.Kind.EVENT else "periodic sweep"
+    labels = {str(choice.value): choice.label for choice in current_registry().event_types}
+    return labels.get(trigger.entry_event, trigger.entry_event)
 
 
 def wait_text(trigger: Trigger) -> str:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from content.models import VariantStats
 from content.tests.factories import component, placement
+from core.models import JobRun
 from tracking.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +79,11 @@ def test_performance_page_before_and_after_refresh(
     with django_capture_on_commit_callbacks(execute=True):
         refreshed = admin_client.post(reverse(REFRESH_URL, args=[hero.pk]))
 
-    assert refreshed.status_code == 302 and refreshed.url == url
+    # The task runs after commit: the button opens the job's page, which links back.
+    job = JobRun.objects.get()
+    assert refreshed.status_code == 302 and refreshed.url == reverse("pz_job", args=[job.pk])
+    job_page = admin_client.get(refreshed.url).content.decode()
+    assert "Finished</strong>" in job_page and f'href="{url}"' in job_page
     response = admin_client.get(url)
     rows = {row.key: row for row in response.context["rows"]}
     assert list(rows) == ["b", "default", "retired"]

@@ -225,8 +225,13 @@ def test_the_report_shows_decision_table_and_charts(admin_client, hero):
     experiment = experiment_start(experiment=draft())
     expose(experiment, {"control": 100, "bold": 100})
     compute_results(experiment_id=experiment.pk, now=timezone.now() - timedelta(hours=1))
-    admin_client.post(f"/admin/experiments/recompute/{experiment.pk}/")
+    recomputed = admin_client.post(f"/admin/experiments/recompute/{experiment.pk}/", follow=True)
 
+    # The recompute is a job, done before the redirect here (eager tasks): when it finished
+    # and the verdict, in words.
+    message = recomputed.content.decode()
+    assert "Recomputing the results of “Hero test”: finished at " in message
+    assert "(took 0.0 s). Keep running." in message
     html = admin_client.get(f"/admin/experiments/inspect/{experiment.pk}/").content.decode()
 
     assert 'data-report="srm-ok"' in html and 'data-report="srm"' not in html

@@ -151,3 +151,34 @@ def test_a_preview_right_after_an_edit_shows_the_edit(db):
 
     # Within seconds of the first preview: the compiled catalog follows the config version.
     assert preview_decision(segments=[], path="/").placements["new-banner"].variant == "default"
+
+
+def test_results_name_placements_and_components_and_say_why(admin_client, hero):
+    html = admin_client.get(reverse(URL), {"segments": ["carters"], "path": "/"}).content.decode()
+
+    assert '<th scope="row">Home-Hero</th>' in html
+    assert (
+        '<td data-variant="cart">Hero-Cart <span class="w-text-grey-400">(variant “cart”)' in html
+    )
+    assert "They are in the segment “Carters”." in html
+    assert "Open / as Carters" in html and "<code>" not in html.split("pz-preview-result")[1]
+
+
+def test_previews_record_no_impression_or_exposure(admin_client, hero):
+    from experiments.models import Exposure
+    from experiments.services import experiment_create, experiment_start
+    from tracking.models import Event
+
+    experiment = experiment_create(
+        key="hero-test",
+        name="Hero test",
+        placement_key="home-hero",
+        arms=[{"key": "control", "variant": "default"}, {"key": "b", "variant": "cart"}],
+    )
+    experiment_start(experiment=experiment)
+
+    admin_client.get(reverse(URL), {"segments": ["carters"], "path": "/"})
+    admin_client.get("/", {"pz_preview_segments": "carters"})
+
+    assert not Exposure.objects.exists()
+    assert not Event.objects.filter(type="impression").exists()

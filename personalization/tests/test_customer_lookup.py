@@ -114,6 +114,18 @@ def test_lookup_by_email(admin_client, customer):
     assert response.context["customer"].visitor_id == "v-ada"
 
 
+def test_a_segment_too_small_to_target_says_so(admin_client, customer, settings):
+    settings.PZ_MIN_SEGMENT_SIZE = 100
+
+    response = admin_client.get(reverse(URL), {"q": "C-1001"})
+
+    html = response.content.decode()
+    assert "data-too-small>too small</span>" in html
+    assert "(1 member; segments under 100 are never targeted" in html
+    hero = next(row for row in response.context["customer"].placements if row.key == "home-hero")
+    assert hero.variant == "default"  # the too-small segment targets nothing
+
+
 def test_an_unknown_customer_gets_a_message(admin_client, customer):
     response = admin_client.get(reverse(URL), {"q": "nobody@example.com"})
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from core.models import JobRun
 from recommendations.selectors import ctr_by_strategy
 from recommendations.tests.conftest import NOW, iso
 
@@ -63,10 +64,15 @@ def test_admin_lists_versions_with_metrics_and_trains_now(
     inspect = admin_client.get(f"/admin/recommenders/inspect/{trained.pk}/")
     assert inspect.status_code == 200 and b'data-strategy="personal"' in inspect.content
 
+    # The task is sent after commit: the button shows the job, which then finishes.
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post("/admin/recommenders/train/")
-    assert response.status_code == 302
+    job = JobRun.objects.get()
+    assert response["Location"] == f"/admin/jobs/{job.pk}/"
     assert trained.__class__.objects.filter(is_active=True).get().version == 2
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Training the recommender" in page and "Finished</strong>" in page
+    assert 'href="/admin/recommenders/">Back to Recommenders' in page
 
 
 def test_admin_shows_ctr_per_strategy(admin_client):

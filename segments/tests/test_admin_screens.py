@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
+from core.models import JobRun
 from segments.models import ClusteringRun, Segment
 from segments.services import segment_save
 from tracking.models import VisitorProfile
@@ -301,15 +302,28 @@ def test_the_detail_page_describes_the_rule_and_lists_members(admin_client, shop
     assert '<option value="buyers">' in html  # the overlap picker
 
 
-def test_recompute_now_queues_the_task(admin_client, shoppers):
+def test_recompute_now_with_a_queue_shows_the_job_waiting(admin_client, shoppers):
     segment = segment_save(key="carters", name="Carters", rule=CART_RULE)
 
-    with mock.patch("segments.admin_views.recompute_segment_task.delay") as delay:
+    with mock.patch("segments.admin_views.recompute_segment_task.apply_async") as send:
         response = admin_client.post(f"/admin/segments/recompute/{segment.pk}/", follow=True)
 
-    delay.assert_called_once_with(segment.pk)
+    assert send.call_args.kwargs["args"] == (segment.pk,)
+    job = JobRun.objects.get()
+    assert response.redirect_chain[-1][0] == f"/admin/jobs/{job.pk}/"
+    html = response.content.decode()
+    assert "Recomputing “Carters”" in html and "Waiting to start" in html
+    assert "This page updates by itself" in html
+
+
+def test_recompute_now_says_when_it_finished(admin_client, shoppers):
+    segment = segment_save(key="carters", name="Carters", rule=CART_RULE)
+
+    response = admin_client.post(f"/admin/segments/recompute/{segment.pk}/", follow=True)
+
     assert response.redirect_chain[-1][0] == f"/admin/segments/inspect/{segment.pk}/"
-    assert "Recompute of &#x27;Carters&#x27; queued" in response.content.decode()
+    assert "Recomputing “Carters”: finished at " in response.content.decode()
+    assert JobRun.objects.get().status == JobRun.Status.FINISHED
 
 
 def test_recompute_now_refreshes_the_size(admin_client, shoppers):
@@ -410,12 +424,13 @@ def test_clustering_runs_are_listed_and_inspected_read_only(admin_client):
     assert admin_client.get(f"/admin/clustering-runs/edit/{run.pk}/").status_code == 302
 
 
-def test_run_clustering_now_enqueues_the_task(admin_client):
-    with mock.patch("segments.admin_views.run_clustering_task.delay") as delay:
-        response = admin_client.post("/admin/clustering-runs/run/")
+def test_run_clustering_now_says_why_it_failed(admin_client):
+    response = admin_client.post("/admin/clustering-runs/run/", follow=True)
 
-    delay.assert_called_once_with()
-    assert response["Location"] == "/admin/clustering-runs/"
+    assert response.redirect_chain[-1][0] == "/admin/clustering-runs/"
+    job = JobRun.objects.get()
+    assert job.status == JobRun.Status.FAILED and job.error  # too few visitors to cluster
+    assert "Finding clusters: failed at " in response.content.decode()
 
 
 def test_anonymous_and_non_staff_users_are_sent_to_login(client, django_user_model):

@@ -109,6 +109,11 @@ def test_a_trigger_is_edited_by_labels_and_durations(marketer, live_server, tmp_
     expect(page.get_by_role("row", name=re.compile("cart"))).to_contain_text("1 per 7 days")
     page.screenshot(path=shots / "1-list.png", full_page=True)
 
+    # A new trigger's conditions ("always", stored as {}) start as an empty builder.
+    page.goto(f"{live_server.url}/admin/triggers/new/")
+    expect(page.get_by_text("No conditions yet: add one below.")).to_be_visible()
+    expect(page.locator(".rb-leaf--raw")).to_have_count(0)
+
     page.goto(live_server.url + reverse("triggers:edit", args=[trigger.pk]))
     builder = page.locator("[data-rule-builder]")
     expect(builder.get_by_role("button", name="Field")).to_have_text("Items in the cart")

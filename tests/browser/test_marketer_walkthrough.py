@@ -1,16 +1,26 @@
 """The marketer's main tasks walked through the Wagtail admin in Chromium, by the labels and
 roles a marketer sees: build a segment, target a home-hero variant at it, preview as it,
-start an A/B test and read its verdict, dry-run a trigger. Screenshots of every step go to
+start an A/B test and read its verdict, dry-run a trigger for a visitor picked from a list
+and found by e-mail, look a customer up by customer id. Screenshots of every step go to
 a folder the test prints, for people to look at."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from content.models import PlacementVariant
+from core import clock
+from experiments.models import Exposure
 from experiments.services import experiment_create
+from tracking.customer_keys import customer_key
+from tracking.models import Event, VisitorProfile
+from tracking.services import ingest_events
+from tracking.tests.factories import make_event
+from triggers.models import EmailTemplate, Firing, Trigger
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,6 +41,70 @@ def marketer(browser, live_server, django_user_model, demo_shop, settings):
     yield page
     assert errors == []
     page.close()
+
+
+# The preview form's controls (not the segment checkboxes, each inside its own label).
+FORM_FIELDS = ".pz-preview-as select:visible, .pz-preview-as input[type=text]:visible"
+
+
+def assert_no_overlap(page, selector: str) -> None:
+    """No two of the matched boxes cover each other (form fields side by side or stacked)."""
+    boxes = [box for box in (el.bounding_box() for el in page.locator(selector).all()) if box]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = (
+                a["x"] + a["width"] <= b["x"] + 1
+                or b["x"] + b["width"] <= a["x"] + 1
+                or a["y"] + a["height"] <= b["y"] + 1
+                or b["y"] + b["height"] <= a["y"] + 1
+            )
+            assert apart, (selector, a, b)
+
+
+def seen_and_bought(experiment, arms: dict[str, tuple[int, int]]) -> None:
+    """Visitors exposed to each arm an hour ago, the first few of whom bought since."""
+    seen = clock.now() - timedelta(hours=1)
+    Exposure.objects.bulk_create(
+        Exposure(experiment=experiment, arm=arm, visitor_id=f"{arm}-{i}", first_exposed_at=seen)
+        for arm, (count, _buyers) in arms.items()
+        for i in range(count)
+    )
+    bought = seen + timedelta(minutes=10)
+    Event.objects.bulk_create(
+        Event(visitor_id=f"{arm}-{i}", type="purchase", timestamp=bought, received_at=bought)
+        for arm, (_count, buyers) in arms.items()
+        for i in range(buyers)
+    )
+
+
+def cart_reminder() -> Trigger:
+    """Grace, a known customer who left a lamp in her cart, and an e-mail reminder."""
+    VisitorProfile.objects.create(
+        visitor_id="v-grace",
+        bucketing_id="v-grace",
+        customer_key=customer_key("C-2002", settings.PZ_CUSTOMER_ID_PEPPER),
+        marketing_email_address="grace@example.com",
+        consent_tracking=True,
+        consent_personalization=True,
+        consent_marketing_email=True,
+        last_seen=clock.now(),
+        attributes={"first_name": "Grace", "email": "grace@example.com"},
+    )
+    cart = {"product_id": "SKU-1", "price": 49.9}
+    result = ingest_events([make_event("add_to_cart", visitor_id="v-grace", properties=cart)])
+    assert result.accepted == 1, result.rejected
+    template = EmailTemplate.objects.create(
+        key="cart-reminder", name="Cart reminder", subject="You left something behind"
+    )
+    return Trigger.objects.create(
+        key="cart-reminder",
+        name="Cart reminder",
+        enabled=True,
+        entry_event="add_to_cart",
+        conditions={"field": "profile.cart.items", "op": "gt", "value": 0},
+        action=Trigger.Action.EMAIL,
+        email_template=template,
+    )
 
 
 def test_a_marketer_walks_the_main_tasks(marketer, live_server, tmp_path):
@@ -84,10 +158,18 @@ def test_a_marketer_walks_the_main_tasks(marketer, live_server, tmp_path):
     # 3. Preview as the segment: the home hero shows the new variant.
     page.goto(f"{live_server.url}/admin/content/preview-as/")
     page.get_by_label("German visitors").check()
+    page.get_by_label("Country").select_option(label="Germany")
     page.get_by_role("button", name="Preview").click()
-    hero = page.get_by_role("row", name=re.compile("home-hero"))
-    expect(hero).to_contain_text(targeted.key)
+    hero = page.get_by_role("row", name=re.compile("^Home page hero"))
+    expect(hero).to_contain_text("Hero: welcome")
+    expect(hero).to_contain_text("They are in the segment “German visitors”.")
+    expect(page.get_by_role("link", name="Open / as German visitors")).to_be_visible()
     shot("3-preview-as")
+    page.set_viewport_size({"width": 1024, "height": 900})
+    shot("3-preview-as-1024")
+    assert_no_overlap(page, FORM_FIELDS)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    assert_no_overlap(page, FORM_FIELDS)
 
     # 4. An A/B test started from its report page, and its verdict read there. Creating it
     # still takes arms as "key variant weight" lines (variant keys), so the test creates
@@ -104,3 +186,48 @@ def test_a_marketer_walks_the_main_tasks(marketer, live_server, tmp_path):
     page.get_by_role("button", name="Start").click()
     expect(page.get_by_text("Running").first).to_be_visible()
     shot("4-experiment-started")
+
+    # 5. Its verdict, once visitors have seen it: "Recompute now" reports when it finished.
+    seen_and_bought(experiment, {"control": (400, 20), "b": (400, 60)})
+    page.get_by_role("button", name="Recompute now").or_(
+        page.get_by_role("link", name="Recompute now")
+    ).first.click()
+    finished = (
+        r"Recomputing the results of “Hero for Germany”: finished at [\d:]+ \(took [\d.]+ s\)\."
+    )
+    expect(page.get_by_text(re.compile(finished))).to_be_visible()
+    verdict = page.locator("[data-report=sentence]")
+    expect(verdict).to_contain_text("chance it is better")
+    expect(page.locator("[data-report=decision]")).to_contain_text("Verdict: Keep running")
+    shot("5-experiment-verdict")
+
+    # 6. A trigger dry-run for a visitor picked from the latest visitors, then found by
+    # e-mail address: no visitor id is typed.
+    trigger = cart_reminder()
+    page.goto(f"{live_server.url}/admin/triggers/")
+    page.get_by_role("link", name="Cart reminder").first.click()
+    page.get_by_role("link", name="Results and test-fire").click()
+    latest = page.get_by_role("table", name="Latest visitors")
+    expect(latest.get_by_role("row", name=re.compile("^Grace"))).to_be_visible()
+    shot("6-trigger-pick-visitor")
+    latest.get_by_role("link", name="Test-fire for Grace (grace@example.com)").click()
+    result = page.get_by_role("region", name="For Grace (grace@example.com)")
+    expect(result).to_contain_text("This trigger would fire now")
+    expect(result).to_contain_text("It would send the e-mail")
+    expect(result.get_by_role("row", name=re.compile("^Consent"))).to_contain_text("Yes")
+    shot("6-trigger-dry-run")
+    page.get_by_label("Customer id or e-mail address").fill("grace@example.com")
+    page.get_by_role("button", name="Find and test-fire").click()
+    expect(page.get_by_role("region", name="For Grace (grace@example.com)")).to_be_visible()
+    assert not Firing.objects.filter(trigger=trigger).exists()
+
+    # 7. A customer looked up by customer id: segments, placements and why, activity.
+    page.goto(f"{live_server.url}/admin/customers/lookup/")
+    page.get_by_label("Customer id, e-mail address or visitor id").fill("C-2002")
+    page.get_by_role("button", name="Look up").click()
+    customer = page.get_by_role("region", name=re.compile("^Grace"))
+    expect(customer.get_by_role("heading", name="Segments")).to_be_visible()
+    expect(customer.get_by_role("row", name=re.compile("^Home page hero"))).to_be_visible()
+    expect(customer.get_by_role("heading", name="Recent activity")).to_be_visible()
+    expect(customer.get_by_role("row", name=re.compile("Add to cart"))).to_be_visible()
+    shot("7-customer-lookup")

@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from tracking.models import VisitorProfile
 from triggers.models import EmailTemplate, Firing, Trigger
 from triggers.tests.factories import email_trigger, ingest, known_visitor
 
@@ -29,9 +30,76 @@ def test_list_and_test_fire_page(admin_client):
 
     page = admin_client.get(f"/admin/triggers/{trigger.pk}/test/", {"visitor_id": "v1"})
     assert page.status_code == 200
-    assert b"Would fire" in page.content and b"v1@example.com" in page.content
-    assert "{&#x27;" not in page.content.decode()  # the action as a table, not a repr
+    html = page.content.decode()
+    assert "This trigger would fire now" in html
+    assert "It would send the e-mail “Hi Ada” to v1@example.com." in html
+    assert "{&#x27;" not in html  # the action as a table, not a repr
     assert not Firing.objects.exists() and mail.outbox == []
+
+
+def test_test_fire_finds_the_visitor_by_email_or_customer_id(admin_client, settings):
+    from tracking.customer_keys import customer_key
+
+    known_visitor()
+    VisitorProfile.objects.filter(visitor_id="v1").update(
+        customer_key=customer_key("C-7", settings.PZ_CUSTOMER_ID_PEPPER)
+    )
+    trigger = email_trigger(wait_seconds=0)
+    ingest("add_to_cart")
+    url = f"/admin/triggers/{trigger.pk}/test/"
+
+    for query in ("v1@example.com", "C-7"):
+        html = admin_client.get(url, {"visitor": query}).content.decode()
+        assert "For Ada (v1@example.com)" in html and "This trigger would fire now" in html
+
+    missing = admin_client.get(url, {"visitor": "nobody@example.com"}).content.decode()
+    assert "No visitor found for “nobody@example.com”" in missing
+    assert not Firing.objects.exists()
+
+
+def test_test_fire_offers_the_latest_visitors_and_a_segments_members(admin_client):
+    from django.utils import timezone
+
+    from segments.models import Segment, SegmentMembership
+
+    known_visitor("v1")
+    known_visitor("v2", first_name="Bea")
+    VisitorProfile.objects.update(last_seen=timezone.now())
+    segment = Segment.objects.create(key="fans", name="Fans", rule={})
+    SegmentMembership.objects.create(segment=segment, visitor_id="v2", entered_at=timezone.now())
+    trigger = email_trigger(wait_seconds=0)
+    url = f"/admin/triggers/{trigger.pk}/test/"
+
+    latest = admin_client.get(url).content.decode()
+    assert "Latest visitors" in latest and "Ada (v1@example.com)" in latest
+    assert 'aria-label="Test-fire for Bea (v2@example.com)"' in latest
+
+    members = admin_client.get(url, {"segment": segment.pk}).content.decode()
+    assert "Members of “Fans”" in members
+    assert f'href="?visitor_id=v2&amp;segment={segment.pk}#pz-dry-run-result"' in members
+    assert "No trigger" not in members and "Would" not in members  # nothing picked yet
+
+
+def test_the_firing_log_names_the_visitors(admin_client):
+    from django.utils import timezone
+
+    known_visitor("v1")
+    trigger = email_trigger(wait_seconds=0)
+    now = timezone.now()
+    for visitor_id in ("v1", "cookie-only"):
+        Firing.objects.create(
+            trigger=trigger,
+            visitor_id=visitor_id,
+            occurrence_key=visitor_id,
+            entry_at=now,
+            due_at=now,
+        )
+
+    html = admin_client.get(f"/admin/triggers/{trigger.pk}/test/").content.decode()
+
+    log = html.split("Latest firings", 1)[1]
+    assert ">Ada (v1@example.com)</a>" in log and ">Anonymous visitor</a>" in log
+    assert ">v1<" not in log and ">cookie-only<" not in log
 
 
 def test_create_refuses_an_invalid_rule_and_a_missing_action_target(admin_client):
@@ -153,6 +221,7 @@ def test_list_counts_conversions_in_a_constant_number_of_queries(admin_client):
 
     trigger_with_a_firing("first")
     ingest("purchase", at=fired_at + timedelta(hours=1))  # converts every firing before it
+    admin_client.get("/admin/triggers/")  # loads the field registry (once per configuration)
     with CaptureQueriesContext(connection) as one:
         page = admin_client.get("/admin/triggers/")
     assert b"1 (100%)" in page.content
@@ -261,6 +330,7 @@ def test_the_list_shows_the_wait_and_the_cap_in_words(admin_client):
     assert "after 30 minutes" in html and "1 per 7 days" in html
     assert "at once" in html and "2 per 1 hour" in html
     assert "604800" not in html and "1800" not in html
+    assert "Add to cart" in html and "add_to_cart" not in html
 
 
 @pytest.mark.parametrize("conditions", ["[1, 2]", "5", '"x"', '{"all": 5}', "{nope", '{"any": []}'])

@@ -230,9 +230,13 @@
     return { kind: "raw", value: rule };
   }
 
-  function parseRoot(rule) {
-    // An empty rule starts as an implicit group: its first condition is stored on its own.
-    if (rule === null || rule === undefined) return { kind: "group", op: "all", children: [], implicit: true };
+  function parseRoot(rule, implicitEmpty) {
+    // Where "no condition" is stored as empty (variants, triggers), an empty rule starts as
+    // an implicit group: its first condition is stored on its own, like the demo's.
+    var empty = rule === null || rule === undefined || (isObject(rule) && !Object.keys(rule).length);
+    if (empty && implicitEmpty) {  // a trigger stores "always" as {}
+      return { kind: "group", op: "all", children: [], implicit: true };
+    }
     var node = parse(rule);
     if (node.kind === "group") return node;
     // A single condition is shown inside a group, and written back on its own.
@@ -331,12 +335,12 @@
     try {
       rule = text ? JSON.parse(text) : null;
     } catch (error) {
-      this.tree = parseRoot(null);
+      this.tree = parseRoot(null, this.emptyIsNull);
       this.setRawMode(true, "The JSON does not parse: " + error.message);
       this.applyKind();
       return;
     }
-    this.tree = parseRoot(rule);
+    this.tree = parseRoot(rule, this.emptyIsNull);
     if (rule === null) this.write();
     this.setRawMode(false);
     this.applyKind();
@@ -362,7 +366,7 @@
     if (!raw && this.rawMode) {
       var text = this.textarea.value.trim();
       try {
-        this.tree = parseRoot(text ? JSON.parse(text) : null);
+        this.tree = parseRoot(text ? JSON.parse(text) : null, this.emptyIsNull);
       } catch (error) {
         message = "Fix the JSON before going back to the builder: " + error.message;
         raw = true;
