@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connections, transaction
+from django.db import connections, router, transaction
 
 from content.models import Placement
 from core import clock
@@ -306,17 +306,30 @@ def record_exposures(visitor_id: str, assignments: Iterable[Assignment], now: da
         marker = exposure_cache_key(assignment.experiment_id, visitor_id)
         if cache.add(marker, assignment.arm, EXPOSED_TTL_SECONDS) is not False:
             fresh.append(
-                Exposure(
-                    experiment_id=assignment.experiment_id,
-                    arm=assignment.arm,
-                    visitor_id=visitor_id,
-                    first_exposed_at=now,
-                    allocation=assignment.allocation,
-                )
+                (assignment.experiment_id, assignment.arm, visitor_id, assignment.allocation)
             )
     if fresh:
-        Exposure.objects.bulk_create(fresh, ignore_conflicts=True)
+        _insert_exposures(fresh, now)
     return len(fresh)
+
+
+def _insert_exposures(rows: list[tuple[int, str, str, int]], now: datetime) -> None:
+    """One statement, no BEGIN/COMMIT around it and no ORM compilation: a first exposure
+    is written by the decide request itself (`bulk_create` cost three round trips and
+    ~2 ms of a cold decide's CPU). A row the unique constraint refuses is skipped."""
+    connection = connections[router.db_for_write(Exposure)]
+    at = connection.ops.adapt_datetimefield_value(now)
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    sql = (
+        f"INSERT INTO {Exposure._meta.db_table} "  # noqa: S608 - the model's own table
+        f"(experiment_id, arm, visitor_id, first_exposed_at, allocation) VALUES {values} "
+        "ON CONFLICT (experiment_id, visitor_id) DO NOTHING"
+    )
+    params = [
+        value for (pk, arm, vid, allocation) in rows for value in (pk, arm, vid, at, allocation)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def harmed_guardrails(report: dict[str, Any], arm_key: str) -> list[str]:

@@ -5,7 +5,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from tracking.customer_keys import customer_key
 from tracking.models import RfmScale, VisitorAlias, VisitorProfile
@@ -64,6 +65,12 @@ def resolve_visitor_id(visitor_id: str) -> str:
     return next(iter(alias), visitor_id)
 
 
+def canonical_visitor_id(visitor_id: str) -> Coalesce:
+    """`resolve_visitor_id` as an SQL expression, to filter by it in the same query."""
+    alias = VisitorAlias.objects.filter(alias_id=visitor_id).values("visitor_id")[:1]
+    return Coalesce(Subquery(alias), Value(visitor_id))
+
+
 def get_profile_entry(visitor_id: str) -> ProfileEntry | None:
     """The cached profile entry of a visitor, loading it on a miss; None if never seen.
 
@@ -93,11 +100,12 @@ def _load_profile_entry(visitor_id: str) -> ProfileEntry | None:
     """Read the profile from the database and cache it, with `add` only: what a write
     cached in the meantime (an ingest's newer profile, an erasure's "unknown" mark) is
     never overwritten by this possibly older read."""
-    canonical = resolve_visitor_id(visitor_id)
-    profile = VisitorProfile.objects.filter(visitor_id=canonical).first()
+    # One query: the cold path of every request for a visitor not cached yet.
+    profile = VisitorProfile.objects.filter(visitor_id=canonical_visitor_id(visitor_id)).first()
     if profile is None:
         cache.add(profile_cache_key(visitor_id), UNKNOWN_VISITOR, UNKNOWN_VISITOR_SECONDS)
         return None
+    canonical = profile.visitor_id
     entry = cache_entry(profile)
     cache.add(profile_cache_key(canonical), entry, settings.PZ_PROFILE_CACHE_SECONDS)
     if canonical != visitor_id:

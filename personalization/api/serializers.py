@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.api.serializers import ShallowFieldsMixin
 from tracking.api.serializers import VISITOR_ID_PATTERN, CallerIdentityFields
 from tracking.event_validation import parses_as_url
 
@@ -14,7 +15,7 @@ def readable_url(value: str) -> str:
     return value
 
 
-class DecideContextSerializer(serializers.Serializer):
+class DecideContextSerializer(ShallowFieldsMixin, serializers.Serializer):
     device = serializers.CharField(required=False, max_length=32)
     country = serializers.RegexField(r"\A[A-Za-z]{2}\Z", required=False)
     city = serializers.CharField(required=False, max_length=100)
@@ -29,7 +30,7 @@ class DecideContextSerializer(serializers.Serializer):
     product_id = serializers.CharField(required=False, max_length=64)
 
 
-class DecideInputSerializer(serializers.Serializer):
+class DecideInputSerializer(ShallowFieldsMixin, serializers.Serializer):
     visitor_id = serializers.RegexField(VISITOR_ID_PATTERN, required=False)
     placements = serializers.ListField(
         child=serializers.RegexField(PLACEMENT_KEY_PATTERN), min_length=1, max_length=20
@@ -41,7 +42,7 @@ class DecideInputSerializer(serializers.Serializer):
             raise serializers.ValidationError({"body": "must be a JSON object"})
         context = data.get("context")
         if isinstance(context, dict):
-            # The declared names: building the serializer's fields costs ~1 ms a request.
+            # The declared names, without building the nested serializer's fields.
             unknown = set(context) - set(DecideContextSerializer._declared_fields)
             if unknown:
                 raise serializers.ValidationError(

@@ -20,11 +20,13 @@ from experiments.assignment import (
     thompson_weights,
 )
 from experiments.models import Allocation, Experiment, Exposure
+from experiments.selectors import Assignment
 from experiments.services import (
     compute_results,
     experiment_create,
     experiment_start,
     reallocate,
+    record_exposures,
 )
 from personalization.services import decide
 from tracking.services import ingest_events
@@ -164,3 +166,24 @@ def test_an_erased_visitor_is_exposed_and_counted_afresh(hero):
     ingest_events([{"type": "page_view", "visitor_id": "gone"}])
     shown("gone")
     assert Exposure.objects.filter(experiment=experiment, visitor_id="gone").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_first_exposure_is_one_insert_and_a_stored_one_is_kept(hero):
+    from django.core.cache import cache
+
+    experiment = adaptive_experiment()
+    ingest_events([{"type": "page_view", "visitor_id": "v-exp"}], now=NOW)
+    with CaptureQueriesContext(connection) as queries:
+        arm = shown("v-exp")
+    inserts = [q["sql"] for q in queries.captured_queries if "INSERT" in q["sql"]]
+    assert len(inserts) == 1 and not [q for q in queries if q["sql"] in ("BEGIN", "COMMIT")]
+    row = Exposure.objects.get(experiment=experiment, visitor_id="v-exp")
+    assert (row.arm, row.first_exposed_at, row.allocation) == (arm, NOW, 0)
+
+    # The cache lost the marker and a request draws another arm: the stored first
+    # exposure is kept, the conflicting insert is skipped.
+    cache.clear()
+    other = Assignment(experiment.pk, experiment.key, "b" if arm == "a" else "a", "x")
+    record_exposures("v-exp", [other], NOW)
+    assert list(Exposure.objects.filter(visitor_id="v-exp").values_list("arm", flat=True)) == [arm]

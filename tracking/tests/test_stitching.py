@@ -72,3 +72,23 @@ def test_stitching_keeps_the_known_bucketing_id(server_api_client):
     ingest(server_api_client, make_event(visitor_id=known.visitor_id))
     ingest(server_api_client, make_event("login", visitor_id="anon"))
     assert VisitorProfile.objects.get(pk=known.pk).bucketing_id == known.bucketing_id
+
+
+def test_an_uncached_profile_is_loaded_in_one_query_through_its_alias(
+    server_api_client, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    known = known_profile("12347")
+    ingest(server_api_client, make_event(visitor_id="anon"), make_event("login", visitor_id="anon"))
+    ingest(server_api_client, make_event(visitor_id="other"))
+    cache.clear()
+    with django_assert_num_queries(1):
+        assert get_profile_entry("anon").state.visitor_id == known.visitor_id
+    with django_assert_num_queries(1):
+        assert get_profile_entry("other").state.visitor_id == "other"
+    with django_assert_num_queries(1):
+        assert get_profile_entry("never-seen") is None
+    with django_assert_num_queries(0):  # all three are cached now
+        for visitor_id in ("anon", "other", "never-seen"):
+            get_profile_entry(visitor_id)
