@@ -57,8 +57,11 @@ def experiments_panel() -> list[dict[str, Any]]:
                     if snapshot
                     else "No results computed yet."
                 ),
-                # The decision in words, never its machine value (`keep_running`).
-                "decision": decision_words(snapshot.decision if snapshot else "", "", variants),
+                "verdict": decision_words(
+                    snapshot.decision if snapshot else "",
+                    next((arm.key for arm in experiment.arms.all() if arm.is_control), ""),
+                    variants,
+                )[0],
             }
         )
     return rows

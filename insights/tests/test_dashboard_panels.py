@@ -29,5 +29,5 @@ def test_placements_are_named_and_experiment_decisions_are_words():
     [row] = dashboard.placements_panel()["top"]
     assert row["placement"] == hero.name == "Home-Hero"
     [experiment] = dashboard.experiments_panel()
-    label, meaning = experiment["decision"]
-    assert label == "No results yet" and "Recompute now" in meaning
+    assert experiment["verdict"] == "No results yet"
+    assert experiment["sentence"] == "No results computed yet."
