@@ -13,6 +13,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import DraftStateMixin, Page, PreviewableMixin, RevisionMixin
 
+from core.key_panels import KeyPanel, NameToKeyPanel
 from pages.blocks import BODY_BLOCKS
 
 
@@ -100,8 +101,8 @@ class PageVariant(DraftStateMixin, RevisionMixin, PreviewableMixin, ClusterableM
 
     panels = [
         FieldPanel("page"),
-        FieldPanel("name"),
-        FieldPanel("key"),
+        NameToKeyPanel(),
+        KeyPanel(),
         FieldPanel("segments", widget=forms.CheckboxSelectMultiple),
         FieldPanel("priority"),
         FieldPanel("body"),
