@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
-from wagtail.admin.ui.tables import BooleanColumn, Column
+from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import HeaderButton
@@ -18,12 +18,15 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from core.admin_menu import PERSONALIZATION_MENU_HOOK, TRIGGERS_ORDER, InPersonalizationMenu
 from core.admin_permissions import ViewOnlyPermissionPolicy
 from core.key_panels import KeyPanel, NameToKeyPanel
+from core.permissions import can_view_visitor_data
 from segments.field_registry import current_registry
+from tracking.models import VisitorProfile
+from tracking.selectors import visitor_name
 from triggers import selectors, services
 from triggers.admin_views import TriggerDryRunView, TriggerToggleView
 from triggers.forms import TriggerForm
 from triggers.models import CouponOffer, EmailTemplate, Firing, Trigger
-from triggers.wording import entry_event_text, frequency_cap_text, wait_text
+from triggers.wording import entry_event_text, firing_reason_text, frequency_cap_text, wait_text
 
 
 class EventTypeSelect(forms.Select):
@@ -165,11 +168,40 @@ def _save(view: Any) -> Trigger:
     return trigger
 
 
+class FiringIndexView(generic.IndexView):
+    def get_table(self, object_list: Any) -> Any:
+        # Visitors by name (first name and e-mail when known) for staff allowed to see
+        # visitor data, looked up once for the page rather than per row.
+        firings = list(object_list)
+        names: dict[str, str] = {}
+        if can_view_visitor_data(self.request.user):
+            names = {
+                profile.visitor_id: visitor_name(profile)
+                for profile in VisitorProfile.objects.filter(
+                    visitor_id__in={firing.visitor_id for firing in firings}
+                )
+            }
+            unknown = "Anonymous visitor"
+        else:
+            unknown = "(hidden)"
+        for firing in firings:
+            firing.visitor_label = names.get(firing.visitor_id, unknown)  # type: ignore[attr-defined]
+        return super().get_table(firings)
+
+
 class FiringViewSet(ModelViewSet):
     model = Firing
     icon = "history"
     menu_label = "Trigger log"
-    list_display = ["trigger", "visitor_id", "status", "reason", "created_at", "decided_at"]
+    index_view_class = FiringIndexView
+    list_display = [
+        Column("trigger", label="Trigger"),
+        Column("visitor", label="Visitor", accessor="visitor_label"),
+        Column("status", label="Outcome", accessor="get_status_display"),
+        Column("reason", label="Why", accessor=firing_reason_text),
+        DateColumn("created_at", label="Started", sort_key="created_at"),
+        DateColumn("decided_at", label="Decided", sort_key="decided_at"),
+    ]
     list_filter = ["status", "trigger"]
     search_fields = ["visitor_id"]
     inspect_view_enabled = True

@@ -244,6 +244,9 @@ class Firing(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        # The admin's title and breadcrumbs agree with its menu item.
+        verbose_name = "trigger firing"
+        verbose_name_plural = "trigger log"
         constraints = [
             models.UniqueConstraint(
                 fields=["trigger", "visitor_id", "occurrence_key"], name="firing_once"

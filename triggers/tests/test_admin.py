@@ -380,3 +380,35 @@ def test_list_checks_each_firings_conversion_once_not_once_per_firing_row(admin_
     page = admin_client.get("/admin/triggers/")
     assert b"30 (100%)" in page.content
     assert len(calls) <= 2 * 30
+
+
+def test_the_trigger_log_names_visitors_and_says_why_in_words(admin_client):
+    from core import clock
+
+    known_visitor("v1")
+    trigger = email_trigger(wait_seconds=0)
+    now = clock.now()
+    rows = [
+        ("v1", Firing.Status.FIRED, ""),
+        ("cookie-only", Firing.Status.SKIPPED, "frequency cap: reached"),
+    ]
+    for visitor_id, status, reason in rows:
+        Firing.objects.create(
+            trigger=trigger,
+            visitor_id=visitor_id,
+            occurrence_key=visitor_id,
+            status=status,
+            reason=reason,
+            entry_at=now,
+            due_at=now,
+            decided_at=now,
+        )
+
+    html = admin_client.get(reverse("trigger_firings:index")).content.decode()
+
+    assert "<title>Trigger log" in html and "Firings" not in html
+    assert "Ada (v1@example.com)" in html and "Anonymous visitor" in html
+    assert ">v1<" not in html and "cookie-only" not in html
+    assert "Conditions met: acted on" in html and "Frequency cap: reached" in html
+    for label in ("Visitor", "Outcome", "Why", "Started", "Decided"):
+        assert re.search(rf">\s*{label}\s*<", html), label
