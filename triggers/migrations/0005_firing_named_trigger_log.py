@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('triggers', '0004_email_marketing'),
+        ("triggers", "0004_email_marketing"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='firing',
-            options={'verbose_name': 'trigger firing', 'verbose_name_plural': 'trigger log'},
+            name="firing",
+            options={"verbose_name": "trigger firing", "verbose_name_plural": "trigger log"},
         ),
     ]
