@@ -10,6 +10,7 @@ from wagtail.models import PreviewableMixin
 from wagtail.search import index
 
 from core.key_panels import KeyPanel, NameToKeyPanel
+from core.validators import at_most
 from triggers.email_blocks import EmailBlocks
 
 
@@ -25,7 +26,9 @@ class CouponOffer(index.Indexed, models.Model):
     prefix = models.CharField(
         max_length=12, blank=True, help_text="Generated codes start with this (e.g. CART)."
     )
-    valid_days = models.PositiveSmallIntegerField(default=14)
+    valid_days = models.PositiveSmallIntegerField(
+        default=14, validators=[at_most(3650, "days (10 years)")], help_text="Days a code is valid."
+    )
     generate = models.BooleanField(
         default=True, help_text="Generate codes when the pool is empty (else: no code)."
     )
@@ -164,12 +167,17 @@ class Trigger(models.Model):
         help_text='Segment rule language; "$entry.<property>" stands for the entry '
         "event's property. Empty: always.",
     )
-    frequency_cap_count = models.PositiveIntegerField(default=1)
+    frequency_cap_count = models.PositiveIntegerField(
+        default=1, validators=[at_most(1000, "firings per visitor")]
+    )
     frequency_cap_seconds = models.PositiveIntegerField(
         default=7 * 24 * 3600, help_text="At most `count` firings per visitor in this period."
     )
     daily_cap = models.PositiveIntegerField(
-        null=True, blank=True, help_text="At most this many firings per store day (all visitors)."
+        null=True,
+        blank=True,
+        validators=[at_most(1_000_000, "firings a day")],
+        help_text="At most this many firings per store day (all visitors).",
     )
     quiet_start_hour = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(23)]

@@ -412,3 +412,23 @@ def test_the_trigger_log_names_visitors_and_says_why_in_words(admin_client):
     assert "Conditions met: acted on" in html and "Frequency cap: reached" in html
     for label in ("Visitor", "Outcome", "Why", "Started", "Decided"):
         assert re.search(rf">\s*{label}\s*<", html), label
+
+
+def test_counts_are_bounded_in_words_not_by_the_database_integer(admin_client):
+    huge = 10**19
+    response = admin_client.post(
+        "/admin/triggers/new/", _form(frequency_cap_count=huge, daily_cap=huge)
+    )
+    html = response.content.decode()
+
+    assert response.status_code == 200 and not Trigger.objects.exists()
+    assert "At most 1,000 firings per visitor." in html
+    assert "At most 1,000,000 firings a day." in html
+    assert "9223372036854775807" not in html
+
+    response = admin_client.post(
+        reverse("wagtailsnippets_triggers_couponoffer:add"),
+        {"name": "Cart 10", "key": "cart-10", "percent": 10, "valid_days": huge},
+    )
+    assert "At most 3,650 days (10 years)." in response.content.decode()
+    assert "9223372036854775807" not in response.content.decode()
