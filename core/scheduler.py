@@ -189,13 +189,31 @@ def _every_in_words(sched: BaseSchedule) -> str:
     return f"every {seconds} seconds"
 
 
+# The periodic entries in marketer words on the dashboard; an entry not named here shows
+# its schedule name ("apply-retention" as "Apply retention").
+WORK_LABELS = {
+    "refresh-rfm-scores": "Customer value scores (RFM)",
+    "recompute-due-segments": "Segment memberships",
+    "cluster-visitors": "Visitor clusters",
+    "segment-kpis": "Segment results",
+    "experiment-results": "Experiment results",
+    "train-recommender": "Recommender training",
+    "refresh-variant-stats": "Placement performance",
+    "replay-announcements": "Settings changes passed to every server",
+    "ensure-event-partitions": "Event storage for the coming months",
+    "apply-retention": "Deleting data past its retention period",
+    "trigger-due-firings": "Waiting trigger firings",
+    "trigger-sweeps": "Periodic triggers",
+}
+
+
 def scheduled_work() -> list[ScheduledWork]:
     """The periodic entries, each with its rhythm in words and its last run."""
     runs = {run.task: run for run in ScheduledTaskRun.objects.all()}
     rows = []
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         run = runs.get(str(entry["task"]))
-        label = name.replace("-", " ").capitalize().replace("Refresh rfm", "Refresh RFM")
+        label = WORK_LABELS.get(name) or name.replace("-", " ").capitalize()
         rows.append(
             ScheduledWork(
                 label=label,

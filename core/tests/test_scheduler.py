@@ -68,3 +68,10 @@ def test_the_dashboard_shows_each_entry_with_its_rhythm_and_last_run(admin_clien
     assert "Every minute" in page and "every minute" in page and "finished" in page
     assert "Every day" in page and "At night" in page and "daily at 03:30 UTC" in page
     assert "not yet" in page
+
+
+def test_the_dashboard_names_the_periodic_work_in_marketer_words(admin_client):
+    page = admin_client.get("/admin/").content.decode()
+
+    assert "Segment results" in page and "Waiting trigger firings" in page
+    assert "Segment kpis" not in page and "Refresh rfm" not in page
