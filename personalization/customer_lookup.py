@@ -14,6 +14,7 @@ from catalog.models import Product
 from content.models import PlacementVariant
 from core import clock
 from core.audit import record_change
+from core.formatting import money
 from experiments.models import Arm, Experiment, Exposure
 from personalization.preview import PlacementRow, placement_rows, preview_decision
 from recommendations.serving import recommend_for_visitor
@@ -103,8 +104,11 @@ def _events(visitor_id: str) -> list[EventRow]:
             detail = f"“{props['query']}”"
         elif props.get("url"):
             detail = str(props["url"])
-        if props.get("revenue") or props.get("value"):
-            detail = f"{detail} · {props.get('revenue') or props.get('value')}".strip(" ·")
+        amount = props.get("revenue") or props.get("value")
+        if isinstance(amount, int | float) and not isinstance(amount, bool):
+            detail = f"{detail} · {money(amount)}".strip(" ·")
+        elif amount:
+            detail = f"{detail} · {amount}".strip(" ·")
         rows.append(EventRow(_event_label(event.type), event.timestamp, detail))
     return rows
 

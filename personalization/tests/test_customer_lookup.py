@@ -178,3 +178,12 @@ def test_an_arm_of_a_running_test_is_what_the_placement_shows(admin_client, cust
         ("Hero test", "b", "default")
     ]
     assert Exposure.objects.count() == 1
+
+
+def test_amounts_are_shown_with_the_shops_currency(admin_client, customer, settings):
+    settings.PZ_CURRENCY_SYMBOL = "€"
+    html = admin_client.get(reverse(URL), {"q": "C-1001"}).content.decode()
+
+    assert "€120.00 spent" in html  # the profile's revenue
+    assert "€40.00" in html  # the purchase event's revenue in the timeline
+    assert "120.00 spent" not in html.replace("€120.00 spent", "")
