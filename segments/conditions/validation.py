@@ -412,7 +412,8 @@ class _RuleValidator:
             self.error(path, "numbers must be finite")
             return False
         if abs(value) > MAX_SAFE_INTEGER:
-            self.error(path, f"numbers must lie within ±{MAX_SAFE_INTEGER}")
+            # Said in digits: 2**53 itself means nothing to whoever typed the number.
+            self.error(path, "this number is too large: use at most 15 digits")
             return False
         if field is None:
             return True
