@@ -3,6 +3,8 @@
 from django.db import models
 from django.db.models import Q
 
+from core.validators import at_most
+
 
 class Segment(models.Model):
     class Kind(models.TextChoices):
@@ -21,7 +23,9 @@ class Segment(models.Model):
     )
     is_active = models.BooleanField(default=True)
     # Periodic full recompute interval for this segment (Celery beat checks every minute).
-    recompute_every_minutes = models.PositiveIntegerField(default=60)
+    recompute_every_minutes = models.PositiveIntegerField(
+        default=60, validators=[at_most(43_200, "minutes (30 days)")]
+    )
     # Values editors may reference in content placeholders ({{ segment.discount_code }}).
     placeholder_values = models.JSONField(default=dict, blank=True)
     # Set at save time: rules that read the request context (or comparisons SQL cannot

@@ -486,3 +486,14 @@ def test_view_permission_shows_but_does_not_edit(client, django_user_model):
     )
     assert client.get(f"/admin/segments/edit/{segment.pk}/")["Location"] == "/admin/"
     assert preview(client, {"rule": CART_RULE}).status_code == 403
+
+
+def test_the_recompute_interval_is_bounded_in_words(admin_client, shoppers):
+    response = admin_client.post(
+        "/admin/segments/new/", form_data(recompute_every_minutes=str(10**19))
+    )
+    html = response.content.decode()
+
+    assert response.status_code == 200 and not Segment.objects.filter(key="carters").exists()
+    assert "At most 43,200 minutes (30 days)." in html
+    assert "9223372036854775807" not in html
