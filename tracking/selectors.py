@@ -195,3 +195,10 @@ def visitor_name(profile: VisitorProfile) -> str:
     if first_name or email:
         return first_name or email
     return "Known customer" if profile.customer_key else "Anonymous visitor"
+
+
+def visitor_names(visitor_ids: set[str]) -> dict[str, str]:
+    """`visitor_name` of each of these visitors that has a profile, in one query; a
+    visitor without one is anonymous to staff screens."""
+    profiles = VisitorProfile.objects.filter(visitor_id__in=visitor_ids)
+    return {profile.visitor_id: visitor_name(profile) for profile in profiles}

@@ -18,7 +18,7 @@ from core.permissions import can_view_visitor_data
 from segments.models import Segment
 from segments.selectors import segment_members
 from tracking.models import VisitorProfile
-from tracking.selectors import find_profile, recent_profiles, visitor_name
+from tracking.selectors import find_profile, recent_profiles, visitor_name, visitor_names
 from triggers import selectors, services
 from triggers.models import Trigger
 
@@ -137,12 +137,7 @@ class TriggerDryRunView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
             context.update(self.visitor_context())
         context["stats"] = selectors.trigger_stats([self.trigger.pk])[self.trigger.pk]
         firings = list(selectors.firing_log(self.trigger)[:RECENT_FIRINGS]) if allowed else []
-        names = {
-            profile.visitor_id: visitor_name(profile)
-            for profile in VisitorProfile.objects.filter(
-                visitor_id__in={firing.visitor_id for firing in firings}
-            )
-        }
+        names = visitor_names({firing.visitor_id for firing in firings})
         # Each firing with its visitor's name (a visitor without a profile is anonymous).
         context["firings"] = [
             (firing, names.get(firing.visitor_id, "Anonymous visitor")) for firing in firings

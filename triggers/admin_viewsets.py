@@ -20,8 +20,7 @@ from core.admin_permissions import ViewOnlyPermissionPolicy
 from core.key_panels import KeyPanel, NameToKeyPanel
 from core.permissions import can_view_visitor_data
 from segments.field_registry import current_registry
-from tracking.models import VisitorProfile
-from tracking.selectors import visitor_name
+from tracking.selectors import visitor_names
 from triggers import selectors, services
 from triggers.admin_views import TriggerDryRunView, TriggerToggleView
 from triggers.forms import TriggerForm
@@ -175,12 +174,7 @@ class FiringIndexView(generic.IndexView):
         firings = list(object_list)
         names: dict[str, str] = {}
         if can_view_visitor_data(self.request.user):
-            names = {
-                profile.visitor_id: visitor_name(profile)
-                for profile in VisitorProfile.objects.filter(
-                    visitor_id__in={firing.visitor_id for firing in firings}
-                )
-            }
+            names = visitor_names({firing.visitor_id for firing in firings})
             unknown = "Anonymous visitor"
         else:
             unknown = "(hidden)"
