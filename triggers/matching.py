@@ -201,15 +201,22 @@ def prefilter(rule: Any, leaf: Any) -> bool | None:
     if not isinstance(rule, dict) or not rule:
         return True
     if "all" in rule:
-        verdicts = [prefilter(child, leaf) for child in rule["all"]]
-        if any(v is False for v in verdicts):
-            return False
-        return True if all(v is True for v in verdicts) else None
+        # Short-circuits like the evaluator: one False child decides, the rest is unread.
+        unknown = False
+        for child in rule["all"]:
+            verdict = prefilter(child, leaf)
+            if verdict is False:
+                return False
+            unknown = unknown or verdict is None
+        return None if unknown else True
     if "any" in rule:
-        verdicts = [prefilter(child, leaf) for child in rule["any"]]
-        if any(v is True for v in verdicts):
-            return True
-        return False if all(v is False for v in verdicts) else None
+        unknown = False
+        for child in rule["any"]:
+            verdict = prefilter(child, leaf)
+            if verdict is True:
+                return True
+            unknown = unknown or verdict is None
+        return None if unknown else False
     if "not" in rule:
         verdict = prefilter(rule["not"], leaf)
         return None if verdict is None else not verdict

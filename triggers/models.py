@@ -266,9 +266,9 @@ class Firing(models.Model):
 
 
 class TriggerVisitorLock(models.Model):
-    """A row per trigger and visitor that a firing decision updates first: the write
-    serialises concurrent decisions (a row lock on PostgreSQL, the write lock on SQLite),
-    so the frequency cap counts every committed firing."""
+    """What a firing decision writes first where it has no lighter lock, so concurrent
+    decisions queue and the frequency cap counts every committed firing: on SQLite one
+    row (the write lock covers the database); PostgreSQL takes advisory locks instead."""
 
     trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="+")
     visitor_id = models.CharField(max_length=64)

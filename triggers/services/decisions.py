@@ -1,10 +1,12 @@
 """The firing decision: every check of an occurrence read from a batch-wide cache, then,
-under per-(trigger, visitor) locks, the caps re-read and the firings written at most
+under per-visitor locks, the caps re-read and the firings written at most
 once. One path (`assess`) serves real firings, delayed checks, sweeps and the admin's
 dry run, so what the dry run shows is what would happen."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -13,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from core import clock
@@ -51,6 +53,8 @@ from triggers.selectors import (
 from triggers.services.actions import act_locally, render_action, schedule_delivery
 from triggers.services.email import recipient
 from triggers.wording import frequency_cap_text
+
+MISSING = object()
 
 # Rule fields answered from the profile entry alone (no event window, no segment).
 PREFILTER_FIELDS = ("profile.", "context.", "attributes.", "customer.")
@@ -91,6 +95,9 @@ class FactsCache:
         self._rules: dict[int, tuple[bool, bool]] = {}
         self._consents: dict[str, Consent] = {}
         self._ruled_out: dict[tuple[int, str], bool] = {}
+        self._leaves: dict[tuple[int, int], Any] = {}  # compiled rule leaves, by node
+        self._held_out: dict[str, bool] = {}
+        self._recipients: dict[str, tuple[str, str]] = {}
         self._base: dict[str, Facts] = {}
 
     def _want(self, rule: Any) -> bool:
@@ -124,36 +131,65 @@ class FactsCache:
 
     def ruled_out(self, occurrence: Occurrence) -> bool:
         """Whether an immediate occurrence fails before any query: no profile, no
-        consent, or conditions whose profile and context leaves already decide them
-        false (event windows and segments unknown). The same checks `assess` makes, so
-        nothing that would fire is dropped."""
+        consent, held out, no address for an e-mail, or conditions whose profile and
+        context leaves already decide them false (event windows and segments unknown).
+        The same checks `assess` makes, so nothing that would fire is dropped. The
+        verdict is kept per (trigger, visitor) unless an answered leaf reads `$entry.`."""
         trigger, visitor_id = occurrence.trigger, occurrence.visitor_id
         entry = self.profile_entry(visitor_id)
         if entry is None or not self.consent(visitor_id).allows(trigger.consent):
             return True
+        if self.held_out(visitor_id):
+            return True
+        if trigger.action == Trigger.Action.EMAIL and not self.recipient(visitor_id)[0]:
+            return True
         if not trigger.conditions:
             return False
-        uses_entry, _ = self.rule_info(trigger)
         memo_key = (trigger.pk, visitor_id)
-        if not uses_entry and memo_key in self._ruled_out:
-            return self._ruled_out[memo_key]
-        rule = (
-            matching.substitute_entry(
-                trigger.conditions, occurrence.entry.properties if occurrence.entry else {}
-            )
-            if uses_entry
-            else trigger.conditions
-        )
+        verdict = self._ruled_out.get(memo_key)
+        if verdict is not None:
+            return verdict
+        read_entry = False
 
         def leaf(node: dict[str, Any]) -> bool | None:
-            if "field" not in node or not str(node["field"]).startswith(PREFILTER_FIELDS):
+            nonlocal read_entry
+            # What a leaf is, worked out once per batch: unknown here (None), read with
+            # the entry's values (False), or compiled.
+            kind = self._leaves.get((trigger.pk, id(node)), MISSING)
+            if kind is MISSING:
+                if "field" not in node or not str(node["field"]).startswith(PREFILTER_FIELDS):
+                    kind = None
+                elif matching.uses_entry(node):
+                    kind = False
+                else:
+                    kind = compiled_conditions(trigger, node)
+                self._leaves[(trigger.pk, id(node))] = kind
+            if kind is None:
                 return None
-            return compiled_conditions(trigger, node)(self.base_facts(visitor_id))
+            if kind is False:
+                read_entry = True
+                properties = occurrence.entry.properties if occurrence.entry else {}
+                kind = compiled_conditions(trigger, matching.substitute_entry(node, properties))
+            return kind(self.base_facts(visitor_id))
 
-        verdict = matching.prefilter(rule, leaf) is False
-        if not uses_entry:
+        verdict = matching.prefilter(trigger.conditions, leaf) is False
+        if not read_entry:
             self._ruled_out[memo_key] = verdict
         return verdict
+
+    def held_out(self, visitor_id: str) -> bool:
+        """Whether the visitor is in the global holdout (personalization consent only)."""
+        if visitor_id not in self._held_out:
+            entry = self.profile_entry(visitor_id)
+            self._held_out[visitor_id] = self.consent(visitor_id).personalization and (
+                in_global_holdout(entry.bucketing_id if entry else None)
+            )
+        return self._held_out[visitor_id]
+
+    def recipient(self, visitor_id: str) -> tuple[str, str]:
+        if visitor_id not in self._recipients:
+            self._recipients[visitor_id] = recipient(self.profile_entry(visitor_id))
+        return self._recipients[visitor_id]
 
     def base_facts(self, visitor_id: str) -> Facts:
         """A visitor's profile, attributes and context, without events."""
@@ -334,14 +370,12 @@ def assess(
     consent = facts.consent(visitor_id).allows(trigger.consent)
     if not result.add(Check.CONSENT, consent, f"{trigger.consent} consent") and not full:
         return result
-    held_out = consent_of(profile_entry).personalization and in_global_holdout(
-        profile_entry.bucketing_id if profile_entry else None
-    )
+    held_out = facts.held_out(visitor_id)
     detail = "in the global holdout" if held_out else "not held out"
     if not result.add(Check.HOLDOUT, not held_out, detail) and not full:
         return result
     if trigger.action == Trigger.Action.EMAIL:
-        address, why_not = recipient(profile_entry)
+        address, why_not = facts.recipient(visitor_id)
         if not result.add(Check.EMAIL_ADDRESS, bool(address), address or why_not) and not full:
             return result
     if trigger.conditions and profile_entry is not None:
@@ -430,16 +464,37 @@ def dry_run(*, trigger: Trigger, visitor_id: str, now: datetime | None = None) -
 
 
 def _lock_pairs(occurrences: list[Occurrence], now: datetime) -> None:
-    # The first statement of the transaction is a write: an upsert of one lock row per
-    # (trigger, visitor), in a fixed order, takes the row locks (SQLite's write lock)
-    # before anything is read, so concurrent decisions of a visitor queue, never deadlock.
+    # The first statement of the transaction takes the locks, before anything is read, so
+    # concurrent decisions of a (trigger, visitor) queue, never deadlock (a fixed order).
+    # PostgreSQL: a transaction-scoped advisory lock per visitor (coarser than the pair,
+    # and a lock-table slot per visitor rather than per pair), one statement, no row
+    # written. SQLite: any write takes the database's write lock, so one row is enough.
     pairs = sorted({(o.trigger.pk, o.visitor_id) for o in occurrences})
+    if not pairs:
+        return
+    if connection.vendor == "postgresql":
+        keys = sorted({advisory_key(v) for _, v in pairs})
+        with connection.cursor() as cursor:
+            # unnest yields the sorted keys in order; the aggregate takes them one by one.
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [keys]
+            )
+        return
+    if connection.vendor == "sqlite":
+        pairs = pairs[:1]
     TriggerVisitorLock.objects.bulk_create(
         [TriggerVisitorLock(trigger_id=t, visitor_id=v, touched_at=now) for t, v in pairs],
         update_conflicts=True,
         unique_fields=["trigger", "visitor_id"],
         update_fields=["touched_at"],
     )
+
+
+def advisory_key(visitor_id: str) -> int:
+    """A stable signed 64-bit key for PostgreSQL's advisory lock of a visitor's trigger
+    decisions; a rare collision only makes two decisions queue."""
+    digest = hashlib.blake2b(f"pz-trigger-decision:{visitor_id}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big", signed=True)
 
 
 def _daily_slots(occurrences: list[Occurrence], day: Any) -> dict[int, int]:
@@ -461,32 +516,119 @@ def _daily_slots(occurrences: list[Occurrence], day: Any) -> dict[int, int]:
     return {pk: max(0, capped[pk] - fired) for pk, fired in rows}
 
 
-def _insert_firings(firings: list[Firing]) -> list[Firing]:
-    """Insert new decisions; a row another decision wrote first (an edited trigger's old
-    pending occurrence) is skipped rather than failing the batch."""
-    try:
-        with transaction.atomic():
-            return Firing.objects.bulk_create(firings)
-    except IntegrityError:
-        inserted = []
-        for firing in firings:
-            try:
-                with transaction.atomic():
-                    firing.save(force_insert=True)
-                inserted.append(firing)
-            except IntegrityError:
-                continue
+# Every column of a new firing row, in the order of the INSERT.
+FIRING_COLUMNS = (
+    "trigger_id",
+    "visitor_id",
+    "occurrence_key",
+    "status",
+    "reason",
+    "result",
+    "entry_at",
+    "due_at",
+    "created_at",
+    "decided_at",
+    "delivered_at",
+    "attempts",
+)
+
+
+def insert_firings(firings: list[Firing]) -> list[Firing]:
+    """Insert new firings and return those inserted, with their ids; a row another
+    decision wrote first (the same occurrence, or a second pending wait) is skipped. One
+    INSERT .. ON CONFLICT DO NOTHING RETURNING (on PostgreSQL from one array per column,
+    elsewhere 500 rows of values each): `bulk_create` prepares every field of every row
+    through the ORM, which cost more than the writes."""
+    if not firings:
+        return []
+    created = clock.now()
+    fields = [Firing._meta.get_field(name) for name in FIRING_COLUMNS]
+    result_field = Firing._meta.get_field("result")
+    datetimes: dict[datetime, Any] = {}  # a batch shares a few instants: adapt each once
+
+    def moment(value: datetime | None) -> Any:
+        if value is None:
+            return None
+        if value not in datetimes:
+            datetimes[value] = fields[6].get_db_prep_save(value, connection)
+        return datetimes[value]
+
+    table = connection.ops.quote_name(Firing._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    by_identity = {(f.trigger_id, f.visitor_id, f.occurrence_key): f for f in firings}
+    inserted: list[Firing] = []
+    returning = "ON CONFLICT DO NOTHING RETURNING id, trigger_id, visitor_id, occurrence_key"
+    if connection.vendor == "postgresql":
+        # One array per column, whatever the number of rows: psycopg splits a statement
+        # with thousands of placeholders slowly, in Python.
+        for f in firings:
+            f.created_at = created
+        arrays = [[getattr(f, name) for f in firings] for name in FIRING_COLUMNS]
+        arrays[5] = [json.dumps(result) for result in arrays[5]]
+        types = [
+            "bigint", "text", "text", "text", "text", "jsonb",
+            "timestamptz", "timestamptz", "timestamptz", "timestamptz", "timestamptz", "int",
+        ]  # fmt: skip
+        unnest = ", ".join("%s::" + ("text" if t == "jsonb" else t) + "[]" for t in types)
+        select = ", ".join(f"c{n}::{t}" for n, t in enumerate(types))  # text -> jsonb per row
+        names = ", ".join(f"c{n}" for n in range(len(types)))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {select} "  # noqa: S608 - fixed names
+                f"FROM unnest({unnest}) AS t({names}) {returning}",
+                arrays,
+            )
+            rows = cursor.fetchall()
+        for pk, *identity in rows:
+            firing = by_identity[tuple(identity)]
+            firing.pk = pk
+            firing._state.adding = False
+            firing._state.db = connection.alias
+            inserted.append(firing)
         return inserted
+    with connection.cursor() as cursor:
+        for start in range(0, len(firings), 500):
+            chunk = firings[start : start + 500]
+            params: list[Any] = []
+            for f in chunk:
+                f.created_at = created
+                params += [
+                    f.trigger_id,
+                    f.visitor_id,
+                    f.occurrence_key,
+                    f.status,
+                    f.reason,
+                    result_field.get_db_prep_save(f.result, connection),
+                    moment(f.entry_at),
+                    moment(f.due_at),
+                    moment(created),
+                    moment(f.decided_at),
+                    moment(f.delivered_at),
+                    f.attempts,
+                ]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))} "  # noqa: S608 - fixed names
+                + returning,
+                params,
+            )
+            for pk, *identity in cursor.fetchall():
+                firing = by_identity[tuple(identity)]
+                firing.pk = pk
+                firing._state.adding = False
+                firing._state.db = connection.alias
+                inserted.append(firing)
+    return inserted
 
 
 def decide_occurrences(
     *, occurrences: list[Occurrence], now: datetime, facts: FactsCache | None = None
 ) -> list[Firing]:
     """Decide occurrences and act, each at most once: unique occurrence keys make
-    duplicates no-ops, and the caps are re-read under per-(trigger, visitor) locks, so a
-    concurrent duplicate is logged as skipped. An immediate occurrence that fails a check
-    before the locks leaves no row (a capped visitor's every event would write one); the
-    log holds waited occurrences and every decision taken under the locks."""
+    duplicates no-ops, and the caps are re-read under per-visitor locks, so a concurrent
+    duplicate is logged as skipped. An immediate occurrence that fails a check before
+    the locks leaves no row (a capped visitor's every event would write one); the log
+    holds waited occurrences and every decision taken under the locks."""
     if not occurrences:
         return []
     facts = facts or FactsCache(now, {o.trigger for o in occurrences})
@@ -499,6 +641,14 @@ def decide_occurrences(
     facts.load_decision_state(occurrences)
     candidates = []
     for occurrence in occurrences:
+        trigger = occurrence.trigger
+        if occurrence.pending is None and not matching.frequency_allows(
+            facts.fired_times(trigger, occurrence.visitor_id),
+            now,
+            trigger.frequency_cap_count,
+            trigger.frequency_cap_seconds,
+        ):
+            continue  # capped, and an immediate occurrence leaves no row: skip the rest
         assessment = assess(
             trigger=occurrence.trigger,
             visitor_id=occurrence.visitor_id,
@@ -602,7 +752,7 @@ def decide_occurrences(
             firing.result = {**firing.result, "action": rendered}
             if trigger.action not in (Trigger.Action.EMAIL, Trigger.Action.WEBHOOK):
                 firing.delivered_at = now  # acted on inside pz, in this transaction
-        decided = _insert_firings(new) + changed
+        decided = insert_firings(new) + changed
         _save_decided(changed)
         fired = [f for f in decided if f.status == Firing.Status.FIRED]
         _count_daily(fired, day)

@@ -25,7 +25,12 @@ from triggers.models import (
 from triggers.selectors import (
     ONSITE_CACHE_PREFIX,
 )
-from triggers.services.decisions import Occurrence, decide_occurrences, store_zone
+from triggers.services.decisions import (
+    Occurrence,
+    decide_occurrences,
+    insert_firings,
+    store_zone,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -77,13 +82,15 @@ def handle_ingested(
         for visitor_id in ids
         if (entry := latest.get((visitor_id, trigger.entry_event))) is not None
     ]
-    started, overdue = _start_waits(
-        [o for o in occurrences if o.trigger.wait_seconds], now=now, check_overdue=False
-    )
     immediate = [o for o in occurrences if not o.trigger.wait_seconds]
-    # One decision for the batch: the immediate occurrences and the waits already over
-    # (a late batch) share one load of the visitors' facts.
-    return started + decide_occurrences(occurrences=immediate + overdue, now=now)
+    # One transaction (one commit) for the batch's waits and decisions; one decision for
+    # the immediate occurrences and the waits already over (a late batch), sharing one
+    # load of the visitors' facts.
+    with transaction.atomic():
+        started, overdue = _start_waits(
+            [o for o in occurrences if o.trigger.wait_seconds], now=now, check_overdue=False
+        )
+        return started + decide_occurrences(occurrences=immediate + overdue, now=now)
 
 
 def start_waits(occurrences: list[Occurrence], *, now: datetime) -> list[Firing]:
@@ -132,46 +139,29 @@ def _start_waits(
         fresh = [o for o in fresh if id(o) not in decided_now]
     if not fresh:
         return [], late
-    Firing.objects.bulk_create(
-        [
-            Firing(
-                trigger=o.trigger,
-                visitor_id=o.visitor_id,
-                occurrence_key=o.key,
-                entry_at=o.entry.timestamp,
-                due_at=o.entry.timestamp + timedelta(seconds=o.trigger.wait_seconds),
-                result={"entry": {"event": o.entry.event_pk, "properties": o.entry.properties}},
-            )
-            for o in fresh
-            if o.entry is not None
-        ],
-        ignore_conflicts=True,
-    )
-    by_identity = {(o.trigger.pk, o.visitor_id, o.key): o for o in fresh}
-    rows = Firing.objects.filter(
-        status=Firing.Status.PENDING,
-        trigger__in={o.trigger.pk for o in fresh},
-        visitor_id__in={o.visitor_id for o in fresh},
-        occurrence_key__in={o.key for o in fresh},
-    ).values_list("pk", "trigger_id", "visitor_id", "occurrence_key", "entry_at", "due_at")
-    pending: list[Firing] = []
-    overdue: list[Occurrence] = []
-    for pk, trigger_id, visitor_id, key, entry_at, due_at in rows:
-        occurrence = by_identity.get((trigger_id, visitor_id, key))
-        if occurrence is None:
-            continue
-        # Built from the columns the decision needs: no trigger reload, no JSON decode.
-        firing = Firing(
-            pk=pk,
-            trigger=occurrence.trigger,
-            visitor_id=visitor_id,
-            occurrence_key=key,
-            status=Firing.Status.PENDING,
-            entry_at=entry_at,
-            due_at=due_at,
+    rows = [
+        Firing(
+            trigger=o.trigger,
+            visitor_id=o.visitor_id,
+            occurrence_key=o.key,
+            entry_at=o.entry.timestamp,
+            due_at=o.entry.timestamp + timedelta(seconds=o.trigger.wait_seconds),
+            result={"entry": {"event": o.entry.event_pk, "properties": o.entry.properties}},
         )
-        pending.append(firing)
-        if not check_overdue and due_at <= now:
+        for o in fresh
+        if o.entry is not None
+    ]
+    pending = insert_firings(rows)
+    if len(pending) < len(rows):
+        # Some were written before (a redelivered task): their checks are scheduled again.
+        pending += _pending_rows(
+            [o for o in fresh if o.entry is not None], skip={f.pk for f in pending}
+        )
+    by_identity = {(o.trigger.pk, o.visitor_id, o.key): o for o in fresh}
+    overdue: list[Occurrence] = []
+    for firing in pending:
+        occurrence = by_identity[(firing.trigger_id, firing.visitor_id, firing.occurrence_key)]
+        if not check_overdue and firing.due_at <= now:
             overdue.append(replace(occurrence, pending=firing))
     # One check per minute of due times, all overdue ones (a late batch) together; each
     # check waits for the latest due time of its group.
@@ -189,6 +179,35 @@ def _start_waits(
         ids = [f.pk for f in firings]
         transaction.on_commit(lambda ids=ids, c=countdown: _schedule_checks(ids, c))
     return pending, overdue + late
+
+
+def _pending_rows(occurrences: list[Occurrence], *, skip: set[int]) -> list[Firing]:
+    """The pending rows of these occurrences already stored, built from the columns a
+    decision needs: no trigger reload, no JSON decode."""
+    by_identity = {(o.trigger.pk, o.visitor_id, o.key): o for o in occurrences}
+    rows = Firing.objects.filter(
+        status=Firing.Status.PENDING,
+        trigger__in={o.trigger.pk for o in occurrences},
+        visitor_id__in={o.visitor_id for o in occurrences},
+        occurrence_key__in={o.key for o in occurrences},
+    ).values_list("pk", "trigger_id", "visitor_id", "occurrence_key", "entry_at", "due_at")
+    found = []
+    for pk, trigger_id, visitor_id, key, entry_at, due_at in rows:
+        occurrence = by_identity.get((trigger_id, visitor_id, key))
+        if occurrence is None or pk in skip:
+            continue
+        found.append(
+            Firing(
+                pk=pk,
+                trigger=occurrence.trigger,
+                visitor_id=visitor_id,
+                occurrence_key=key,
+                status=Firing.Status.PENDING,
+                entry_at=entry_at,
+                due_at=due_at,
+            )
+        )
+    return found
 
 
 def _schedule_checks(firing_ids: list[int], countdown: float) -> None:

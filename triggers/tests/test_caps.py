@@ -112,3 +112,41 @@ def test_daily_cap_counts_all_visitors():
     assert first.status == "fired"
     assert second is None
     assert services.dry_run(trigger=trigger, visitor_id="b")["reason"].startswith("daily cap")
+
+
+@pytest.mark.django_db
+def test_a_row_another_decision_wrote_first_is_skipped_by_the_batch_insert():
+    from triggers.services.decisions import insert_firings
+
+    trigger = segment_trigger()
+    now = timezone.now()
+    services.start_waits([services.Occurrence(trigger, "v1", "event:1", Entry(1, now))], now=now)
+
+    def row(visitor_id: str, key: str, status: str) -> Firing:
+        return Firing(
+            trigger=trigger,
+            visitor_id=visitor_id,
+            occurrence_key=key,
+            status=status,
+            entry_at=now,
+            due_at=now,
+            decided_at=now,
+            result={"action": {"segment": "nudged"}},
+        )
+
+    inserted = insert_firings(
+        [
+            row("v1", "event:1", "fired"),  # the same occurrence
+            row("v1", "event:2", "pending"),  # a second wait of the visitor
+            row("v2", "event:3", "fired"),
+        ]
+    )
+
+    assert [(f.visitor_id, f.occurrence_key) for f in inserted] == [("v2", "event:3")]
+    stored = Firing.objects.get(pk=inserted[0].pk)
+    assert (stored.status, stored.result, stored.decided_at) == (
+        "fired",
+        {"action": {"segment": "nudged"}},
+        now,
+    )
+    assert Firing.objects.get(visitor_id="v1").status == "pending"

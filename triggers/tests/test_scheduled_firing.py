@@ -51,7 +51,10 @@ def test_an_abandoned_cart_fires_by_itself(demo_scheduler, client):
     scheduler = running_scheduler()
     assert scheduler is not None
     assert wait_for(lambda: Firing.objects.get().status == Firing.Status.FIRED)
+    # The send runs in the scheduler's thread after the decision commits.
+    assert wait_for(lambda: len(mail.outbox) > 0)
     assert [m.to for m in mail.outbox] == [["v1@example.com"]]
+    assert wait_for(lambda: ScheduledTaskRun.objects.filter(task=DUE_FIRINGS["task"]).exists())
     run = ScheduledTaskRun.objects.get(task=DUE_FIRINGS["task"])
     assert run.last_succeeded and run.runs >= 1 and run.last_finished_at is not None
 
