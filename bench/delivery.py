@@ -403,6 +403,7 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
 
 def _measure(options: dict[str, Any]) -> dict[str, Any]:
     import gc
+    import inspect
 
     from django.core.cache import cache
     from django.db import connection
@@ -469,7 +470,7 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
         "decide_after_ingest": lambda: decide(
             visitor_id=twin_id, placement_keys=DECIDE_PLACEMENTS, context=context
         ),
-        "decide_warm_ungathered": lambda: decide.__wrapped__(
+        "decide_warm_ungathered": lambda: inspect.unwrap(decide)(
             visitor_id=visitor_id, placement_keys=DECIDE_PLACEMENTS, context=context
         ),
     }
