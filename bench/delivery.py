@@ -98,8 +98,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--delivery-target-ratio",
         type=float,
-        default=1.3,
-        help="personalized / static median the page must stay under (1.3)",
+        default=1.15,
+        help="personalized / static median the page must stay under (1.15, issue #20)",
     )
     group.add_argument(
         "--delivery-decide-target-us",

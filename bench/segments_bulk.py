@@ -816,7 +816,8 @@ INSERT INTO tracking_visitorprofile (
     consent_updated_at, first_seen, last_seen, sessions, last_session_id, events_count,
     counters, interest, engagement_log2, cart, cart_items, cart_value, last_cart_at,
     checkout_started_at, orders, revenue, first_purchase_at, last_purchase_at,
-    rfm_r, rfm_f, rfm_m, last_context, attributes, created_at, updated_at
+    rfm_r, rfm_f, rfm_m, last_context, attributes, created_at, updated_at,
+    consent_marketing_email_source, marketing_email_address
 )
 SELECT
     visitor_id,
@@ -869,7 +870,7 @@ SELECT
             [1 + floor(r_country * 6)::int],
         'gender', (ARRAY['female', 'male', 'other', 'unknown'])[1 + floor(r_dev * 4)::int]
     ) ELSE '{{}}'::jsonb END,
-    %(now)s, %(now)s
+    %(now)s, %(now)s, '', ''
 FROM (
     SELECT *,
         CASE WHEN orders > 0 THEN last_seen - r_rec * r_rec * (last_seen - first_seen) END

@@ -41,6 +41,36 @@ _URL_UNSAFE_CHARS = re.compile(
 _SAFE_SCHEMES = ("https", "http", "mailto", "tel")
 
 
+class Deferred:
+    """A value left out of a rendering: each token naming it becomes a numbered mark
+    (`SLOT`), recorded in `slots` as (name, default, escaped), so a fragment shared by every
+    visitor can be rendered once and the visitor's own values put in per request
+    (`content.rendering.fill_skeleton`). A link (`url`) is never deferred: whether a link
+    is safe depends on the value, so `in_link` records that one was asked for."""
+
+    def __init__(self, slots: list[tuple[str, str | None, bool]]) -> None:
+        self.slots = slots
+        self.in_link = False
+
+    def mark(self, name: str, default: str | None, *, escape: bool, url: bool) -> str:
+        if url:
+            self.in_link = True
+        self.slots.append((name, default, escape))
+        return SLOT.format(len(self.slots) - 1)
+
+
+# Private-use characters: never escaped, percent-encoded or written by an editor's text.
+SLOT = "\ue000{}\ue001"
+SLOT_RE = re.compile("\ue000([0-9]+)\ue001")
+
+
+def token_text(value: object, default: str | None, *, escape: bool) -> str:
+    """What one token renders as: the value, else its default, escaped for HTML text."""
+    if value in (None, ""):
+        value = html.unescape(default) if default is not None else ""
+    return html.escape(str(value)) if escape else str(value)
+
+
 @dataclass
 class Rendered:
     text: str
@@ -74,12 +104,11 @@ def resolve(
         value = values.get(name) if name in ALLOWED_TOKENS else None
         if name not in ALLOWED_TOKENS:
             unknown.append(name)
-        if value in (None, ""):
-            value = html.unescape(default) if default is not None else ""
-        value = str(value)
+        if isinstance(value, Deferred):
+            return value.mark(name, default, escape=escape, url=url)
         if url:
-            return quote(value, safe="")
-        return html.escape(value) if escape else value
+            return quote(token_text(value, default, escape=False), safe="")
+        return token_text(value, default, escape=escape)
 
     text = TOKEN.sub(substitute, text)
 

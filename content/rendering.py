@@ -6,6 +6,7 @@ values (auto-escaped) or as Wagtail rich text with placeholders substituted esca
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -16,7 +17,7 @@ from wagtail.images.models import AbstractImage
 from wagtail.rich_text import RichText
 
 from content.blocks import SafeUrlBlock
-from content.placeholders import resolve, safe_url
+from content.placeholders import SLOT_RE, Deferred, resolve, safe_url, token_text
 
 # An href or src attribute in rendered rich text (Wagtail writes double quotes).
 _LINK_ATTRIBUTE = re.compile(r'(?P<name>\b(?:href|src))="(?P<value>[^"]*)"', re.IGNORECASE)
@@ -117,3 +118,83 @@ def render_component(
         },
     )
     return Fragment(html=html.strip(), data=data, kind=block.block_type, unknown_tokens=unknown)
+
+
+# What the check of a skeleton puts in for the visitor: every character escaping changes,
+# and both cases, so a template filter that transforms the value shows.
+PROBE_VALUE = "Pz <&\"'> \u00e4"
+
+
+@dataclass
+class Skeleton:
+    """A component rendered once for every visitor with their own values left as slots
+    (`fragment` None: this one cannot be, its template or links read the values)."""
+
+    fragment: Fragment | None
+    slots: list[tuple[str, str | None, bool]] = field(default_factory=list)
+
+
+def _fill_data(data: Any, data_texts: list[str]) -> Any:
+    if isinstance(data, str):
+        return SLOT_RE.sub(lambda match: data_texts[int(match.group(1))], data)
+    if isinstance(data, dict):
+        return {key: _fill_data(item, data_texts) for key, item in data.items()}
+    if isinstance(data, list):
+        return [_fill_data(item, data_texts) for item in data]
+    return data
+
+
+def fill_skeleton(skeleton: Skeleton, values: dict[str, Any]) -> Fragment | None:
+    """The skeleton's fragment with the values in its slots, as `render_component` would
+    have rendered them: escaped in the HTML (block templates autoescape), in the data as
+    `resolve` leaves them. None for a value with braces: `resolve` strips template syntax
+    after substituting, which only a full rendering reproduces."""
+    assert skeleton.fragment is not None  # noqa: S101 - callers check
+    slots = skeleton.slots
+    plain = [token_text(values.get(name), default, escape=False) for name, default, _ in slots]
+    if any("{" in text or "}" in text for text in plain):
+        return None
+    data_texts = [
+        html.escape(text) if escaped else text
+        for text, (_, _, escaped) in zip(plain, slots, strict=True)
+    ]
+    fragment = skeleton.fragment
+    return Fragment(
+        html=SLOT_RE.sub(lambda match: html.escape(plain[int(match.group(1))]), fragment.html),
+        data=_fill_data(fragment.data, data_texts),
+        kind=fragment.kind,
+        unknown_tokens=list(fragment.unknown_tokens),
+    )
+
+
+def render_skeleton(
+    component: Any,
+    *,
+    values: dict[str, Any],
+    deferred: Iterable[str],
+    placement_key: str,
+    variant_key: str = "default",
+    extra: dict[str, Any] | None = None,
+) -> tuple[Skeleton, Fragment]:
+    """The component rendered with the `deferred` values as slots, and rendered for
+    `values` (what this request shows). The skeleton is kept only when filling it gives
+    exactly the real rendering, for these values and for a probe value."""
+    names = list(deferred)
+    slots: list[tuple[str, str | None, bool]] = []
+    marker = Deferred(slots)
+    options = {"placement_key": placement_key, "variant_key": variant_key, "extra": extra}
+    skeleton = Skeleton(
+        render_component(component, values={**values, **dict.fromkeys(names, marker)}, **options),
+        slots,
+    )
+    real = render_component(component, values=values, **options)
+    if not slots or marker.in_link:
+        return Skeleton(None), real
+    probe = {**values, **dict.fromkeys(names, PROBE_VALUE)}
+    for check, rendered in ((values, real), (probe, None)):
+        filled = fill_skeleton(skeleton, check)
+        if filled is None and check is values:
+            continue  # this visitor's values need a full rendering; the probe decides
+        if filled != (rendered or render_component(component, values=check, **options)):
+            return Skeleton(None), real
+    return skeleton, real

@@ -1,6 +1,6 @@
 """The one "Personalization" menu of the admin. Each app's viewsets appear in it (flat, with
 icons, grouped by `menu_order`: segments, content, experiments, triggers, recommendations,
-audience) instead of a top-level menu per app."""
+audience, reports) instead of a top-level menu per app."""
 
 from functools import partial
 from typing import Any
@@ -17,6 +17,7 @@ EXPERIMENTS_ORDER = 300
 TRIGGERS_ORDER = 400
 RECOMMENDATIONS_ORDER = 500
 AUDIENCE_ORDER = 600
+REPORTS_ORDER = 700
 
 
 class PersonalizationMenu(WagtailMenuRegisterableGroup):

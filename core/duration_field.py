@@ -8,6 +8,11 @@ from django import forms
 from core.formatting import DURATION_UNITS, duration_parts
 
 UNIT_SECONDS = dict(DURATION_UNITS) | {"week": 7 * 86_400}
+# Longer than anything a wait or a cap needs, and inside a 32-bit integer column: beyond
+# it the database's own bound ("less than or equal to 9223372036854775807") spoke instead.
+MAX_DAYS = 3650
+MAX_SECONDS = MAX_DAYS * 86_400
+
 UNIT_CHOICES = [
     ("minute", "minutes"),
     ("hour", "hours"),
@@ -58,4 +63,7 @@ class DurationField(forms.MultiValueField):
     def compress(self, data_list: list[Any]) -> int | None:
         if not data_list or data_list[0] in (None, ""):
             return None
-        return int(data_list[0]) * UNIT_SECONDS[data_list[1]]
+        seconds = int(data_list[0]) * UNIT_SECONDS[data_list[1]]
+        if seconds > MAX_SECONDS:
+            raise forms.ValidationError(f"At most {MAX_DAYS:,} days (10 years).", code="max_value")
+        return seconds

@@ -257,7 +257,7 @@ def history_charts(experiment: Experiment) -> list[dict[str, Any]]:
     return charts
 
 
-def lift_chart(experiment: Experiment) -> str:
+def lift_chart(experiment: Experiment, names: dict[str, str] | None = None) -> str:
     """The leading arm's lift over the stored snapshots, with its 95% interval band
     (server-rendered SVG; every text escaped by core.charts)."""
     snapshots = list(experiment.snapshots.order_by("-computed_at")[:CHART_SNAPSHOTS])
@@ -268,7 +268,7 @@ def lift_chart(experiment: Experiment) -> str:
         if arm is not None:
             points.append(
                 BandPoint(
-                    f"{snapshot.computed_at:%b %d} ({arm['key']})",
+                    f"{snapshot.computed_at:%b %d} ({(names or {}).get(arm['key'], arm['key'])})",
                     arm.get("lift"),
                     arm.get("lift_low"),
                     arm.get("lift_high"),
@@ -337,6 +337,8 @@ def report_context(experiment: Experiment) -> dict[str, Any]:
     common["object_winner_name"] = names.get(experiment.winner, experiment.winner)
     if snapshot is None:
         label, meaning = decision_words("")
+        if experiment.status == Experiment.Status.DRAFT:
+            meaning = "Start the experiment: results follow once visitors see its arms."
         return {**common, "snapshot": None, "decision_label": label, "decision_meaning": meaning}
     report = snapshot.report
     control = report.get("control", "")
@@ -355,7 +357,7 @@ def report_context(experiment: Experiment) -> dict[str, Any]:
         "cuped_rows": [
             {**row, "arm": names.get(row["arm"], row["arm"])} for row in cuped_rows(report)
         ],
-        "lift_chart": lift_chart(experiment),
+        "lift_chart": lift_chart(experiment, names),
         "snapshot": snapshot,
         "report": report,
         "computed_at": parse_datetime(report.get("computed_at") or "") or snapshot.computed_at,
@@ -503,12 +505,16 @@ class ExperimentPromoteView(ExperimentObjectPageMixin, FormView):
         context = super().get_context_data(**kwargs)
         snapshot = self.object.snapshots.order_by("-computed_at").first()
         report = snapshot.report if snapshot else {}
+        plan = {row["key"]: row for row in arms_plan(self.object)}
         context["arm"] = self.arm
+        context["arm_plan"] = plan.get(self.arm.key)
         context["snapshot"] = snapshot
-        context["harms"] = services.harmed_guardrails(report, self.arm.key)
+        context["harms"] = [
+            event_words(event) for event in services.harmed_guardrails(report, self.arm.key)
+        ]
         context["guardrails"] = [
             {**guardrail, "arm": next(a for a in guardrail["arms"] if a["key"] == self.arm.key)}
-            for guardrail in guardrail_rows(report)
+            for guardrail in guardrail_rows(report, {k: row["name"] for k, row in plan.items()})
             if any(a["key"] == self.arm.key for a in guardrail["arms"])
         ]
         form = context["form"]
@@ -536,7 +542,8 @@ class ExperimentPromoteView(ExperimentObjectPageMixin, FormView):
         )
         messages.success(
             self.request,
-            f"Arm {self.arm.key} promoted{overridden}: its variant is now the default of "
+            f"{arm_name(self.arm.key, self.arm.variant_key)} promoted{overridden}: what it "
+            "shows is now the default of "
             f"'{placement}', published, and the experiment stopped.",
         )
         return redirect("experiments:inspect", self.object.pk)

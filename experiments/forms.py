@@ -15,6 +15,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.widgets.slug import SlugInput
 
 from content.models import Placement
+from content.panels import SearchableCheckboxes
 from content.placement_summary import variant_line
 from experiments import services
 from experiments.models import Experiment
@@ -281,7 +282,12 @@ class ExperimentCreateForm(ServiceErrorMixin, WagtailAdminModelForm):
             "guardrail_events",
         ]
         # The panels only lay the form out (it is not built from them): SlugInput here.
-        widgets = {"hypothesis": forms.Textarea(attrs={"rows": 2}), "key": SlugInput}
+        widgets = {
+            "hypothesis": forms.Textarea(attrs={"rows": 2}),
+            "key": SlugInput,
+            "segments": SearchableCheckboxes,
+        }
+        labels = {"cuped": "Less noise (CUPED)"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -331,12 +337,15 @@ class ExperimentEditForm(ServiceErrorMixin, WagtailAdminModelForm):
         model = Experiment
         fields = ["name", "hypothesis", "traffic", "cuped"]
         widgets = {"hypothesis": forms.Textarea(attrs={"rows": 2})}
+        labels = {"cuped": "Less noise (CUPED)"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.arms = list(self.instance.arms.all()) if self.instance.pk else []
         running = self.instance.status != Experiment.Status.DRAFT
         shares = shares_from_weights([arm.weight for arm in self.arms])
+        placement = self.instance.placement if self.instance.pk else None
+        shows = {v.key: variant_line(v) for v in placement.variants.all()} if placement else {}
         self.initial_shares = {arm.key: share for arm, share in zip(self.arms, shares, strict=True)}
         for arm in self.arms:
             control = " (control)" if arm.is_control else ""
@@ -349,7 +358,8 @@ class ExperimentEditForm(ServiceErrorMixin, WagtailAdminModelForm):
                 help_text=(
                     "Fixed once the experiment runs."
                     if running
-                    else f"Shows the variant {arm.variant_key}. The shares add up to 100%."
+                    else f"Shows {shows.get(arm.variant_key, arm.variant_key)}. "
+                    "The shares add up to 100%."
                 ),
             )
 

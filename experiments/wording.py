@@ -21,8 +21,10 @@ def event_words(event: str) -> str:
 
 
 def arm_name(key: str, variant: str | None) -> str:
-    """An arm as marketers know it: its variant's name ("free-shipping" → "Free shipping")."""
-    label = (variant or key).replace("-", " ").replace("_", " ").strip()
+    """An arm as marketers know it: the name its key was made from ("bold-hero" → "Bold
+    hero"); a one- or two-letter key ("a", "b") says nothing, so its variant's name."""
+    label = (key if len(key) > 2 or not variant else variant).replace("-", " ")
+    label = label.replace("_", " ").strip()
     return label[:1].upper() + label[1:] if label else key
 
 
@@ -31,8 +33,8 @@ def arm_name(key: str, variant: str | None) -> str:
 DECISIONS = {
     "keep_running": (
         "Keep running",
-        "No arm differs from the control yet and the planned sample is not reached: "
-        "stopping now would not be a verdict.",
+        "Not conclusive yet: no arm has passed the always-valid test against the control "
+        "and the planned sample is not reached, so stopping now would not be a verdict.",
     ),
     "no_difference": (
         "No difference",
@@ -82,6 +84,9 @@ def lead_sentence(report: dict[str, Any], variants: dict[str, str], goal_event: 
         )
     if not treatments or not any(arm.get("exposures") for arm in arms):
         return "No results yet: nobody has seen the experiment."
+    if all(arm.get("conversions") == 0 for arm in arms):
+        seen = sum(arm.get("exposures") or 0 for arm in arms)
+        return f"No {goal} yet among the {seen:,} visitors in the experiment; keep running."
     best = max(treatments, key=lambda arm: arm.get("lift") if arm.get("lift") is not None else -1e9)
     name = arm_name(best["key"], variants.get(best["key"]))
     lift = best.get("lift")

@@ -7,11 +7,12 @@ from typing import Any
 from django.db.models import Max
 from django.utils.safestring import SafeString, mark_safe
 
+from content.models import Placement
 from core import clock
 from core.charts import band_chart
 from core.formatting import money, percent
 from experiments.models import Experiment
-from experiments.wording import lead_sentence
+from experiments.wording import decision_words, lead_sentence
 from insights import selectors, services
 from insights.models import SegmentKpiDay
 from insights.trigger_results import trigger_results
@@ -56,7 +57,11 @@ def experiments_panel() -> list[dict[str, Any]]:
                     if snapshot
                     else "No results computed yet."
                 ),
-                "decision": snapshot.decision if snapshot else "keep_running",
+                "verdict": decision_words(
+                    snapshot.decision if snapshot else "",
+                    next((arm.key for arm in experiment.arms.all() if arm.is_control), ""),
+                    variants,
+                )[0],
             }
         )
     return rows
@@ -66,9 +71,12 @@ def placements_panel() -> dict[str, list[dict[str, Any]]]:
     measured = [c for c in selectors.placement_contributions() if c.difference is not None]
     measured.sort(key=lambda c: c.difference or 0.0, reverse=True)
 
+    # Placements by their name, as the editor shows them; the key only where one is gone.
+    names = dict(Placement.objects.values_list("key", "name"))
+
     def row(c: selectors.PlacementContribution) -> dict[str, Any]:
         return {
-            "placement": c.placement,
+            "placement": names.get(c.placement, c.placement),
             "difference": percent(c.difference, signed=True),
             "targeted": percent(c.targeted_rate),
             "fallback": percent(c.fallback_rate),

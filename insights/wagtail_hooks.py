@@ -2,6 +2,7 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
+from core.admin_menu import PERSONALIZATION_MENU_HOOK, REPORTS_ORDER
 from insights.admin_views import UpliftReportView, can_view_reports
 from insights.panels import dashboard_panels
 from insights.segment_sections import segment_kpi_section
@@ -20,10 +21,10 @@ class ReportMenuItem(MenuItem):
         return can_view_reports(request.user)
 
 
-@hooks.register("register_admin_menu_item")
+@hooks.register(PERSONALIZATION_MENU_HOOK)
 def register_uplift_menu_item() -> MenuItem:
     return ReportMenuItem(
-        "Personalization results", reverse("insights_uplift"), icon_name="pick", order=250
+        "Personalization results", reverse("insights_uplift"), icon_name="pick", order=REPORTS_ORDER
     )
 
 

@@ -1,6 +1,7 @@
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from core.admin_menu import CONTENT_ORDER, InPersonalizationMenu
 from pages.models import PageVariant
 
 
@@ -9,11 +10,17 @@ class PageVariantViewSet(SnippetViewSet):
     icon = "doc-full-inverse"
     menu_label = "Page variants"
     menu_name = "page-variants"
-    add_to_admin_menu = True
-    menu_order = 210
     list_display = ["name", "page", "key", "priority", "live"]
     list_filter = ["live"]
     search_fields = ["name", "key"]
 
 
-register_snippet(PageVariantViewSet)
+class PageVariantViewSetGroup(InPersonalizationMenu, SnippetViewSetGroup):
+    """Page variants sit with the personalized content, not in a top-level menu."""
+
+    menu_label = "Page variants"
+    menu_order = CONTENT_ORDER + 50
+    items = (PageVariantViewSet,)
+
+
+register_snippet(PageVariantViewSetGroup)

@@ -21,7 +21,7 @@ from content import reasons
 from content.placeholders import visitor_values
 from content.placement_catalog import PlacementConfig, component_for_locale, placement_catalog
 from content.reasons import DecisionReason
-from content.rendering import Fragment, render_component
+from content.rendering import Fragment, Skeleton, fill_skeleton, render_component, render_skeleton
 from content.targeting import VariantTarget, choose_variant, fallback_variant
 from core import clock
 from core.config_version import CONFIG_VERSION_KEY, ensure_version
@@ -38,6 +38,7 @@ from triggers.services import onsite_message_shown
 
 logger = logging.getLogger(__name__)
 MAX_PLACEMENTS_PER_DECISION = 20
+VISITOR = "visitor."  # the placeholders of the visitor's own data (`visitor_values`)
 FRAGMENT_TTL_SECONDS = 60 * 60
 
 
@@ -81,6 +82,9 @@ class ChosenVariant:
     items: list[dict[str, Any]] | None = None
     fragment_key: str | None = None  # None: shows the visitor's own data, never cached
     experiment: dict[str, str] | None = None
+    # A fragment showing the visitor's own data: its skeleton (their values left out) is
+    # what the shared cache may hold.
+    skeleton_key: str | None = None
 
 
 @dataclass
@@ -281,29 +285,53 @@ def decide(
                 context=context,
             )
         values = _placeholder_values(visitor, reason, context, block_value)
-        # Fragments showing the visitor's own data are rendered per request, never put
-        # in the shared cache; the rest are cached per decision key.
-        fragment_key = None
+        # Fragments showing the visitor's own data never go to the shared cache as they
+        # are: their skeleton (rendered without the visitor's values) does, and each
+        # request fills it in. The rest are cached per decision key.
+        fragment_key = skeleton_key = None
         if not uses_visitor_tokens(component):
             payload = {"values": values, "items": items, "locale": locale}
             fragment_key = _fragment_key(component, key, variant.key, payload)
+        elif items is None:
+            shared = {name: v for name, v in values.items() if not name.startswith(VISITOR)}
+            payload = {"values": shared, "locale": locale}
+            skeleton_key = "skeleton:" + _fragment_key(component, key, variant.key, payload)
         chosen.append(
-            ChosenVariant(key, variant, reason, component, values, items, fragment_key, experiment)
+            ChosenVariant(
+                key,
+                variant,
+                reason,
+                component,
+                values,
+                items,
+                fragment_key,
+                experiment,
+                skeleton_key,
+            )
         )
 
-    fragment_keys = [row.fragment_key for row in chosen if row.fragment_key]
-    cached: dict[str, Fragment] = cache.get_many(fragment_keys) if fragment_keys else {}
-    fresh: dict[str, Fragment] = {}
+    cache_keys = [row.fragment_key or row.skeleton_key for row in chosen]
+    wanted = [cache_key for cache_key in cache_keys if cache_key]
+    cached: dict[str, Any] = cache.get_many(wanted) if wanted else {}
+    fresh: dict[str, Fragment | Skeleton] = {}
     for row in chosen:
         fragment = cached.get(row.fragment_key) if row.fragment_key else None
-        if fragment is None:
-            fragment = render_component(
-                row.component,
-                values=row.values,
-                placement_key=row.placement,
-                variant_key=row.variant.key,
-                extra={"items": row.items or []},
+        skeleton = cached.get(row.skeleton_key) if row.skeleton_key else None
+        options: dict[str, Any] = {
+            "placement_key": row.placement,
+            "variant_key": row.variant.key,
+            "extra": {"items": row.items or []},
+        }
+        if skeleton is not None and skeleton.fragment is not None:
+            fragment = fill_skeleton(skeleton, row.values)  # None: render it in full
+        elif row.skeleton_key and skeleton is None:
+            deferred = [name for name in row.values if name.startswith(VISITOR)]
+            skeleton, fragment = render_skeleton(
+                row.component, values=row.values, deferred=deferred, **options
             )
+            fresh[row.skeleton_key] = skeleton
+        if fragment is None:
+            fragment = render_component(row.component, values=row.values, **options)
             if row.fragment_key:
                 fresh[row.fragment_key] = fragment
         decision.placements[row.placement] = PlacementDecision(

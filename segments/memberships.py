@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, ExpressionWrapper, IntegerField, Q, Value
 
 from core.config_version import bump_config_version
 from core.replicas import replica_alias
@@ -60,6 +60,62 @@ def replace_memberships(
     else:
         size = segment.size or 0
     return MembershipChange(size=size, entered=entered, left=left)
+
+
+@transaction.atomic
+def refresh_memberships_of(
+    *, conditions: Mapping[Segment, Q], visitor_ids: Iterable[str], now: datetime
+) -> dict[Segment, MembershipChange]:
+    """`replace_memberships(within=visitor_ids)` for many segments at once (the refresh
+    after an ingest): one query finds every segment's members among these visitors (a
+    UNION ALL of one branch per segment, each condition in its WHERE next to the
+    visitor filter, so event windows stay semi-joins on these visitors; as one boolean
+    column per segment, PostgreSQL aggregated the whole events table per window), one
+    reads their open periods, then only the segments that changed are written. Returns
+    the changes of every segment."""
+    ids = sorted(set(visitor_ids))
+    if not ids or not conditions:
+        return {}
+    segments = list(conditions)
+    branches = [
+        VisitorProfile.objects.filter(condition, visitor_id__in=ids)
+        .order_by()
+        .annotate(segment_pk=Value(segment.pk, output_field=IntegerField()))
+        .values_list("segment_pk", "visitor_id")
+        for segment, condition in conditions.items()
+    ]
+    members = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
+    wanted: dict[int, set[str]] = {segment.pk: set() for segment in segments}
+    for segment_pk, visitor_id in members:
+        wanted[segment_pk].add(visitor_id)
+    current: dict[int, set[str]] = {segment.pk: set() for segment in segments}
+    for segment_id, visitor_id in SegmentMembership.objects.filter(
+        segment__in=segments, left_at__isnull=True, visitor_id__in=ids
+    ).values_list("segment_id", "visitor_id"):
+        current[segment_id].add(visitor_id)
+    changes, opened = {}, []
+    for segment in segments:
+        entered = sorted(wanted[segment.pk] - current[segment.pk])
+        left = sorted(current[segment.pk] - wanted[segment.pk])
+        if left:
+            SegmentMembership.objects.filter(
+                segment=segment, left_at__isnull=True, visitor_id__in=left
+            ).update(left_at=now)
+        opened += [
+            SegmentMembership(segment=segment, visitor_id=v, entered_at=now) for v in entered
+        ]
+        changes[segment] = (entered, left)
+    SegmentMembership.objects.bulk_create(opened, batch_size=BATCH)
+    return {
+        segment: MembershipChange(
+            size=_record(segment, now, len(entered), len(left), full=False)
+            if entered or left
+            else segment.size or 0,
+            entered=entered,
+            left=left,
+        )
+        for segment, (entered, left) in changes.items()
+    }
 
 
 def _record(

@@ -6,7 +6,8 @@ query. Compiled rules live in a per-process catalog rebuilt when the version cha
 """
 
 import logging
-from collections.abc import Iterable
+import pickle
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,13 +22,15 @@ from core import clock
 from core.config_version import CONFIG_VERSION_KEY, CompiledCatalog, ensure_version
 from segments.conditions import (
     CompiledRule,
+    EventWindow,
     Facts,
-    InMemoryEventWindows,
     InvalidRule,
+    PreparedEventWindows,
     compile_rule,
     dependency_order,
     evaluate_segments,
     event_windows,
+    window_rows,
 )
 from segments.field_registry import current_registry, registry_for
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
@@ -60,7 +63,9 @@ def effective_rule(segment: Segment) -> Any:
     return segment.rule
 
 
-def sql_compiler(now: datetime) -> SqlRuleCompiler:
+def sql_compiler(now: datetime, *, visitor_ids: Sequence[str] | None = None) -> SqlRuleCompiler:
+    """Rules as SQL conditions at `now`; with `visitor_ids`, conditions only ever asked
+    about those visitors (their event windows read no one else's events)."""
     segments = list(Segment.objects.filter(is_active=True).select_related("parent"))
     return SqlRuleCompiler(
         now=now,
@@ -68,6 +73,7 @@ def sql_compiler(now: datetime) -> SqlRuleCompiler:
         rule_segments={s.key: effective_rule(s) for s in segments if s.kind == Segment.Kind.RULE},
         materialized_segments={s.key: s.pk for s in segments if s.kind != Segment.Kind.RULE},
         registry=current_registry(),
+        visitor_ids=visitor_ids,
     )
 
 
@@ -86,6 +92,9 @@ class SegmentCatalog:
     materialized: frozenset[str]
     targetable: frozenset[str]
     placeholder_values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Every distinct window of the rules, and its position in a recent entry's "windows"
+    event_windows: tuple[EventWindow, ...] = ()
+    window_index: dict[EventWindow, int] = field(default_factory=dict)
 
 
 def _compiled_rules(rule_sources: dict[str, Any], version: Any) -> dict[str, CompiledRule]:
@@ -107,8 +116,10 @@ def load_catalog(version: Any) -> SegmentCatalog:
     rule_sources = {s.key: effective_rule(s) for s in segments if s.kind == Segment.Kind.RULE}
     rules = _compiled_rules(rule_sources, version)
     windows: dict[str, int] = {}
+    distinct: dict[EventWindow, None] = {}
     for rule in rule_sources.values():
         for window in event_windows(rule):
+            distinct.setdefault(window, None)
             windows[window.event_type] = max(
                 windows.get(window.event_type, 0), window.within_seconds
             )
@@ -122,6 +133,8 @@ def load_catalog(version: Any) -> SegmentCatalog:
             s.key for s in segments if s.real_time_only or (s.size or 0) >= minimum
         ),
         placeholder_values={s.key: dict(s.placeholder_values) for s in segments},
+        event_windows=tuple(distinct),
+        window_index={window: position for position, window in enumerate(distinct)},
     )
 
 
@@ -173,7 +186,23 @@ def recent_activity_of(
         ).values_list("visitor_id", "segment__key")
         for visitor_id, key in memberships:
             recent[visitor_id]["memberships"].append(key)
+    for entry in recent.values():
+        _prepare(entry, catalog)
     return recent
+
+
+def _prepare(entry: dict[str, Any], catalog: SegmentCatalog) -> None:
+    """Store what each of the catalog's windows keeps of the recent events (the `where`
+    tests and the values to aggregate), so a request only cuts them by time; the events
+    themselves are kept pickled, read only for a window the rules do not have (a
+    variant's context rule): unpickling them on every request cost more than the rows."""
+    entry["windows"] = [window_rows(window, entry["events"]) for window in catalog.event_windows]
+    entry["events"] = pickle.dumps(entry["events"], pickle.HIGHEST_PROTOCOL)
+
+
+def recent_events(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events of a recent-activity cache entry (newest first)."""
+    return pickle.loads(entry["events"])  # noqa: S301 - `_prepare` wrote it
 
 
 def _recent_activity(visitor_id: str, catalog: SegmentCatalog, now: datetime) -> dict[str, Any]:
@@ -217,6 +246,7 @@ def _recent_activity(visitor_id: str, catalog: SegmentCatalog, now: datetime) ->
             recent["events"].append(
                 {"type": row_type, "timestamp": timestamp, "properties": properties or {}}
             )
+    _prepare(recent, catalog)
     return recent
 
 
@@ -244,7 +274,8 @@ def visitor_context(
         facts = Facts(context=context)
     else:
         recent = cached.get(recent_cache_key(visitor_id)) if canonical == visitor_id else None
-        if recent is None or recent.get("version") != catalog.version:
+        # Entries of another version, or written before windows were stored, are rebuilt.
+        if recent is None or recent.get("version") != catalog.version or "windows" not in recent:
             recent = _recent_activity(canonical, catalog, now)
             cache.set(recent_cache_key(canonical), recent, RECENT_TTL_SECONDS)
         state = entry.state
@@ -253,7 +284,9 @@ def visitor_context(
             attributes=state.attributes,
             context=context,
             segments=frozenset(recent["memberships"]),
-            events=InMemoryEventWindows(recent["events"], now=now),
+            events=PreparedEventWindows(
+                catalog.window_index, recent["windows"], lambda: recent_events(recent), now=now
+            ),
         )
     matched = evaluate_segments(catalog.rules, facts)
     if personalized:

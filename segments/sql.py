@@ -21,7 +21,7 @@ import json
 import math
 import operator
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import reduce
@@ -397,8 +397,12 @@ class SqlRuleCompiler:
         rule_segments: Mapping[str, Any],
         materialized_segments: Mapping[str, int],
         registry: FieldRegistry = BUILTIN_REGISTRY,
+        visitor_ids: Sequence[str] | None = None,
     ):
         self.now = now
+        # Conditions asked only for these visitors (the refresh after an ingest): event
+        # windows then aggregate their events alone, not every visitor's in the window.
+        self.visitor_ids = visitor_ids
         self.cfg = settings
         self.registry = registry
         self.rule_segments = rule_segments  # key -> effective rule
@@ -732,6 +736,8 @@ class SqlRuleCompiler:
             timestamp__gte=self.now - timedelta(seconds=window.within_seconds),
             timestamp__lte=self.now,
         )
+        if self.visitor_ids is not None:
+            events = events.filter(visitor_id__in=self.visitor_ids)
         line_tests: dict[str, Q] = {}
         for clause in window.where:
             through = line_path(clause.property_name)

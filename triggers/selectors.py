@@ -105,19 +105,22 @@ def converted(firings: QuerySet[Firing]) -> QuerySet[Firing]:
     )
 
 
+def _count_per_trigger(firings: QuerySet[Firing]) -> Coalesce:
+    """The number of `firings` (correlated on the trigger) as a scalar subquery."""
+    counted = firings.order_by().values("trigger").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted[:1]), 0)
+
+
 def with_firing_counts(triggers: QuerySet[Trigger]) -> QuerySet[Trigger]:
-    """Triggers annotated with fired, waiting and converted counts (one query for a list)."""
-    conversions = (
-        converted(Firing.objects.filter(trigger=OuterRef("pk")))
-        .order_by()
-        .values("trigger")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    """Triggers annotated with fired, waiting and converted counts (one query for a list).
+
+    Each count is its own subquery per trigger: beside a join on the firings, SQLite ran
+    the conversion subquery once per firing row (80 s for the demo's 1,559 firings)."""
+    of_trigger = Firing.objects.filter(trigger=OuterRef("pk"))
     return triggers.annotate(
-        fired_count=Count("firings", filter=Q(firings__status=Firing.Status.FIRED)),
-        waiting_count=Count("firings", filter=Q(firings__status=Firing.Status.PENDING)),
-        converted_count=Coalesce(Subquery(conversions[:1]), 0),
+        fired_count=_count_per_trigger(of_trigger.filter(status=Firing.Status.FIRED)),
+        waiting_count=_count_per_trigger(of_trigger.filter(status=Firing.Status.PENDING)),
+        converted_count=_count_per_trigger(converted(of_trigger)),
     )
 
 

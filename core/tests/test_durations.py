@@ -50,3 +50,11 @@ def test_the_widget_shows_a_stored_value_in_its_largest_exact_unit():
     assert 'name="wait_0" value="2"' in html
     assert '<option value="hour" selected>hours</option>' in html
     assert 'class="pz-duration"' in html
+
+
+def test_the_field_refuses_a_huge_duration_in_words():
+    field = DurationField()
+    assert field.clean(["3650", "day"]) == 3650 * 86_400
+    for value in (["3651", "day"], ["99999999999999999999", "minute"]):
+        with pytest.raises(ValidationError, match=r"At most 3,650 days \(10 years\)"):
+            field.clean(value)

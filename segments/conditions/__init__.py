@@ -25,7 +25,9 @@ from .windows import (
     EventWindows,
     InMemoryEventWindows,
     PrecomputedEventWindows,
+    PreparedEventWindows,
     WhereClause,
+    window_rows,
 )
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "InvalidDuration",
     "InvalidRule",
     "PrecomputedEventWindows",
+    "PreparedEventWindows",
     "RuleError",
     "SegmentCycle",
     "WhereClause",
@@ -57,4 +60,5 @@ __all__ = [
     "referenced_segments",
     "uses_context",
     "validate_rule",
+    "window_rows",
 ]

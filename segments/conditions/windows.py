@@ -21,9 +21,9 @@ Window semantics, which a SQL compiler must reproduce:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -127,10 +127,15 @@ def line_reader(keys: tuple[str, ...]) -> Callable[[Any], Any]:
 WindowComputation = Callable[[Iterable[Any]], "WindowValue"]
 
 
+EventValues = tuple[Any, ...]
+EventReader = Callable[[Any], "EventValues | None"]
+
+
 @lru_cache(maxsize=2048)
-def compile_window(window: EventWindow) -> WindowComputation:
-    """``events' properties -> the window's value`` (the events already in its time
-    range and of its type); compiled once per distinct window and cached."""
+def compile_event_reader(window: EventWindow) -> EventReader:
+    """``one event's properties -> None`` when the window's ``where`` drops the event,
+    else the numeric values it adds to the aggregate (none for ``count``). Time plays no
+    part, so what an event gives a window can be worked out once, when it is stored."""
     event_tests: list[tuple[tuple[str, ...], Predicate]] = []
     line_tests: dict[str, list[tuple[Callable[[Any], Any], Predicate]]] = {}
     for clause in window.where:
@@ -156,27 +161,39 @@ def compile_window(window: EventWindow) -> WindowComputation:
         return all(lines_passing(properties, list_name) for list_name in line_tests)
 
     if window.agg == "count":
-        return lambda events: sum(1 for properties in events if kept(properties))
+        return lambda properties: () if kept(properties) else None
     if target is None:
         keys = split_path(window.property_name or "")
-        return lambda events: aggregate(
-            window.agg, (resolve_path(p, keys) for p in events if kept(p))
-        )
+
+        def event_value(properties: Any) -> EventValues | None:
+            if not kept(properties):
+                return None
+            value = resolve_path(properties, keys)
+            return (value,) if type(value) in NUMBER_TYPES else ()
+
+        return event_value
     list_name, line_keys = target
     read_line = line_reader(line_keys)
 
-    def over_lines(events: Iterable[Any]) -> WindowValue:
-        return aggregate(
-            window.agg,
-            (
-                read_line(line)
-                for properties in events
-                if kept(properties)
-                for line in lines_passing(properties, list_name)
-            ),
-        )
+    def line_values(properties: Any) -> EventValues | None:
+        if not kept(properties):
+            return None
+        values = (read_line(line) for line in lines_passing(properties, list_name))
+        return tuple(value for value in values if type(value) in NUMBER_TYPES)
 
-    return over_lines
+    return line_values
+
+
+@lru_cache(maxsize=2048)
+def compile_window(window: EventWindow) -> WindowComputation:
+    """``events' properties -> the window's value`` (the events already in its time
+    range and of its type); compiled once per distinct window and cached."""
+    read = compile_event_reader(window)
+    if window.agg == "count":
+        return lambda events: sum(1 for properties in events if read(properties) is not None)
+    return lambda events: aggregate(
+        window.agg, (value for properties in events for value in read(properties) or ())
+    )
 
 
 def aggregate(agg: str, values: Iterable[Any]) -> WindowValue:
@@ -247,6 +264,82 @@ class InMemoryEventWindows:
             for timestamp, properties in self._by_type.get(window.event_type, ())
             if start <= timestamp <= self.now
         )
+
+
+EventRow = tuple[int, EventValues]  # (timestamp in µs since the epoch, numeric values)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_us(moment: datetime) -> int:
+    """An aware datetime as whole microseconds since the epoch (exact, unlike floats)."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def window_rows(window: EventWindow, events: Iterable[Mapping[str, Any]]) -> list[EventRow]:
+    """The events of ``window``'s type its ``where`` keeps, whatever their time, each with
+    the values it adds: built when a visitor's recent events are cached, so a request
+    only cuts them by time (``PreparedEventWindows``)."""
+    read = compile_event_reader(window)
+    rows = []
+    for event in events:
+        if event["type"] == window.event_type:
+            values = read(event.get("properties") or {})
+            if values is not None:
+                rows.append((epoch_us(event["timestamp"]), values))
+    return rows
+
+
+class PreparedEventWindows:
+    """Window aggregates from rows built ahead by ``window_rows`` (``index`` gives a
+    window's rows in ``rows``), cut to ``now - within <= timestamp <= now`` per call, as
+    ``InMemoryEventWindows`` does. A window without rows (a rule other than the ones the
+    rows were built for, e.g. a variant's context rule) is answered from the events
+    ``events()`` returns (read only then: they cost more to load than the rows)."""
+
+    def __init__(
+        self,
+        index: Mapping[EventWindow, int],
+        rows: Sequence[list[EventRow]],
+        events: Callable[[], Iterable[Mapping[str, Any]]],
+        *,
+        now: datetime,
+    ) -> None:
+        if now.tzinfo is None:
+            raise ValueError("now must be an aware datetime")
+        self.now = now
+        self._now_us = epoch_us(now)
+        self._index, self._rows, self._events = index, rows, events
+        self._fallback: InMemoryEventWindows | None = None
+        self._memo: dict[EventWindow, WindowValue] = {}
+
+    def window_value(
+        self,
+        event_type: str,
+        where: tuple[WhereClause, ...],
+        within_seconds: int,
+        agg: str,
+        property_name: str | None,
+    ) -> WindowValue:
+        window = EventWindow(event_type, where, within_seconds, agg, property_name)
+        if window in self._memo:
+            return self._memo[window]
+        position = self._index.get(window)
+        if position is None:
+            if self._fallback is None:
+                self._fallback = InMemoryEventWindows(self._events(), now=self.now)
+            value = self._fallback.window_value(
+                event_type, where, within_seconds, agg, property_name
+            )
+        else:
+            start, end = self._now_us - within_seconds * 1_000_000, self._now_us
+            kept = [values for at, values in self._rows[position] if start <= at <= end]
+            if agg == "count":
+                value = len(kept)
+            else:
+                value = aggregate(agg, (number for values in kept for number in values))
+        self._memo[window] = value
+        return value
 
 
 class PrecomputedEventWindows:

@@ -11,6 +11,7 @@ from segments.conditions import (
     Facts,
     InMemoryEventWindows,
     InvalidRule,
+    PreparedEventWindows,
     RuleError,
     check_rule,
     compile_rule,
@@ -21,6 +22,7 @@ from segments.conditions import (
     referenced_segments,
     uses_context,
     validate_rule,
+    window_rows,
 )
 from segments.conditions.language import EVENT_LEAF_OPS, MAX_DEPTH, OPS
 from segments.tests.registries import TEST_REGISTRY
@@ -212,6 +214,35 @@ def test_not_is_the_exact_complement(rule: dict, the_facts: Facts) -> None:
     assert evaluate({"not": rule}, the_facts, registry=REGISTRY) is not evaluate(
         rule, the_facts, registry=REGISTRY
     )
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rule=valid_rules, history=events, later=st.integers(0, 86_400 * 40))
+def test_windows_prepared_ahead_agree_with_windows_over_the_events(
+    rule: dict, history: list[dict[str, Any]], later: int
+) -> None:
+    """What a visitor's recent-events cache entry stores per window (built at write time)
+    gives every window the value the events give, also when asked later (events age out
+    of the window) and for a window it was not built for (answered from the events)."""
+    windows = event_windows(rule)
+    assume(windows)
+    now = NOW + timedelta(seconds=later)
+    prepared = PreparedEventWindows(
+        {window: n for n, window in enumerate(windows[1:])},
+        [window_rows(window, history) for window in windows[1:]],
+        lambda: history,
+        now=now,
+    )
+    in_memory = InMemoryEventWindows(history, now=now)
+    for window in windows:
+        arguments = (
+            window.event_type,
+            window.where,
+            window.within_seconds,
+            window.agg,
+            window.property_name,
+        )
+        assert prepared.window_value(*arguments) == in_memory.window_value(*arguments)
 
 
 RULE_WORDS = [

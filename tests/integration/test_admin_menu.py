@@ -31,5 +31,8 @@ def test_personalization_is_one_menu_with_an_icon_per_screen(admin_client):
     assert labels[:4] == ["Segments", "Clustering runs", "Placements", "Components"]
     for label in ("Preview as…", "Experiments", "Triggers", "Email templates", "Recommenders"):
         assert label in labels
-    assert labels[-2:] == ["Visitors", "Events"]
+    assert labels[-3:] == ["Visitors", "Events", "Personalization results"]
+    assert labels.index("Page variants") > labels.index("Components")
+    for moved in ("Page variants", "Personalization results"):
+        assert moved not in top_labels
     assert all(child["icon_name"] for child in children), children

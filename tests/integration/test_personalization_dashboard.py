@@ -33,7 +33,10 @@ def test_the_admin_home_shows_every_panel_with_figures(traffic, admin_client):
     uplift = panel(html, "uplift")
     assert re.search(r'data-figure="lift">[+-]\d', uplift)
     assert "<svg" in uplift and "<polygon" in uplift
-    assert "Christmas hero" in panel(html, "experiments")
+    experiments = panel(html, "experiments")
+    assert "Christmas hero" in experiments
+    # The verdict in words, never the machine value.
+    assert "<strong>Keep running.</strong>" in experiments and "keep_running" not in experiments
     assert re.search(r"\d+\.\d%", panel(html, "triggers"))
     last_event = panel(html, "freshness").split('data-figure="last-event">', 1)[1]
     assert not last_event.startswith("never")
