@@ -103,9 +103,13 @@ def _pinned_clock(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
+    from core.selectors import _active_memo
+
     cache.clear()
+    _active_memo.clear()  # the per-process memo of server keys goes with the cache
     yield
     cache.clear()
+    _active_memo.clear()
 
 
 @pytest.fixture

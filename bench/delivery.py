@@ -74,6 +74,8 @@ DECIDE_LABELS = {
     "decide_cold_visitor": "decide visitor not cached",
     "decide_new_visitor": "decide new visitor",
     "decide_after_ingest": "decide right after an ingest",
+    # The same warm call without `core.cache_reads` gathering its reads (A/B in one run).
+    "decide_warm_ungathered": "decide warm, reads not gathered",
 }
 DECIDE_CASES = ("segments", *DECIDE_LABELS)
 
@@ -181,7 +183,10 @@ def format_setup(backend: str, figures: dict[str, Any]) -> str:
         f"chosen: {chosen}; SQL queries per warm request: personalized "
         f"{setup['queries']['personalized']}, static {setup['queries']['static']}; page "
         f"bytes: personalized {setup['bytes']['personalized']:,}, static "
-        f"{setup['bytes']['static']:,}; timer overhead {figures['timer_overhead_ns']} ns"
+        f"{setup['bytes']['static']:,}; timer overhead {figures['timer_overhead_ns']} ns; "
+        f"Redis round trips of a warm decide: {len(setup['decide_warm_round_trips'])} "
+        f"({', '.join(setup['decide_warm_round_trips'])}), not gathered: "
+        f"{len(setup['ungathered_round_trips'])} ({', '.join(setup['ungathered_round_trips'])})"
     )
 
 
@@ -244,6 +249,15 @@ def _decide_results(case: str, figures: dict[str, Any], args: argparse.Namespace
             percentiles=("p50", "p99"),
             note="3 placements; baseline: visitor_context {pct}",
         )
+    results += latency_results(
+        NAME,
+        case,
+        "decide warm (gathered reads)",
+        stats["decide_warm"],
+        stats["decide_warm_ungathered"],
+        percentiles=("p50", "p99"),
+        note="baseline: the same call with its reads not gathered, {pct}",
+    )
     p99 = stats["decide_warm"]["wall"]["p99"]
     target = args.delivery_decide_target_us
     results.append(
@@ -389,6 +403,7 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
 
 def _measure(options: dict[str, Any]) -> dict[str, Any]:
     import gc
+    import inspect
 
     from django.core.cache import cache
     from django.db import connection
@@ -455,6 +470,9 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
         "decide_after_ingest": lambda: decide(
             visitor_id=twin_id, placement_keys=DECIDE_PLACEMENTS, context=context
         ),
+        "decide_warm_ungathered": lambda: inspect.unwrap(decide)(
+            visitor_id=visitor_id, placement_keys=DECIDE_PLACEMENTS, context=context
+        ),
     }
     page_views = (str(uuid.uuid4()) for _ in count())
     for _ in range(100):
@@ -491,6 +509,8 @@ def _measure(options: dict[str, Any]) -> dict[str, Any]:
             "queries": queries,
             "bytes": size,
             "fragment_keys_cleared": len(fragment_keys),
+            "decide_warm_round_trips": _round_trips(calls["decide_warm"]),
+            "ungathered_round_trips": _round_trips(calls["decide_warm_ungathered"]),
         },
         "timer_overhead_ns": timer_overhead(),
         "pages": {
@@ -642,6 +662,27 @@ def _fragment_keys(visitor_id: str, context: dict[str, Any]) -> list[str]:
         wrapped.get_many.side_effect = get_many
         decide(visitor_id=visitor_id, placement_keys=DECIDE_PLACEMENTS, context=context)
     return recorded
+
+
+def _round_trips(call: Callable[[], Any]) -> list[str]:
+    """The Redis commands one call sends, one entry per round trip (a pipeline is one);
+    empty with the local-memory cache."""
+    from unittest import mock
+
+    from redis.connection import AbstractConnection
+
+    sent: list[str] = []
+    original = AbstractConnection.send_packed_command
+
+    def send(connection: Any, command: Any, check_health: bool = True) -> None:
+        parts = command if isinstance(command, list) else [command]
+        names = [bytes(p).split(b"\r\n")[2].decode() for p in parts[:1]]
+        sent.append(names[0] if len(parts) == 1 else f"pipeline({names[0]}..)")
+        original(connection, command, check_health)
+
+    with mock.patch.object(AbstractConnection, "send_packed_command", send):
+        call()
+    return sent
 
 
 # --- setup: segments, visitor, placements ------------------------------------------------

@@ -6,6 +6,8 @@ import secrets
 
 from django.core.cache import cache
 
+from core import cache_reads
+
 CATALOG_VERSION_KEY = "pz:catalog-version"
 
 
@@ -17,7 +19,7 @@ def bump_catalog_version() -> None:
 def catalog_version() -> int | None:
     """The current version (a fresh one is stored when the key was evicted); None when
     the cache is unreachable, and callers then fall back to their periodic check."""
-    version = cache.get(CATALOG_VERSION_KEY)
+    version = cache_reads.get(CATALOG_VERSION_KEY)
     if version is None:
         cache.add(CATALOG_VERSION_KEY, secrets.randbits(63), None)
         version = cache.get(CATALOG_VERSION_KEY)

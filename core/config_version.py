@@ -64,5 +64,10 @@ class CompiledCatalog(Generic[CatalogT]):
             self._current = (version, time.monotonic(), catalog)
         return catalog
 
+    def latest(self) -> CatalogT | None:
+        """The last compiled catalog, whatever its version (for read-ahead hints only)."""
+        current = self._current
+        return current[2] if current else None
+
     def clear(self) -> None:
         self._current = None

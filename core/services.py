@@ -9,7 +9,12 @@ from wagtail.log_actions import log
 
 from core import clock
 from core.models import ServerKey
-from core.selectors import REVOKED_OR_UNKNOWN, SERVER_KEY_CACHE_SECONDS, server_key_cache_key
+from core.selectors import (
+    REVOKED_OR_UNKNOWN,
+    SERVER_KEY_CACHE_SECONDS,
+    forget_active_key,
+    server_key_cache_key,
+)
 from core.server_keys import generate_server_key, server_key_hash, shown_prefix
 
 # last_used_at is written at most once a minute per key and process, not per request.
@@ -33,8 +38,8 @@ def create_server_key(*, name: str, created_by: Any = None) -> tuple[ServerKey, 
 
 @transaction.atomic
 def revoke_server_key(*, server_key: ServerKey, user: Any = None) -> ServerKey:
-    """Revoke a key: every process refuses it from the commit on (the shared cache holds
-    the revocation, so no process keeps a cached copy of the key)."""
+    """Revoke a key: this process refuses it from the commit on, every other process
+    within `PROCESS_MEMO_SECONDS` (1 s; the shared cache holds the revocation)."""
     server_key = ServerKey.objects.select_for_update().get(pk=server_key.pk)
     if server_key.revoked_at is None:
         server_key.revoked_at = clock.now()
@@ -45,7 +50,13 @@ def revoke_server_key(*, server_key: ServerKey, user: Any = None) -> ServerKey:
             user=user if getattr(user, "pk", None) else None,
         )
     marks = {server_key_cache_key(server_key.key_hash): REVOKED_OR_UNKNOWN}
-    transaction.on_commit(lambda: cache.set_many(marks, SERVER_KEY_CACHE_SECONDS))
+    key_hash = server_key.key_hash
+
+    def mark_revoked() -> None:
+        cache.set_many(marks, SERVER_KEY_CACHE_SECONDS)
+        forget_active_key(key_hash)
+
+    transaction.on_commit(mark_revoked)
     return server_key
 
 

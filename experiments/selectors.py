@@ -8,6 +8,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import JSONField, OuterRef, Subquery
 
+from core import cache_reads
 from core.config_version import CompiledCatalog
 from core.holdout import in_global_holdout
 from experiments.assignment import ArmSpec, ExperimentSpec, assign, enrolled
@@ -141,7 +142,7 @@ def exposed_arms(visitor_id: str, experiment_ids: Iterable[int]) -> dict[int, st
     keys = {exposure_cache_key(pk, visitor_id): pk for pk in experiment_ids}
     if not keys:
         return {}
-    arms = {keys[key]: arm for key, arm in cache.get_many(list(keys)).items()}
+    arms = {keys[key]: arm for key, arm in cache_reads.get_many(list(keys)).items()}
     missing = [pk for pk in keys.values() if pk not in arms]
     if missing:
         stored = dict(
@@ -200,3 +201,15 @@ def assignments_for(
         for key, experiment in enrolments.items()
     }
     return {key: assignment for key, assignment in assignments.items() if assignment}
+
+
+def _exposure_keys(visitor_id: str | None) -> list[str]:
+    # The experiments of the last compiled catalog: a hint, a changed catalog only misses.
+    catalog = _catalog.latest()
+    if not visitor_id or catalog is None:
+        return []
+    ids = {e.id for running in catalog.by_placement.values() for e in running}
+    return [exposure_cache_key(pk, visitor_id) for pk in sorted(ids)]
+
+
+cache_reads.read_ahead_for(_exposure_keys)

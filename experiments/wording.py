@@ -33,8 +33,8 @@ def arm_name(key: str, variant: str | None) -> str:
 DECISIONS = {
     "keep_running": (
         "Keep running",
-        "No arm differs from the control yet and the planned sample is not reached: "
-        "stopping now would not be a verdict.",
+        "Not conclusive yet: no arm has passed the always-valid test against the control "
+        "and the planned sample is not reached, so stopping now would not be a verdict.",
     ),
     "no_difference": (
         "No difference",

@@ -24,6 +24,7 @@ from content.reasons import DecisionReason
 from content.rendering import Fragment, Skeleton, fill_skeleton, render_component, render_skeleton
 from content.targeting import VariantTarget, choose_variant, fallback_variant
 from core import clock
+from core.cache_reads import decision_reads
 from core.config_version import CONFIG_VERSION_KEY, ensure_version
 from core.holdout import in_global_holdout
 from experiments.selectors import Assignment, assignments_for, experiment_catalog
@@ -193,6 +194,8 @@ def recommendation_items(
     )
 
 
+# Cache reads gathered: the first one also reads ahead what later steps need.
+@decision_reads()
 def decide(
     *,
     visitor_id: str | None,

@@ -33,8 +33,8 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 
-from catalog.version import catalog_version
-from core import clock
+from catalog.version import CATALOG_VERSION_KEY, catalog_version
+from core import cache_reads, clock
 from core.holdout import in_global_holdout
 from recommendations import selectors
 from recommendations.context import (
@@ -220,7 +220,7 @@ def visitor_input(visitor_id: str | None, *, now: datetime) -> VisitorInput | No
         return None
     activity_key = selectors.recent_cache_key(visitor_id)
     profile_key = profile_cache_key(visitor_id)
-    cached = cache.get_many([activity_key, profile_key])
+    cached = cache_reads.get_many([activity_key, profile_key])
     # Never seen: the profile cache remembers it until their first event, so cookie-only
     # visitors cost this one cache read, not two queries per request.
     entry = profile_entry_from(visitor_id, cached.get(profile_key))
@@ -453,3 +453,14 @@ def _clean(value: Any, *, upper: bool) -> str | None:
     if not isinstance(value, str) or not value or len(value) > 32:
         return None
     return value.upper() if upper else value.lower()
+
+
+def _read_ahead_keys(visitor_id: str | None) -> list[str]:
+    # What `visitor_input` and `_current_model` read later in the same decision.
+    keys = [CATALOG_VERSION_KEY]
+    if visitor_id:
+        keys += [selectors.recent_cache_key(visitor_id), profile_cache_key(visitor_id)]
+    return keys
+
+
+cache_reads.read_ahead_for(_read_ahead_keys)

@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import CharField, JSONField, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
-from core import clock
+from core import cache_reads, clock
 from core.config_version import CONFIG_VERSION_KEY, CompiledCatalog, ensure_version
 from segments.conditions import (
     CompiledRule,
@@ -260,7 +260,7 @@ def visitor_context(
     keys = [CONFIG_VERSION_KEY]
     if visitor_id:
         keys += [profile_cache_key(visitor_id), recent_cache_key(visitor_id)]
-    cached = cache.get_many(keys)
+    cached = cache_reads.get_many(keys, visitor_id=visitor_id)
     catalog = current_catalog(ensure_version(cached.get(CONFIG_VERSION_KEY)))
 
     entry = None

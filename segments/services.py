@@ -9,11 +9,13 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+from redis.exceptions import RedisError
 
 from core import clock
 from core.audit import record_change, snapshot
 from core.config_version import CONFIG_VERSION_KEY, bump_config_version, ensure_version
 from core.errors import Conflict, Invalid
+from segments import refresh_queue
 from segments.conditions import (
     InvalidRule,
     RuleError,
@@ -362,10 +364,18 @@ def refresh_visitor_memberships(
 
 
 def schedule_membership_refresh(visitor_ids: Iterable[str], *, debounce_seconds: int) -> list[str]:
-    """Queue one refresh for the visitors not already waiting for one (debounce: a burst of
-    batches for the same visitor costs one task)."""
+    """Queue the visitors' membership refresh. With Redis and a worker, the visitors join
+    one pending set that a single drain task refreshes (`segments.refresh_queue`: many
+    requests, one task); otherwise one task for the visitors not already waiting for one
+    (debounce: a burst of batches for the same visitor costs one task)."""
     from segments.tasks import refresh_visitor_memberships_task
 
+    redis = refresh_queue.redis_client()
+    if redis is not None:
+        try:
+            return refresh_queue.enqueue(redis, visitor_ids, countdown=debounce_seconds)
+        except RedisError:
+            logger.warning("membership refresh not coalesced: Redis failed", exc_info=True)
     pending = []
     for visitor_id in visitor_ids:
         # False means a refresh is already waiting; None (the cache is down) schedules one.
@@ -381,6 +391,25 @@ def schedule_membership_refresh(visitor_ids: Iterable[str], *, debounce_seconds:
             cache.delete_many([f"segment-refresh:{visitor_id}" for visitor_id in pending])
             raise
     return pending
+
+
+def refresh_after_ingest(visitor_ids: list[str]) -> int:
+    """The follow-up of an ingest for these visitors: their memberships, then their
+    recent-event windows once more (two batches of one visitor committing close together
+    may have written them in the wrong order). Returns the segments that changed."""
+    changed = refresh_visitor_memberships(visitor_ids=visitor_ids)
+    build_recent_windows(visitor_ids)
+    return len(changed)
+
+
+def drain_membership_refreshes() -> int:
+    """Refresh the visitors pending in Redis (see `schedule_membership_refresh`); returns
+    the visitors refreshed (0 without Redis: nothing is pending there)."""
+    redis = refresh_queue.redis_client()
+    if redis is None:
+        return 0
+    visitors, _ = refresh_queue.drain(redis, refresh_after_ingest)
+    return visitors
 
 
 def forget_recent_events(visitor_ids: Iterable[str]) -> None:
@@ -470,6 +499,8 @@ __all__ = [
     "recompute_due_segments",
     "recompute_segment",
     "recompute_segments",
+    "drain_membership_refreshes",
+    "refresh_after_ingest",
     "refresh_visitor_memberships",
     "schedule_membership_refresh",
     "segment_delete",

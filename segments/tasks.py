@@ -19,11 +19,10 @@ def recompute_due_segments_task() -> list[int]:
 
 
 @shared_task(acks_late=True, max_retries=3, default_retry_delay=5)
-def refresh_visitor_memberships_task(visitor_ids: list[str]) -> int:
+def refresh_visitor_memberships_task(visitor_ids: list[str] | None = None) -> int:
+    """The ingest follow-up: these visitors, or (no ids) those pending in Redis."""
+    if visitor_ids is None:
+        return services.drain_membership_refreshes()
     # Clear the debounce marks first: events arriving while this runs queue another refresh.
     cache.delete_many([f"segment-refresh:{visitor_id}" for visitor_id in visitor_ids])
-    changed = services.refresh_visitor_memberships(visitor_ids=visitor_ids)
-    # Rebuilt once more a moment after the ingest: two batches of one visitor committing
-    # close together may have written their windows in the wrong order.
-    services.build_recent_windows(visitor_ids)
-    return len(changed)
+    return services.refresh_after_ingest(visitor_ids)

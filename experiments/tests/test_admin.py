@@ -342,7 +342,7 @@ def test_recompute_now_refreshes_the_verdict_in_words_in_one_click(admin_client,
     html = response.content.decode()
     assert response.redirect_chain == [(f"/admin/experiments/inspect/{experiment.pk}/", 302)]
     assert experiment.snapshots.count() == 2
-    assert re.search(r"finished at [\d:]+ \(took [\d.]+ s\)\. Keep running\. No arm differs", html)
+    assert re.search(r"finished at [\d:]+ \(took [\d.]+ s\)\. Keep running\. Not conclusive", html)
     assert "No purchases yet among the 240 visitors in the experiment; keep running." in html
     assert "Verdict: Keep running" in html and "keep_running" not in html
     assert "No results yet" not in html

@@ -9,13 +9,12 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.urls import reverse
 from playwright.sync_api import expect
 
 from content.models import PlacementVariant
+from content.placement_summary import variant_line
 from core import clock
-from experiments.models import Exposure
-from experiments.services import experiment_create
+from experiments.models import Experiment, Exposure
 from tracking.customer_keys import customer_key
 from tracking.models import Event, VisitorProfile
 from tracking.services import ingest_events
@@ -171,24 +170,32 @@ def test_a_marketer_walks_the_main_tasks(marketer, live_server, tmp_path):
     page.set_viewport_size({"width": 1400, "height": 1000})
     assert_no_overlap(page, FORM_FIELDS)
 
-    # 4. An A/B test started from its report page, and its verdict read there. Creating it
-    # still takes arms as "key variant weight" lines (variant keys), so the test creates
-    # the draft and the marketer starts it.
-    fallback = PlacementVariant.objects.get(placement__key="home-hero", is_fallback=True)
-    experiment = experiment_create(
-        key="hero-for-germany",
-        name="Hero for Germany",
-        placement_key="home-hero",
-        arms=[{"key": "control", "variant": fallback.key}, {"key": "b", "variant": targeted.key}],
+    # 4. An A/B test on the home hero, its arms as rows: a name and the variant by what it
+    # shows; no key typed. Then started from its report page.
+    page.goto(f"{live_server.url}/admin/experiments/")
+    page.get_by_role("link", name="Add experiment").first.click()
+    page.get_by_label("Name", exact=False).first.fill("Hero for Germany")
+    page.get_by_role("combobox", name=re.compile(r"^Placement")).select_option(
+        label="Home page hero"
     )
-    page.goto(live_server.url + reverse("experiments:inspect", args=[experiment.pk]))
+    arms = page.locator("[data-experiment-arm]")
+    arms.nth(1).get_by_label("Arm name").fill("German hero")
+    arms.nth(1).get_by_label("Variant shown").select_option(label=variant_line(targeted))
+    shot("4-experiment-new")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_text("No results yet")).to_be_visible()
+    experiment = Experiment.objects.get(name="Hero for Germany")
+    assert list(experiment.arms.values_list("key", "variant_key")) == [
+        ("control", "default"),
+        ("german-hero", targeted.key),
+    ]
     shot("4-experiment-draft")
     page.get_by_role("button", name="Start").click()
-    expect(page.get_by_text("Running").first).to_be_visible()
+    expect(page.get_by_text("is running")).to_be_visible()
     shot("4-experiment-started")
 
     # 5. Its verdict, once visitors have seen it: "Recompute now" reports when it finished.
-    seen_and_bought(experiment, {"control": (400, 20), "b": (400, 60)})
+    seen_and_bought(experiment, {"control": (400, 20), "german-hero": (400, 60)})
     page.get_by_role("button", name="Recompute now").or_(
         page.get_by_role("link", name="Recompute now")
     ).first.click()

@@ -94,7 +94,8 @@ class FactsCache:
         self._daily: dict[tuple[int, Any], int] = {}
         self._rules: dict[int, tuple[bool, bool]] = {}
         self._consents: dict[str, Consent] = {}
-        self._ruled_out: dict[tuple[int, str], bool] = {}
+        self._ruled_out: dict[tuple[str, str], bool] = {}
+        self._rule_keys: dict[int, str] = {}  # triggers with equal conditions share verdicts
         self._leaves: dict[tuple[int, int], Any] = {}  # compiled rule leaves, by node
         self._held_out: dict[str, bool] = {}
         self._recipients: dict[str, tuple[str, str]] = {}
@@ -145,7 +146,12 @@ class FactsCache:
             return True
         if not trigger.conditions:
             return False
-        memo_key = (trigger.pk, visitor_id)
+        rule_key = self._rule_keys.get(trigger.pk)
+        if rule_key is None:
+            rule_key = self._rule_keys[trigger.pk] = json.dumps(
+                trigger.conditions, sort_keys=True, default=str
+            )
+        memo_key = (rule_key, visitor_id)
         verdict = self._ruled_out.get(memo_key)
         if verdict is not None:
             return verdict
@@ -631,7 +637,7 @@ def decide_occurrences(
     holds waited occurrences and every decision taken under the locks."""
     if not occurrences:
         return []
-    facts = facts or FactsCache(now, {o.trigger for o in occurrences})
+    facts = facts or FactsCache(now, {o.trigger.pk: o.trigger for o in occurrences}.values())
     facts.preload_entries({o.visitor_id for o in occurrences})
     # An immediate occurrence that cannot fire leaves no row: drop it before any query.
     occurrences = [o for o in occurrences if o.pending is not None or not facts.ruled_out(o)]

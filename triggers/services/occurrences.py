@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 
 from core import clock
 from segments.selectors import sql_compiler
@@ -51,36 +52,37 @@ def handle_ingested(
     if not ids or not triggers:
         return []
     lookback = now - timedelta(seconds=settings.PZ_TRIGGERS_ENTRY_LOOKBACK_SECONDS)
-    # The newest entry event per visitor and type: its time by aggregate (one row per
-    # visitor and type, not their hour of events), then those events alone with their
-    # properties; among events of one instant the last stored wins.
-    in_window = Event.objects.filter(
-        visitor_id__in=ids,
-        type__in={t.entry_event for t in triggers},
-        timestamp__gte=lookback,
-        timestamp__lte=now,
-    )
-    newest_at = {
-        (visitor_id, event_type): at
-        for visitor_id, event_type, at in in_window.order_by()
-        .values("visitor_id", "type")
-        .annotate(at=Max("timestamp"))
-        .values_list("visitor_id", "type", "at")
-    }
-    latest: dict[tuple[str, str], Entry] = {}
-    rows = (
-        in_window.filter(timestamp__in=set(newest_at.values()))
-        .order_by("timestamp", "id")
+    # The newest entry event per visitor and type, in one query: ranked within its
+    # (visitor, type); among events of one instant the last stored wins.
+    newest = (
+        Event.objects.filter(
+            visitor_id__in=ids,
+            type__in={t.entry_event for t in triggers},
+            timestamp__gte=lookback,
+            timestamp__lte=now,
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("visitor_id"), F("type")],
+                order_by=[F("timestamp").desc(), F("id").desc()],
+            )
+        )
+        .filter(rank=1)
         .values_list("id", "visitor_id", "type", "timestamp", "properties")
     )
-    for pk, visitor_id, event_type, timestamp, properties in rows:
-        if newest_at.get((visitor_id, event_type)) == timestamp:
-            latest[(visitor_id, event_type)] = Entry(pk, timestamp, properties or {})
+    # Each type's entries, so triggers pair with the visitors that sent their type only.
+    latest: dict[str, list[tuple[str, Entry]]] = {}
+    for pk, visitor_id, event_type, timestamp, properties in newest:
+        latest.setdefault(event_type, []).append(
+            (visitor_id, Entry(pk, timestamp, properties or {}))
+        )
+    for entries in latest.values():
+        entries.sort(key=lambda pair: pair[0])
     occurrences = [
         Occurrence(trigger, visitor_id, f"event:{entry.event_pk}", entry)
         for trigger in triggers
-        for visitor_id in ids
-        if (entry := latest.get((visitor_id, trigger.entry_event))) is not None
+        for visitor_id, entry in latest.get(trigger.entry_event, ())
     ]
     immediate = [o for o in occurrences if not o.trigger.wait_seconds]
     # One transaction (one commit) for the batch's waits and decisions; one decision for
