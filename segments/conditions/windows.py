@@ -225,7 +225,30 @@ class _NoEvents:
 NO_EVENTS: EventWindows = _NoEvents()
 
 
-class InMemoryEventWindows:
+class _MemoizedWindows:
+    """Answers each window once per instance (many rules ask for the same window); the
+    subclass says how a window is computed."""
+
+    _memo: dict[EventWindow, WindowValue]
+
+    def window_value(
+        self,
+        event_type: str,
+        where: tuple[WhereClause, ...],
+        within_seconds: int,
+        agg: str,
+        property_name: str | None,
+    ) -> WindowValue:
+        window = EventWindow(event_type, where, within_seconds, agg, property_name)
+        if window not in self._memo:
+            self._memo[window] = self._compute(window)
+        return self._memo[window]
+
+    def _compute(self, window: EventWindow) -> WindowValue:
+        raise NotImplementedError
+
+
+class InMemoryEventWindows(_MemoizedWindows):
     """Window aggregates over a list of ``{type, timestamp, properties}`` event dicts.
 
     ``timestamp`` must be an aware datetime. Results are memoized per window, so many
@@ -243,19 +266,6 @@ class InMemoryEventWindows:
                 raise ValueError("event timestamps must be aware datetimes")
             self._by_type[event["type"]].append((timestamp, event.get("properties") or {}))
         self._memo: dict[EventWindow, WindowValue] = {}
-
-    def window_value(
-        self,
-        event_type: str,
-        where: tuple[WhereClause, ...],
-        within_seconds: int,
-        agg: str,
-        property_name: str | None,
-    ) -> WindowValue:
-        window = EventWindow(event_type, where, within_seconds, agg, property_name)
-        if window not in self._memo:
-            self._memo[window] = self._compute(window)
-        return self._memo[window]
 
     def _compute(self, window: EventWindow) -> WindowValue:
         start = self.now - timedelta(seconds=window.within_seconds)
@@ -290,7 +300,7 @@ def window_rows(window: EventWindow, events: Iterable[Mapping[str, Any]]) -> lis
     return rows
 
 
-class PreparedEventWindows:
+class PreparedEventWindows(_MemoizedWindows):
     """Window aggregates from rows built ahead by ``window_rows`` (``index`` gives a
     window's rows in ``rows``), cut to ``now - within <= timestamp <= now`` per call, as
     ``InMemoryEventWindows`` does. A window without rows (a rule other than the ones the
@@ -313,33 +323,17 @@ class PreparedEventWindows:
         self._fallback: InMemoryEventWindows | None = None
         self._memo: dict[EventWindow, WindowValue] = {}
 
-    def window_value(
-        self,
-        event_type: str,
-        where: tuple[WhereClause, ...],
-        within_seconds: int,
-        agg: str,
-        property_name: str | None,
-    ) -> WindowValue:
-        window = EventWindow(event_type, where, within_seconds, agg, property_name)
-        if window in self._memo:
-            return self._memo[window]
+    def _compute(self, window: EventWindow) -> WindowValue:
         position = self._index.get(window)
         if position is None:
             if self._fallback is None:
                 self._fallback = InMemoryEventWindows(self._events(), now=self.now)
-            value = self._fallback.window_value(
-                event_type, where, within_seconds, agg, property_name
-            )
-        else:
-            start, end = self._now_us - within_seconds * 1_000_000, self._now_us
-            kept = [values for at, values in self._rows[position] if start <= at <= end]
-            if agg == "count":
-                value = len(kept)
-            else:
-                value = aggregate(agg, (number for values in kept for number in values))
-        self._memo[window] = value
-        return value
+            return self._fallback._compute(window)  # memoized here
+        start, end = self._now_us - window.within_seconds * 1_000_000, self._now_us
+        kept = [values for at, values in self._rows[position] if start <= at <= end]
+        if window.agg == "count":
+            return len(kept)
+        return aggregate(window.agg, (number for values in kept for number in values))
 
 
 class PrecomputedEventWindows:
