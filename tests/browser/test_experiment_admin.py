@@ -14,9 +14,6 @@ from content.models import PlacementVariant
 from content.placement_summary import variant_line
 from core import clock
 from experiments.models import Experiment, Exposure
-
-# The signed-in admin page of the walkthrough, as this module's `marketer` fixture.
-from tests.browser.test_marketer_walkthrough import marketer  # noqa: F401
 from tracking.services import ingest_events
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -45,7 +42,7 @@ def visits(experiment: Experiment, arm: str, visitors: int, buyers: int) -> None
 
 
 def test_a_marketer_starts_an_ab_test_by_rows_and_reads_its_verdict(
-    marketer,  # noqa: F811 - the fixture imported above
+    marketer,
     live_server,
     tmp_path,
 ):

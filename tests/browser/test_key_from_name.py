@@ -4,8 +4,6 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.browser.test_marketer_walkthrough import marketer  # noqa: F401
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CREATE_VIEWS = [
@@ -21,7 +19,7 @@ CREATE_VIEWS = [
 
 
 @pytest.mark.parametrize("view", CREATE_VIEWS)
-def test_typing_a_name_fills_the_key(marketer, live_server, view):  # noqa: F811
+def test_typing_a_name_fills_the_key(marketer, live_server, view):
     page = marketer
     page.goto(live_server.url + reverse(view))
     page.locator("#id_name").fill("Winter sale banner")

@@ -24,24 +24,6 @@ from triggers.models import EmailTemplate, Firing, Trigger
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def marketer(browser, live_server, django_user_model, demo_shop, settings):
-    settings.PZ_MIN_SEGMENT_SIZE = 0
-    django_user_model.objects.create_superuser(username="mia", password="pw-mia-123")
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(8000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Username").fill("mia")
-    page.get_by_label("Password").fill("pw-mia-123")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/admin/")
-    yield page
-    assert errors == []
-    page.close()
-
-
 # The preview form's controls (not the segment checkboxes, each inside its own label).
 FORM_FIELDS = ".pz-preview-as select:visible, .pz-preview-as input[type=text]:visible"
 
