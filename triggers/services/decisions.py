@@ -564,6 +564,16 @@ def insert_firings(firings: list[Firing]) -> list[Firing]:
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     by_identity = {(f.trigger_id, f.visitor_id, f.occurrence_key): f for f in firings}
     inserted: list[Firing] = []
+
+    def adopt(rows: list[tuple[Any, ...]]) -> None:
+        """Mark the returned rows' firings as saved, with their ids."""
+        for pk, *identity in rows:
+            firing = by_identity[tuple(identity)]
+            firing.pk = pk
+            firing._state.adding = False
+            firing._state.db = connection.alias
+            inserted.append(firing)
+
     returning = "ON CONFLICT DO NOTHING RETURNING id, trigger_id, visitor_id, occurrence_key"
     if connection.vendor == "postgresql":
         # One array per column, whatever the number of rows: psycopg splits a statement
@@ -585,13 +595,7 @@ def insert_firings(firings: list[Firing]) -> list[Firing]:
                 f"FROM unnest({unnest}) AS t({names}) {returning}",
                 arrays,
             )
-            rows = cursor.fetchall()
-        for pk, *identity in rows:
-            firing = by_identity[tuple(identity)]
-            firing.pk = pk
-            firing._state.adding = False
-            firing._state.db = connection.alias
-            inserted.append(firing)
+            adopt(cursor.fetchall())
         return inserted
     with connection.cursor() as cursor:
         for start in range(0, len(firings), 500):
@@ -618,12 +622,7 @@ def insert_firings(firings: list[Firing]) -> list[Firing]:
                 + returning,
                 params,
             )
-            for pk, *identity in cursor.fetchall():
-                firing = by_identity[tuple(identity)]
-                firing.pk = pk
-                firing._state.adding = False
-                firing._state.db = connection.alias
-                inserted.append(firing)
+            adopt(cursor.fetchall())
     return inserted
 
 
