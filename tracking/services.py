@@ -224,6 +224,9 @@ def _store_valid_events(
             touched[vid] = profile
         write_profiles(list(touched.values()))
 
+        sent: dict[str, set[str]] = {}  # the types each visitor sent in this batch
+        for event in fresh:
+            sent.setdefault(event.visitor_id, set()).add(event.type)
         for event in (e for e in fresh if e.type == "login"):
             if event.visitor_id not in touched:
                 continue  # merged away by an earlier login of this batch
@@ -232,20 +235,22 @@ def _store_valid_events(
             )
             if known.visitor_id != event.visitor_id:
                 del touched[event.visitor_id]
+                sent.setdefault(known.visitor_id, set()).update(sent.pop(event.visitor_id, ()))
             touched[known.visitor_id] = known
         cached = list(touched.values())
-        visitor_ids_touched = set(touched)
-        event_types = {e.type for e in fresh}
+        sent_types = {vid: sorted(types) for vid, types in sent.items() if vid in touched}
         transaction.on_commit(lambda: _cache_profiles(cached), robust=True)
-        transaction.on_commit(lambda: _announce_ingested(visitor_ids_touched, event_types))
+        transaction.on_commit(lambda: _announce_ingested(sent_types))
 
 
-def _announce_ingested(visitor_ids: set[str], event_types: set[str]) -> None:
+def _announce_ingested(sent_types: dict[str, list[str]]) -> None:
     """Tell subscribers (segments, triggers, recommendations) about committed events. The
     events are stored by now: a failing receiver (the broker is down, say) is logged, the
     others still run, and the announcement is kept for `replay_pending_announcements`;
     an error response would only make the client resend stored events."""
-    errors = announce_events(visitor_ids, event_types)
+    visitor_ids = set(sent_types)
+    event_types = {t for types in sent_types.values() for t in types}
+    errors = announce_events(visitor_ids, event_types, sent_types=sent_types)
     if errors:
         try:
             PendingAnnouncement.objects.create(
@@ -257,11 +262,20 @@ def _announce_ingested(visitor_ids: set[str], event_types: set[str]) -> None:
             logger.exception("announcement of %d visitors lost", len(visitor_ids))
 
 
-def announce_events(visitor_ids: Iterable[str], event_types: Iterable[str]) -> list[str]:
-    """Send `events_ingested` to every receiver; the failures, by receiver."""
+def announce_events(
+    visitor_ids: Iterable[str],
+    event_types: Iterable[str],
+    *,
+    sent_types: dict[str, list[str]] | None = None,
+) -> list[str]:
+    """Send `events_ingested` to every receiver; the failures, by receiver. `sent_types`
+    (which types each visitor sent) is unknown when a stored announcement is replayed."""
     errors = []
     for receiver, outcome in events_ingested.send_robust(
-        sender=Event, visitor_ids=set(visitor_ids), event_types=set(event_types)
+        sender=Event,
+        visitor_ids=set(visitor_ids),
+        event_types=set(event_types),
+        sent_types=sent_types,
     ):
         if isinstance(outcome, Exception):
             name = getattr(receiver, "__qualname__", str(receiver))

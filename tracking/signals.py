@@ -3,7 +3,8 @@ assignments); sent after the writing transaction commits."""
 
 from django.dispatch import Signal
 
-# kwargs: visitor_ids (set[str]), event_types (set[str])
+# kwargs: visitor_ids (set[str]), event_types (set[str]), sent_types (dict[str, list[str]]:
+# the types each visitor sent; None when a stored announcement is replayed)
 events_ingested = Signal()
 # kwargs: source_visitor_id, target_visitor_id; sent inside the stitching transaction so
 # receivers re-point their own rows atomically.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -146,12 +146,10 @@ def quiet_hours_end(local_now: datetime, start: int | None, end: int | None) -> 
     return candidate
 
 
-def frequency_allows(fired_at: Iterable[datetime], now: datetime, count: int, seconds: int) -> bool:
-    """At most `count` firings in the `seconds` before `now` (a count of 0 means no cap)."""
-    if count <= 0 or seconds <= 0:
-        return True
-    since = now - timedelta(seconds=seconds)
-    return sum(1 for at in fired_at if at > since) < count
+def frequency_allows(fired: int, count: int, seconds: int) -> bool:
+    """Whether one more firing fits a cap of `count` per `seconds`, `fired` being the
+    firings within that period (a count of 0 means no cap)."""
+    return count <= 0 or seconds <= 0 or fired < count
 
 
 def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 600.0) -> float:

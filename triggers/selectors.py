@@ -6,11 +6,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from content.models import Component
 from core import clock
+from core.sql_rows import chunks, rows_source
 from segments.conditions import CompiledRule, compile_rule
 from segments.field_registry import current_registry
 from tracking import analytics
@@ -52,19 +54,54 @@ def compiled_conditions(trigger: Trigger, rule: Any) -> CompiledRule:
     return compiled
 
 
-def fired_times(trigger: Trigger, visitor_id: str, now: datetime) -> list[datetime]:
-    """When this trigger fired for the visitor within its frequency period."""
+def fired_count(trigger: Trigger, visitor_id: str, now: datetime) -> int:
+    """How often this trigger fired for the visitor within its frequency period."""
     if not trigger.frequency_cap_count or not trigger.frequency_cap_seconds:
-        return []
+        return 0
     since = now - timedelta(seconds=trigger.frequency_cap_seconds)
-    return list(
-        Firing.objects.filter(
-            trigger=trigger,
-            visitor_id=visitor_id,
-            status__in=COUNTED_STATUSES,
-            decided_at__gt=since,
-        ).values_list("decided_at", flat=True)
-    )
+    return fired_counts({(trigger.pk, visitor_id): since})[(trigger.pk, visitor_id)]
+
+
+def fired_counts(since: dict[tuple[int, str], datetime]) -> dict[tuple[int, str], int]:
+    """How often each (trigger id, visitor) pair fired after its own instant: one probe of
+    the cap index per pair. Statuses are counted here, not filtered in SQL, so no
+    planner picks the status index over the cap index."""
+    counts = dict.fromkeys(since, 0)
+    table = connection.ops.quote_name(Firing._meta.db_table)
+    columns = [("trigger_id", "bigint"), ("visitor_id", "text"), ("since", "timestamptz")]
+    with connection.cursor() as cursor:
+        for chunk in chunks(sorted((t, v, at) for (t, v), at in since.items())):
+            source, params = rows_source(chunk, columns, "p")
+            cursor.execute(
+                f"SELECT f.trigger_id, f.visitor_id, f.status, COUNT(*) FROM {source} "  # noqa: S608 - fixed names
+                f"JOIN {table} f ON f.trigger_id = p.trigger_id "
+                "AND f.visitor_id = p.visitor_id AND f.decided_at > p.since "
+                "GROUP BY f.trigger_id, f.visitor_id, f.status",
+                params,
+            )
+            for trigger_id, visitor_id, status, fired in cursor.fetchall():
+                if status in COUNTED_STATUSES:
+                    counts[(trigger_id, visitor_id)] += fired
+    return counts
+
+
+def stored_occurrences(keys: Iterable[tuple[int, str, str]]) -> set[tuple[int, str, str]]:
+    """Which of these (trigger id, visitor, occurrence key) already have a row."""
+    rows = sorted(set(keys))
+    found: set[tuple[int, str, str]] = set()
+    table = connection.ops.quote_name(Firing._meta.db_table)
+    columns = [("trigger_id", "bigint"), ("visitor_id", "text"), ("occurrence_key", "text")]
+    with connection.cursor() as cursor:
+        for chunk in chunks(rows):
+            source, params = rows_source(chunk, columns, "k")
+            cursor.execute(
+                f"SELECT f.trigger_id, f.visitor_id, f.occurrence_key FROM {source} "  # noqa: S608 - fixed names
+                f"JOIN {table} f ON f.trigger_id = k.trigger_id "
+                "AND f.visitor_id = k.visitor_id AND f.occurrence_key = k.occurrence_key",
+                params,
+            )
+            found.update(cursor.fetchall())
+    return found
 
 
 def pending_onsite_message(visitor_id: str | None) -> int | None:

@@ -7,14 +7,28 @@ from triggers.selectors import coupons_outstanding, enabled_entry_types
 
 
 def on_events_ingested(
-    sender: Any, visitor_ids: set[str], event_types: set[str], **kwargs: Any
+    sender: Any,
+    visitor_ids: set[str],
+    event_types: set[str],
+    sent_types: dict[str, list[str]] | None = None,
+    **kwargs: Any,
 ) -> None:
-    # Sent after commit; a task is queued only when some enabled trigger listens.
+    # Sent after commit; a task is queued only when some enabled trigger listens, and only
+    # for the visitors who sent a type one listens to.
     types = set(event_types) & enabled_entry_types()
     if types and visitor_ids:
         from triggers.tasks import handle_events_task
 
-        handle_events_task.delay(sorted(visitor_ids), sorted(types))
+        if sent_types is None:
+            handle_events_task.delay(sorted(visitor_ids), sorted(types))
+            return
+        entries = {
+            visitor_id: sorted(types.intersection(sent))
+            for visitor_id, sent in sent_types.items()
+            if types.intersection(sent)
+        }
+        if entries:
+            handle_events_task.delay(sorted(entries), sorted(types), entries)
     if "purchase" in event_types and visitor_ids and coupons_outstanding():
         from triggers.tasks import record_redemptions_task
 

@@ -6,8 +6,16 @@ from triggers import services
 
 
 @shared_task(acks_late=True, max_retries=3, default_retry_delay=5)
-def handle_events_task(visitor_ids: list[str], event_types: list[str]) -> int:
-    return len(services.handle_ingested(visitor_ids=visitor_ids, event_types=event_types))
+def handle_events_task(
+    visitor_ids: list[str],
+    event_types: list[str],
+    sent_types: dict[str, list[str]] | None = None,
+) -> int:
+    return len(
+        services.handle_ingested(
+            visitor_ids=visitor_ids, event_types=event_types, sent_types=sent_types
+        )
+    )
 
 
 @shared_task(acks_late=True, max_retries=3, default_retry_delay=5)

@@ -11,6 +11,7 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -46,9 +47,10 @@ from triggers.models import (
     TriggerVisitorLock,
 )
 from triggers.selectors import (
-    COUNTED_STATUSES,
     compiled_conditions,
-    fired_times,
+    fired_count,
+    fired_counts,
+    stored_occurrences,
 )
 from triggers.services.actions import act_locally, render_action, schedule_delivery
 from triggers.services.email import recipient
@@ -89,7 +91,7 @@ class FactsCache:
         self._events: dict[str, list[dict[str, Any]]] = {}
         self._facts: dict[str, Facts] = {}
         self._segments: dict[str, frozenset[str]] = {}
-        self._fired: dict[tuple[int, str], list[datetime]] = {}
+        self._fired: dict[tuple[int, str], int] = {}
         self._cancels: dict[tuple[str, str], list[datetime]] = {}
         self._daily: dict[tuple[int, Any], int] = {}
         self._rules: dict[int, tuple[bool, bool]] = {}
@@ -113,6 +115,11 @@ class FactsCache:
         if visitor_id not in self._entries:
             self._entries[visitor_id] = get_profile_entry(visitor_id)
         return self._entries[visitor_id]
+
+    @cached_property
+    def local_now(self) -> datetime:
+        """`now` in the store's time zone (quiet hours, daily caps)."""
+        return self.now.astimezone(store_zone())
 
     def preload_entries(self, visitor_ids: Iterable[str]) -> None:
         """The profile entries of a batch's visitors in one cache round trip."""
@@ -239,24 +246,21 @@ class FactsCache:
                     {"type": event_type, "timestamp": timestamp, "properties": properties}
                 )
 
-    def load_decision_state(self, occurrences: list[Occurrence]) -> None:
-        """Cap firings, cancel events and daily counts of these occurrences, one query
-        each; called again under the locks to re-read what concurrent decisions wrote."""
-        capped = [o for o in occurrences if o.trigger.frequency_cap_count]
-        longest = max((o.trigger.frequency_cap_seconds for o in capped), default=0)
-        pairs = {(o.trigger.pk, o.visitor_id) for o in capped}
-        for pair in pairs:
-            self._fired[pair] = []
-        if pairs and longest:
-            rows = Firing.objects.filter(
-                trigger__in={t for t, _ in pairs},
-                visitor_id__in={v for _, v in pairs},
-                status__in=COUNTED_STATUSES,
-                decided_at__gt=self.now - timedelta(seconds=longest),
-            ).values_list("trigger_id", "visitor_id", "decided_at")
-            for trigger_id, visitor_id, decided_at in rows:
-                if (trigger_id, visitor_id) in pairs:
-                    self._fired[(trigger_id, visitor_id)].append(decided_at)
+    def load_decision_state(
+        self, occurrences: list[Occurrence], *, caps_only: bool = False
+    ) -> None:
+        """Cap counts, cancel events and daily counts of these occurrences, one query
+        each. Under the locks, `caps_only` re-reads what concurrent decisions wrote: the
+        cap counts (the day rows are locked and read by `_daily_slots`)."""
+        since = {
+            (o.trigger.pk, o.visitor_id): self.now
+            - timedelta(seconds=o.trigger.frequency_cap_seconds)
+            for o in occurrences
+            if o.trigger.frequency_cap_count and o.trigger.frequency_cap_seconds
+        }
+        self._fired.update(fired_counts(since))
+        if caps_only:
+            return
         cancelling = [o for o in occurrences if o.trigger.cancel_event and o.entry is not None]
         wanted = {(o.visitor_id, o.trigger.cancel_event) for o in cancelling}
         for key in wanted:
@@ -280,15 +284,25 @@ class FactsCache:
             for trigger_id, fired in counts.values_list("trigger_id", "fired"):
                 self._daily[(trigger_id, today)] = fired
 
-    def fired_times(self, trigger: Trigger, visitor_id: str) -> list[datetime]:
-        """When this trigger fired for the visitor within its frequency period."""
+    def fired_count(self, trigger: Trigger, visitor_id: str) -> int:
+        """How often this trigger fired for the visitor within its frequency period."""
         key = (trigger.pk, visitor_id)
         if key not in self._fired:
-            self._fired[key] = list(fired_times(trigger, visitor_id, self.now))
+            self._fired[key] = fired_count(trigger, visitor_id, self.now)
         return self._fired[key]
 
+    def frequency_allows(self, trigger: Trigger, visitor_id: str) -> bool:
+        if not trigger.frequency_cap_count:
+            return True
+        return matching.frequency_allows(
+            self.fired_count(trigger, visitor_id),
+            trigger.frequency_cap_count,
+            trigger.frequency_cap_seconds,
+        )
+
     def record_firing(self, trigger: Trigger, visitor_id: str) -> None:
-        self.fired_times(trigger, visitor_id).append(self.now)
+        key = (trigger.pk, visitor_id)
+        self._fired[key] = self.fired_count(trigger, visitor_id) + 1
         day = self.now.astimezone(store_zone()).date()
         if trigger.daily_cap is not None:
             self._daily[(trigger.pk, day)] = self.daily_fired(trigger, day) + 1
@@ -358,31 +372,34 @@ def assess(
     `full` (the dry run shows them all, with the action rendered)."""
     result = matching.Assessment()
     facts = facts or FactsCache(now)
+
+    def passes(check: Check, passed: bool, detail: Any) -> bool:
+        # A real decision reads only the failing step: `detail` (text, or a function
+        # giving it) is worked out for that step, or for every step in the dry run.
+        if passed and not full:
+            return True
+        result.add(check, passed, detail() if callable(detail) else detail)
+        return passed or full
+
     profile_entry = facts.profile_entry(visitor_id)
-    if (
-        not result.add(
-            Check.VISITOR,
-            profile_entry is not None,
-            "known profile" if profile_entry else "no profile",
-        )
-        and not full
-    ):
+    known = profile_entry is not None
+    if not passes(Check.VISITOR, known, "known profile" if known else "no profile"):
         return result
     if trigger.cancel_event and entry is not None:
         cancelled = facts.cancelled(trigger, visitor_id, entry.timestamp)
         detail = f"{trigger.cancel_event} since the entry event" if cancelled else "none"
-        if not result.add(Check.CANCEL_EVENT, not cancelled, detail) and not full:
+        if not passes(Check.CANCEL_EVENT, not cancelled, detail):
             return result
     consent = facts.consent(visitor_id).allows(trigger.consent)
-    if not result.add(Check.CONSENT, consent, f"{trigger.consent} consent") and not full:
+    if not passes(Check.CONSENT, consent, lambda: f"{trigger.consent} consent"):
         return result
     held_out = facts.held_out(visitor_id)
     detail = "in the global holdout" if held_out else "not held out"
-    if not result.add(Check.HOLDOUT, not held_out, detail) and not full:
+    if not passes(Check.HOLDOUT, not held_out, detail):
         return result
     if trigger.action == Trigger.Action.EMAIL:
         address, why_not = facts.recipient(visitor_id)
-        if not result.add(Check.EMAIL_ADDRESS, bool(address), address or why_not) and not full:
+        if not passes(Check.EMAIL_ADDRESS, bool(address), address or why_not):
             return result
     if trigger.conditions and profile_entry is not None:
         uses_entry, with_segments = facts.rule_info(trigger)
@@ -393,30 +410,21 @@ def assess(
         )
         visitor_facts = facts.facts(visitor_id, with_segments=with_segments)
         holds = compiled_conditions(trigger, rule)(visitor_facts)
-        if not result.add(Check.CONDITIONS, holds, "hold" if holds else "do not hold") and not full:
+        if not passes(Check.CONDITIONS, holds, "hold" if holds else "do not hold"):
             return result
     elif profile_entry is not None:
-        result.add(Check.CONDITIONS, True, "none")
-    local = now.astimezone(store_zone())
+        passes(Check.CONDITIONS, True, "none")
+    local = facts.local_now
     quiet = matching.in_quiet_hours(local.hour, trigger.quiet_start_hour, trigger.quiet_end_hour)
-    if not result.add(Check.QUIET_HOURS, not quiet, f"local time {local:%H:%M}") and not full:
+    if not passes(Check.QUIET_HOURS, not quiet, lambda: f"local time {local:%H:%M}"):
         return result
-    allowed = matching.frequency_allows(
-        facts.fired_times(trigger, visitor_id),
-        now,
-        trigger.frequency_cap_count,
-        trigger.frequency_cap_seconds,
-    )
-    detail = frequency_cap_text(trigger)
-    if not result.add(Check.FREQUENCY_CAP, allowed, detail) and not full:
+    allowed = facts.frequency_allows(trigger, visitor_id)
+    if not passes(Check.FREQUENCY_CAP, allowed, lambda: frequency_cap_text(trigger)):
         return result
     if trigger.daily_cap is not None:
         fired = facts.daily_fired(trigger, local.date())
-        if (
-            not result.add(
-                Check.DAILY_CAP, fired < trigger.daily_cap, f"{fired} of {trigger.daily_cap} today"
-            )
-            and not full
+        if not passes(
+            Check.DAILY_CAP, fired < trigger.daily_cap, f"{fired} of {trigger.daily_cap} today"
         ):
             return result
     if full and profile_entry is not None:
@@ -522,6 +530,28 @@ def _daily_slots(occurrences: list[Occurrence], day: Any) -> dict[int, int]:
     return {pk: max(0, capped[pk] - fired) for pk, fired in rows}
 
 
+# A new firing's values before a decision sets them.
+FIRING_DEFAULTS = {
+    "id": None,
+    "status": Firing.Status.PENDING,
+    "reason": "",
+    "created_at": None,
+    "decided_at": None,
+    "delivered_at": None,
+    "attempts": 0,
+}
+
+
+def new_firing(trigger: Trigger, **values: Any) -> Firing:
+    """An unsaved firing of `trigger`, built from positional values: the keyword
+    constructor asks the database router about the related trigger for every row, which
+    cost more than inserting it."""
+    row = {**FIRING_DEFAULTS, "result": {}, "trigger_id": trigger.pk, **values}
+    firing = Firing(*[row[field.attname] for field in Firing._meta.concrete_fields])
+    Firing.trigger.field.set_cached_value(firing, trigger)
+    return firing
+
+
 # Every column of a new firing row, in the order of the INSERT.
 FIRING_COLUMNS = (
     "trigger_id",
@@ -549,7 +579,6 @@ def insert_firings(firings: list[Firing]) -> list[Firing]:
         return []
     created = clock.now()
     fields = [Firing._meta.get_field(name) for name in FIRING_COLUMNS]
-    result_field = Firing._meta.get_field("result")
     datetimes: dict[datetime, Any] = {}  # a batch shares a few instants: adapt each once
 
     def moment(value: datetime | None) -> Any:
@@ -609,7 +638,7 @@ def insert_firings(firings: list[Firing]) -> list[Firing]:
                     f.occurrence_key,
                     f.status,
                     f.reason,
-                    result_field.get_db_prep_save(f.result, connection),
+                    json.dumps(f.result),  # as JSONField would, without its layers
                     moment(f.entry_at),
                     moment(f.due_at),
                     moment(created),
@@ -647,11 +676,8 @@ def decide_occurrences(
     candidates = []
     for occurrence in occurrences:
         trigger = occurrence.trigger
-        if occurrence.pending is None and not matching.frequency_allows(
-            facts.fired_times(trigger, occurrence.visitor_id),
-            now,
-            trigger.frequency_cap_count,
-            trigger.frequency_cap_seconds,
+        if occurrence.pending is None and not facts.frequency_allows(
+            trigger, occurrence.visitor_id
         ):
             continue  # capped, and an immediate occurrence leaves no row: skip the rest
         assessment = assess(
@@ -670,22 +696,12 @@ def decide_occurrences(
     decided: list[Firing] = []
     with transaction.atomic():
         _lock_pairs([o for o, _ in candidates], now)
-        facts.load_decision_state([o for o, _ in candidates])  # what others wrote meanwhile
+        facts.load_decision_state([o for o, _ in candidates], caps_only=True)
         slots = _daily_slots([o for o, _ in candidates], day)
         pending_ids = [o.pending.pk for o, _ in candidates if o.pending is not None]
         pending = Firing.objects.select_for_update().in_bulk(pending_ids) if pending_ids else {}
         immediate = [o for o, _ in candidates if o.pending is None]
-        taken = (
-            set(
-                Firing.objects.filter(
-                    trigger__in={o.trigger.pk for o in immediate},
-                    visitor_id__in={o.visitor_id for o in immediate},
-                    occurrence_key__in={o.key for o in immediate},
-                ).values_list("trigger_id", "visitor_id", "occurrence_key")
-            )
-            if immediate
-            else set()
-        )
+        taken = stored_occurrences((o.trigger.pk, o.visitor_id, o.key) for o in immediate)
         new: list[Firing] = []
         changed: list[Firing] = []
         for occurrence, failed in candidates:
@@ -710,8 +726,8 @@ def decide_occurrences(
                 if identity in taken:
                     continue
                 taken.add(identity)
-                firing = Firing(
-                    trigger=trigger,
+                firing = new_firing(
+                    trigger,
                     visitor_id=visitor_id,
                     occurrence_key=occurrence.key,
                     entry_at=occurrence.entry.timestamp if occurrence.entry else now,
@@ -720,12 +736,7 @@ def decide_occurrences(
                 new.append(firing)
             if failed is None:
                 # Re-checked under the locks: a concurrent decision may have fired meanwhile.
-                if not matching.frequency_allows(
-                    facts.fired_times(trigger, visitor_id),
-                    now,
-                    trigger.frequency_cap_count,
-                    trigger.frequency_cap_seconds,
-                ):
+                if not facts.frequency_allows(trigger, visitor_id):
                     failed = matching.Step(Check.FREQUENCY_CAP, False, "reached")
                 elif trigger.daily_cap is not None and slots.get(trigger.pk, 0) <= 0:
                     failed = matching.Step(Check.DAILY_CAP, False, "reached")

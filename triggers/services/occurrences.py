@@ -30,6 +30,7 @@ from triggers.services.decisions import (
     Occurrence,
     decide_occurrences,
     insert_firings,
+    new_firing,
     store_zone,
 )
 
@@ -37,11 +38,17 @@ logger = logging.getLogger(__name__)
 
 
 def handle_ingested(
-    *, visitor_ids: Iterable[str], event_types: Iterable[str], now: datetime | None = None
+    *,
+    visitor_ids: Iterable[str],
+    event_types: Iterable[str],
+    sent_types: dict[str, list[str]] | None = None,
+    now: datetime | None = None,
 ) -> list[Firing]:
     """Start an occurrence of every enabled trigger whose entry event a visitor just sent:
     the visitor's newest such event is the occurrence (a burst is one occurrence). The
-    whole batch is decided together: a handful of queries, not a handful per decision."""
+    whole batch is decided together: a handful of queries, not a handful per decision.
+    `sent_types` narrows it to the types each visitor sent (without it, every visitor's
+    newest event of every type: an older one is then an occurrence already decided)."""
     now = now or clock.now()
     ids = sorted(set(visitor_ids))
     triggers = list(
@@ -74,6 +81,8 @@ def handle_ingested(
     # Each type's entries, so triggers pair with the visitors that sent their type only.
     latest: dict[str, list[tuple[str, Entry]]] = {}
     for pk, visitor_id, event_type, timestamp, properties in newest:
+        if sent_types is not None and event_type not in sent_types.get(visitor_id, ()):
+            continue
         latest.setdefault(event_type, []).append(
             (visitor_id, Entry(pk, timestamp, properties or {}))
         )
@@ -142,8 +151,8 @@ def _start_waits(
     if not fresh:
         return [], late
     rows = [
-        Firing(
-            trigger=o.trigger,
+        new_firing(
+            o.trigger,
             visitor_id=o.visitor_id,
             occurrence_key=o.key,
             entry_at=o.entry.timestamp,
@@ -199,9 +208,9 @@ def _pending_rows(occurrences: list[Occurrence], *, skip: set[int]) -> list[Firi
         if occurrence is None or pk in skip:
             continue
         found.append(
-            Firing(
-                pk=pk,
-                trigger=occurrence.trigger,
+            new_firing(
+                occurrence.trigger,
+                id=pk,
                 visitor_id=visitor_id,
                 occurrence_key=key,
                 status=Firing.Status.PENDING,
