@@ -19,6 +19,9 @@ def main(request_path: str, response_path: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+    from core.heap import freeze_startup_heap
+
+    freeze_startup_heap()  # as web and task workers do once started (core/heap.py)
     request = json.loads(Path(request_path).read_text())
     module_name, function_name = request["target"].split(":")
     function = getattr(importlib.import_module(module_name), function_name)

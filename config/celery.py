@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from celery import Celery
-from celery.signals import before_task_publish
+from celery.signals import before_task_publish, worker_process_init, worker_ready
 
 from config import queues
 
@@ -53,6 +53,16 @@ app = Celery("pz")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_annotations = [TaskPolicies()]
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect(dispatch_uid="pz-freeze-child-heap")
+@worker_ready.connect(dispatch_uid="pz-freeze-worker-heap")
+def freeze_worker_heap(**kwargs: Any) -> None:
+    # A pool child after the fork, and the main process (which runs the tasks of the solo
+    # and threads pools) once ready: startup objects stay out of collections.
+    from core.heap import freeze_startup_heap
+
+    freeze_startup_heap()
 
 
 @before_task_publish.connect(dispatch_uid="pz-publish-timestamp")

@@ -27,6 +27,13 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    # The application is loaded: its objects stay out of the collector's way (core/heap.py).
+    from core.heap import freeze_startup_heap
+
+    freeze_startup_heap()
+
+
 def child_exit(server, worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess

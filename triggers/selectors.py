@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 
 from content.models import Component
 from core import clock
-from core.sql_rows import chunks, rows_source
+from core.sql_rows import rows_source
 from segments.conditions import CompiledRule, compile_rule
 from segments.field_registry import current_registry
 from tracking import analytics
@@ -69,19 +69,20 @@ def fired_counts(since: dict[tuple[int, str], datetime]) -> dict[tuple[int, str]
     counts = dict.fromkeys(since, 0)
     table = connection.ops.quote_name(Firing._meta.db_table)
     columns = [("trigger_id", "bigint"), ("visitor_id", "text"), ("since", "timestamptz")]
+    if not since:
+        return counts
+    source, params = rows_source(sorted((t, v, at) for (t, v), at in since.items()), columns, "p")
     with connection.cursor() as cursor:
-        for chunk in chunks(sorted((t, v, at) for (t, v), at in since.items())):
-            source, params = rows_source(chunk, columns, "p")
-            cursor.execute(
-                f"SELECT f.trigger_id, f.visitor_id, f.status, COUNT(*) FROM {source} "  # noqa: S608 - fixed names
-                f"JOIN {table} f ON f.trigger_id = p.trigger_id "
-                "AND f.visitor_id = p.visitor_id AND f.decided_at > p.since "
-                "GROUP BY f.trigger_id, f.visitor_id, f.status",
-                params,
-            )
-            for trigger_id, visitor_id, status, fired in cursor.fetchall():
-                if status in COUNTED_STATUSES:
-                    counts[(trigger_id, visitor_id)] += fired
+        cursor.execute(
+            f"SELECT f.trigger_id, f.visitor_id, f.status, COUNT(*) FROM {source} "  # noqa: S608 - fixed names
+            f"JOIN {table} f ON f.trigger_id = p.trigger_id "
+            "AND f.visitor_id = p.visitor_id AND f.decided_at > p.since "
+            "GROUP BY f.trigger_id, f.visitor_id, f.status",
+            params,
+        )
+        for trigger_id, visitor_id, status, fired in cursor.fetchall():
+            if status in COUNTED_STATUSES:
+                counts[(trigger_id, visitor_id)] += fired
     return counts
 
 
@@ -91,16 +92,17 @@ def stored_occurrences(keys: Iterable[tuple[int, str, str]]) -> set[tuple[int, s
     found: set[tuple[int, str, str]] = set()
     table = connection.ops.quote_name(Firing._meta.db_table)
     columns = [("trigger_id", "bigint"), ("visitor_id", "text"), ("occurrence_key", "text")]
+    if not rows:
+        return found
+    source, params = rows_source(rows, columns, "k")
     with connection.cursor() as cursor:
-        for chunk in chunks(rows):
-            source, params = rows_source(chunk, columns, "k")
-            cursor.execute(
-                f"SELECT f.trigger_id, f.visitor_id, f.occurrence_key FROM {source} "  # noqa: S608 - fixed names
-                f"JOIN {table} f ON f.trigger_id = k.trigger_id "
-                "AND f.visitor_id = k.visitor_id AND f.occurrence_key = k.occurrence_key",
-                params,
-            )
-            found.update(cursor.fetchall())
+        cursor.execute(
+            f"SELECT f.trigger_id, f.visitor_id, f.occurrence_key FROM {source} "  # noqa: S608 - fixed names
+            f"JOIN {table} f ON f.trigger_id = k.trigger_id "
+            "AND f.visitor_id = k.visitor_id AND f.occurrence_key = k.occurrence_key",
+            params,
+        )
+        found.update(cursor.fetchall())
     return found
 
 

@@ -22,6 +22,7 @@ from django.db.models import F
 from core import clock
 from core.bucketing import in_share
 from core.holdout import in_global_holdout
+from core.sql_rows import rows_source
 from segments.conditions import (
     Facts,
     InMemoryEventWindows,
@@ -489,9 +490,12 @@ def _lock_pairs(occurrences: list[Occurrence], now: datetime) -> None:
     if connection.vendor == "postgresql":
         keys = sorted({advisory_key(v) for _, v in pairs})
         with connection.cursor() as cursor:
-            # unnest yields the sorted keys in order; the aggregate takes them one by one.
+            # The sorted keys in order (one JSON text: psycopg would quote an array
+            # parameter value by value); the aggregate takes them one by one.
             cursor.execute(
-                "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [keys]
+                "SELECT count(pg_advisory_xact_lock(k::bigint)) FROM (SELECT k "
+                "FROM json_array_elements_text(%s::json) WITH ORDINALITY AS t(k, n) ORDER BY n) s",
+                [json.dumps(keys)],
             )
         return
     if connection.vendor == "sqlite":
@@ -552,106 +556,54 @@ def new_firing(trigger: Trigger, **values: Any) -> Firing:
     return firing
 
 
-# Every column of a new firing row, in the order of the INSERT.
-FIRING_COLUMNS = (
-    "trigger_id",
-    "visitor_id",
-    "occurrence_key",
-    "status",
-    "reason",
-    "result",
-    "entry_at",
-    "due_at",
-    "created_at",
-    "decided_at",
-    "delivered_at",
-    "attempts",
+# Every column of a new firing row with its PostgreSQL type, in the order of the INSERT.
+FIRING_TYPES = (
+    ("trigger_id", "bigint"),
+    ("visitor_id", "text"),
+    ("occurrence_key", "text"),
+    ("status", "text"),
+    ("reason", "text"),
+    ("result", "jsonb"),
+    ("entry_at", "timestamptz"),
+    ("due_at", "timestamptz"),
+    ("created_at", "timestamptz"),
+    ("decided_at", "timestamptz"),
+    ("delivered_at", "timestamptz"),
+    ("attempts", "int"),
 )
+FIRING_COLUMNS = tuple(name for name, _ in FIRING_TYPES)
 
 
 def insert_firings(firings: list[Firing]) -> list[Firing]:
     """Insert new firings and return those inserted, with their ids; a row another
     decision wrote first (the same occurrence, or a second pending wait) is skipped. One
-    INSERT .. ON CONFLICT DO NOTHING RETURNING (on PostgreSQL from one array per column,
-    elsewhere 500 rows of values each): `bulk_create` prepares every field of every row
-    through the ORM, which cost more than the writes."""
+    INSERT .. SELECT from the rows as one JSON parameter, ON CONFLICT DO NOTHING
+    RETURNING: `bulk_create` prepares every field of every row through the ORM, which
+    cost more than the writes."""
     if not firings:
         return []
     created = clock.now()
-    fields = [Firing._meta.get_field(name) for name in FIRING_COLUMNS]
-    datetimes: dict[datetime, Any] = {}  # a batch shares a few instants: adapt each once
-
-    def moment(value: datetime | None) -> Any:
-        if value is None:
-            return None
-        if value not in datetimes:
-            datetimes[value] = fields[6].get_db_prep_save(value, connection)
-        return datetimes[value]
-
+    for firing in firings:
+        firing.created_at = created
+    rows = [[getattr(f, name) for name in FIRING_COLUMNS] for f in firings]
+    source, params = rows_source(rows, FIRING_TYPES, "r")
     table = connection.ops.quote_name(Firing._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    columns = ", ".join(FIRING_COLUMNS)
     by_identity = {(f.trigger_id, f.visitor_id, f.occurrence_key): f for f in firings}
     inserted: list[Firing] = []
-
-    def adopt(rows: list[tuple[Any, ...]]) -> None:
-        """Mark the returned rows' firings as saved, with their ids."""
-        for pk, *identity in rows:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # WHERE true: SQLite reads ON after a FROM as a join's unless a WHERE comes first.
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source} WHERE true "  # noqa: S608 - fixed names
+            "ON CONFLICT DO NOTHING RETURNING id, trigger_id, visitor_id, occurrence_key",
+            params,
+        )
+        for pk, *identity in cursor.fetchall():
             firing = by_identity[tuple(identity)]
             firing.pk = pk
             firing._state.adding = False
             firing._state.db = connection.alias
             inserted.append(firing)
-
-    returning = "ON CONFLICT DO NOTHING RETURNING id, trigger_id, visitor_id, occurrence_key"
-    if connection.vendor == "postgresql":
-        # One array per column, whatever the number of rows: psycopg splits a statement
-        # with thousands of placeholders slowly, in Python.
-        for f in firings:
-            f.created_at = created
-        arrays = [[getattr(f, name) for f in firings] for name in FIRING_COLUMNS]
-        arrays[5] = [json.dumps(result) for result in arrays[5]]
-        types = [
-            "bigint", "text", "text", "text", "text", "jsonb",
-            "timestamptz", "timestamptz", "timestamptz", "timestamptz", "timestamptz", "int",
-        ]  # fmt: skip
-        unnest = ", ".join("%s::" + ("text" if t == "jsonb" else t) + "[]" for t in types)
-        select = ", ".join(f"c{n}::{t}" for n, t in enumerate(types))  # text -> jsonb per row
-        names = ", ".join(f"c{n}" for n in range(len(types)))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {select} "  # noqa: S608 - fixed names
-                f"FROM unnest({unnest}) AS t({names}) {returning}",
-                arrays,
-            )
-            adopt(cursor.fetchall())
-        return inserted
-    with connection.cursor() as cursor:
-        for start in range(0, len(firings), 500):
-            chunk = firings[start : start + 500]
-            params: list[Any] = []
-            for f in chunk:
-                f.created_at = created
-                params += [
-                    f.trigger_id,
-                    f.visitor_id,
-                    f.occurrence_key,
-                    f.status,
-                    f.reason,
-                    json.dumps(f.result),  # as JSONField would, without its layers
-                    moment(f.entry_at),
-                    moment(f.due_at),
-                    moment(created),
-                    moment(f.decided_at),
-                    moment(f.delivered_at),
-                    f.attempts,
-                ]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))} "  # noqa: S608 - fixed names
-                + returning,
-                params,
-            )
-            adopt(cursor.fetchall())
     return inserted
 
 
