@@ -48,7 +48,7 @@ class TaskPolicies:
             # The route's priority as the task's own: Celery fills every task's priority
             # from CELERY_TASK_DEFAULT_PRIORITY, and a priority in the options wins over
             # the router's, so without this every routed task went out at the default.
-            policy["priority"] = route[1]
+            policy["priority"] = queues.broker_priority(route[1], task.app.conf.broker_url)
         spec = queues.spec_of(task.name)
         if spec.suffix == "training":
             timeout = settings.PZ_RECOMMENDER_TRAINING_TIMEOUT

@@ -41,7 +41,8 @@ def test_messages_carry_the_route_priority_not_the_default():
     for name in [*INGEST_FOLLOW_UP, "triggers.tasks.deliver_firing_task"]:
         task = app.tasks[name]
         sent = app.amqp.router.route(task._get_exec_options(), name, (), {})
-        assert sent["priority"] == queues.route_of(name)[1], name
+        expected = queues.broker_priority(queues.route_of(name)[1], app.conf.broker_url)
+        assert sent["priority"] == expected, name
     assert routed_queue("recommendations.tasks.train_recommender_task") == queues.queue_name(
         "training"
     )
@@ -98,6 +99,14 @@ def test_the_running_workers_consume_every_queue(celery_worker_app):
     active = celery_worker_app.control.inspect(timeout=2.0).active_queues() or {}
     consumed = {queue["name"] for worker_queues in active.values() for queue in worker_queues}
     assert set(queues.all_queue_names()) <= consumed
+
+
+def test_priorities_are_inverted_for_a_redis_broker():
+    """RabbitMQ delivers the highest priority first, kombu's Redis transport the lowest."""
+    assert queues.broker_priority(8, "amqp://guest@localhost//") == 8
+    assert queues.broker_priority(8, None) == 8
+    assert queues.broker_priority(8, "redis://localhost:6379/0") == 1
+    assert queues.broker_priority(8, "rediss://localhost:6379/0") == 1
 
 
 def test_queue_wait_counts_from_publish_or_from_the_eta():
