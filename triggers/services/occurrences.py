@@ -241,8 +241,8 @@ def _eager() -> bool:
 def _schedule_due_check(due_at: datetime, *, now: datetime) -> bool:
     """Queue one due-firings check for the end of `due_at`'s bucket unless one is queued
     (a cache flag); True when queued now. A countdown task per ingest meant hundreds of
-    ETA messages that a prefetch-1 worker takes in one by one (a QoS update each, about
-    one a second) while the ingest follow-up waits behind them: the queue lag rose 1 s per
+    ETA messages that a prefetch-1 worker takes in one by one (a QoS update each, one
+    or two a second) while the ingest follow-up waits behind them: the queue lag rose 1 s per
     second under load. The minutely due-firings sweep still catches any a lost flag or
     message would miss."""
     from triggers.tasks import process_due_firings_task
