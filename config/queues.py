@@ -126,6 +126,14 @@ def spec_of(task_name: str) -> QueueSpec:
     return next(spec for spec in QUEUES if spec.suffix == suffix)
 
 
+def broker_priority(priority: int, broker_url: str | None) -> int:
+    """A route's priority as the broker orders it: RabbitMQ delivers the highest first,
+    kombu's Redis transport the lowest (it polls its priority sub-queues from 0 up)."""
+    if (broker_url or "").split("://", 1)[0] in {"redis", "rediss"}:
+        return MAX_PRIORITY - priority
+    return priority
+
+
 def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **kw: Any):  # noqa: ANN201
     """Celery router (`task_routes`): explicit `queue=` options still win over this."""
     route = route_of(name)
@@ -133,7 +141,8 @@ def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None
         return None
     suffix, priority = route
     name = queue_name(suffix)
-    return {"queue": name, "routing_key": name, "priority": priority}
+    broker = task.app.conf.broker_url if task is not None else None
+    return {"queue": name, "routing_key": name, "priority": broker_priority(priority, broker)}
 
 
 def main(argv: list[str]) -> int:

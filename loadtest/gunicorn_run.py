@@ -388,6 +388,43 @@ def worker_tasks(log: Path) -> Counter[str]:
     )
 
 
+def task_figures(log: Path) -> list[str]:
+    """Per task type, from the worker log: how long tasks waited in their queue before a
+    worker started them (config/celery.py logs it; from the ETA for delayed tasks) and the
+    worker time they took ("succeeded in"). The broker's head age shows only the next
+    message of a priority queue; this shows every type's lag, low priorities included."""
+    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    waits: dict[str, list[float]] = {}
+    priorities: dict[str, str] = {}
+    for name, wait, priority in re.findall(
+        r"Task (\S+)\[[^\]]+\] waited ([\d.]+)s priority (\S+)", text
+    ):
+        waits.setdefault(name, []).append(float(wait))
+        priorities[name] = priority
+    runtimes: dict[str, list[float]] = {}
+    for name, runtime in re.findall(r"Task (\S+)\[[^\]]+\] succeeded in ([\d.]+)s", text):
+        runtimes.setdefault(name, []).append(float(runtime))
+    if not waits and not runtimes:
+        return ["tasks by type: none logged"]
+    lines = [
+        "tasks by type: queue wait (s, from publish or ETA to start) p50/p95/max, "
+        "worker time (s) total and mean:"
+    ]
+    for name in sorted(set(waits) | set(runtimes)):
+        wait = sorted(waits.get(name, [0.0]))
+        ran = runtimes.get(name, [])
+
+        def at(share: float, values: list[float] = wait) -> float:
+            return values[min(len(values) - 1, int(share * len(values)))]
+
+        lines.append(
+            f"  {name.rsplit('.', 1)[-1]:<36} prio {priorities.get(name, '?'):>4} "
+            f"n {len(ran):5d}  wait {at(0.5):5.1f}/{at(0.95):5.1f}/{wait[-1]:5.1f}  "
+            f"work {sum(ran):7.1f} total {sum(ran) / max(1, len(ran)):6.3f} mean"
+        )
+    return lines
+
+
 def error_lines(log: Path) -> list[str]:
     text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     keep = ("Traceback", '"level": "ERROR"', "[ERROR]", "[CRITICAL]", "WORKER TIMEOUT")
@@ -579,6 +616,8 @@ def run(args: argparse.Namespace) -> int:
         f"{left} left unrun in the queue when it stopped (queue deleted)"
     )
     for line in lag.report():
+        say(line)
+    for line in task_figures(worker_log):
         say(line)
     say(
         f"queues drained {drained:.0f} s after the load stopped (2 worker processes)"

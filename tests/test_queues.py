@@ -1,9 +1,11 @@
 """Task routing to named queues (config/queues.py) and the workers that consume them."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from config import queues
-from config.celery import app
+from config.celery import app, queue_wait
 
 INGEST_FOLLOW_UP = [
     "segments.tasks.refresh_visitor_memberships_task",
@@ -30,6 +32,17 @@ def test_ingest_follow_up_has_its_own_queue_and_top_priority():
         assert routed_queue(name) == queues.queue_name("ingest")
         route = app.amqp.router.route({}, name, (), {})
         assert route["priority"] >= 6
+
+
+def test_messages_carry_the_route_priority_not_the_default():
+    """apply_async passes the task's own priority (CELERY_TASK_DEFAULT_PRIORITY unless
+    set) to the router, and an option wins over the route: the route's must be the task's."""
+    app.loader.import_default_modules()
+    for name in [*INGEST_FOLLOW_UP, "triggers.tasks.deliver_firing_task"]:
+        task = app.tasks[name]
+        sent = app.amqp.router.route(task._get_exec_options(), name, (), {})
+        expected = queues.broker_priority(queues.route_of(name)[1], app.conf.broker_url)
+        assert sent["priority"] == expected, name
     assert routed_queue("recommendations.tasks.train_recommender_task") == queues.queue_name(
         "training"
     )
@@ -86,3 +99,20 @@ def test_the_running_workers_consume_every_queue(celery_worker_app):
     active = celery_worker_app.control.inspect(timeout=2.0).active_queues() or {}
     consumed = {queue["name"] for worker_queues in active.values() for queue in worker_queues}
     assert set(queues.all_queue_names()) <= consumed
+
+
+def test_priorities_are_inverted_for_a_redis_broker():
+    """RabbitMQ delivers the highest priority first, kombu's Redis transport the lowest."""
+    assert queues.broker_priority(8, "amqp://guest@localhost//") == 8
+    assert queues.broker_priority(8, None) == 8
+    assert queues.broker_priority(8, "redis://localhost:6379/0") == 1
+    assert queues.broker_priority(8, "rediss://localhost:6379/0") == 1
+
+
+def test_queue_wait_counts_from_publish_or_from_the_eta():
+    """The lag the worker logs per task (config/celery.py): a countdown is not lag."""
+    assert queue_wait({"timestamp": 1000}, None, 1012.5) == 12.5
+    eta = datetime.fromtimestamp(1060, tz=UTC).isoformat()
+    assert queue_wait({"timestamp": 1000}, eta, 1065.0) == 5.0
+    assert queue_wait({"timestamp": 1000}, eta, 1030.0) == 0.0
+    assert queue_wait({}, None, 1000.0) is None

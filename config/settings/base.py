@@ -220,7 +220,8 @@ CELERY_TASK_DEFAULT_QUEUE = _queues.prefix()
 CELERY_TASK_QUEUES = _queues.kombu_queues()
 CELERY_TASK_ROUTES = ("config.queues.route_task",)
 CELERY_TASK_DEFAULT_PRIORITY = 4
-# Redis as broker: priorities become sub-queues, served highest first.
+# Redis as broker: priorities become sub-queues, served lowest number first
+# (config.queues.broker_priority inverts the routes' priorities for it).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "priority_steps": list(range(_queues.MAX_PRIORITY + 1)),
     "sep": ":",

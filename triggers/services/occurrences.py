@@ -185,7 +185,14 @@ def _start_waits(
         else:
             continue
         groups.setdefault(minute, []).append(firing)
-    for firings in groups.values():
+    coalesce = not _eager()
+    for minute, firings in groups.items():
+        if minute is not None and coalesce:
+            # With a worker: one shared check per bucket of due times for every ingest,
+            # not a countdown task per ingest (see `_schedule_due_check`).
+            due = max(f.due_at for f in firings)
+            transaction.on_commit(lambda due=due: _schedule_due_check(due, now=clock.now()))
+            continue
         countdown = max(0.0, (max(f.due_at for f in firings) - now).total_seconds())
         ids = [f.pk for f in firings]
         transaction.on_commit(lambda ids=ids, c=countdown: _schedule_checks(ids, c))
@@ -219,6 +226,41 @@ def _pending_rows(occurrences: list[Occurrence], *, skip: set[int]) -> list[Firi
             )
         )
     return found
+
+
+# Delayed checks share one task per this many seconds of due times.
+DUE_CHECK_BUCKET_SECONDS = 15
+
+
+def _eager() -> bool:
+    from triggers.tasks import process_due_firings_task
+
+    return bool(process_due_firings_task.app.conf.task_always_eager)
+
+
+def _schedule_due_check(due_at: datetime, *, now: datetime) -> bool:
+    """Queue one due-firings check for the end of `due_at`'s bucket unless one is queued
+    (a cache flag); True when queued now. A countdown task per ingest meant hundreds of
+    ETA messages that a prefetch-1 worker takes in one by one (a QoS update each, one
+    or two a second) while the ingest follow-up waits behind them: the queue lag rose 1 s per
+    second under load. The minutely due-firings sweep still catches any a lost flag or
+    message would miss."""
+    from triggers.tasks import process_due_firings_task
+
+    step = DUE_CHECK_BUCKET_SECONDS
+    bucket_end = (int(due_at.timestamp()) // step + 1) * step
+    countdown = max(0.0, bucket_end - now.timestamp())
+    key = f"trigger-due-check:{bucket_end}"
+    # False: already queued; None (the cache is down) queues one anyway.
+    if cache.add(key, 1, int(countdown) + 60) is False:
+        return False
+    try:
+        process_due_firings_task.apply_async(countdown=countdown)
+    except Exception:
+        # Not queued (the broker is down): the flag must not hold back the next ingest's.
+        cache.delete(key)
+        raise
+    return True
 
 
 def _schedule_checks(firing_ids: list[int], countdown: float) -> None:

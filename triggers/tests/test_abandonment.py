@@ -136,3 +136,40 @@ def test_a_late_entry_followed_by_the_cancel_event_leaves_no_firing(
 
     assert not Firing.objects.filter(status=Firing.Status.FIRED).exists()
     assert mail.outbox == []
+
+
+def test_with_a_worker_the_delayed_checks_of_many_ingests_share_one_task(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    """One countdown task per ingest piled up ETA messages the worker takes in one by
+    one; with a worker, ingests whose waits end in one bucket queue one due-firings check
+    for its end (docs/scaling.md "queue lag")."""
+    from triggers.services import occurrences
+    from triggers.tasks import check_firings_task, process_due_firings_task
+
+    queued: list[tuple[str, float]] = []
+    monkeypatch.setattr(occurrences, "_eager", lambda: False)
+    monkeypatch.setattr(
+        process_due_firings_task,
+        "apply_async",
+        lambda countdown=None, **kw: queued.append(("due", countdown)),
+    )
+    monkeypatch.setattr(
+        check_firings_task, "apply_async", lambda *a, **kw: queued.append(("ids", 0.0))
+    )
+    email_trigger(wait_seconds=30 * 60)
+    now = timezone.now()
+    for visitor in ("v1", "v2", "v3"):
+        known_visitor(visitor)
+        with django_capture_on_commit_callbacks(execute=True):
+            ingest("add_to_cart", visitor_id=visitor, at=now)
+
+    assert Firing.objects.filter(status=Firing.Status.PENDING).count() == 3
+    assert len(queued) == 1 and queued[0][0] == "due"
+    # Not before the latest due time of the bucket.
+    step = occurrences.DUE_CHECK_BUCKET_SECONDS
+    assert 30 * 60 <= queued[0][1] <= 30 * 60 + step + 1
+    # A wait ending in another bucket gets its own check.
+    assert occurrences._schedule_due_check(now + timedelta(hours=1), now=now)
+    assert not occurrences._schedule_due_check(now + timedelta(hours=1), now=now)
+    assert len(queued) == 2
