@@ -68,10 +68,16 @@ app.autodiscover_tasks()
 
 
 @worker_process_init.connect(dispatch_uid="pz-freeze-child-heap")
+def freeze_child_heap(**kwargs: Any) -> None:
+    # A pool child just forked: what it inherited stays out of collections (core/heap.py).
+    from core.heap import freeze_startup_heap
+
+    freeze_startup_heap(collect=False)
+
+
 @worker_ready.connect(dispatch_uid="pz-freeze-worker-heap")
 def freeze_worker_heap(**kwargs: Any) -> None:
-    # A pool child after the fork, and the main process (which runs the tasks of the solo
-    # and threads pools) once ready: startup objects stay out of collections.
+    # The main process, which runs the tasks of the solo and threads pools.
     from core.heap import freeze_startup_heap
 
     freeze_startup_heap()
@@ -107,8 +113,10 @@ def log_queue_wait(task_id: str | None = None, task: Any = None, **kwargs: Any) 
     """Each task's wait in its queue, by name and priority, at INFO: the broker's
     `head_message_timestamp` only shows the next message of a priority queue, so the
     load test reads the lag per task type from these lines (loadtest/gunicorn_run.py)."""
+    from django.conf import settings
+
     request = getattr(task, "request", None)
-    if request is None or request.called_directly:
+    if not settings.PZ_LOG_QUEUE_WAIT or request is None or request.called_directly:
         return
     properties = request.properties or {}
     wait = queue_wait(properties, request.eta, time.time())  # noqa: TID251 - publish clock

@@ -58,11 +58,11 @@ ROUTES: tuple[tuple[str, str, int], ...] = (
     ("segments.tasks.refresh_visitor_memberships_task", "ingest", 8),
     ("triggers.tasks.handle_events_task", "ingest", 8),
     ("triggers.tasks.check_firings_task", "ingest", 6),
+    ("triggers.tasks.process_due_firings_task", "ingest", 6),
     ("triggers.tasks.record_redemptions_task", "ingest", 4),
     ("tracking.tasks.replay_pending_announcements_task", "ingest", 3),
     ("tracking.tasks.build_recent_windows_task", "ingest", 8),
     ("triggers.tasks.deliver_*", "delivery", 7),
-    ("triggers.tasks.process_due_firings_task", "delivery", 5),
     ("*.email_tasks.*", "delivery", 6),
     ("*email*.tasks.*", "delivery", 6),
     ("*.tasks.send_*", "delivery", 6),
@@ -141,7 +141,9 @@ def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None
         return None
     suffix, priority = route
     name = queue_name(suffix)
-    broker = task.app.conf.broker_url if task is not None else None
+    from django.conf import settings
+
+    broker = settings.CELERY_BROKER_URL
     return {"queue": name, "routing_key": name, "priority": broker_priority(priority, broker)}
 
 

@@ -9,7 +9,10 @@ a tenth of its time in collections before (bench/README.md, "Triggers")."""
 import gc
 
 
-def freeze_startup_heap() -> None:
-    """Collect once, then move every object left into the permanent generation."""
-    gc.collect()
+def freeze_startup_heap(*, collect: bool = True) -> None:
+    """Move every object into the permanent generation, after a collection unless
+    `collect` is off: in a child just forked, a collection would touch (and so unshare)
+    every page inherited from the parent, while freezing only relinks two lists."""
+    if collect:
+        gc.collect()
     gc.freeze()

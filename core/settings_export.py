@@ -154,6 +154,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Log each task's wait in its queue (a line per task: the load test reads them; off by
+# default, so production logs stay quiet under load).
+PZ_LOG_QUEUE_WAIT = env_bool("PZ_LOG_QUEUE_WAIT", False)
 # Without a broker (tasks eager) a thread of the serving process runs CELERY_BEAT_SCHEDULE
 # (core/scheduler.py); the lock file keeps it to one process.
 PZ_INPROCESS_SCHEDULER = env_bool("PZ_INPROCESS_SCHEDULER", True)

@@ -113,6 +113,7 @@ def service_env(args: argparse.Namespace, queue: str, run_dir: Path) -> dict[str
         "REDIS_URL": args.redis_url,
         "PZ_CACHE_PREFIX": "pzlt",
         "CELERY_BROKER_URL": args.broker_url,
+        "PZ_LOG_QUEUE_WAIT": "1",  # the per-task-type waits of the report
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "PZ_CELERY_QUEUE": queue,
         "PZ_RATE_LIMIT_DECIDE": "0",

@@ -32,6 +32,9 @@ def test_ingest_follow_up_has_its_own_queue_and_top_priority():
         assert routed_queue(name) == queues.queue_name("ingest")
         route = app.amqp.router.route({}, name, (), {})
         assert route["priority"] >= 6
+    assert routed_queue("recommendations.tasks.train_recommender_task") == queues.queue_name(
+        "training"
+    )
 
 
 def test_messages_carry_the_route_priority_not_the_default():
@@ -43,9 +46,6 @@ def test_messages_carry_the_route_priority_not_the_default():
         sent = app.amqp.router.route(task._get_exec_options(), name, (), {})
         expected = queues.broker_priority(queues.route_of(name)[1], app.conf.broker_url)
         assert sent["priority"] == expected, name
-    assert routed_queue("recommendations.tasks.train_recommender_task") == queues.queue_name(
-        "training"
-    )
 
 
 @pytest.mark.parametrize(

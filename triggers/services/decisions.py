@@ -211,7 +211,7 @@ class FactsCache:
             entry = self.profile_entry(visitor_id)
             assert entry is not None  # noqa: S101 - facts are read for known visitors only
             state = entry.state
-            local = self.now.astimezone(store_zone())
+            local = self.local_now
             context = {
                 **(state.last_context or {}),
                 "local_hour": local.hour,
@@ -276,7 +276,7 @@ class FactsCache:
             for visitor_id, event_type, timestamp in rows:
                 if (visitor_id, event_type) in wanted:
                     self._cancels[(visitor_id, event_type)].append(timestamp)
-        today = self.now.astimezone(store_zone()).date()
+        today = self.local_now.date()
         daily = {o.trigger.pk for o in occurrences if o.trigger.daily_cap is not None}
         for trigger_id in daily:
             self._daily[(trigger_id, today)] = 0
@@ -304,7 +304,7 @@ class FactsCache:
     def record_firing(self, trigger: Trigger, visitor_id: str) -> None:
         key = (trigger.pk, visitor_id)
         self._fired[key] = self.fired_count(trigger, visitor_id) + 1
-        day = self.now.astimezone(store_zone()).date()
+        day = self.local_now.date()
         if trigger.daily_cap is not None:
             self._daily[(trigger.pk, day)] = self.daily_fired(trigger, day) + 1
 

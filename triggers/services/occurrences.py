@@ -4,6 +4,7 @@ the delayed checks of waiting ones, the sweep of overdue ones and time-based swe
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -47,8 +48,10 @@ def handle_ingested(
     """Start an occurrence of every enabled trigger whose entry event a visitor just sent:
     the visitor's newest such event is the occurrence (a burst is one occurrence). The
     whole batch is decided together: a handful of queries, not a handful per decision.
-    `sent_types` narrows it to the types each visitor sent (without it, every visitor's
-    newest event of every type: an older one is then an occurrence already decided)."""
+    `sent_types` narrows it to the types each visitor sent. Without it (an announcement
+    replayed after an outage), every visitor's newest event of every listened type is
+    taken: one already decided adds nothing (its occurrence key exists), but one that was
+    ruled out before leaving no row is decided again on today's facts."""
     now = now or clock.now()
     ids = sorted(set(visitor_ids))
     triggers = list(
@@ -66,7 +69,9 @@ def handle_ingested(
             visitor_id__in=ids,
             type__in={t.entry_event for t in triggers},
             timestamp__gte=lookback,
-            timestamp__lte=now,
+            # Ingest accepts client clocks a little ahead: such an event is still this
+            # batch's entry (with sent_types, no later batch would pick it up).
+            timestamp__lte=now + timedelta(seconds=settings.PZ_MAX_FUTURE_SKEW_SECONDS),
         )
         .annotate(
             rank=Window(
@@ -188,14 +193,23 @@ def _start_waits(
     coalesce = not _eager()
     for minute, firings in groups.items():
         if minute is not None and coalesce:
-            # With a worker: one shared check per bucket of due times for every ingest,
-            # not a countdown task per ingest (see `_schedule_due_check`).
-            due = max(f.due_at for f in firings)
-            transaction.on_commit(lambda due=due: _schedule_due_check(due, now=clock.now()))
-            continue
+            continue  # scheduled per bucket below
         countdown = max(0.0, (max(f.due_at for f in firings) - now).total_seconds())
         ids = [f.pk for f in firings]
         transaction.on_commit(lambda ids=ids, c=countdown: _schedule_checks(ids, c))
+    if coalesce:
+        # With a worker: one shared check per bucket of due times for every ingest, not
+        # a countdown task per ingest (see `_schedule_due_check`). Robust: a broker error
+        # must not keep the batch's deliveries, scheduled after this, from being queued.
+        latest: dict[int, datetime] = {}
+        for firing in pending:
+            if firing.due_at > now:
+                bucket = _due_bucket_end(firing.due_at)
+                latest[bucket] = max(latest.get(bucket, firing.due_at), firing.due_at)
+        for due in latest.values():
+            transaction.on_commit(
+                lambda due=due: _schedule_due_check(due, now=clock.now()), robust=True
+            )
     return pending, overdue + late
 
 
@@ -247,8 +261,7 @@ def _schedule_due_check(due_at: datetime, *, now: datetime) -> bool:
     message would miss."""
     from triggers.tasks import process_due_firings_task
 
-    step = DUE_CHECK_BUCKET_SECONDS
-    bucket_end = (int(due_at.timestamp()) // step + 1) * step
+    bucket_end = _due_bucket_end(due_at)
     countdown = max(0.0, bucket_end - now.timestamp())
     key = f"trigger-due-check:{bucket_end}"
     # False: already queued; None (the cache is down) queues one anyway.
@@ -256,11 +269,18 @@ def _schedule_due_check(due_at: datetime, *, now: datetime) -> bool:
         return False
     try:
         process_due_firings_task.apply_async(countdown=countdown)
-    except Exception:
+    except Exception:  # noqa: BLE001 - the minutely sweep checks what this would have
         # Not queued (the broker is down): the flag must not hold back the next ingest's.
         cache.delete(key)
-        raise
+        logger.exception("due check of %s not queued; the minutely sweep covers it", due_at)
+        return False
     return True
+
+
+def _due_bucket_end(due_at: datetime) -> int:
+    """The end (epoch seconds) of the bucket of due times `due_at` falls in."""
+    step = DUE_CHECK_BUCKET_SECONDS
+    return (int(due_at.timestamp()) // step + 1) * step
 
 
 def _schedule_checks(firing_ids: list[int], countdown: float) -> None:
@@ -308,17 +328,26 @@ def check_firing(*, firing_id: int, now: datetime | None = None) -> Firing | Non
     return Firing.objects.filter(pk=firing_id).first()
 
 
-def process_due_firings(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Check pending occurrences whose wait is over: the safety net when a delayed task
-    was lost, ran early (eager mode) or quiet hours deferred it."""
+def process_due_firings(
+    *, now: datetime | None = None, limit: int = 500, budget_seconds: float = 30.0
+) -> int:
+    """Check pending occurrences whose wait is over, `limit` at a time until none is left
+    or `budget_seconds` are spent (within the task's time limit; the next run goes on):
+    the coalesced delayed checks with a worker, and the safety net when one was lost,
+    ran early (eager mode) or quiet hours deferred it."""
     now = now or clock.now()
-    due = list(
-        Firing.objects.filter(status=Firing.Status.PENDING, due_at__lte=now)
-        .order_by("due_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    check_firings(firing_ids=due, now=now)
-    return len(due)
+    started = time.monotonic()
+    checked = 0
+    while True:
+        due = list(
+            Firing.objects.filter(status=Firing.Status.PENDING, due_at__lte=now)
+            .order_by("due_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        check_firings(firing_ids=due, now=now)
+        checked += len(due)
+        if len(due) < limit or time.monotonic() - started > budget_seconds:
+            return checked
 
 
 def run_sweeps(*, now: datetime | None = None) -> int:
