@@ -35,18 +35,20 @@ def rows_source(
             return instants[value]
         return value
 
+    document = json.dumps([[stored(value) for value in row] for row in rows])
     if postgresql:
-        names = [name for name, _ in columns]
-        fields = ", ".join(f"{name} {pg_type}" for name, pg_type in columns)
-        document = json.dumps(
-            [{name: stored(value) for name, value in zip(names, row, strict=True)} for row in rows]
+        # Each row a JSON array: its items as text cast to the column's type, a nested
+        # value (jsonb) as JSON.
+        select = ", ".join(
+            f"(e->{n})::jsonb AS {name}"
+            if pg_type == "jsonb"
+            else f"(e->>{n})::{pg_type} AS {name}"
+            for n, (name, pg_type) in enumerate(columns)
         )
-        return f"json_to_recordset(%s::json) AS {alias}({fields})", [document]
-
+        return f"(SELECT {select} FROM json_array_elements(%s::json) AS e) AS {alias}", [document]  # noqa: S608
     select = ", ".join(
         # A nested object comes back as its JSON text, as a JSON column stores it.
         f"json_extract(value, '$[{n}]') AS {name}"
         for n, (name, _) in enumerate(columns)
     )
-    document = json.dumps([[stored(value) for value in row] for row in rows])
     return f"(SELECT {select} FROM json_each(%s)) AS {alias}", [document]  # noqa: S608
