@@ -534,15 +534,12 @@ def _daily_slots(occurrences: list[Occurrence], day: Any) -> dict[int, int]:
     return {pk: max(0, capped[pk] - fired) for pk, fired in rows}
 
 
-# A new firing's values before a decision sets them.
+# A new firing's values before a decision sets them: the model's defaults, read once
+# (a callable default, like `result`'s dict, is made per row).
 FIRING_DEFAULTS = {
-    "id": None,
-    "status": Firing.Status.PENDING,
-    "reason": "",
-    "created_at": None,
-    "decided_at": None,
-    "delivered_at": None,
-    "attempts": 0,
+    field.attname: field.get_default()
+    for field in Firing._meta.concrete_fields
+    if not (field.has_default() and callable(field.default))
 }
 
 
