@@ -20,6 +20,7 @@ Window semantics, which a SQL compiler must reproduce:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -225,7 +226,7 @@ class _NoEvents:
 NO_EVENTS: EventWindows = _NoEvents()
 
 
-class _MemoizedWindows:
+class _MemoizedWindows(ABC):
     """Answers each window once per instance (many rules ask for the same window); the
     subclass says how a window is computed."""
 
@@ -244,8 +245,8 @@ class _MemoizedWindows:
             self._memo[window] = self._compute(window)
         return self._memo[window]
 
-    def _compute(self, window: EventWindow) -> WindowValue:
-        raise NotImplementedError
+    @abstractmethod
+    def _compute(self, window: EventWindow) -> WindowValue: ...
 
 
 class InMemoryEventWindows(_MemoizedWindows):
