@@ -24,28 +24,27 @@ def rows_source(
     instants: dict[datetime, Any] = {}  # rows share a few instants: convert each once
 
     def stored(value: Any) -> Any:
-        # ISO text for PostgreSQL; on SQLite as Django stores them, so comparisons agree.
-        if isinstance(value, datetime):
-            if value not in instants:
-                instants[value] = (
-                    value.isoformat()
-                    if postgresql
-                    else connection.ops.adapt_datetimefield_value(value)
-                )
-            return instants[value]
-        return value
+        # Called by the encoder for what JSON has no type for (a datetime), so the
+        # other values are encoded in C. ISO text for PostgreSQL; on SQLite as Django
+        # stores them, so comparisons agree.
+        if not isinstance(value, datetime):
+            raise TypeError(f"{type(value).__name__} is not a row value")
+        if value not in instants:
+            instants[value] = (
+                value.isoformat() if postgresql else connection.ops.adapt_datetimefield_value(value)
+            )
+        return instants[value]
 
-    document = json.dumps([[stored(value) for value in row] for row in rows])
+    document = json.dumps(rows, default=stored)
     if postgresql:
         # Each row a JSON array: its items as text cast to the column's type, a nested
-        # value (jsonb) as JSON.
+        # value (jsonb) as JSON. jsonb, not json: json's operators rescan the row's text
+        # for every column, which made a 500-row insert 2.5 times slower.
         select = ", ".join(
-            f"(e->{n})::jsonb AS {name}"
-            if pg_type == "jsonb"
-            else f"(e->>{n})::{pg_type} AS {name}"
+            f"(e->{n}) AS {name}" if pg_type == "jsonb" else f"(e->>{n})::{pg_type} AS {name}"
             for n, (name, pg_type) in enumerate(columns)
         )
-        return f"(SELECT {select} FROM json_array_elements(%s::json) AS e) AS {alias}", [document]  # noqa: S608
+        return f"(SELECT {select} FROM jsonb_array_elements(%s::jsonb) AS e) AS {alias}", [document]  # noqa: S608
     select = ", ".join(
         # A nested object comes back as its JSON text, as a JSON column stores it.
         f"json_extract(value, '$[{n}]') AS {name}"

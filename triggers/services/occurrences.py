@@ -179,28 +179,17 @@ def _start_waits(
         occurrence = by_identity[(firing.trigger_id, firing.visitor_id, firing.occurrence_key)]
         if not check_overdue and firing.due_at <= now:
             overdue.append(replace(occurrence, pending=firing))
-    # One check per minute of due times, all overdue ones (a late batch) together; each
-    # check waits for the latest due time of its group.
-    groups: dict[datetime | None, list[Firing]] = {}
-    for firing in pending:
-        if firing.due_at > now:
-            minute: datetime | None = firing.due_at.replace(second=0, microsecond=0)
-        elif check_overdue:
-            minute = None
-        else:
-            continue
-        groups.setdefault(minute, []).append(firing)
-    coalesce = not _eager()
-    for minute, firings in groups.items():
-        if minute is not None and coalesce:
-            continue  # scheduled per bucket below
-        countdown = max(0.0, (max(f.due_at for f in firings) - now).total_seconds())
-        ids = [f.pk for f in firings]
-        transaction.on_commit(lambda ids=ids, c=countdown: _schedule_checks(ids, c))
-    if coalesce:
+    if check_overdue:
+        # The waits already over (a late batch) are checked together, now.
+        over = [f.pk for f in pending if f.due_at <= now]
+        if over:
+            transaction.on_commit(lambda: _schedule_checks(over, 0.0))
+    if not _eager():
         # With a worker: one shared check per bucket of due times for every ingest, not
         # a countdown task per ingest (see `_schedule_due_check`). Robust: a broker error
         # must not keep the batch's deliveries, scheduled after this, from being queued.
+        # Eager tasks cannot wait (one run now would find nothing due): the due-firings
+        # sweep decides those.
         latest: dict[int, datetime] = {}
         for firing in pending:
             if firing.due_at > now:
