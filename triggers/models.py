@@ -238,8 +238,8 @@ class Firing(models.Model):
         DEAD = "dead", "Dead letter"
         CONTROL = "control", "Control (would have fired)"
 
-    # No index of its own: firing_once and firing_cap lead with the trigger, and every
-    # index is written again by each of the many firings a batch inserts.
+    # No index of its own: firing_once leads with the trigger, and every index is
+    # written again by each of the many firings a batch inserts.
     trigger = models.ForeignKey(
         Trigger, on_delete=models.CASCADE, related_name="firings", db_index=False
     )
@@ -260,6 +260,7 @@ class Firing(models.Model):
         verbose_name = "trigger firing"
         verbose_name_plural = "trigger log"
         constraints = [
+            # Also the cap counts' index: a (trigger, visitor) pair has few rows.
             models.UniqueConstraint(
                 fields=["trigger", "visitor_id", "occurrence_key"], name="firing_once"
             ),
@@ -271,7 +272,6 @@ class Firing(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["trigger", "visitor_id", "decided_at"], name="firing_cap"),
             models.Index(fields=["status", "due_at"], name="firing_due"),
             models.Index(fields=["visitor_id"], name="firing_visitor"),
         ]

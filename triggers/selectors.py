@@ -59,51 +59,46 @@ def fired_count(trigger: Trigger, visitor_id: str, now: datetime) -> int:
     if not trigger.frequency_cap_count or not trigger.frequency_cap_seconds:
         return 0
     since = now - timedelta(seconds=trigger.frequency_cap_seconds)
-    return fired_counts({(trigger.pk, visitor_id): since})[(trigger.pk, visitor_id)]
+    return firing_history([(trigger.pk, visitor_id, since, None)])[0][(trigger.pk, visitor_id)]
 
 
-def fired_counts(since: dict[tuple[int, str], datetime]) -> dict[tuple[int, str], int]:
-    """How often each (trigger id, visitor) pair fired after its own instant: one probe of
-    the cap index per pair. Statuses are counted here, not filtered in SQL, so no
-    planner picks the status index over the cap index."""
-    counts = dict.fromkeys(since, 0)
+def firing_history(
+    rows: Iterable[tuple[int, str, datetime | None, str | None]],
+) -> tuple[dict[tuple[int, str], int], set[tuple[int, str, str]]]:
+    """For (trigger id, visitor, cap start, occurrence key) rows: how often each (trigger,
+    visitor) pair fired after its cap start (None: not counted), and which of the
+    occurrence keys already have a row. One query, one probe of firing_once's (trigger,
+    visitor) prefix per row; a pair has few rows, so they are filtered as read."""
+    wanted = sorted(set(rows), key=lambda row: (row[0], row[1], row[3] or ""))
+    counts = {(t, v): 0 for t, v, since, _ in wanted if since is not None}
+    taken: set[tuple[int, str, str]] = set()
+    if not wanted:
+        return counts, taken
     table = connection.ops.quote_name(Firing._meta.db_table)
-    columns = [("trigger_id", "bigint"), ("visitor_id", "text"), ("since", "timestamptz")]
-    if not since:
-        return counts
-    source, params = rows_source(sorted((t, v, at) for (t, v), at in since.items()), columns, "p")
+    columns = [
+        ("trigger_id", "bigint"),
+        ("visitor_id", "text"),
+        ("since", "timestamptz"),
+        ("occurrence_key", "text"),
+    ]
+    source, params = rows_source(wanted, columns, "p")
+    counted = ", ".join(["%s"] * len(COUNTED_STATUSES))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT f.trigger_id, f.visitor_id, f.status, COUNT(*) FROM {source} "  # noqa: S608 - fixed names
-            f"JOIN {table} f ON f.trigger_id = p.trigger_id "
-            "AND f.visitor_id = p.visitor_id AND f.decided_at > p.since "
-            "GROUP BY f.trigger_id, f.visitor_id, f.status",
-            params,
+            "SELECT p.trigger_id, p.visitor_id, p.occurrence_key, "  # noqa: S608 - fixed names
+            f"SUM(CASE WHEN f.decided_at > p.since AND f.status IN ({counted}) THEN 1 ELSE 0 END), "
+            "MAX(CASE WHEN f.occurrence_key = p.occurrence_key THEN 1 ELSE 0 END) "
+            f"FROM {source} JOIN {table} f ON f.trigger_id = p.trigger_id "
+            "AND f.visitor_id = p.visitor_id "
+            "GROUP BY p.trigger_id, p.visitor_id, p.occurrence_key",
+            [*COUNTED_STATUSES, *params],
         )
-        for trigger_id, visitor_id, status, fired in cursor.fetchall():
-            if status in COUNTED_STATUSES:
-                counts[(trigger_id, visitor_id)] += fired
-    return counts
-
-
-def stored_occurrences(keys: Iterable[tuple[int, str, str]]) -> set[tuple[int, str, str]]:
-    """Which of these (trigger id, visitor, occurrence key) already have a row."""
-    rows = sorted(set(keys))
-    found: set[tuple[int, str, str]] = set()
-    table = connection.ops.quote_name(Firing._meta.db_table)
-    columns = [("trigger_id", "bigint"), ("visitor_id", "text"), ("occurrence_key", "text")]
-    if not rows:
-        return found
-    source, params = rows_source(rows, columns, "k")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT f.trigger_id, f.visitor_id, f.occurrence_key FROM {source} "  # noqa: S608 - fixed names
-            f"JOIN {table} f ON f.trigger_id = k.trigger_id "
-            "AND f.visitor_id = k.visitor_id AND f.occurrence_key = k.occurrence_key",
-            params,
-        )
-        found.update(cursor.fetchall())
-    return found
+        for trigger_id, visitor_id, key, fired, stored in cursor.fetchall():
+            if (trigger_id, visitor_id) in counts:
+                counts[(trigger_id, visitor_id)] = fired
+            if stored and key is not None:
+                taken.add((trigger_id, visitor_id, key))
+    return counts, taken
 
 
 def pending_onsite_message(visitor_id: str | None) -> int | None:

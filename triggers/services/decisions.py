@@ -50,8 +50,7 @@ from triggers.models import (
 from triggers.selectors import (
     compiled_conditions,
     fired_count,
-    fired_counts,
-    stored_occurrences,
+    firing_history,
 )
 from triggers.services.actions import act_locally, render_action, schedule_delivery
 from triggers.services.email import recipient
@@ -247,21 +246,21 @@ class FactsCache:
                     {"type": event_type, "timestamp": timestamp, "properties": properties}
                 )
 
-    def load_decision_state(
-        self, occurrences: list[Occurrence], *, caps_only: bool = False
-    ) -> None:
+    def load_decision_state(self, occurrences: list[Occurrence]) -> set[tuple[int, str, str]]:
         """Cap counts, cancel events and daily counts of these occurrences, one query
-        each. Under the locks, `caps_only` re-reads what concurrent decisions wrote: the
-        cap counts (the day rows are locked and read by `_daily_slots`)."""
-        since = {
-            (o.trigger.pk, o.visitor_id): self.now
-            - timedelta(seconds=o.trigger.frequency_cap_seconds)
-            for o in occurrences
-            if o.trigger.frequency_cap_count and o.trigger.frequency_cap_seconds
-        }
-        self._fired.update(fired_counts(since))
-        if caps_only:
-            return
+        each; returns the (trigger id, visitor, key) of the immediate ones that already
+        have a row (a redelivered task). Read under the decision locks, so the caps count
+        what concurrent decisions wrote."""
+        history = []
+        for o in occurrences:
+            trigger = o.trigger
+            capped = trigger.frequency_cap_count and trigger.frequency_cap_seconds
+            since = self.now - timedelta(seconds=trigger.frequency_cap_seconds) if capped else None
+            key = o.key if o.pending is None else None
+            if since is not None or key is not None:
+                history.append((trigger.pk, o.visitor_id, since, key))
+        fired, taken = firing_history(history)
+        self._fired.update(fired)
         cancelling = [o for o in occurrences if o.trigger.cancel_event and o.entry is not None]
         wanted = {(o.visitor_id, o.trigger.cancel_event) for o in cancelling}
         for key in wanted:
@@ -284,6 +283,7 @@ class FactsCache:
             counts = TriggerDayCount.objects.filter(trigger__in=daily, day=today)
             for trigger_id, fired in counts.values_list("trigger_id", "fired"):
                 self._daily[(trigger_id, today)] = fired
+        return taken
 
     def fired_count(self, trigger: Trigger, visitor_id: str) -> int:
         """How often this trigger fired for the visitor within its frequency period."""
@@ -608,10 +608,10 @@ def decide_occurrences(
     *, occurrences: list[Occurrence], now: datetime, facts: FactsCache | None = None
 ) -> list[Firing]:
     """Decide occurrences and act, each at most once: unique occurrence keys make
-    duplicates no-ops, and the caps are re-read under per-visitor locks, so a concurrent
-    duplicate is logged as skipped. An immediate occurrence that fails a check before
-    the locks leaves no row (a capped visitor's every event would write one); the log
-    holds waited occurrences and every decision taken under the locks."""
+    duplicates no-ops, and the caps are read under per-visitor locks, so of concurrent
+    decisions of a (trigger, visitor) the later one sees what the earlier one wrote. An
+    immediate occurrence that cannot fire leaves no row (a capped visitor's every event
+    would write one); the log holds waited occurrences and every firing."""
     if not occurrences:
         return []
     facts = facts or FactsCache(now, {o.trigger.pk: o.trigger for o in occurrences}.values())
@@ -621,44 +621,32 @@ def decide_occurrences(
     if not occurrences:
         return []
     facts.preload(sorted({o.visitor_id for o in occurrences}))
-    facts.load_decision_state(occurrences)
-    candidates = []
-    for occurrence in occurrences:
-        trigger = occurrence.trigger
-        if occurrence.pending is None and not facts.frequency_allows(
-            trigger, occurrence.visitor_id
-        ):
-            continue  # capped, and an immediate occurrence leaves no row: skip the rest
-        assessment = assess(
-            trigger=occurrence.trigger,
-            visitor_id=occurrence.visitor_id,
-            entry=occurrence.entry,
-            now=now,
-            facts=facts,
-        )
-        failed = assessment.failed
-        if occurrence.pending is not None or failed is None:
-            candidates.append((occurrence, failed))
-    if not candidates:
-        return []
     day = now.astimezone(store_zone()).date()
     decided: list[Firing] = []
     with transaction.atomic():
-        _lock_pairs([o for o, _ in candidates], now)
-        facts.load_decision_state([o for o, _ in candidates], caps_only=True)
-        slots = _daily_slots([o for o, _ in candidates], day)
-        pending_ids = [o.pending.pk for o, _ in candidates if o.pending is not None]
+        # The locks first, then every read a concurrent decision could change.
+        _lock_pairs(occurrences, now)
+        taken = facts.load_decision_state(occurrences)
+        slots = _daily_slots(occurrences, day)
+        pending_ids = [o.pending.pk for o in occurrences if o.pending is not None]
         pending = Firing.objects.select_for_update().in_bulk(pending_ids) if pending_ids else {}
-        immediate = [o for o, _ in candidates if o.pending is None]
-        taken = stored_occurrences((o.trigger.pk, o.visitor_id, o.key) for o in immediate)
         new: list[Firing] = []
         changed: list[Firing] = []
-        for occurrence, failed in candidates:
+        for occurrence in occurrences:
             trigger, visitor_id = occurrence.trigger, occurrence.visitor_id
+            identity = (trigger.pk, visitor_id, occurrence.key)
+            if occurrence.pending is None:
+                if identity in taken or not facts.frequency_allows(trigger, visitor_id):
+                    continue  # decided before, or capped: no row, no need to assess
+            else:
+                waited = pending.get(occurrence.pending.pk)
+                if waited is None or waited.status != Firing.Status.PENDING:
+                    continue  # decided meanwhile
+            failed = assess(
+                trigger=trigger, visitor_id=visitor_id, entry=occurrence.entry, now=now, facts=facts
+            ).failed
             if occurrence.pending is not None:
-                firing = pending.get(occurrence.pending.pk)
-                if firing is None or firing.status != Firing.Status.PENDING:
-                    continue
+                firing = waited
                 firing.trigger = trigger  # the loaded trigger, not a query per row
                 checked = failed.check if failed else None
                 if matching.outcome_of(checked, waited=True) is Outcome.DEFER:
@@ -671,8 +659,7 @@ def decide_occurrences(
                     continue
                 changed.append(firing)
             else:
-                identity = (trigger.pk, visitor_id, occurrence.key)
-                if identity in taken:
+                if failed is not None:
                     continue
                 taken.add(identity)
                 firing = new_firing(
@@ -683,12 +670,8 @@ def decide_occurrences(
                     due_at=now,
                 )
                 new.append(firing)
-            if failed is None:
-                # Re-checked under the locks: a concurrent decision may have fired meanwhile.
-                if not facts.frequency_allows(trigger, visitor_id):
-                    failed = matching.Step(Check.FREQUENCY_CAP, False, "reached")
-                elif trigger.daily_cap is not None and slots.get(trigger.pk, 0) <= 0:
-                    failed = matching.Step(Check.DAILY_CAP, False, "reached")
+            if failed is None and trigger.daily_cap is not None and slots.get(trigger.pk, 0) <= 0:
+                failed = matching.Step(Check.DAILY_CAP, False, "reached")
             firing.decided_at = now
             if failed is not None:
                 outcome = matching.outcome_of(failed.check, waited=occurrence.pending is not None)

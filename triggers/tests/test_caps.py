@@ -69,9 +69,10 @@ def test_two_concurrent_occurrences_fire_once():
         thread.join()
 
     assert errors == []
+    # The later decision waited for the earlier one's lock, then read its firing: capped,
+    # so like any capped immediate occurrence it leaves no row.
     statuses = sorted(Firing.objects.values_list("status", flat=True))
-    assert statuses == ["fired", "skipped"]
-    assert Firing.objects.get(status="skipped").reason.startswith("frequency cap")
+    assert statuses == ["fired"]
     from segments.models import SegmentMembership
 
     assert SegmentMembership.objects.filter(visitor_id="v1", left_at__isnull=True).count() == 1
