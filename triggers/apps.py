@@ -18,12 +18,16 @@ class TriggersConfig(AppConfig):
         register_trigger_sections()
         from django.db.models.signals import post_delete, post_save
 
-        from triggers.models import Trigger
+        from triggers.models import EmailTemplate, Trigger
 
         events_ingested.connect(signal_handlers.on_events_ingested, dispatch_uid="triggers-ingest")
         post_save.connect(signal_handlers.on_trigger_saved, sender=Trigger, dispatch_uid="trg-save")
         post_delete.connect(
             signal_handlers.on_trigger_saved, sender=Trigger, dispatch_uid="trg-del"
+        )
+        # Event triggers are kept per process with their e-mail templates.
+        post_save.connect(
+            signal_handlers.on_trigger_saved, sender=EmailTemplate, dispatch_uid="trg-tpl-save"
         )
         visitors_merged.connect(signal_handlers.on_visitors_merged, dispatch_uid="triggers-merge")
         marketing_consent_requested.connect(

@@ -12,32 +12,42 @@ from django.db.models.functions import Coalesce
 
 from content.models import Component
 from core import clock
+from core.config_version import CONFIG_VERSION_KEY, CompiledCatalog, ensure_version
 from core.sql_rows import rows_source
 from segments.conditions import CompiledRule, compile_rule
 from segments.field_registry import current_registry
 from tracking import analytics
 from triggers.models import Coupon, EmailSend, Firing, PendingMessage, Trigger
 
-ENTRY_TYPES_CACHE_KEY = "triggers:entry-types"
 ONSITE_CACHE_PREFIX = "triggers:onsite:"
-ENTRY_TYPES_TTL_SECONDS = 60
 # Control firings count against caps like contacted ones, so both groups see the same rules.
 COUNTED_STATUSES = ("fired", "failed", "dead", "control")
 COUPONS_OUTSTANDING_KEY = "triggers:coupons-outstanding"
 _compiled: dict[tuple[Any, ...], CompiledRule] = {}
 
 
+def _load_event_triggers(version: Any) -> tuple[Trigger, ...]:
+    return tuple(
+        Trigger.objects.filter(enabled=True, kind=Trigger.Kind.EVENT)
+        .select_related("popup", "email_template", "segment")
+        .order_by("pk")
+    )
+
+
+# The enabled event triggers with what their actions need, per process: loading them
+# (a join, the pop-up's blocks) cost about as much as a batch's matching. Rebuilt on each
+# configuration change; a trigger, pop-up or e-mail template saved is one.
+_event_triggers = CompiledCatalog("event triggers", _load_event_triggers)
+
+
+def event_triggers() -> tuple[Trigger, ...]:
+    """The enabled event triggers (shared objects: read, never change them)."""
+    return _event_triggers.get(ensure_version(cache.get(CONFIG_VERSION_KEY)))
+
+
 def enabled_entry_types() -> frozenset[str]:
-    """Entry event types of the enabled event triggers (cached; saves invalidate it)."""
-    types = cache.get(ENTRY_TYPES_CACHE_KEY)
-    if types is None:
-        types = frozenset(
-            Trigger.objects.filter(enabled=True, kind=Trigger.Kind.EVENT)
-            .exclude(entry_event="")
-            .values_list("entry_event", flat=True)
-        )
-        cache.set(ENTRY_TYPES_CACHE_KEY, types, ENTRY_TYPES_TTL_SECONDS)
-    return types
+    """Entry event types of the enabled event triggers."""
+    return frozenset(t.entry_event for t in event_triggers() if t.entry_event)
 
 
 def compiled_conditions(trigger: Trigger, rule: Any) -> CompiledRule:

@@ -8,11 +8,11 @@ import hashlib
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 
 from core import clock
 from core.audit import record_change, snapshot
+from core.config_version import bump_config_version
 from core.errors import Invalid
 from segments.conditions import (
     context_fields,
@@ -25,9 +25,6 @@ from segments.sql import NotMaterializable
 from triggers import webhook_targets
 from triggers.models import (
     Trigger,
-)
-from triggers.selectors import (
-    ENTRY_TYPES_CACHE_KEY,
 )
 
 
@@ -129,7 +126,10 @@ def sweep_conditions_problem(conditions: Any) -> str:
 
 
 def forget_trigger_catalog() -> None:
-    cache.delete(ENTRY_TYPES_CACHE_KEY)
+    """A trigger, pop-up or template changed: every process rebuilds its trigger catalog
+    (now, and again once the change is committed, so none keeps what it read before)."""
+    bump_config_version()
+    transaction.on_commit(bump_config_version)
 
 
 AUDITED_FIELDS = (

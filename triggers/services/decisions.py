@@ -9,10 +9,10 @@ import hashlib
 import json
 import zoneinfo
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -66,9 +66,9 @@ def store_zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(settings.PZ_TRIGGERS_TIME_ZONE)
 
 
-@dataclass(frozen=True)
-class Occurrence:
-    """One (trigger, visitor, occurrence) to decide; `pending` when it waited."""
+class Occurrence(NamedTuple):
+    """One (trigger, visitor, occurrence) to decide; `pending` when it waited. A tuple:
+    a batch makes one per (trigger, visitor), tens of thousands."""
 
     trigger: Trigger
     visitor_id: str

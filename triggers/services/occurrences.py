@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -24,9 +23,7 @@ from triggers.models import (
     PendingMessage,
     Trigger,
 )
-from triggers.selectors import (
-    ONSITE_CACHE_PREFIX,
-)
+from triggers.selectors import ONSITE_CACHE_PREFIX, event_triggers
 from triggers.services.decisions import (
     Occurrence,
     decide_occurrences,
@@ -54,11 +51,8 @@ def handle_ingested(
     ruled out before leaving no row is decided again on today's facts."""
     now = now or clock.now()
     ids = sorted(set(visitor_ids))
-    triggers = list(
-        Trigger.objects.filter(
-            enabled=True, kind=Trigger.Kind.EVENT, entry_event__in=set(event_types)
-        ).select_related("popup", "email_template", "segment")
-    )
+    listened = set(event_types)
+    triggers = [t for t in event_triggers() if t.entry_event in listened]
     if not ids or not triggers:
         return []
     lookback = now - timedelta(seconds=settings.PZ_TRIGGERS_ENTRY_LOOKBACK_SECONDS)
@@ -84,19 +78,19 @@ def handle_ingested(
         .values_list("id", "visitor_id", "type", "timestamp", "properties")
     )
     # Each type's entries, so triggers pair with the visitors that sent their type only.
-    latest: dict[str, list[tuple[str, Entry]]] = {}
+    latest: dict[str, list[tuple[str, str, Entry]]] = {}
     for pk, visitor_id, event_type, timestamp, properties in newest:
         if sent_types is not None and event_type not in sent_types.get(visitor_id, ()):
             continue
         latest.setdefault(event_type, []).append(
-            (visitor_id, Entry(pk, timestamp, properties or {}))
+            (visitor_id, f"event:{pk}", Entry(pk, timestamp, properties or {}))
         )
     for entries in latest.values():
         entries.sort(key=lambda pair: pair[0])
     occurrences = [
-        Occurrence(trigger, visitor_id, f"event:{entry.event_pk}", entry)
+        Occurrence(trigger, visitor_id, key, entry)
         for trigger in triggers
-        for visitor_id, entry in latest.get(trigger.entry_event, ())
+        for visitor_id, key, entry in latest.get(trigger.entry_event, ())
     ]
     immediate = [o for o in occurrences if not o.trigger.wait_seconds]
     # One transaction (one commit) for the batch's waits and decisions; one decision for
@@ -178,7 +172,7 @@ def _start_waits(
     for firing in pending:
         occurrence = by_identity[(firing.trigger_id, firing.visitor_id, firing.occurrence_key)]
         if not check_overdue and firing.due_at <= now:
-            overdue.append(replace(occurrence, pending=firing))
+            overdue.append(occurrence._replace(pending=firing))
     if check_overdue:
         # The waits already over (a late batch) are checked together, now.
         over = [f.pk for f in pending if f.due_at <= now]
