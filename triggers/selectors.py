@@ -17,6 +17,7 @@ from core.sql_rows import rows_source
 from segments.conditions import CompiledRule, compile_rule
 from segments.field_registry import current_registry
 from tracking import analytics
+from tracking.models import Event
 from triggers.models import Coupon, EmailSend, Firing, PendingMessage, Trigger
 
 ONSITE_CACHE_PREFIX = "triggers:onsite:"
@@ -109,6 +110,37 @@ def firing_history(
             if stored and key is not None:
                 taken.add((trigger_id, visitor_id, key))
     return counts, taken
+
+
+def newest_events(
+    pairs: Iterable[tuple[str, str]], *, since: datetime, until: datetime
+) -> list[tuple[int, str, str, datetime, dict[str, Any]]]:
+    """The newest event (id, visitor, type, timestamp, properties) of each (visitor,
+    type) pair between `since` and `until`; among events of one instant the last stored
+    wins. One backward probe of the (visitor, type, time) index per pair, however many
+    events the visitor has: ranking them all read every one."""
+    wanted = sorted(set(pairs))
+    if not wanted:
+        return []
+    table = connection.ops.quote_name(Event._meta.db_table)
+    source, params = rows_source(wanted, [("visitor_id", "text"), ("type", "text")], "p")
+    # The bounds as constants: PostgreSQL then reads only the partitions they cover.
+    bounds = [connection.ops.adapt_datetimefield_value(at) for at in (since, until)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT e.id FROM {table} e WHERE e.visitor_id = p.visitor_id "  # noqa: S608 - fixed names
+            "AND e.type = p.type AND e.timestamp >= %s AND e.timestamp <= %s "
+            f"ORDER BY e.timestamp DESC, e.id DESC LIMIT 1) FROM {source}",
+            [*bounds, *params],
+        )
+        ids = [pk for (pk,) in cursor.fetchall() if pk is not None]
+    if not ids:
+        return []
+    return list(
+        Event.objects.filter(pk__in=ids, timestamp__gte=since, timestamp__lte=until).values_list(
+            "id", "visitor_id", "type", "timestamp", "properties"
+        )
+    )
 
 
 def pending_onsite_message(visitor_id: str | None) -> int | None:

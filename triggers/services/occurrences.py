@@ -11,19 +11,17 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
 
 from core import clock
 from segments.selectors import sql_compiler
-from tracking.models import Event, VisitorProfile
+from tracking.models import VisitorProfile
 from triggers.matching import Entry, in_quiet_hours
 from triggers.models import (
     Firing,
     PendingMessage,
     Trigger,
 )
-from triggers.selectors import ONSITE_CACHE_PREFIX, event_triggers
+from triggers.selectors import ONSITE_CACHE_PREFIX, event_triggers, newest_events
 from triggers.services.decisions import (
     Occurrence,
     decide_occurrences,
@@ -56,32 +54,24 @@ def handle_ingested(
     if not ids or not triggers:
         return []
     lookback = now - timedelta(seconds=settings.PZ_TRIGGERS_ENTRY_LOOKBACK_SECONDS)
-    # The newest entry event per visitor and type, in one query: ranked within its
-    # (visitor, type); among events of one instant the last stored wins.
-    newest = (
-        Event.objects.filter(
-            visitor_id__in=ids,
-            type__in={t.entry_event for t in triggers},
-            timestamp__gte=lookback,
-            # Ingest accepts client clocks a little ahead: such an event is still this
-            # batch's entry (with sent_types, no later batch would pick it up).
-            timestamp__lte=now + timedelta(seconds=settings.PZ_MAX_FUTURE_SKEW_SECONDS),
-        )
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("visitor_id"), F("type")],
-                order_by=[F("timestamp").desc(), F("id").desc()],
-            )
-        )
-        .filter(rank=1)
-        .values_list("id", "visitor_id", "type", "timestamp", "properties")
+    entry_types = {t.entry_event for t in triggers}
+    if sent_types is None:
+        pairs = [(visitor_id, event_type) for visitor_id in ids for event_type in entry_types]
+    else:
+        # Only the (visitor, type) pairs sent: a visitor sends one or two of the types.
+        pairs = [
+            (visitor_id, event_type)
+            for visitor_id, types in sent_types.items()
+            for event_type in entry_types.intersection(types)
+        ]
+    # Ingest accepts client clocks a little ahead: such an event is still this batch's
+    # entry (with sent_types, no later batch would pick it up).
+    newest = newest_events(
+        pairs, since=lookback, until=now + timedelta(seconds=settings.PZ_MAX_FUTURE_SKEW_SECONDS)
     )
     # Each type's entries, so triggers pair with the visitors that sent their type only.
     latest: dict[str, list[tuple[str, str, Entry]]] = {}
     for pk, visitor_id, event_type, timestamp, properties in newest:
-        if sent_types is not None and event_type not in sent_types.get(visitor_id, ()):
-            continue
         latest.setdefault(event_type, []).append(
             (visitor_id, f"event:{pk}", Entry(pk, timestamp, properties or {}))
         )
