@@ -151,3 +151,29 @@ def test_a_row_another_decision_wrote_first_is_skipped_by_the_batch_insert():
         now,
     )
     assert Firing.objects.get(visitor_id="v1").status == "pending"
+
+
+@pytest.mark.django_db
+def test_deleting_a_trigger_deletes_its_firings_and_their_pop_up():
+    """The firing log has no database foreign keys (their checks at commit were a
+    fifth of a firing batch's): Django's cascade deletes it with its trigger."""
+    from content.tests.factories import component
+    from triggers.models import PendingMessage
+
+    known_visitor()
+    trigger = segment_trigger()
+    now = timezone.now()
+    firing = fire(trigger, "event:1", now)
+    PendingMessage.objects.create(
+        visitor_id="v1",
+        trigger=trigger,
+        firing=firing,
+        component=component("come-back"),
+        created_at=now,
+        expires_at=now + timedelta(hours=1),
+    )
+
+    trigger.delete()
+
+    assert not Firing.objects.exists()
+    assert not PendingMessage.objects.exists()
