@@ -52,11 +52,16 @@ def enabled_entry_types() -> frozenset[str]:
 
 
 def compiled_conditions(trigger: Trigger, rule: Any) -> CompiledRule:
-    """The trigger's rule compiled once per edit (per entry value when it uses $entry)."""
+    """The trigger's rule compiled once per loaded trigger (kept on the object, which the
+    per-process catalog keeps until the configuration changes), or once per entry value
+    when it uses $entry."""
     if rule is trigger.conditions:
-        key: tuple[Any, ...] = (trigger.pk, trigger.updated_at)
-    else:
-        key = (trigger.pk, trigger.updated_at, repr(rule))
+        kept = trigger.__dict__.get("_compiled_conditions")
+        if kept is None or kept[0] is not rule:
+            kept = (rule, compile_rule(rule, registry=current_registry()))
+            trigger.__dict__["_compiled_conditions"] = kept
+        return kept[1]
+    key = (trigger.pk, trigger.updated_at, repr(rule))
     compiled = _compiled.get(key)
     if compiled is None:
         if len(_compiled) > 10_000:
@@ -110,6 +115,27 @@ def firing_history(
             if stored and key is not None:
                 taken.add((trigger_id, visitor_id, key))
     return counts, taken
+
+
+def waiting_pairs(pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which of these (trigger id, visitor) pairs have an occurrence waiting: one probe
+    per pair of the pending rows' own index (firing_one_pending)."""
+    wanted = sorted(set(pairs))
+    if not wanted:
+        return set()
+    table = connection.ops.quote_name(Firing._meta.db_table)
+    source, params = rows_source(wanted, [("trigger_id", "bigint"), ("visitor_id", "text")], "p")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # CROSS JOIN: SQLite keeps the pairs as the outer loop (it would otherwise
+            # walk every pending row by the status index).
+            f"SELECT f.trigger_id, f.visitor_id FROM {source} CROSS JOIN {table} f "  # noqa: S608 - fixed names
+            "WHERE f.trigger_id = p.trigger_id AND f.visitor_id = p.visitor_id "
+            # A literal, as in the partial index's condition, so SQLite can use it.
+            f"AND f.status = '{Firing.Status.PENDING.value}'",
+            params,
+        )
+        return set(cursor.fetchall())
 
 
 def newest_events(

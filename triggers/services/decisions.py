@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.base import ModelState
 
 from core import clock
 from core.bucketing import in_share
@@ -544,11 +545,13 @@ FIRING_DEFAULTS = {
 
 
 def new_firing(trigger: Trigger, **values: Any) -> Firing:
-    """An unsaved firing of `trigger`, built from positional values: the keyword
-    constructor asks the database router about the related trigger for every row, which
-    cost more than inserting it."""
-    row = {**FIRING_DEFAULTS, "result": {}, "trigger_id": trigger.pk, **values}
-    firing = Firing(*[row[field.attname] for field in Firing._meta.concrete_fields])
+    """An unsaved firing of `trigger`, made as the ORM makes a row it loaded (attributes
+    and state set, no constructor): `Firing(...)` sets every field one by one and asks the
+    database router about the trigger, which cost more than inserting the row."""
+    firing = Firing.__new__(Firing)
+    firing.__dict__.update(FIRING_DEFAULTS, result={}, trigger_id=trigger.pk)
+    firing.__dict__.update(values)
+    firing._state = ModelState()
     Firing.trigger.field.set_cached_value(firing, trigger)
     return firing
 
@@ -582,7 +585,7 @@ def insert_firings(firings: list[Firing]) -> list[Firing]:
     created = clock.now()
     for firing in firings:
         firing.created_at = created
-    rows = [[getattr(f, name) for name in FIRING_COLUMNS] for f in firings]
+    rows = [[f.__dict__[name] for name in FIRING_COLUMNS] for f in firings]
     source, params = rows_source(rows, FIRING_TYPES, "r")
     table = connection.ops.quote_name(Firing._meta.db_table)
     columns = ", ".join(FIRING_COLUMNS)
@@ -595,11 +598,12 @@ def insert_firings(firings: list[Firing]) -> list[Firing]:
             "ON CONFLICT DO NOTHING RETURNING id, trigger_id, visitor_id, occurrence_key",
             params,
         )
+        alias = connection.alias
         for pk, *identity in cursor.fetchall():
             firing = by_identity[tuple(identity)]
-            firing.pk = pk
+            firing.id = pk
             firing._state.adding = False
-            firing._state.db = connection.alias
+            firing._state.db = alias
             inserted.append(firing)
     return inserted
 

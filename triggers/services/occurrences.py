@@ -21,7 +21,12 @@ from triggers.models import (
     PendingMessage,
     Trigger,
 )
-from triggers.selectors import ONSITE_CACHE_PREFIX, event_triggers, newest_events
+from triggers.selectors import (
+    ONSITE_CACHE_PREFIX,
+    event_triggers,
+    newest_events,
+    waiting_pairs,
+)
 from triggers.services.decisions import (
     Occurrence,
     decide_occurrences,
@@ -106,17 +111,7 @@ def _start_waits(
 ) -> tuple[list[Firing], list[Occurrence]]:
     """`start_waits`; without `check_overdue`, the waits already over are returned as
     occurrences for the caller to decide instead of being scheduled."""
-    waiting = (
-        set(
-            Firing.objects.filter(
-                status=Firing.Status.PENDING,
-                trigger__in={o.trigger.pk for o in occurrences},
-                visitor_id__in={o.visitor_id for o in occurrences},
-            ).values_list("trigger_id", "visitor_id")
-        )
-        if occurrences
-        else set()
-    )
+    waiting = waiting_pairs((o.trigger.pk, o.visitor_id) for o in occurrences)
     fresh = [
         o
         for o in occurrences
