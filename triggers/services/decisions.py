@@ -97,8 +97,8 @@ class FactsCache:
         self._daily: dict[tuple[int, Any], int] = {}
         self._rules: dict[int, tuple[bool, bool]] = {}
         self._consents: dict[str, Consent] = {}
-        self._ruled_out: dict[tuple[str, str], bool] = {}
-        self._rule_keys: dict[int, str] = {}  # triggers with equal conditions share verdicts
+        self._ruled_out: dict[tuple[tuple[str, bool, str], str], bool] = {}
+        self._gates: dict[int, tuple[str, bool, str]] = {}  # shared by equal triggers
         self._leaves: dict[tuple[int, int], Any] = {}  # compiled rule leaves, by node
         self._held_out: dict[str, bool] = {}
         self._recipients: dict[str, tuple[str, str]] = {}
@@ -143,26 +143,39 @@ class FactsCache:
         consent, held out, no address for an e-mail, or conditions whose profile and
         context leaves already decide them false (event windows and segments unknown).
         The same checks `assess` makes, so nothing that would fire is dropped. The
-        verdict is kept per (trigger, visitor) unless an answered leaf reads `$entry.`."""
+        verdict is kept per visitor and (consent, e-mail, conditions) unless an answered
+        leaf reads `$entry.`."""
+        trigger, visitor_id = occurrence.trigger, occurrence.visitor_id
+        # Triggers asking the same consent, address and conditions share verdicts.
+        gate = self._gates.get(trigger.pk)
+        if gate is None:
+            rule_key = (
+                json.dumps(trigger.conditions, sort_keys=True, default=str)
+                if trigger.conditions
+                else ""
+            )
+            gate = (trigger.consent, trigger.action == Trigger.Action.EMAIL, rule_key)
+            self._gates[trigger.pk] = gate
+        memo_key = (gate, visitor_id)
+        verdict = self._ruled_out.get(memo_key)
+        if verdict is None:
+            verdict, read_entry = self._rules_out(occurrence)
+            if not read_entry:
+                self._ruled_out[memo_key] = verdict
+        return verdict
+
+    def _rules_out(self, occurrence: Occurrence) -> tuple[bool, bool]:
+        """`ruled_out`'s verdict, and whether it read the entry's values."""
         trigger, visitor_id = occurrence.trigger, occurrence.visitor_id
         entry = self.profile_entry(visitor_id)
         if entry is None or not self.consent(visitor_id).allows(trigger.consent):
-            return True
+            return True, False
         if self.held_out(visitor_id):
-            return True
+            return True, False
         if trigger.action == Trigger.Action.EMAIL and not self.recipient(visitor_id)[0]:
-            return True
+            return True, False
         if not trigger.conditions:
-            return False
-        rule_key = self._rule_keys.get(trigger.pk)
-        if rule_key is None:
-            rule_key = self._rule_keys[trigger.pk] = json.dumps(
-                trigger.conditions, sort_keys=True, default=str
-            )
-        memo_key = (rule_key, visitor_id)
-        verdict = self._ruled_out.get(memo_key)
-        if verdict is not None:
-            return verdict
+            return False, False
         read_entry = False
 
         def leaf(node: dict[str, Any]) -> bool | None:
@@ -186,10 +199,7 @@ class FactsCache:
                 kind = compiled_conditions(trigger, matching.substitute_entry(node, properties))
             return kind(self.base_facts(visitor_id))
 
-        verdict = matching.prefilter(trigger.conditions, leaf) is False
-        if not read_entry:
-            self._ruled_out[memo_key] = verdict
-        return verdict
+        return matching.prefilter(trigger.conditions, leaf) is False, read_entry
 
     def held_out(self, visitor_id: str) -> bool:
         """Whether the visitor is in the global holdout (personalization consent only)."""
