@@ -439,13 +439,12 @@ def static_members_change(
     if segment.kind != Segment.Kind.STATIC:
         raise SegmentError("Only static segments take explicit members.", {"kind": "not static"})
     now = clock.now()
-    current = set(
-        SegmentMembership.objects.filter(segment=segment, left_at__isnull=True).values_list(
-            "visitor_id", flat=True
-        )
+    removed = set(remove)
+    # Only the named visitors are reconsidered: reading every member cost a trigger
+    # batch as much as the segment is large.
+    change = replace_memberships(
+        segment=segment, member_ids=set(add) - removed, now=now, within=set(add) | removed
     )
-    wanted = (current | set(add)) - set(remove)
-    change = replace_memberships(segment=segment, member_ids=wanted, now=now)
     changed = change.entered + change.left
     transaction.on_commit(lambda: forget_recent_events(changed))
     return change
