@@ -320,14 +320,17 @@ class PendingMessage(models.Model):
 
     visitor_id = models.CharField(max_length=64, unique=True)
     # Written with every firing batch's pop-ups: no database constraints to check at
-    # commit (see Firing.trigger); Django's cascade deletes them with their firing.
+    # commit (see Firing.trigger); Django's cascade deletes them with their firing,
+    # trigger or component.
     trigger = models.ForeignKey(
         Trigger, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
     firing = models.ForeignKey(
         Firing, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
-    component = models.ForeignKey("content.Component", on_delete=models.CASCADE, related_name="+")
+    component = models.ForeignKey(
+        "content.Component", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
 

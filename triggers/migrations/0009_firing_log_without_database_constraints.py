@@ -41,4 +41,14 @@ class Migration(migrations.Migration):
                 to="triggers.trigger",
             ),
         ),
+        migrations.AlterField(
+            model_name="pendingmessage",
+            name="component",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="content.component",
+            ),
+        ),
     ]
