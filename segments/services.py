@@ -445,6 +445,9 @@ def static_members_change(
     change = replace_memberships(
         segment=segment, member_ids=set(add) - removed, now=now, within=set(add) | removed
     )
+    # A static segment is "computed" by its explicit changes, as by a full replacement.
+    Segment.objects.filter(pk=segment.pk).update(last_computed_at=now)
+    segment.last_computed_at = now
     changed = change.entered + change.left
     transaction.on_commit(lambda: forget_recent_events(changed))
     return change

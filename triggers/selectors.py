@@ -128,7 +128,7 @@ def waiting_pairs(pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
     with connection.cursor() as cursor:
         cursor.execute(
             # CROSS JOIN: SQLite keeps the pairs as the outer loop (it would otherwise
-            # walk every pending row by the status index).
+            # walk every pending row by the pending rows' due index).
             f"SELECT f.trigger_id, f.visitor_id FROM {source} CROSS JOIN {table} f "  # noqa: S608 - fixed names
             "WHERE f.trigger_id = p.trigger_id AND f.visitor_id = p.visitor_id "
             # A literal, as in the partial index's condition, so SQLite can use it.

@@ -17,6 +17,7 @@ from content.placeholders import resolve, visitor_values
 from content.rendering import render_component
 from core import clock
 from core.sql_rows import rows_source
+from segments.models import Segment
 from segments.services import static_members_change
 from tracking.profile_entry import ProfileEntry
 from triggers import matching, webhook_targets
@@ -195,12 +196,15 @@ def act_locally(fired: list[Firing], now: datetime) -> None:
         if firing.trigger.action in (Trigger.Action.SEGMENT_ADD, Trigger.Action.SEGMENT_REMOVE):
             key = (firing.trigger.segment_id, firing.trigger.action)
             changes.setdefault(key, []).append(firing)
-    for (_, action), firings in changes.items():
+    for (segment_id, action), firings in changes.items():
         members = [f.visitor_id for f in firings]
+        # Read afresh: the trigger's own segment is shared by the per-process catalog, and
+        # a membership change writes the segment's size.
+        segment = Segment.objects.get(pk=segment_id)
         if action == Trigger.Action.SEGMENT_ADD:
-            static_members_change(segment=firings[0].trigger.segment, add=members)
+            static_members_change(segment=segment, add=members)
         else:
-            static_members_change(segment=firings[0].trigger.segment, remove=members)
+            static_members_change(segment=segment, remove=members)
 
 
 def schedule_delivery(firing_id: int) -> None:
@@ -220,7 +224,13 @@ def deliver(*, firing_id: int, attempt: int, now: datetime | None = None) -> Del
     with exponential backoff; after the last attempt the firing is dead and a dead letter
     keeps the body."""
     now = now or clock.now()
-    firing = Firing.objects.select_related("trigger", "trigger__email_template").get(pk=firing_id)
+    firing = (
+        Firing.objects.select_related("trigger", "trigger__email_template")
+        .filter(pk=firing_id)
+        .first()
+    )
+    if firing is None:  # deleted with its trigger meanwhile
+        return DeliveryOutcome(delivered=False, error="firing deleted")
     trigger = firing.trigger
     if firing.status != Firing.Status.FIRED or firing.delivered_at is not None:
         return DeliveryOutcome(delivered=firing.delivered_at is not None)

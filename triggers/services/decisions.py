@@ -258,10 +258,10 @@ class FactsCache:
                 )
 
     def load_decision_state(self, occurrences: list[Occurrence]) -> set[tuple[int, str, str]]:
-        """Cap counts, cancel events and daily counts of these occurrences, one query
-        each; returns the (trigger id, visitor, key) of the immediate ones that already
-        have a row (a redelivered task). Read under the decision locks, so the caps count
-        what concurrent decisions wrote."""
+        """Cap counts and cancel events of these occurrences, one query each; returns the
+        (trigger id, visitor, key) of the immediate ones that already have a row (a
+        redelivered task). Read under the decision locks, so the caps count what
+        concurrent decisions wrote (today's counts come from `_lock_daily_counts`)."""
         history = []
         for o in occurrences:
             trigger = o.trigger
@@ -286,14 +286,6 @@ class FactsCache:
             for visitor_id, event_type, timestamp in rows:
                 if (visitor_id, event_type) in wanted:
                     self._cancels[(visitor_id, event_type)].append(timestamp)
-        today = self.local_now.date()
-        daily = {o.trigger.pk for o in occurrences if o.trigger.daily_cap is not None}
-        for trigger_id in daily:
-            self._daily[(trigger_id, today)] = 0
-        if daily:
-            counts = TriggerDayCount.objects.filter(trigger__in=daily, day=today)
-            for trigger_id, fired in counts.values_list("trigger_id", "fired"):
-                self._daily[(trigger_id, today)] = fired
         return taken
 
     def fired_count(self, trigger: Trigger, visitor_id: str) -> int:
@@ -312,12 +304,20 @@ class FactsCache:
             trigger.frequency_cap_seconds,
         )
 
-    def record_firing(self, trigger: Trigger, visitor_id: str) -> None:
+    def record_firing(self, trigger: Trigger, visitor_id: str, *, contacted: bool) -> None:
+        """A firing decided in this batch: it counts against the frequency cap (control
+        included) and, when the visitor was contacted, against today's cap."""
         key = (trigger.pk, visitor_id)
         self._fired[key] = self.fired_count(trigger, visitor_id) + 1
         day = self.local_now.date()
-        if trigger.daily_cap is not None:
+        if contacted and trigger.daily_cap is not None:
             self._daily[(trigger.pk, day)] = self.daily_fired(trigger, day) + 1
+
+    def set_daily(self, counts: dict[int, int]) -> None:
+        """Today's firings per trigger, as read with their day rows locked."""
+        day = self.local_now.date()
+        for trigger_id, fired in counts.items():
+            self._daily[(trigger_id, day)] = fired
 
     def cancelled(self, trigger: Trigger, visitor_id: str, since: datetime) -> bool:
         key = (visitor_id, trigger.cancel_event)
@@ -526,11 +526,9 @@ def advisory_key(visitor_id: str) -> int:
     return int.from_bytes(digest.digest(), "big", signed=True)
 
 
-def _daily_slots(occurrences: list[Occurrence], day: Any) -> dict[int, int]:
-    """Firings each daily-capped trigger may still make today, with its day row locked."""
-    capped = {
-        o.trigger.pk: o.trigger.daily_cap for o in occurrences if o.trigger.daily_cap is not None
-    }
+def _lock_daily_counts(occurrences: list[Occurrence], day: Any) -> dict[int, int]:
+    """Today's firings of each daily-capped trigger, with its day row locked."""
+    capped = {o.trigger.pk for o in occurrences if o.trigger.daily_cap is not None}
     if not capped:
         return {}
     TriggerDayCount.objects.bulk_create(
@@ -542,7 +540,7 @@ def _daily_slots(occurrences: list[Occurrence], day: Any) -> dict[int, int]:
         .order_by("trigger_id")
         .values_list("trigger_id", "fired")
     )
-    return {pk: max(0, capped[pk] - fired) for pk, fired in rows}
+    return dict(rows)
 
 
 # A new firing's values before a decision sets them: the model's defaults, read once
@@ -640,8 +638,8 @@ def decide_occurrences(
     with transaction.atomic():
         # The locks first, then every read a concurrent decision could change.
         _lock_pairs(occurrences, now)
+        facts.set_daily(_lock_daily_counts(occurrences, day))
         taken = facts.load_decision_state(occurrences)
-        slots = _daily_slots(occurrences, day)
         pending_ids = [o.pending.pk for o in occurrences if o.pending is not None]
         pending = Firing.objects.select_for_update().in_bulk(pending_ids) if pending_ids else {}
         new: list[Firing] = []
@@ -684,8 +682,6 @@ def decide_occurrences(
                     due_at=now,
                 )
                 new.append(firing)
-            if failed is None and trigger.daily_cap is not None and slots.get(trigger.pk, 0) <= 0:
-                failed = matching.Step(Check.DAILY_CAP, False, "reached")
             firing.decided_at = now
             if failed is not None:
                 outcome = matching.outcome_of(failed.check, waited=occurrence.pending is not None)
@@ -694,14 +690,14 @@ def decide_occurrences(
                 )
                 firing.reason = failed.described[:200]
                 continue
-            facts.record_firing(trigger, visitor_id)  # caps treat control as contacted
             entry = facts.profile_entry(visitor_id)
-            if in_control_group(trigger, entry.bucketing_id if entry else None):
+            control = in_control_group(trigger, entry.bucketing_id if entry else None)
+            # The frequency cap treats control as contacted; the daily cap counts sends.
+            facts.record_firing(trigger, visitor_id, contacted=not control)
+            if control:
                 firing.status = Firing.Status.CONTROL
                 firing.reason = "control group: would have fired, not contacted"
                 continue
-            if trigger.daily_cap is not None:
-                slots[trigger.pk] -= 1
             firing.status = Firing.Status.FIRED
             rendered = render_action(
                 trigger=trigger,

@@ -162,7 +162,7 @@ def _start_waits(
         # The waits already over (a late batch) are checked together, now.
         over = [f.pk for f in pending if f.due_at <= now]
         if over:
-            transaction.on_commit(lambda: _schedule_checks(over, 0.0))
+            transaction.on_commit(lambda: _schedule_checks(over, 0.0), robust=True)
     if not _eager():
         # With a worker: one shared check per bucket of due times for every ingest, not
         # a countdown task per ingest (see `_schedule_due_check`). Robust: a broker error

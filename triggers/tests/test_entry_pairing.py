@@ -76,3 +76,18 @@ def test_an_entry_event_a_little_ahead_of_the_server_clock_starts_its_occurrence
         ingest("add_to_cart", at=timezone.now() + timedelta(seconds=90))  # a fast client clock
 
     assert list(Firing.objects.values_list("status", flat=True)) == ["fired"]
+
+
+def test_a_trigger_saved_disabled_stops_at_the_next_batch(django_capture_on_commit_callbacks):
+    """Event triggers are kept per process; a save makes every process reload them."""
+    known_visitor()
+    trigger = email_trigger(wait_seconds=0, cancel_event="", frequency_cap_count=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest("add_to_cart")
+    assert Firing.objects.count() == 1
+
+    trigger.enabled = False
+    trigger.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest("add_to_cart")
+    assert Firing.objects.count() == 1
