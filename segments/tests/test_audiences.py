@@ -124,3 +124,17 @@ def test_the_admin_uploads_members_from_csv(admin_client, vips):
     assert replaced.status_code == 302 and members() == {"v2"}
     page = admin_client.get(f"/admin/segments/inspect/{vips.pk}/").content.decode()
     assert "Upload members" in page and "Export CSV" in page
+
+
+def test_adding_members_keeps_the_others_and_stamps_the_segment_computed(vips):
+    """Only the named visitors are reconsidered; the rest stay members untouched."""
+    from segments.services import static_members_change
+
+    static_members_change(segment=vips, add=["v1", "v2"])
+    change = static_members_change(segment=vips, add=["v3"], remove=["v1"])
+
+    current = SegmentMembership.objects.filter(segment=vips, left_at__isnull=True)
+    assert sorted(current.values_list("visitor_id", flat=True)) == ["v2", "v3"]
+    assert (change.entered, change.left, change.size) == (["v3"], ["v1"], 2)
+    vips.refresh_from_db()
+    assert vips.size == 2 and vips.last_computed_at is not None

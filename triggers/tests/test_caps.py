@@ -177,3 +177,23 @@ def test_deleting_a_trigger_deletes_its_firings_and_their_pop_up():
 
     assert not Firing.objects.exists()
     assert not PendingMessage.objects.exists()
+
+
+@pytest.mark.django_db
+def test_control_firings_do_not_use_up_the_daily_cap_within_a_batch():
+    """Today's cap counts sends: a batch's control-group firings leave its slots free."""
+    from triggers.models import TriggerDayCount
+
+    trigger = segment_trigger(daily_cap=1, frequency_cap_count=0, control_share=1.0)
+    now = timezone.now()
+    known_visitor("a")
+    known_visitor("b")
+    decided = services.decide_occurrences(
+        occurrences=[
+            services.Occurrence(trigger, visitor, "event:1", Entry(1, now)) for visitor in "ab"
+        ],
+        now=now,
+    )
+
+    assert sorted(firing.status for firing in decided) == ["control", "control"]
+    assert TriggerDayCount.objects.get(trigger=trigger).fired == 0
