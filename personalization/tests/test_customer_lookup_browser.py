@@ -62,8 +62,11 @@ def test_a_marketer_looks_up_a_customer(
     page.fill("#id_username", "boss")
     page.fill("#id_password", "pw-boss-123")
     page.click("button[type=submit]")
-    page.click("text=Personalization")
-    page.click("text=Customer lookup")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    # The sidebar is drawn by script: wait for its menu, not any "Personalization" text.
+    menu = page.get_by_role("navigation", name="Main menu")
+    menu.get_by_role("button", name="Personalization").click()
+    menu.get_by_role("link", name="Customer lookup").click()
     page.fill("#id_q", "grace@example.com")
     page.click("button:has-text('Look up')")
     page.wait_for_selector(".pz-customer")

@@ -9,6 +9,8 @@
     const template = root.querySelector('[data-experiment-arm-template]');
     const total = root.querySelector('[data-experiment-arm-total]');
     const addButton = root.querySelector('[data-experiment-add-arm]');
+    // A page torn down mid-parse (back/forward) can hand over a partial widget.
+    if (!body || !template || !total || !addButton) return;
     const name = root.dataset.experimentArms;
     const max = Number(root.dataset.maxArms || 10);
     const groups = Array.from(template.content.querySelectorAll('optgroup'));
