@@ -17,7 +17,7 @@ Timed, interleaved call by call so every case sees the same noise:
 - `evaluator, fresh windows`: the same with a new `InMemoryEventWindows` over the
   visitor's recent events per call, as a request computes them;
 - `request path`: `segments.selectors.visitor_context(visitor_id, context)`: the
-  cache `get_many` (catalog version, profile, recent events), `profile_document`,
+  cache `get_many` (catalog version, profile, recent events), `ProfileDocument`,
   the windows and the 30 rules.
 
 Each call is timed with `perf_counter_ns` (wall) and `thread_time_ns` (CPU of this
@@ -474,7 +474,7 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
     )
     from segments.models import Segment
     from segments.selectors import load_catalog, recent_cache_key, visitor_context
-    from tracking.profile_state import profile_document
+    from tracking.profile_state import ProfileDocument
     from tracking.selectors import get_profile_entry, profile_settings
 
     visitor_id, stored = _set_up(options)
@@ -491,7 +491,7 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
     recent = cache.get(recent_cache_key(visitor_id))
     catalog = load_catalog(None)  # the rules the request path compiled, compiled again
     state = entry.state
-    profile = profile_document(state, now, profile_settings(), exact=True)
+    profile = ProfileDocument(state, now, profile_settings(), exact=True)
     memberships = frozenset(recent["memberships"])
     events = recent["events"]
 

@@ -37,7 +37,7 @@ from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from segments.sql import SqlRuleCompiler
 from segments.visitor_context import VisitorContext
 from tracking.models import Event
-from tracking.profile_state import profile_document
+from tracking.profile_state import ProfileDocument
 from tracking.selectors import (
     consent_of,
     profile_cache_key,
@@ -280,7 +280,7 @@ def visitor_context(
             cache.set(recent_cache_key(canonical), recent, RECENT_TTL_SECONDS)
         state = entry.state
         facts = Facts(
-            profile=profile_document(state, now, profile_settings(), exact=True),
+            profile=ProfileDocument(state, now, profile_settings(), exact=True),
             attributes=state.attributes,
             context=context,
             segments=frozenset(recent["memberships"]),

@@ -4,7 +4,7 @@ triggers and decide read the same object the cache stores.
 """
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from tracking.profile_state import ProfileState
 
@@ -45,6 +45,10 @@ class ProfileEntry:
     @property
     def visitor_id(self) -> str:
         return self.state.visitor_id
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # As ProfileState's: the constructor's arguments (an older pickle's state still loads).
+        return (type(self), tuple(getattr(self, name) for name in self.__match_args__))
 
     def consent(self, default: dict[str, bool]) -> Consent:
         return Consent(

@@ -165,13 +165,37 @@ def substitute_entry(rule: Any, properties: Mapping[str, Any]) -> Any:
     if isinstance(rule, list):
         return [substitute_entry(value, properties) for value in rule]
     if isinstance(rule, str) and rule.startswith(ENTRY_PREFIX):
-        value: Any = properties
-        for part in rule[len(ENTRY_PREFIX) :].split("."):
-            value = value.get(part) if isinstance(value, Mapping) else None
-        if value is None or isinstance(value, dict | list):
-            return MISSING_ENTRY_VALUE
-        return value
+        return entry_value(rule, properties)
     return rule
+
+
+def entry_value(reference: str, properties: Mapping[str, Any]) -> Any:
+    """The entry event's value for a "$entry.<path>" string; a value no property equals
+    when the event has none (or a nested one)."""
+    value: Any = properties
+    for part in reference[len(ENTRY_PREFIX) :].split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    if value is None or isinstance(value, dict | list):
+        return MISSING_ENTRY_VALUE
+    return value
+
+
+def entry_references(rule: Any) -> tuple[str, ...]:
+    """The distinct "$entry.<path>" strings of a rule, sorted."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+        elif isinstance(node, str) and node.startswith(ENTRY_PREFIX):
+            found.add(node)
+
+    walk(rule)
+    return tuple(sorted(found))
 
 
 def uses_entry(rule: Any) -> bool:

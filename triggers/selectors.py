@@ -1,7 +1,7 @@
 """Reads of triggers: the entry types worth a task, compiled conditions, caps, the
 pending pop-up of a visitor, and the log with per-trigger counts and conversions."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,13 +18,13 @@ from segments.conditions import CompiledRule, compile_rule
 from segments.field_registry import current_registry
 from tracking import analytics
 from tracking.models import Event
+from triggers import matching
 from triggers.models import Coupon, EmailSend, Firing, PendingMessage, Trigger
 
 ONSITE_CACHE_PREFIX = "triggers:onsite:"
 # Control firings count against caps like contacted ones, so both groups see the same rules.
 COUNTED_STATUSES = ("fired", "failed", "dead", "control")
 COUPONS_OUTSTANDING_KEY = "triggers:coupons-outstanding"
-_compiled: dict[tuple[Any, ...], CompiledRule] = {}
 
 
 def _load_event_triggers(version: Any) -> tuple[Trigger, ...]:
@@ -51,23 +51,36 @@ def enabled_entry_types() -> frozenset[str]:
     return frozenset(t.entry_event for t in event_triggers() if t.entry_event)
 
 
-def compiled_conditions(trigger: Trigger, rule: Any) -> CompiledRule:
-    """The trigger's rule compiled once per loaded trigger (kept on the object, which the
-    per-process catalog keeps until the configuration changes), or once per entry value
-    when it uses $entry."""
-    if rule is trigger.conditions:
-        kept = trigger.__dict__.get("_compiled_conditions")
-        if kept is None or kept[0] is not rule:
-            kept = (rule, compile_rule(rule, registry=current_registry()))
-            trigger.__dict__["_compiled_conditions"] = kept
-        return kept[1]
-    key = (trigger.pk, trigger.updated_at, repr(rule))
-    compiled = _compiled.get(key)
-    if compiled is None:
-        if len(_compiled) > 10_000:
-            _compiled.clear()
-        compiled = _compiled[key] = compile_rule(rule, registry=current_registry())
-    return compiled
+def compiled_conditions(
+    trigger: Trigger, rule: Any, entry_properties: Mapping[str, Any] | None = None
+) -> CompiledRule:
+    """`rule` (the trigger's conditions, or a part of them) compiled, kept on the trigger
+    object, which the per-process catalog keeps until the configuration changes. With
+    `entry_properties`, its `$entry.` strings take the entry event's values: compiled once
+    per distinct set of those values, not per occurrence."""
+    kept: dict[tuple[Any, ...], tuple[Any, CompiledRule]] = trigger.__dict__.setdefault(
+        "_compiled_rules", {}
+    )
+    values: tuple[Any, ...] = ()
+    if entry_properties is not None:
+        references = kept.get((id(rule), "references"))
+        if references is None or references[0] is not rule:
+            references = kept[(id(rule), "references")] = (rule, matching.entry_references(rule))
+        # The type too: 1, 1.0 and True are equal keys but may not compare alike.
+        values = tuple(
+            (type(value), value)
+            for value in (matching.entry_value(ref, entry_properties) for ref in references[1])
+        )
+    key = (id(rule), values)
+    compiled = kept.get(key)
+    if compiled is None or compiled[0] is not rule:  # the id of a rule no longer kept
+        if len(kept) > 10_000:
+            kept.clear()
+        concrete = (
+            rule if entry_properties is None else matching.substitute_entry(rule, entry_properties)
+        )
+        compiled = kept[key] = (rule, compile_rule(concrete, registry=current_registry()))
+    return compiled[1]
 
 
 def fired_count(trigger: Trigger, visitor_id: str, now: datetime) -> int:
@@ -85,7 +98,7 @@ def firing_history(
     visitor) pair fired after its cap start (None: not counted), and which of the
     occurrence keys already have a row. One query, one probe of firing_once's (trigger,
     visitor) prefix per row; a pair has few rows, so they are filtered as read."""
-    wanted = sorted(set(rows), key=lambda row: (row[0], row[1], row[3] or ""))
+    wanted = list(set(rows))
     counts = {(t, v): 0 for t, v, since, _ in wanted if since is not None}
     taken: set[tuple[int, str, str]] = set()
     if not wanted:

@@ -32,7 +32,7 @@ from segments.conditions import (
 )
 from tracking.models import Event
 from tracking.profile_entry import Consent, ProfileEntry
-from tracking.profile_state import profile_document
+from tracking.profile_state import ProfileDocument, ProfileSettings
 from tracking.selectors import (
     consent_of,
     get_profile_entry,
@@ -118,6 +118,10 @@ class FactsCache:
         return self._entries[visitor_id]
 
     @cached_property
+    def profile_settings(self) -> ProfileSettings:
+        return profile_settings()
+
+    @cached_property
     def local_now(self) -> datetime:
         """`now` in the store's time zone (quiet hours, daily caps)."""
         return self.now.astimezone(store_zone())
@@ -147,15 +151,19 @@ class FactsCache:
         leaf reads `$entry.`."""
         trigger, visitor_id = occurrence.trigger, occurrence.visitor_id
         # Triggers asking the same consent, address and conditions share verdicts.
-        gate = self._gates.get(trigger.pk)
+        gate = self._gates.get(trigger.id)
         if gate is None:
-            rule_key = (
-                json.dumps(trigger.conditions, sort_keys=True, default=str)
-                if trigger.conditions
-                else ""
-            )
+            kept = trigger.__dict__.get("_rule_key")  # on the (catalog's) trigger object
+            if kept is None or kept[0] is not trigger.conditions:
+                kept = trigger.__dict__["_rule_key"] = (
+                    trigger.conditions,
+                    json.dumps(trigger.conditions, sort_keys=True, default=str)
+                    if trigger.conditions
+                    else "",
+                )
+            rule_key = kept[1]
             gate = (trigger.consent, trigger.action == Trigger.Action.EMAIL, rule_key)
-            self._gates[trigger.pk] = gate
+            self._gates[trigger.id] = gate
         memo_key = (gate, visitor_id)
         verdict = self._ruled_out.get(memo_key)
         if verdict is None:
@@ -182,7 +190,7 @@ class FactsCache:
             nonlocal read_entry
             # What a leaf is, worked out once per batch: unknown here (None), read with
             # the entry's values (False), or compiled.
-            kind = self._leaves.get((trigger.pk, id(node)), MISSING)
+            kind = self._leaves.get((trigger.id, id(node)), MISSING)
             if kind is MISSING:
                 if "field" not in node or not str(node["field"]).startswith(PREFILTER_FIELDS):
                     kind = None
@@ -190,13 +198,13 @@ class FactsCache:
                     kind = False
                 else:
                     kind = compiled_conditions(trigger, node)
-                self._leaves[(trigger.pk, id(node))] = kind
+                self._leaves[(trigger.id, id(node))] = kind
             if kind is None:
                 return None
             if kind is False:
                 read_entry = True
                 properties = occurrence.entry.properties if occurrence.entry else {}
-                kind = compiled_conditions(trigger, matching.substitute_entry(node, properties))
+                kind = compiled_conditions(trigger, node, properties)
             return kind(self.base_facts(visitor_id))
 
         return matching.prefilter(trigger.conditions, leaf) is False, read_entry
@@ -229,7 +237,7 @@ class FactsCache:
                 "logged_in": state.customer_key is not None,
             }
             self._base[visitor_id] = Facts(
-                profile=profile_document(state, self.now, profile_settings(), exact=True),
+                profile=ProfileDocument(state, self.now, self.profile_settings, exact=True),
                 attributes=state.attributes,
                 context=context,
                 events=InMemoryEventWindows([], now=self.now),
@@ -263,13 +271,19 @@ class FactsCache:
         redelivered task). Read under the decision locks, so the caps count what
         concurrent decisions wrote (today's counts come from `_lock_daily_counts`)."""
         history = []
+        cap_starts: dict[int, datetime | None] = {}  # one instant per trigger (hashed once)
         for o in occurrences:
             trigger = o.trigger
-            capped = trigger.frequency_cap_count and trigger.frequency_cap_seconds
-            since = self.now - timedelta(seconds=trigger.frequency_cap_seconds) if capped else None
+            if trigger.id in cap_starts:
+                since = cap_starts[trigger.id]
+            else:
+                since = None
+                if trigger.frequency_cap_count and trigger.frequency_cap_seconds:
+                    since = self.now - timedelta(seconds=trigger.frequency_cap_seconds)
+                cap_starts[trigger.id] = since
             key = o.key if o.pending is None else None
             if since is not None or key is not None:
-                history.append((trigger.pk, o.visitor_id, since, key))
+                history.append((trigger.id, o.visitor_id, since, key))
         fired, taken = firing_history(history)
         self._fired.update(fired)
         cancelling = [o for o in occurrences if o.trigger.cancel_event and o.entry is not None]
@@ -290,7 +304,7 @@ class FactsCache:
 
     def fired_count(self, trigger: Trigger, visitor_id: str) -> int:
         """How often this trigger fired for the visitor within its frequency period."""
-        key = (trigger.pk, visitor_id)
+        key = (trigger.id, visitor_id)
         if key not in self._fired:
             self._fired[key] = fired_count(trigger, visitor_id, self.now)
         return self._fired[key]
@@ -307,11 +321,11 @@ class FactsCache:
     def record_firing(self, trigger: Trigger, visitor_id: str, *, contacted: bool) -> None:
         """A firing decided in this batch: it counts against the frequency cap (control
         included) and, when the visitor was contacted, against today's cap."""
-        key = (trigger.pk, visitor_id)
+        key = (trigger.id, visitor_id)
         self._fired[key] = self.fired_count(trigger, visitor_id) + 1
         day = self.local_now.date()
         if contacted and trigger.daily_cap is not None:
-            self._daily[(trigger.pk, day)] = self.daily_fired(trigger, day) + 1
+            self._daily[(trigger.id, day)] = self.daily_fired(trigger, day) + 1
 
     def set_daily(self, counts: dict[int, int]) -> None:
         """Today's firings per trigger, as read with their day rows locked."""
@@ -333,7 +347,7 @@ class FactsCache:
         return any(at >= since for at in self._cancels[key])
 
     def daily_fired(self, trigger: Trigger, day: Any) -> int:
-        key = (trigger.pk, day)
+        key = (trigger.id, day)
         if key not in self._daily:
             row = TriggerDayCount.objects.filter(trigger=trigger, day=day)
             self._daily[key] = row.values_list("fired", flat=True).first() or 0
@@ -342,22 +356,25 @@ class FactsCache:
     def rule_info(self, trigger: Trigger) -> tuple[bool, bool]:
         """Whether the trigger's rule uses `$entry.` values and reads segments, worked out
         once per batch; its event windows join what is loaded for every visitor."""
-        info = self._rules.get(trigger.pk)
+        info = self._rules.get(trigger.id)
         if info is None:
             rule = trigger.conditions or {}
             if self._want(rule):  # not announced up front: reload with its windows
                 self._events.clear()
                 self._facts.clear()
             info = (matching.uses_entry(rule), bool(rule) and bool(referenced_segments(rule)))
-            self._rules[trigger.pk] = info
+            self._rules[trigger.id] = info
         return info
 
     def facts(self, visitor_id: str, *, with_segments: bool = False) -> Facts:
         if visitor_id not in self._events:
             self.preload([visitor_id])
         if visitor_id not in self._facts:
-            self._facts[visitor_id] = replace(
-                self.base_facts(visitor_id),
+            base = self.base_facts(visitor_id)
+            self._facts[visitor_id] = Facts(
+                profile=base.profile,
+                attributes=base.attributes,
+                context=base.context,
                 events=InMemoryEventWindows(self._events[visitor_id], now=self.now),
             )
         facts = self._facts[visitor_id]
@@ -415,13 +432,9 @@ def assess(
             return result
     if trigger.conditions and profile_entry is not None:
         uses_entry, with_segments = facts.rule_info(trigger)
-        rule = (
-            matching.substitute_entry(trigger.conditions, entry.properties if entry else {})
-            if uses_entry
-            else trigger.conditions
-        )
+        properties = (entry.properties if entry else {}) if uses_entry else None
         visitor_facts = facts.facts(visitor_id, with_segments=with_segments)
-        holds = compiled_conditions(trigger, rule)(visitor_facts)
+        holds = compiled_conditions(trigger, trigger.conditions, properties)(visitor_facts)
         if not passes(Check.CONDITIONS, holds, "hold" if holds else "do not hold"):
             return result
     elif profile_entry is not None:
@@ -495,7 +508,7 @@ def _lock_pairs(occurrences: list[Occurrence], now: datetime) -> None:
     # PostgreSQL: a transaction-scoped advisory lock per visitor (coarser than the pair,
     # and a lock-table slot per visitor rather than per pair), one statement, no row
     # written. SQLite: any write takes the database's write lock, so one row is enough.
-    pairs = sorted({(o.trigger.pk, o.visitor_id) for o in occurrences})
+    pairs = sorted({(o.trigger.id, o.visitor_id) for o in occurrences})
     if not pairs:
         return
     if connection.vendor == "postgresql":
@@ -528,7 +541,7 @@ def advisory_key(visitor_id: str) -> int:
 
 def _lock_daily_counts(occurrences: list[Occurrence], day: Any) -> dict[int, int]:
     """Today's firings of each daily-capped trigger, with its day row locked."""
-    capped = {o.trigger.pk for o in occurrences if o.trigger.daily_cap is not None}
+    capped = {o.trigger.id for o in occurrences if o.trigger.daily_cap is not None}
     if not capped:
         return {}
     TriggerDayCount.objects.bulk_create(
@@ -557,7 +570,7 @@ def new_firing(trigger: Trigger, **values: Any) -> Firing:
     and state set, no constructor): `Firing(...)` sets every field one by one and asks the
     database router about the trigger, which cost more than inserting the row."""
     firing = Firing.__new__(Firing)
-    firing.__dict__.update(FIRING_DEFAULTS, result={}, trigger_id=trigger.pk)
+    firing.__dict__.update(FIRING_DEFAULTS, result={}, trigger_id=trigger.id)
     firing.__dict__.update(values)
     firing._state = ModelState()
     Firing.trigger.field.set_cached_value(firing, trigger)
@@ -626,7 +639,7 @@ def decide_occurrences(
     would write one); the log holds waited occurrences and every firing."""
     if not occurrences:
         return []
-    facts = facts or FactsCache(now, {o.trigger.pk: o.trigger for o in occurrences}.values())
+    facts = facts or FactsCache(now, {o.trigger.id: o.trigger for o in occurrences}.values())
     facts.preload_entries({o.visitor_id for o in occurrences})
     # An immediate occurrence that cannot fire leaves no row: drop it before any query.
     occurrences = [o for o in occurrences if o.pending is not None or not facts.ruled_out(o)]
@@ -646,7 +659,7 @@ def decide_occurrences(
         changed: list[Firing] = []
         for occurrence in occurrences:
             trigger, visitor_id = occurrence.trigger, occurrence.visitor_id
-            identity = (trigger.pk, visitor_id, occurrence.key)
+            identity = (trigger.id, visitor_id, occurrence.key)
             if occurrence.pending is None:
                 if identity in taken or not facts.frequency_allows(trigger, visitor_id):
                     continue  # decided before, or capped: no row, no need to assess

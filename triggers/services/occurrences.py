@@ -111,11 +111,11 @@ def _start_waits(
 ) -> tuple[list[Firing], list[Occurrence]]:
     """`start_waits`; without `check_overdue`, the waits already over are returned as
     occurrences for the caller to decide instead of being scheduled."""
-    waiting = waiting_pairs((o.trigger.pk, o.visitor_id) for o in occurrences)
+    waiting = waiting_pairs((o.trigger.id, o.visitor_id) for o in occurrences)
     fresh = [
         o
         for o in occurrences
-        if o.entry is not None and (o.trigger.pk, o.visitor_id) not in waiting
+        if o.entry is not None and (o.trigger.id, o.visitor_id) not in waiting
     ]
     late: list[Occurrence] = []
     if not check_overdue:
@@ -152,7 +152,7 @@ def _start_waits(
         pending += _pending_rows(
             [o for o in fresh if o.entry is not None], skip={f.pk for f in pending}
         )
-    by_identity = {(o.trigger.pk, o.visitor_id, o.key): o for o in fresh}
+    by_identity = {(o.trigger.id, o.visitor_id, o.key): o for o in fresh}
     overdue: list[Occurrence] = []
     for firing in pending:
         occurrence = by_identity[(firing.trigger_id, firing.visitor_id, firing.occurrence_key)]
@@ -184,10 +184,10 @@ def _start_waits(
 def _pending_rows(occurrences: list[Occurrence], *, skip: set[int]) -> list[Firing]:
     """The pending rows of these occurrences already stored, built from the columns a
     decision needs: no trigger reload, no JSON decode."""
-    by_identity = {(o.trigger.pk, o.visitor_id, o.key): o for o in occurrences}
+    by_identity = {(o.trigger.id, o.visitor_id, o.key): o for o in occurrences}
     rows = Firing.objects.filter(
         status=Firing.Status.PENDING,
-        trigger__in={o.trigger.pk for o in occurrences},
+        trigger__in={o.trigger.id for o in occurrences},
         visitor_id__in={o.visitor_id for o in occurrences},
         occurrence_key__in={o.key for o in occurrences},
     ).values_list("pk", "trigger_id", "visitor_id", "occurrence_key", "entry_at", "due_at")
