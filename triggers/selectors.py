@@ -1,9 +1,10 @@
 """Reads of triggers: the entry types worth a task, compiled conditions, caps, the
 pending pop-up of a visitor, and the log with per-trigger counts and conversions."""
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.db import connection
@@ -14,7 +15,13 @@ from content.models import Component
 from core import clock
 from core.config_version import CONFIG_VERSION_KEY, CompiledCatalog, ensure_version
 from core.sql_rows import rows_source
-from segments.conditions import CompiledRule, compile_rule
+from segments.conditions import (
+    CompiledRule,
+    EventWindow,
+    compile_rule,
+    event_windows,
+    referenced_segments,
+)
 from segments.field_registry import current_registry
 from tracking import analytics
 from tracking.models import Event
@@ -49,6 +56,31 @@ def event_triggers() -> tuple[Trigger, ...]:
 def enabled_entry_types() -> frozenset[str]:
     """Entry event types of the enabled event triggers."""
     return frozenset(t.entry_event for t in event_triggers() if t.entry_event)
+
+
+class RuleTraits(NamedTuple):
+    """What a decision needs to know of a trigger's rule besides evaluating it."""
+
+    windows: tuple[EventWindow, ...]  # the event windows it reads
+    uses_entry: bool  # reads `$entry.` values
+    reads_segments: bool
+    key: str  # the rule as canonical JSON: triggers with equal rules share verdicts
+
+
+def rule_traits(trigger: Trigger) -> RuleTraits:
+    """The trigger's `RuleTraits`, worked out once per loaded trigger (kept on the object,
+    as its compiled rule)."""
+    rule = trigger.conditions
+    kept = trigger.__dict__.get("_rule_traits")
+    if kept is None or kept[0] is not rule:
+        traits = RuleTraits(
+            windows=tuple(event_windows(rule)) if rule else (),
+            uses_entry=bool(rule) and matching.uses_entry(rule),
+            reads_segments=bool(rule) and bool(referenced_segments(rule)),
+            key=json.dumps(rule, sort_keys=True, default=str) if rule else "",
+        )
+        kept = trigger.__dict__["_rule_traits"] = (rule, traits)
+    return kept[1]
 
 
 def compiled_conditions(
@@ -157,7 +189,7 @@ def newest_events(
     """The newest event (id, visitor, type, timestamp, properties) of each (visitor,
     type) pair between `since` and `until`; among events of one instant the last stored
     wins. One backward probe of the (visitor, type, time) index per pair, however many
-    events the visitor has: ranking them all read every one."""
+    events the visitor has (ranking them all read every one), and the row read with it."""
     wanted = sorted(set(pairs))
     if not wanted:
         return []
@@ -165,21 +197,32 @@ def newest_events(
     source, params = rows_source(wanted, [("visitor_id", "text"), ("type", "text")], "p")
     # The bounds as constants: PostgreSQL then reads only the partitions they cover.
     bounds = [connection.ops.adapt_datetimefield_value(at) for at in (since, until)]
+    columns = "e.id, e.visitor_id, e.type, e.timestamp, e.properties"
+
+    def newest(selected: str) -> str:
+        return (
+            f"SELECT {selected} FROM {table} n WHERE n.visitor_id = p.visitor_id "  # noqa: S608 - fixed names
+            "AND n.type = p.type AND n.timestamp >= %s AND n.timestamp <= %s "
+            "ORDER BY n.timestamp DESC, n.id DESC LIMIT 1"
+        )
+
+    if connection.vendor == "postgresql":
+        lateral = newest(columns.replace("e.", "n."))
+        sql = f"SELECT {columns} FROM {source} CROSS JOIN LATERAL ({lateral}) e"  # noqa: S608
+    else:  # SQLite has no LATERAL: the probe gives the id, the row is read by its rowid
+        sql = f"SELECT {columns} FROM {source} JOIN {table} e ON e.id = ({newest('n.id')})"  # noqa: S608
+    # Rows as the ORM would convert them: SQLite's timestamps are text; JSON comes as text.
+    to_datetime = getattr(connection.ops, "convert_datetimefield_value", None)
+    found = []
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT e.id FROM {table} e WHERE e.visitor_id = p.visitor_id "  # noqa: S608 - fixed names
-            "AND e.type = p.type AND e.timestamp >= %s AND e.timestamp <= %s "
-            f"ORDER BY e.timestamp DESC, e.id DESC LIMIT 1) FROM {source}",
-            [*bounds, *params],
-        )
-        ids = [pk for (pk,) in cursor.fetchall() if pk is not None]
-    if not ids:
-        return []
-    return list(
-        Event.objects.filter(pk__in=ids, timestamp__gte=since, timestamp__lte=until).values_list(
-            "id", "visitor_id", "type", "timestamp", "properties"
-        )
-    )
+        cursor.execute(sql, [*params, *bounds])
+        for pk, visitor_id, event_type, at, properties in cursor.fetchall():
+            if to_datetime is not None:
+                at = to_datetime(at, None, connection)
+            found.append(
+                (pk, visitor_id, event_type, at, json.loads(properties) if properties else {})
+            )
+    return found
 
 
 def pending_onsite_message(visitor_id: str | None) -> int | None:

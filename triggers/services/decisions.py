@@ -11,13 +11,13 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.db.models.base import ModelState
 
 from core import clock
@@ -25,10 +25,9 @@ from core.bucketing import in_share
 from core.holdout import in_global_holdout
 from core.sql_rows import rows_source
 from segments.conditions import (
+    EventWindow,
     Facts,
     InMemoryEventWindows,
-    event_windows,
-    referenced_segments,
 )
 from tracking.models import Event
 from tracking.profile_entry import Consent, ProfileEntry
@@ -49,9 +48,11 @@ from triggers.models import (
     TriggerVisitorLock,
 )
 from triggers.selectors import (
+    RuleTraits,
     compiled_conditions,
     fired_count,
     firing_history,
+    rule_traits,
 )
 from triggers.services.actions import act_locally, render_action, schedule_delivery
 from triggers.services.email import recipient
@@ -87,15 +88,15 @@ class FactsCache:
         self.now = now
         self.longest: dict[str, int] = {}
         for trigger in triggers:
-            self._want(trigger.conditions)
+            self._want(rule_traits(trigger).windows)
         self._entries: dict[str, ProfileEntry | None] = {}
         self._events: dict[str, list[dict[str, Any]]] = {}
         self._facts: dict[str, Facts] = {}
         self._segments: dict[str, frozenset[str]] = {}
         self._fired: dict[tuple[int, str], int] = {}
-        self._cancels: dict[tuple[str, str], list[datetime]] = {}
+        self._cancels: dict[tuple[str, str], datetime | None] = {}  # the latest, up to now
         self._daily: dict[tuple[int, Any], int] = {}
-        self._rules: dict[int, tuple[bool, bool]] = {}
+        self._rules: set[int] = set()  # triggers whose windows are wanted
         self._consents: dict[str, Consent] = {}
         self._ruled_out: dict[tuple[tuple[str, bool, str], str], bool] = {}
         self._gates: dict[int, tuple[str, bool, str]] = {}  # shared by equal triggers
@@ -104,9 +105,9 @@ class FactsCache:
         self._recipients: dict[str, tuple[str, str]] = {}
         self._base: dict[str, Facts] = {}
 
-    def _want(self, rule: Any) -> bool:
+    def _want(self, windows: Iterable[EventWindow]) -> bool:
         grew = False
-        for window in event_windows(rule) if rule else ():
+        for window in windows:
             if window.within_seconds > self.longest.get(window.event_type, 0):
                 self.longest[window.event_type] = window.within_seconds
                 grew = True
@@ -153,16 +154,11 @@ class FactsCache:
         # Triggers asking the same consent, address and conditions share verdicts.
         gate = self._gates.get(trigger.id)
         if gate is None:
-            kept = trigger.__dict__.get("_rule_key")  # on the (catalog's) trigger object
-            if kept is None or kept[0] is not trigger.conditions:
-                kept = trigger.__dict__["_rule_key"] = (
-                    trigger.conditions,
-                    json.dumps(trigger.conditions, sort_keys=True, default=str)
-                    if trigger.conditions
-                    else "",
-                )
-            rule_key = kept[1]
-            gate = (trigger.consent, trigger.action == Trigger.Action.EMAIL, rule_key)
+            gate = (
+                trigger.consent,
+                trigger.action == Trigger.Action.EMAIL,
+                rule_traits(trigger).key,
+            )
             self._gates[trigger.id] = gate
         memo_key = (gate, visitor_id)
         verdict = self._ruled_out.get(memo_key)
@@ -289,17 +285,23 @@ class FactsCache:
         cancelling = [o for o in occurrences if o.trigger.cancel_event and o.entry is not None]
         wanted = {(o.visitor_id, o.trigger.cancel_event) for o in cancelling}
         for key in wanted:
-            self._cancels[key] = []
+            self._cancels[key] = None
         if cancelling:
-            rows = Event.objects.filter(
-                visitor_id__in={v for v, _ in wanted},
-                type__in={t for _, t in wanted},
-                timestamp__gte=min(o.entry.timestamp for o in cancelling),  # type: ignore[union-attr]
-                timestamp__lte=self.now,
-            ).values_list("visitor_id", "type", "timestamp")
-            for visitor_id, event_type, timestamp in rows:
+            # The latest cancel event per (visitor, type): one row each, not every event.
+            rows = (
+                Event.objects.filter(
+                    visitor_id__in={v for v, _ in wanted},
+                    type__in={t for _, t in wanted},
+                    timestamp__gte=min(o.entry.timestamp for o in cancelling),  # type: ignore[union-attr]
+                    timestamp__lte=self.now,
+                )
+                .values("visitor_id", "type")
+                .annotate(latest=Max("timestamp"))
+                .values_list("visitor_id", "type", "latest")
+            )
+            for visitor_id, event_type, latest in rows:
                 if (visitor_id, event_type) in wanted:
-                    self._cancels[(visitor_id, event_type)].append(timestamp)
+                    self._cancels[(visitor_id, event_type)] = latest
         return taken
 
     def fired_count(self, trigger: Trigger, visitor_id: str) -> int:
@@ -336,15 +338,14 @@ class FactsCache:
     def cancelled(self, trigger: Trigger, visitor_id: str, since: datetime) -> bool:
         key = (visitor_id, trigger.cancel_event)
         if key not in self._cancels:
-            self._cancels[key] = list(
-                Event.objects.filter(
-                    visitor_id=visitor_id,
-                    type=trigger.cancel_event,
-                    timestamp__gte=since,
-                    timestamp__lte=self.now,
-                ).values_list("timestamp", flat=True)
-            )
-        return any(at >= since for at in self._cancels[key])
+            self._cancels[key] = Event.objects.filter(
+                visitor_id=visitor_id,
+                type=trigger.cancel_event,
+                timestamp__gte=since,
+                timestamp__lte=self.now,
+            ).aggregate(latest=Max("timestamp"))["latest"]
+        latest = self._cancels[key]
+        return latest is not None and latest >= since
 
     def daily_fired(self, trigger: Trigger, day: Any) -> int:
         key = (trigger.id, day)
@@ -353,18 +354,16 @@ class FactsCache:
             self._daily[key] = row.values_list("fired", flat=True).first() or 0
         return self._daily[key]
 
-    def rule_info(self, trigger: Trigger) -> tuple[bool, bool]:
-        """Whether the trigger's rule uses `$entry.` values and reads segments, worked out
-        once per batch; its event windows join what is loaded for every visitor."""
-        info = self._rules.get(trigger.id)
-        if info is None:
-            rule = trigger.conditions or {}
-            if self._want(rule):  # not announced up front: reload with its windows
+    def rule_info(self, trigger: Trigger) -> RuleTraits:
+        """The trigger's rule traits; its event windows join what is loaded for every
+        visitor."""
+        traits = rule_traits(trigger)
+        if trigger.id not in self._rules:
+            self._rules.add(trigger.id)
+            if self._want(traits.windows):  # not announced up front: reload with them
                 self._events.clear()
                 self._facts.clear()
-            info = (matching.uses_entry(rule), bool(rule) and bool(referenced_segments(rule)))
-            self._rules[trigger.id] = info
-        return info
+        return traits
 
     def facts(self, visitor_id: str, *, with_segments: bool = False) -> Facts:
         if visitor_id not in self._events:
@@ -431,9 +430,9 @@ def assess(
         if not passes(Check.EMAIL_ADDRESS, bool(address), address or why_not):
             return result
     if trigger.conditions and profile_entry is not None:
-        uses_entry, with_segments = facts.rule_info(trigger)
-        properties = (entry.properties if entry else {}) if uses_entry else None
-        visitor_facts = facts.facts(visitor_id, with_segments=with_segments)
+        traits = facts.rule_info(trigger)
+        properties = (entry.properties if entry else {}) if traits.uses_entry else None
+        visitor_facts = facts.facts(visitor_id, with_segments=traits.reads_segments)
         holds = compiled_conditions(trigger, trigger.conditions, properties)(visitor_facts)
         if not passes(Check.CONDITIONS, holds, "hold" if holds else "do not hold"):
             return result
@@ -532,6 +531,7 @@ def _lock_pairs(occurrences: list[Occurrence], now: datetime) -> None:
     )
 
 
+@lru_cache(maxsize=65_536)  # a visitor's decisions come in bursts
 def advisory_key(visitor_id: str) -> int:
     """A stable signed 64-bit key for PostgreSQL's advisory lock of a visitor's trigger
     decisions; a rare collision only makes two decisions queue."""
