@@ -98,6 +98,7 @@ class FactsCache:
         self._daily: dict[tuple[int, Any], int] = {}
         self._rules: set[int] = set()  # triggers whose windows are wanted
         self._consents: dict[str, Consent] = {}
+        self._holds: dict[tuple[str, str, int | None], bool] = {}
         self._ruled_out: dict[tuple[tuple[str, bool, str], str], bool] = {}
         self._gates: dict[int, tuple[str, bool, str]] = {}  # shared by equal triggers
         self._leaves: dict[tuple[int, int], Any] = {}  # compiled rule leaves, by node
@@ -365,6 +366,20 @@ class FactsCache:
                 self._facts.clear()
         return traits
 
+    def conditions_hold(self, trigger: Trigger, visitor_id: str, entry: Entry | None) -> bool:
+        """Whether the trigger's conditions hold for the visitor (and entry event, when
+        they read it): kept per rule, so triggers with equal rules evaluate it once."""
+        traits = self.rule_info(trigger)
+        read_entry = traits.uses_entry and entry is not None
+        key = (traits.key, visitor_id, entry.event_pk if read_entry else None)  # type: ignore[union-attr]
+        holds = self._holds.get(key)
+        if holds is None:
+            properties = (entry.properties if entry else {}) if traits.uses_entry else None
+            facts = self.facts(visitor_id, with_segments=traits.reads_segments)
+            rule = compiled_conditions(trigger, trigger.conditions, properties)
+            holds = self._holds[key] = bool(rule(facts))
+        return holds
+
     def facts(self, visitor_id: str, *, with_segments: bool = False) -> Facts:
         if visitor_id not in self._events:
             self.preload([visitor_id])
@@ -430,10 +445,7 @@ def assess(
         if not passes(Check.EMAIL_ADDRESS, bool(address), address or why_not):
             return result
     if trigger.conditions and profile_entry is not None:
-        traits = facts.rule_info(trigger)
-        properties = (entry.properties if entry else {}) if traits.uses_entry else None
-        visitor_facts = facts.facts(visitor_id, with_segments=traits.reads_segments)
-        holds = compiled_conditions(trigger, trigger.conditions, properties)(visitor_facts)
+        holds = facts.conditions_hold(trigger, visitor_id, entry)
         if not passes(Check.CONDITIONS, holds, "hold" if holds else "do not hold"):
             return result
     elif profile_entry is not None:
