@@ -289,7 +289,9 @@ def _shown(value: float, digits: int, exact: bool) -> float:
     return value if exact else round(value, digits)
 
 
-def _interest(state: ProfileState, now: datetime, cfg: ProfileSettings, exact: bool) -> dict:
+def _interest(
+    state: ProfileState, now: datetime, cfg: ProfileSettings, exact: bool
+) -> dict[str, float]:
     interest = {}
     for category, stored in sorted(state.interest.items()):
         value = _shown(decay.decayed_value(stored, now, cfg.interest_half_life_days), 4, exact)
@@ -303,7 +305,7 @@ def _engagement(state: ProfileState, now: datetime, cfg: ProfileSettings, exact:
     return _shown(value, 4, exact)
 
 
-def _rfm(state: ProfileState, now: datetime, cfg: ProfileSettings, exact: bool) -> dict:
+def _rfm(state: ProfileState, now: datetime, cfg: ProfileSettings, exact: bool) -> dict[str, Any]:
     recency = recency_days(state, now)
     return {
         "recency_days": recency if exact or recency is None else round(recency, 3),
