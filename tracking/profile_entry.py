@@ -47,7 +47,8 @@ class ProfileEntry:
         return self.state.visitor_id
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        # As ProfileState's: the constructor's arguments (an older pickle's state still loads).
+        # As ProfileState's: the constructor's arguments, by position (new fields go last;
+        # an older pickle's state still loads).
         return (type(self), tuple(getattr(self, name) for name in self.__match_args__))
 
     def consent(self, default: dict[str, bool]) -> Consent:

@@ -90,13 +90,12 @@ def compiled_conditions(
     object, which the per-process catalog keeps until the configuration changes. With
     `entry_properties`, its `$entry.` strings take the entry event's values: compiled once
     per distinct set of those values, not per occurrence."""
-    kept: dict[tuple[Any, ...], tuple[Any, CompiledRule]] = trigger.__dict__.setdefault(
-        "_compiled_rules", {}
-    )
+    # Each entry keeps its rule, so a rule's id is not reused while its entry is kept.
+    kept: dict[tuple[Any, ...], Any] = trigger.__dict__.setdefault("_compiled_rules", {})
     values: tuple[Any, ...] = ()
     if entry_properties is not None:
         references = kept.get((id(rule), "references"))
-        if references is None or references[0] is not rule:
+        if references is None:
             references = kept[(id(rule), "references")] = (rule, matching.entry_references(rule))
         # The type too: 1, 1.0 and True are equal keys but may not compare alike.
         values = tuple(
@@ -105,8 +104,8 @@ def compiled_conditions(
         )
     key = (id(rule), values)
     compiled = kept.get(key)
-    if compiled is None or compiled[0] is not rule:  # the id of a rule no longer kept
-        if len(kept) > 10_000:
+    if compiled is None:
+        if len(kept) > 1_000:
             kept.clear()
         concrete = (
             rule if entry_properties is None else matching.substitute_entry(rule, entry_properties)
@@ -197,7 +196,11 @@ def newest_events(
     source, params = rows_source(wanted, [("visitor_id", "text"), ("type", "text")], "p")
     # The bounds as constants: PostgreSQL then reads only the partitions they cover.
     bounds = [connection.ops.adapt_datetimefield_value(at) for at in (since, until)]
-    columns = "e.id, e.visitor_id, e.type, e.timestamp, e.properties"
+
+    def columns(alias: str) -> str:
+        return ", ".join(
+            f"{alias}.{name}" for name in ("id", "visitor_id", "type", "timestamp", "properties")
+        )
 
     def newest(selected: str) -> str:
         return (
@@ -207,10 +210,11 @@ def newest_events(
         )
 
     if connection.vendor == "postgresql":
-        lateral = newest(columns.replace("e.", "n."))
-        sql = f"SELECT {columns} FROM {source} CROSS JOIN LATERAL ({lateral}) e"  # noqa: S608
+        lateral = newest(columns("n"))
+        sql = f"SELECT {columns('e')} FROM {source} CROSS JOIN LATERAL ({lateral}) e"  # noqa: S608
     else:  # SQLite has no LATERAL: the probe gives the id, the row is read by its rowid
-        sql = f"SELECT {columns} FROM {source} JOIN {table} e ON e.id = ({newest('n.id')})"  # noqa: S608
+        probe = newest("n.id")
+        sql = f"SELECT {columns('e')} FROM {source} JOIN {table} e ON e.id = ({probe})"  # noqa: S608
     # Rows as the ORM would convert them: SQLite's timestamps are text; JSON comes as text.
     to_datetime = getattr(connection.ops, "convert_datetimefield_value", None)
     found = []

@@ -87,3 +87,41 @@ def test_a_cached_profile_round_trips_and_an_older_pickle_still_loads(monkeypatc
     older = pickle.dumps(entry)
     monkeypatch.undo()
     assert pickle.loads(older) == entry  # noqa: S301 - our own bytes
+
+
+def test_cached_fields_keep_their_positions():
+    # Cached profiles pickle their fields by position: a field may be added last (with a
+    # default), never moved or removed, unless the profile cache prefix changes with it.
+    assert ProfileState.__match_args__[:22] == (
+        "visitor_id",
+        "customer_key",
+        "first_seen",
+        "last_seen",
+        "sessions",
+        "last_session_id",
+        "events_count",
+        "counters",
+        "interest",
+        "engagement_log2",
+        "cart",
+        "last_cart_at",
+        "checkout_started_at",
+        "orders",
+        "revenue",
+        "first_purchase_at",
+        "last_purchase_at",
+        "rfm_r",
+        "rfm_f",
+        "rfm_m",
+        "last_context",
+        "attributes",
+    )
+    assert ProfileEntry.__match_args__[:7] == (
+        "state",
+        "tracking_choice",
+        "personalization_choice",
+        "bucketing_id",
+        "marketing_email_choice",
+        "marketing_email_confirmed",
+        "marketing_email_address",
+    )

@@ -120,7 +120,7 @@ class FactsCache:
         return self._entries[visitor_id]
 
     @cached_property
-    def profile_settings(self) -> ProfileSettings:
+    def profile_config(self) -> ProfileSettings:
         return profile_settings()
 
     @cached_property
@@ -234,7 +234,7 @@ class FactsCache:
                 "logged_in": state.customer_key is not None,
             }
             self._base[visitor_id] = Facts(
-                profile=ProfileDocument(state, self.now, self.profile_settings, exact=True),
+                profile=ProfileDocument(state, self.now, self.profile_config, exact=True),
                 attributes=state.attributes,
                 context=context,
                 events=InMemoryEventWindows([], now=self.now),
@@ -268,7 +268,8 @@ class FactsCache:
         redelivered task). Read under the decision locks, so the caps count what
         concurrent decisions wrote (today's counts come from `_lock_daily_counts`)."""
         history = []
-        cap_starts: dict[int, datetime | None] = {}  # one instant per trigger (hashed once)
+        # One datetime per trigger: a datetime caches its hash, the rows' set hashes them.
+        cap_starts: dict[int, datetime | None] = {}
         for o in occurrences:
             trigger = o.trigger
             if trigger.id in cap_starts:
