@@ -473,7 +473,7 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
         event_windows,
     )
     from segments.models import Segment
-    from segments.selectors import load_catalog, recent_cache_key, visitor_context
+    from segments.selectors import load_catalog, recent_cache_key, recent_events, visitor_context
     from tracking.profile_state import ProfileDocument
     from tracking.selectors import get_profile_entry, profile_settings
 
@@ -493,7 +493,7 @@ def measure(options: dict[str, Any]) -> dict[str, Any]:
     state = entry.state
     profile = ProfileDocument(state, now, profile_settings(), exact=True)
     memberships = frozenset(recent["memberships"])
-    events = recent["events"]
+    events = recent_events(recent)
 
     def facts(windows: InMemoryEventWindows) -> Facts:
         return Facts(

@@ -138,6 +138,24 @@ def test_a_late_entry_followed_by_the_cancel_event_leaves_no_firing(
     assert mail.outbox == []
 
 
+def test_a_cancel_event_cancels_only_the_occurrences_it_follows(django_capture_on_commit_callbacks):
+    # Decided together, one batch reads the visitor's latest purchase once: it came after
+    # the cart's entry and before the view's, so it cancels the cart reminder only.
+    known_visitor("v1")
+    email_trigger("cart")
+    email_trigger("browse", entry_event="product_view", conditions={})
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest("add_to_cart", at=now - timedelta(minutes=20))
+        ingest("purchase", at=now - timedelta(minutes=10))
+        ingest("product_view", at=now - timedelta(minutes=5))
+
+    services.process_due_firings(now=now + timedelta(minutes=31))
+
+    statuses = dict(Firing.objects.values_list("trigger__key", "status"))
+    assert statuses == {"cart": Firing.Status.CANCELLED, "browse": Firing.Status.FIRED}
+
+
 def test_with_a_worker_the_delayed_checks_of_many_ingests_share_one_task(
     django_capture_on_commit_callbacks, monkeypatch
 ):
